@@ -1,0 +1,264 @@
+// Package results defines kbench's result file: one versioned JSON document
+// per run, holding everything needed to reproduce, re-plot or compare the run
+// later without the cluster. The names in Summary are a public contract
+// (see docs/results.md): add fields, never rename or remove them within a
+// schema version.
+package results
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Schema is the version tag of the result format this package writes.
+const Schema = "kbench.result/v1"
+
+// Run is one run's result.
+type Run struct {
+	Schema string `json:"schema"`
+	// Complete is false when the run was interrupted (Ctrl-C, an error
+	// mid-run); what was measured up to then is still here.
+	Complete bool `json:"complete"`
+	// Incomplete says why the run did not complete.
+	Incomplete string    `json:"incomplete,omitempty"`
+	Name       string    `json:"name"`
+	Kbench     string    `json:"kbench_version"`
+	Started    time.Time `json:"started"`
+	Ended      time.Time `json:"ended"`
+	// MeasureStart is when the warm-up ended and measurement began.
+	MeasureStart time.Time `json:"measure_start"`
+
+	// Workload is the resolved workload, every default filled in.
+	Workload json.RawMessage `json:"workload"`
+	// Profiles names the tuning profiles applied, in order.
+	Profiles []string `json:"profiles,omitempty"`
+	Driver   Driver   `json:"driver"`
+	Client   Client   `json:"client"`
+	Cluster  Cluster  `json:"cluster"`
+	Host     Host     `json:"host"`
+	// Hardware describes the brokers' machines when kbench did not start
+	// them (a named hardware profile), else it is empty.
+	Hardware *Hardware `json:"hardware,omitempty"`
+
+	Summary   Summary    `json:"summary"`
+	Intervals []Interval `json:"intervals"`
+	// Histograms of the measurement window (warm-up excluded), merged over
+	// every producer and consumer.
+	Histograms Histograms `json:"histograms"`
+	Faults     []Fault    `json:"faults,omitempty"`
+	Failover   []Failover `json:"failover,omitempty"`
+	// Verify is the loss/duplication/order check, when consumers ran.
+	Verify *Verify `json:"verify,omitempty"`
+	// Notes are caveats a reader must see, e.g. that the embedded target
+	// has no replication.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Driver names the client driver and library of a run.
+type Driver struct {
+	Name    string `json:"name"`
+	Library string `json:"library"`
+}
+
+// Client holds the client properties the run used, secrets removed.
+type Client struct {
+	Producer map[string]string `json:"producer"`
+	Consumer map[string]string `json:"consumer"`
+}
+
+// Cluster describes the target of a run.
+type Cluster struct {
+	// Kind is embedded, local or external.
+	Kind         string   `json:"kind"`
+	Bootstrap    []string `json:"bootstrap"`
+	KafkaVersion string   `json:"kafka_version,omitempty"`
+	Nodes        []Node   `json:"nodes,omitempty"`
+	// BrokerProps are the broker properties common to every node.
+	BrokerProps map[string]string `json:"broker_props,omitempty"`
+	// TopicConfig are the topic-level configs the run's topics were
+	// created with.
+	TopicConfig       map[string]string `json:"topic_config,omitempty"`
+	ReplicationFactor int               `json:"replication_factor,omitempty"`
+	// LogDir is where the brokers' logs were kept, beside the result.
+	LogDir string `json:"log_dir,omitempty"`
+}
+
+// Node is one broker or controller process of a cluster.
+type Node struct {
+	ID      int32    `json:"id"`
+	Roles   []string `json:"roles,omitempty"`
+	Address string   `json:"address"`
+	// Controller is the node's controller listener, if any.
+	Controller string `json:"controller,omitempty"`
+	LogDirs    string `json:"log_dirs,omitempty"`
+}
+
+// Host describes the machine kbench ran on, as detected.
+type Host struct {
+	Hostname  string `json:"hostname"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	Kernel    string `json:"kernel,omitempty"`
+	CPUModel  string `json:"cpu_model,omitempty"`
+	CPUs      int    `json:"cpus"`
+	MemoryMiB int64  `json:"memory_mib,omitempty"`
+	Disks     []Disk `json:"disks,omitempty"`
+	Go        string `json:"go"`
+	Java      string `json:"java,omitempty"`
+}
+
+// Disk is one block device of a host.
+type Disk struct {
+	Name       string `json:"name"`
+	SizeGiB    int64  `json:"size_gib,omitempty"`
+	Rotational bool   `json:"rotational"`
+}
+
+// Hardware is a named hardware profile describing machines kbench did not
+// detect itself.
+type Hardware struct {
+	Name    string `json:"name"`
+	Brokers int    `json:"brokers,omitempty"`
+	Host    Host   `json:"host"`
+	Network string `json:"network,omitempty"`
+	Notes   string `json:"notes,omitempty"`
+}
+
+// Summary holds the headline figures of the measurement window. Message and
+// byte counts cover the whole run (warm-up included), so they can be checked
+// against the brokers' end offsets; rates and latencies cover the
+// measurement window only.
+type Summary struct {
+	DurationS        float64 `json:"duration_s"`
+	ProducedMessages int64   `json:"produced_messages"`
+	ProducedBytes    int64   `json:"produced_bytes"`
+	ConsumedMessages int64   `json:"consumed_messages"`
+	ConsumedBytes    int64   `json:"consumed_bytes"`
+	// Rates: messages (or MiB, 2^20 bytes) per second over the
+	// measurement window.
+	ProduceRateMsgs float64 `json:"produce_rate_msgs"`
+	ProduceRateMiB  float64 `json:"produce_rate_mib"`
+	ConsumeRateMsgs float64 `json:"consume_rate_msgs"`
+	ConsumeRateMiB  float64 `json:"consume_rate_mib"`
+	// TargetRate is the open model's rate (messages/s), 0 for closed.
+	TargetRate float64 `json:"target_rate"`
+	// Errors counts failed produces; ErrorsByKind splits them by kind.
+	Errors       int64            `json:"errors"`
+	ErrorsByKind map[string]int64 `json:"errors_by_kind,omitempty"`
+	// LateSends counts sends issued more than the pacing tolerance after
+	// their intended time (open model only).
+	LateSends int64 `json:"late_sends"`
+	// Publish latency: intended send time to acknowledgement.
+	PublishLatencyMs Latency `json:"publish_latency_ms"`
+	// End-to-end latency: the send time carried in the message to its
+	// receipt by a consumer.
+	E2ELatencyMs Latency `json:"e2e_latency_ms"`
+	// Verification counts (see Verify); zero when no consumer ran.
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	Reordered  int64 `json:"reordered"`
+}
+
+// Latency is a latency distribution in milliseconds.
+type Latency struct {
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99.9"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+	Count int64   `json:"count"`
+}
+
+// Interval is one slice (default 1 s) of the run's timeline.
+type Interval struct {
+	// Start and End are offsets from the run's start, in seconds.
+	Start  float64 `json:"start_s"`
+	End    float64 `json:"end_s"`
+	Warmup bool    `json:"warmup,omitempty"`
+
+	Sent          int64            `json:"sent"`
+	Acked         int64            `json:"acked"`
+	AckedBytes    int64            `json:"acked_bytes"`
+	Consumed      int64            `json:"consumed"`
+	ConsumedBytes int64            `json:"consumed_bytes"`
+	Errors        int64            `json:"errors"`
+	ErrorsByKind  map[string]int64 `json:"errors_by_kind,omitempty"`
+	LateSends     int64            `json:"late_sends"`
+	PublishP50Ms  float64          `json:"publish_p50_ms"`
+	PublishP99Ms  float64          `json:"publish_p99_ms"`
+	PublishMaxMs  float64          `json:"publish_max_ms"`
+	E2EP99Ms      float64          `json:"e2e_p99_ms"`
+	PublishHist   string           `json:"publish_hist,omitempty"`
+	E2EHist       string           `json:"e2e_hist,omitempty"`
+	Faults        []string         `json:"faults,omitempty"`
+}
+
+// Histograms are HdrHistograms (microseconds, 3 significant digits) in
+// HdrHistogram's compressed, base64 encoding, which any HdrHistogram library
+// decodes; merge them to combine runs, never average their percentiles.
+type Histograms struct {
+	Publish string `json:"publish_us"`
+	E2E     string `json:"e2e_us"`
+}
+
+// Fault is one fault event of a run.
+type Fault struct {
+	// At is the offset from the run's start, in seconds.
+	At     float64 `json:"at_s"`
+	Action string  `json:"action"`
+	// Target is what the schedule asked for (e.g. "leader:topic-0");
+	// Broker is the broker it resolved to.
+	Target string `json:"target"`
+	Broker int32  `json:"broker"`
+	// Phase is "inject" or "recover".
+	Phase string `json:"phase"`
+	Error string `json:"error,omitempty"`
+}
+
+// Failover summarises the disturbance around one fault.
+type Failover struct {
+	Fault Fault `json:"fault"`
+	// RecoveredAt is when the fault was undone (seconds from start), 0 if
+	// never.
+	RecoveredAt float64 `json:"recovered_at_s,omitempty"`
+	// MaxNoAckS is the longest stretch without any acknowledgement in the
+	// disturbed window; WorstPartitionNoAckS the longest for one partition.
+	MaxNoAckS            float64 `json:"max_no_ack_s"`
+	WorstPartition       string  `json:"worst_partition,omitempty"`
+	WorstPartitionNoAckS float64 `json:"worst_partition_no_ack_s"`
+	// RecoveryS is the time from the fault until throughput is back to 90%
+	// of its level before the fault; -1 if it never was.
+	RecoveryS       float64          `json:"recovery_s"`
+	RateBefore      float64          `json:"rate_before_msgs"`
+	RateDuring      float64          `json:"rate_during_msgs"`
+	RateAfter       float64          `json:"rate_after_msgs"`
+	WindowStart     float64          `json:"window_start_s"`
+	WindowEnd       float64          `json:"window_end_s"`
+	LatencyBeforeMs Latency          `json:"latency_before_ms"`
+	LatencyWindowMs Latency          `json:"latency_window_ms"`
+	ErrorsByKind    map[string]int64 `json:"errors_by_kind,omitempty"`
+	Retries         int64            `json:"retries"`
+}
+
+// Verify is the check that every acknowledged message was consumed once
+// and in order.
+type Verify struct {
+	Acked    int64 `json:"acked"`
+	Consumed int64 `json:"consumed"`
+	// Lost: acknowledged, never consumed. Duplicated: consumed more than
+	// once. Reordered: consumed after a later message of the same producer
+	// on the same partition.
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	Reordered  int64 `json:"reordered"`
+	// Unacked are messages consumed whose produce reported an error (the
+	// broker kept a write the client gave up on); not a loss.
+	Unacked int64 `json:"unacked_consumed"`
+	// EndOffsets is the sum of the brokers' end offsets of the run's
+	// topics (-1 when unknown), cross-checked against acknowledgements.
+	EndOffsets  int64  `json:"end_offsets"`
+	OffsetCheck string `json:"offset_check"`
+	// LostSamples lists a few lost messages as producer/sequence.
+	LostSamples []string `json:"lost_samples,omitempty"`
+}
