@@ -1,0 +1,663 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
+)
+
+// Defaults of LocalConfig.
+const (
+	DefaultLocalNodes        = 3
+	DefaultLocalHeapMB       = 512
+	DefaultLocalReadyTimeout = 90 * time.Second
+)
+
+// stopGrace is how long a broker gets to shut down after SIGTERM before it
+// is killed.
+const stopGrace = 20 * time.Second
+
+//go:embed kafka/log4j2.xml
+var log4jConfig []byte
+
+// LocalConfig describes a local cluster to start.
+type LocalConfig struct {
+	// Dir holds the cluster's state: cluster.json, log4j2.xml and one
+	// node-<id> directory per node (server.properties, data/, logs/,
+	// kafka.pid). Required; DefaultLocalDir suggests one.
+	Dir string
+	// Nodes is the number of nodes, each broker and controller
+	// (default 3).
+	Nodes int
+	// HeapMB is each broker's Java heap in MiB (default 512).
+	HeapMB int
+	// BasePort fixes the ports: node i (0-based) listens for clients on
+	// BasePort+i and as controller on BasePort+Nodes+i. 0 picks free
+	// ports.
+	BasePort int
+	// BrokerProps are broker properties (the tuning profile's broker
+	// section) laid over kbench's defaults. Per-node and topology
+	// properties (node.id, listeners, log.dirs, ...) are kbench's and are
+	// refused.
+	BrokerProps map[string]string
+	// Log receives progress lines (fetching jars, starting nodes); nil
+	// discards them.
+	Log io.Writer
+	// ReadyTimeout bounds the wait for every broker to register (default
+	// 90 s).
+	ReadyTimeout time.Duration
+	// Detached leaves the brokers running when kbench exits, for
+	// `kbench cluster up`; Close then leaves the cluster running and Down
+	// stops it. When false, the brokers belong to this process: Close
+	// stops them, and on Linux the kernel kills them if kbench dies.
+	Detached bool
+
+	// newAdmin overrides how the cluster's admin client is made (tests).
+	newAdmin adminFunc
+}
+
+// adminFunc connects an admin client to bootstrap.
+type adminFunc func(bootstrap []string) (drivers.Admin, error)
+
+// DefaultLocalDir returns the directory `kbench cluster up` keeps its
+// cluster in: $XDG_STATE_HOME/kbench/local, else ~/.local/state/kbench/local.
+func DefaultLocalDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("finding a directory for the local cluster: %w; name one explicitly", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "kbench", "local"), nil
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c LocalConfig) withDefaults() LocalConfig {
+	if c.Nodes == 0 {
+		c.Nodes = DefaultLocalNodes
+	}
+	if c.HeapMB == 0 {
+		c.HeapMB = DefaultLocalHeapMB
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = DefaultLocalReadyTimeout
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return c
+}
+
+// Validate returns every problem of c at once, each naming its field; zero
+// fields count as their defaults.
+func (c LocalConfig) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("local cluster: Dir is empty: name a directory for the cluster's state and logs"))
+	}
+	if c.Nodes < 1 || c.Nodes > 16 {
+		errs = append(errs, fmt.Errorf("local cluster: nodes %d: want 1 to 16 (each node is a JVM)", c.Nodes))
+	}
+	if c.HeapMB < 128 {
+		errs = append(errs, fmt.Errorf("local cluster: heap %d MiB: a broker needs at least 128 MiB", c.HeapMB))
+	}
+	if c.BasePort != 0 && (c.BasePort < 1024 || c.BasePort+2*c.Nodes-1 > 65535) {
+		errs = append(errs, fmt.Errorf("local cluster: base port %d: want 0 (free ports) or 1024..%d for %d nodes",
+			c.BasePort, 65535-2*c.Nodes+1, c.Nodes))
+	}
+	if c.ReadyTimeout < 0 {
+		errs = append(errs, fmt.Errorf("local cluster: ready timeout %v is negative", c.ReadyTimeout))
+	}
+	errs = append(errs, validateBrokerProps(c.BrokerProps)...)
+	return errors.Join(errs...)
+}
+
+// localState is the cluster.json file: what OpenLocal, `cluster status`
+// and `cluster down` need to find and restart the nodes.
+type localState struct {
+	ClusterID    string `json:"cluster_id"`
+	KafkaVersion string `json:"kafka_version"`
+	// Java and Libs are the java binary and jar directory the nodes run
+	// with, so a restart uses the same ones.
+	Java     string `json:"java"`
+	Libs     string `json:"libs"`
+	HeapMB   int    `json:"heap_mb"`
+	Detached bool   `json:"detached"`
+	// BrokerProps are the tuning profile's properties as given; Props are
+	// the ones every node runs with (defaults included).
+	BrokerProps map[string]string `json:"broker_props,omitempty"`
+	Props       map[string]string `json:"props"`
+	Nodes       []localNode       `json:"nodes"`
+	Started     time.Time         `json:"started"`
+}
+
+// localNode is one node in cluster.json.
+type localNode struct {
+	ID             int32 `json:"id"`
+	Port           int   `json:"port"`
+	ControllerPort int   `json:"controller_port"`
+	// PID is the pid at the last start this file saw; the node's
+	// kafka.pid file is the authority.
+	PID int `json:"pid"`
+}
+
+// Local is a real Apache Kafka KRaft cluster of broker processes on
+// 127.0.0.1. It implements Target and Faulter. Its methods are safe to call
+// from several goroutines.
+type Local struct {
+	dir          string
+	log          io.Writer
+	readyTimeout time.Duration
+	// owned: this process started the cluster (StartLocal), rather than
+	// attaching to it (OpenLocal).
+	owned    bool
+	newAdmin adminFunc
+
+	mu     sync.Mutex
+	st     localState
+	procs  map[int32]*nodeProc // nodes this process started
+	admin  drivers.Admin
+	closed bool
+}
+
+var (
+	_ Target  = (*Local)(nil)
+	_ Faulter = (*Local)(nil)
+)
+
+// StartLocal starts a fresh cluster in cfg.Dir and waits until every broker
+// is registered. It fetches the jars on first use (see FetchKafka). A
+// previous cluster's data in Dir is removed; a cluster still running there
+// is an error. If the cluster does not become ready, every node is stopped
+// and the error carries the tail of the failing nodes' logs.
+func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("local cluster dir %s: %w", cfg.Dir, err)
+	}
+	java, err := FindJava(ctx)
+	if err != nil {
+		return nil, err
+	}
+	libs, err := FetchKafka(ctx, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareDir(dir); err != nil {
+		return nil, err
+	}
+	ports, err := pickPorts(cfg.BasePort, 2*cfg.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newClusterID()
+	if err != nil {
+		return nil, err
+	}
+	l := &Local{
+		dir:          dir,
+		log:          cfg.Log,
+		readyTimeout: cfg.ReadyTimeout,
+		owned:        true,
+		newAdmin:     cfg.newAdmin,
+		procs:        map[int32]*nodeProc{},
+		st: localState{
+			ClusterID:    id,
+			KafkaVersion: KafkaVersion,
+			Java:         java,
+			Libs:         libs,
+			HeapMB:       cfg.HeapMB,
+			Detached:     cfg.Detached,
+			BrokerProps:  maps.Clone(cfg.BrokerProps),
+			Props:        commonProps(cfg.Nodes, cfg.BrokerProps),
+			Started:      time.Now().UTC(),
+		},
+	}
+	if l.newAdmin == nil {
+		l.newAdmin = defaultAdmin
+	}
+	var voters []string
+	for i := range cfg.Nodes {
+		n := localNode{ID: int32(i + 1), Port: ports[i], ControllerPort: ports[cfg.Nodes+i]}
+		l.st.Nodes = append(l.st.Nodes, n)
+		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", n.ID, n.ControllerPort))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "log4j2.xml"), log4jConfig, 0o644); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", filepath.Join(dir, "log4j2.xml"), err)
+	}
+	for _, n := range l.st.Nodes {
+		for _, d := range []string{l.dataDir(n.ID), l.logsDir(n.ID)} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("creating %s: %w", d, err)
+			}
+		}
+		props := nodeProps(l.st.Props, n, strings.Join(voters, ","), l.dataDir(n.ID))
+		if err := writeProperties(l.propsPath(n.ID), props); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(l.log, "kbench: formatting %d Kafka %s nodes in %s (cluster id %s)\n", cfg.Nodes, KafkaVersion, dir, id)
+	if err := l.formatAll(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	for _, n := range l.st.Nodes {
+		if err := l.startProcess(n.ID); err != nil {
+			l.stopAll(context.Background())
+			return nil, err
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, cfg.ReadyTimeout)
+	defer cancel()
+	if err := l.WaitReady(rctx); err != nil {
+		l.stopAll(context.Background())
+		l.closeAdmin()
+		return nil, fmt.Errorf("local cluster in %s did not become ready within %v (nodes stopped; logs kept in %s/node-*/logs): %w",
+			dir, cfg.ReadyTimeout, dir, err)
+	}
+	fmt.Fprintf(l.log, "kbench: local cluster ready in %.1fs: %s\n", time.Since(start).Seconds(), strings.Join(l.Bootstrap(), ","))
+	return l, nil
+}
+
+// OpenLocal attaches to the cluster whose state is in dir, as left by
+// StartLocal (typically `kbench cluster up`). Close on it leaves the
+// cluster running; Down stops it.
+func OpenLocal(dir string) (*Local, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("local cluster dir %s: %w", dir, err)
+	}
+	st, err := readState(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Local{
+		dir:          dir,
+		log:          io.Discard,
+		readyTimeout: DefaultLocalReadyTimeout,
+		newAdmin:     defaultAdmin,
+		procs:        map[int32]*nodeProc{},
+		st:           st,
+	}, nil
+}
+
+func readState(dir string) (localState, error) {
+	var st localState
+	path := filepath.Join(dir, "cluster.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, fmt.Errorf("no local cluster in %s (%s is missing): start one with `kbench cluster up`", dir, path)
+	}
+	if err != nil {
+		return st, fmt.Errorf("reading local cluster state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("local cluster state %s is corrupt: %w; stop leftovers with `kbench cluster down`", path, err)
+	}
+	if len(st.Nodes) == 0 || st.Java == "" || st.Libs == "" {
+		return st, fmt.Errorf("local cluster state %s is incomplete; stop leftovers with `kbench cluster down`", path)
+	}
+	return st, nil
+}
+
+// saveState writes cluster.json atomically. Callers hold l.mu.
+func (l *Local) saveState() error {
+	b, err := json.MarshalIndent(l.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(l.dir, "cluster.json")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing local cluster state: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing local cluster state: %w", err)
+	}
+	return nil
+}
+
+// prepareDir makes dir ready for a fresh cluster: it refuses a running
+// one, and removes what an old one left.
+func prepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating local cluster dir %s: %w", dir, err)
+	}
+	running, err := runningNodes(dir)
+	if err != nil {
+		return err
+	}
+	if len(running) > 0 {
+		return fmt.Errorf("a local cluster is already running in %s (pid %d, ...): stop it with `kbench cluster down` or use it as is",
+			dir, running[0].pid)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "node-*"))
+	for _, d := range old {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("removing the previous cluster's %s: %w", d, err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "cluster.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing the previous cluster's state: %w", err)
+	}
+	return nil
+}
+
+// pickPorts returns n ports on 127.0.0.1: base, base+1, ... if base is set
+// (checking each is free), else ports the kernel hands out. All are held
+// open together so they differ; they are released before the brokers bind
+// them, which leaves a small window for another program to take one.
+func pickPorts(base, n int) ([]int, error) {
+	var ports []int
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for i := range n {
+		addr := "127.0.0.1:0"
+		if base != 0 {
+			addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i))
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			if base != 0 {
+				return nil, fmt.Errorf("port %s is in use: pick another base port or stop what holds it: %w", addr, err)
+			}
+			return nil, fmt.Errorf("picking a free port on 127.0.0.1: %w", err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// newClusterID makes a KRaft cluster id: 16 random bytes, base64url
+// without padding, as `kafka-storage random-uuid` prints.
+func newClusterID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making a cluster id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func (l *Local) nodeDir(id int32) string   { return filepath.Join(l.dir, fmt.Sprintf("node-%d", id)) }
+func (l *Local) dataDir(id int32) string   { return filepath.Join(l.nodeDir(id), "data") }
+func (l *Local) logsDir(id int32) string   { return filepath.Join(l.nodeDir(id), "logs") }
+func (l *Local) propsPath(id int32) string { return filepath.Join(l.nodeDir(id), "server.properties") }
+func (l *Local) pidPath(id int32) string   { return filepath.Join(l.nodeDir(id), "kafka.pid") }
+func (l *Local) serverLog(id int32) string { return filepath.Join(l.logsDir(id), "server.log") }
+
+// jvmArgs are the java arguments kafka-run-class.sh would use, with our
+// own heap, log directory and log4j2 config.
+func (l *Local) jvmArgs(heapMB int, id int32, main string, args ...string) []string {
+	a := []string{
+		fmt.Sprintf("-Xmx%dM", heapMB), fmt.Sprintf("-Xms%dM", heapMB),
+		"-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+		"-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+		"-XX:MaxInlineLevel=15", "-Djava.awt.headless=true",
+		"-Dkafka.logs.dir=" + l.logsDir(id),
+		"-Dlog4j2.configurationFile=" + filepath.Join(l.dir, "log4j2.xml"),
+		"-cp", filepath.Join(l.st.Libs, "*"),
+		main,
+	}
+	return append(a, args...)
+}
+
+// formatAll formats every node's log directory with the cluster id, in
+// parallel (each is a JVM start).
+func (l *Local) formatAll(ctx context.Context) error {
+	errs := make([]error, len(l.st.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range l.st.Nodes {
+		wg.Go(func() {
+			args := l.jvmArgs(256, n.ID, "kafka.tools.StorageTool",
+				"format", "-t", l.st.ClusterID, "-c", l.propsPath(n.ID))
+			// The tool needs no tuned heap; 256M as the scripts give tools.
+			args[0], args[1] = "-Xmx256M", "-Xms32M"
+			out, err := exec.CommandContext(ctx, l.st.Java, args...).CombinedOutput()
+			if err != nil {
+				errs[i] = fmt.Errorf("formatting node %d (%s): %w\n%s", n.ID, l.dataDir(n.ID), err, strings.TrimSpace(string(out)))
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Kind returns "local".
+func (l *Local) Kind() string { return "local" }
+
+// Dir returns the cluster's state directory.
+func (l *Local) Dir() string { return l.dir }
+
+// Bootstrap lists every node's client listener.
+func (l *Local) Bootstrap() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var addrs []string
+	for _, n := range l.st.Nodes {
+		addrs = append(addrs, addr(n.Port))
+	}
+	return addrs
+}
+
+func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// Describe records the cluster: Kafka version, nodes, the broker
+// properties every node runs with (kbench's defaults and the profile's),
+// and the state directory holding the logs.
+func (l *Local) Describe() results.Cluster {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := results.Cluster{
+		Kind:         "local",
+		KafkaVersion: l.st.KafkaVersion,
+		BrokerProps:  maps.Clone(l.st.Props),
+		LogDir:       l.dir,
+	}
+	for _, n := range l.st.Nodes {
+		c.Bootstrap = append(c.Bootstrap, addr(n.Port))
+		c.Nodes = append(c.Nodes, results.Node{
+			ID:         n.ID,
+			Roles:      []string{"broker", "controller"},
+			Address:    addr(n.Port),
+			Controller: addr(n.ControllerPort),
+			LogDirs:    l.dataDir(n.ID),
+		})
+	}
+	return c
+}
+
+// BrokerIDs lists the node ids, 1..n.
+func (l *Local) BrokerIDs() []int32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var ids []int32
+	for _, n := range l.st.Nodes {
+		ids = append(ids, n.ID)
+	}
+	return ids
+}
+
+// NodeStatus is one node as Status sees it.
+type NodeStatus struct {
+	ID         int32
+	Address    string // client listener
+	Controller string // controller listener
+	PID        int
+	// Up: the pid is alive and is this node's broker.
+	Up bool
+	// Paused: stopped by SIGSTOP.
+	Paused bool
+	// Registered: listed in the cluster's metadata (false when no broker
+	// answered within a few seconds).
+	Registered bool
+}
+
+// Status reports each node's process and whether the cluster's metadata
+// lists it.
+func (l *Local) Status(ctx context.Context) []NodeStatus {
+	l.mu.Lock()
+	nodes := slices.Clone(l.st.Nodes)
+	l.mu.Unlock()
+	registered := map[int32]bool{}
+	if adm, err := l.adminClient(); err == nil {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if bs, err := adm.Brokers(mctx); err == nil {
+			for _, b := range bs {
+				registered[b.ID] = true
+			}
+		}
+		cancel()
+	}
+	var out []NodeStatus
+	for _, n := range nodes {
+		pid, up, _ := l.pid(n.ID)
+		out = append(out, NodeStatus{
+			ID:         n.ID,
+			Address:    addr(n.Port),
+			Controller: addr(n.ControllerPort),
+			PID:        pid,
+			Up:         up,
+			Paused:     up && isStopped(pid),
+			Registered: registered[n.ID],
+		})
+	}
+	return out
+}
+
+// CopyLogs copies every node's logs (server.log and its rolled files, and
+// stdout.log with the JVM's own output) to dst/node-<id>/.
+func (l *Local) CopyLogs(dst string) error {
+	var errs []error
+	for _, id := range l.BrokerIDs() {
+		files, _ := filepath.Glob(filepath.Join(l.logsDir(id), "*"))
+		to := filepath.Join(dst, fmt.Sprintf("node-%d", id))
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			return fmt.Errorf("copying broker logs: %w", err)
+		}
+		for _, f := range files {
+			if err := copyFile(f, filepath.Join(to, filepath.Base(f))); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("copying broker log: %w", err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return fmt.Errorf("copying broker log: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying broker log %s: %w", from, err)
+	}
+	return out.Close()
+}
+
+// Close releases the admin client and, for a cluster this process started
+// and did not detach, stops every node as Down does. A cluster attached
+// with OpenLocal, or started Detached, keeps running. Safe to call twice.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	stop := l.owned && !l.st.Detached
+	l.mu.Unlock()
+	if stop {
+		return l.Down(context.Background())
+	}
+	l.closeAdmin()
+	return nil
+}
+
+// Down stops every node (SIGTERM, then SIGKILL after a grace period) and
+// removes the cluster's data and state, keeping each node's logs in
+// Dir/node-<id>/logs; remove Dir to drop those too.
+func (l *Local) Down(ctx context.Context) error {
+	err := l.stopAll(ctx)
+	l.closeAdmin()
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, id := range l.BrokerIDs() {
+		for _, p := range []string{l.dataDir(id), l.pidPath(id)} {
+			if err := os.RemoveAll(p); err != nil {
+				errs = append(errs, fmt.Errorf("removing %s: %w", p, err))
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(l.dir, "cluster.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("removing local cluster state: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (l *Local) closeAdmin() {
+	l.mu.Lock()
+	adm := l.admin
+	l.admin = nil
+	l.mu.Unlock()
+	if adm != nil {
+		adm.Close()
+	}
+}
+
+// adminClient returns the cluster's admin client, connecting it on first
+// use.
+func (l *Local) adminClient() (drivers.Admin, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.admin != nil {
+		return l.admin, nil
+	}
+	var bootstrap []string
+	for _, n := range l.st.Nodes {
+		bootstrap = append(bootstrap, addr(n.Port))
+	}
+	adm, err := l.newAdmin(bootstrap)
+	if err != nil {
+		return nil, fmt.Errorf("connecting an admin client to %s: %w", strings.Join(bootstrap, ","), err)
+	}
+	l.admin = adm
+	return adm, nil
+}

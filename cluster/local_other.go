@@ -1,0 +1,15 @@
+//go:build !unix
+
+package cluster
+
+import (
+	"errors"
+	"syscall"
+)
+
+var errLocalUnsupported = errors.New("the local target runs brokers on Linux or macOS only; use the external target")
+
+func nodeProcAttr(bool) *syscall.SysProcAttr { return nil }
+func signalPID(int, sig) error               { return errLocalUnsupported }
+func isNodeProcess(int, string) bool         { return false }
+func isStopped(int) bool                     { return false }

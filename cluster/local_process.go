@@ -1,0 +1,408 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sig is a signal kbench sends a broker, named portably.
+type sig int
+
+const (
+	sigKill sig = iota
+	sigTerm
+	sigStop
+	sigCont
+)
+
+// nodeProc is a broker process this kbench started. done is closed once
+// the process has exited and been reaped.
+type nodeProc struct {
+	pid  int
+	done chan struct{}
+	err  error
+}
+
+// logTailLines is how much of a broker's log an error carries.
+const logTailLines = 30
+
+// node returns node id's state. Callers hold l.mu.
+func (l *Local) node(id int32) (*localNode, error) {
+	for i := range l.st.Nodes {
+		if l.st.Nodes[i].ID == id {
+			return &l.st.Nodes[i], nil
+		}
+	}
+	var ids []string
+	for _, n := range l.st.Nodes {
+		ids = append(ids, strconv.Itoa(int(n.ID)))
+	}
+	return nil, fmt.Errorf("local cluster has no broker %d (ids: %s)", id, strings.Join(ids, ", "))
+}
+
+// pid returns node id's pid and whether that process is alive and is the
+// node's broker.
+func (l *Local) pid(id int32) (int, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pidLocked(id)
+}
+
+// pidLocked is pid for callers holding l.mu. The pid file is the truth:
+// another kbench attached to the same cluster may have restarted the node.
+func (l *Local) pidLocked(id int32) (int, bool, error) {
+	n, err := l.node(id)
+	if err != nil {
+		return 0, false, err
+	}
+	pid := n.PID
+	if b, err := os.ReadFile(l.pidPath(id)); err == nil {
+		if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			pid = p
+		}
+	}
+	return pid, isNodeProcess(pid, l.propsPath(id)), nil
+}
+
+// startProcess launches node id's broker and records its pid; it does not
+// wait for the broker to come up.
+func (l *Local) startProcess(id int32) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pid, up, err := l.pidLocked(id)
+	if err != nil {
+		return err
+	}
+	if up {
+		return fmt.Errorf("broker %d is already running (pid %d)", id, pid)
+	}
+	n, _ := l.node(id)
+	// The JVM's own output (crashes, log4j's status) goes beside
+	// server.log; the child keeps the file after kbench exits.
+	out, err := os.OpenFile(filepath.Join(l.logsDir(id), "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("starting broker %d: %w", id, err)
+	}
+	defer out.Close()
+	cmd := exec.Command(l.st.Java, l.jvmArgs(l.st.HeapMB, id, "kafka.Kafka", l.propsPath(id))...)
+	cmd.Dir = l.nodeDir(id)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = nodeProcAttr(!l.st.Detached)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting broker %d with %s: %w", id, l.st.Java, err)
+	}
+	p := &nodeProc{pid: cmd.Process.Pid, done: make(chan struct{})}
+	// Reap the child when it exits, so it does not linger as a zombie;
+	// this goroutine lives exactly as long as the broker.
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	l.procs[id] = p
+	n.PID = p.pid
+	fmt.Fprintf(l.log, "kbench: broker %d started (pid %d, %s)\n", id, p.pid, addr(n.Port))
+	if err := os.WriteFile(l.pidPath(id), []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
+	}
+	return l.saveState()
+}
+
+// Start starts broker id again, with the same id, ports and data, and waits
+// until its client listener accepts connections (bounded by the ready
+// timeout). It does not wait for the broker to rejoin the cluster: see
+// WaitReady and WaitInSync.
+func (l *Local) Start(ctx context.Context, id int32) error {
+	if err := l.startProcess(id); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.readyTimeout)
+	defer cancel()
+	l.mu.Lock()
+	n, _ := l.node(id)
+	port := n.Port
+	l.mu.Unlock()
+	for {
+		if err := l.checkAlive(id); err != nil {
+			return err
+		}
+		c, err := net.DialTimeout("tcp", addr(port), time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("broker %d does not listen on %s: %w\n%s", id, addr(port), ctx.Err(), l.logTail(id))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// checkAlive returns an error with the log's tail if broker id's process
+// has exited.
+func (l *Local) checkAlive(id int32) error {
+	pid, up, err := l.pid(id)
+	if err != nil {
+		return err
+	}
+	if up {
+		return nil
+	}
+	l.mu.Lock()
+	p := l.procs[id]
+	l.mu.Unlock()
+	how := "is not running"
+	if p != nil && p.pid == pid {
+		select {
+		case <-p.done:
+			how = fmt.Sprintf("exited (%v)", p.err)
+		default:
+		}
+	}
+	return fmt.Errorf("broker %d (pid %d) %s\n%s", id, pid, how, l.logTail(id))
+}
+
+// Kill sends broker id SIGKILL and waits until it is gone.
+func (l *Local) Kill(ctx context.Context, id int32) error {
+	pid, up, err := l.pid(id)
+	if err != nil {
+		return err
+	}
+	if !up {
+		return fmt.Errorf("broker %d is not running", id)
+	}
+	if err := signalPID(pid, sigKill); err != nil {
+		return fmt.Errorf("killing broker %d (pid %d): %w", id, pid, err)
+	}
+	return l.waitExit(ctx, id, pid, 10*time.Second)
+}
+
+// Stop sends broker id SIGTERM, so it shuts down cleanly, and waits until
+// it has exited; after a grace period it is killed.
+func (l *Local) Stop(ctx context.Context, id int32) error {
+	pid, up, err := l.pid(id)
+	if err != nil {
+		return err
+	}
+	if !up {
+		return fmt.Errorf("broker %d is not running", id)
+	}
+	return l.stopPID(ctx, id, pid)
+}
+
+func (l *Local) stopPID(ctx context.Context, id int32, pid int) error {
+	// A paused JVM would hold SIGTERM until continued.
+	_ = signalPID(pid, sigCont)
+	if err := signalPID(pid, sigTerm); err != nil {
+		return fmt.Errorf("stopping broker %d (pid %d): %w", id, pid, err)
+	}
+	if err := l.waitExit(ctx, id, pid, stopGrace); err == nil {
+		return nil
+	}
+	fmt.Fprintf(l.log, "kbench: broker %d (pid %d) still running %v after SIGTERM; killing it\n", id, pid, stopGrace)
+	if err := signalPID(pid, sigKill); err != nil {
+		return fmt.Errorf("killing broker %d (pid %d): %w", id, pid, err)
+	}
+	return l.waitExit(context.WithoutCancel(ctx), id, pid, 10*time.Second)
+}
+
+// Pause stops broker id with SIGSTOP: it keeps its connections but answers
+// nothing until Resume.
+func (l *Local) Pause(id int32) error {
+	pid, up, err := l.pid(id)
+	if err != nil {
+		return err
+	}
+	if !up {
+		return fmt.Errorf("broker %d is not running", id)
+	}
+	if err := signalPID(pid, sigStop); err != nil {
+		return fmt.Errorf("pausing broker %d (pid %d): %w", id, pid, err)
+	}
+	return nil
+}
+
+// Resume continues broker id after Pause (SIGCONT).
+func (l *Local) Resume(id int32) error {
+	pid, up, err := l.pid(id)
+	if err != nil {
+		return err
+	}
+	if !up {
+		return fmt.Errorf("broker %d is not running", id)
+	}
+	if err := signalPID(pid, sigCont); err != nil {
+		return fmt.Errorf("resuming broker %d (pid %d): %w", id, pid, err)
+	}
+	return nil
+}
+
+// waitExit waits until pid, broker id's process, is gone, for at most max.
+func (l *Local) waitExit(ctx context.Context, id int32, pid int, max time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	l.mu.Lock()
+	p := l.procs[id]
+	l.mu.Unlock()
+	var done <-chan struct{}
+	if p != nil && p.pid == pid {
+		done = p.done
+	}
+	for isNodeProcess(pid, l.propsPath(id)) {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("broker %d (pid %d) still running after %v: %w", id, pid, max, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// stopAll stops every running node at once and waits for them.
+func (l *Local) stopAll(ctx context.Context) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, id := range l.BrokerIDs() {
+		pid, up, err := l.pid(id)
+		if err != nil || !up {
+			continue
+		}
+		wg.Go(func() {
+			if err := l.stopPID(ctx, id, pid); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// Wait for the reapers, so no goroutine outlives the cluster.
+	l.mu.Lock()
+	procs := slices.Collect(maps.Values(l.procs))
+	l.mu.Unlock()
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// logTail returns the last lines of broker id's server.log, and of its
+// stdout.log when the JVM wrote anything there, for error messages.
+func (l *Local) logTail(id int32) string {
+	var b strings.Builder
+	for _, f := range []string{l.serverLog(id), filepath.Join(l.logsDir(id), "stdout.log")} {
+		lines := tailFile(f, logTailLines)
+		if len(lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "--- last %d lines of %s ---\n%s\n", len(lines), f, strings.Join(lines, "\n"))
+	}
+	if b.Len() == 0 {
+		return fmt.Sprintf("(broker %d wrote nothing to %s)", id, l.logsDir(id))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// tailFile returns the last n lines of path, reading at most its last
+// 256 KiB.
+func tailFile(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > 256<<10 {
+		f.Seek(fi.Size()-256<<10, 0)
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return lines
+}
+
+// leftover is a broker process found through its pid file.
+type leftover struct {
+	pid   int
+	props string
+}
+
+// runningNodes lists dir's nodes that are still running, according to
+// their pid files.
+func runningNodes(dir string) ([]leftover, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "node-*", "kafka.pid"))
+	if err != nil {
+		return nil, err
+	}
+	var running []leftover
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			continue
+		}
+		props := filepath.Join(filepath.Dir(f), "server.properties")
+		if isNodeProcess(pid, props) {
+			running = append(running, leftover{pid, props})
+		}
+	}
+	return running, nil
+}
+
+// StopLeftover kills the brokers still running from dir's pid files, as a
+// crashed kbench or an interrupted `cluster up` may leave them, and returns
+// their pids. A pid now used by another program is left alone.
+func StopLeftover(dir string) ([]int, error) {
+	running, err := runningNodes(dir)
+	if err != nil {
+		return nil, fmt.Errorf("looking for leftover brokers in %s: %w", dir, err)
+	}
+	var pids []int
+	var errs []error
+	for _, r := range running {
+		pids = append(pids, r.pid)
+		if err := signalPID(r.pid, sigKill); err != nil {
+			errs = append(errs, fmt.Errorf("killing leftover broker pid %d: %w", r.pid, err))
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, r := range running {
+		for time.Now().Before(deadline) && isNodeProcess(r.pid, r.props) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if isNodeProcess(r.pid, r.props) {
+			errs = append(errs, fmt.Errorf("leftover broker pid %d survived SIGKILL", r.pid))
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "node-*", "kafka.pid"))
+	for _, f := range files {
+		os.Remove(f)
+	}
+	return pids, errors.Join(errs...)
+}

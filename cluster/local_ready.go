@@ -1,0 +1,132 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+// pollEvery is how often readiness is checked.
+const pollEvery = 500 * time.Millisecond
+
+// WaitReady waits until every node's process is running and the cluster's
+// metadata lists every broker, or ctx is done. If a node's process has
+// exited, it fails at once; otherwise the error names the brokers still
+// missing and carries the tail of their logs.
+func (l *Local) WaitReady(ctx context.Context) error {
+	return l.waitUntil(ctx, func(ctx context.Context) (missing []int32, err error) {
+		return l.unregistered(ctx)
+	})
+}
+
+// WaitInSync waits until the cluster is ready (see WaitReady) and every
+// partition of each topic has a leader and its full replica set in sync,
+// as after a failed broker has caught up again.
+func (l *Local) WaitInSync(ctx context.Context, topics ...string) error {
+	return l.waitUntil(ctx, func(ctx context.Context) ([]int32, error) {
+		missing, err := l.unregistered(ctx)
+		if err != nil || len(missing) > 0 {
+			return missing, err
+		}
+		adm, err := l.adminClient()
+		if err != nil {
+			return nil, err
+		}
+		var lagging []string
+		for _, topic := range topics {
+			parts, err := adm.Partitions(ctx, topic)
+			if err != nil {
+				return nil, fmt.Errorf("describing topic %s: %w", topic, err)
+			}
+			if len(parts) == 0 {
+				return nil, fmt.Errorf("topic %s has no partitions yet", topic)
+			}
+			for _, p := range parts {
+				if p.Leader < 0 || len(p.ISR) < len(p.Replicas) {
+					lagging = append(lagging, fmt.Sprintf("%s-%d (leader %d, replicas %v, isr %v)",
+						p.Topic, p.Partition, p.Leader, p.Replicas, p.ISR))
+				}
+			}
+		}
+		if len(lagging) > 0 {
+			return nil, fmt.Errorf("partitions not fully in sync: %s", strings.Join(lagging, ", "))
+		}
+		return nil, nil
+	})
+}
+
+// unregistered returns the brokers the cluster's metadata does not list.
+func (l *Local) unregistered(ctx context.Context) ([]int32, error) {
+	adm, err := l.adminClient()
+	if err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	brokers, err := adm.Brokers(mctx)
+	if err != nil {
+		return nil, fmt.Errorf("asking %s for metadata: %w", strings.Join(l.Bootstrap(), ","), err)
+	}
+	var missing []int32
+	for _, id := range l.BrokerIDs() {
+		if !slices.ContainsFunc(brokers, func(b drivers.Broker) bool { return b.ID == id }) {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
+}
+
+// waitUntil polls check until it reports no missing broker and no error,
+// failing at once if a node's process is gone.
+func (l *Local) waitUntil(ctx context.Context, check func(context.Context) ([]int32, error)) error {
+	var missing []int32
+	var last error
+	for {
+		for _, id := range l.BrokerIDs() {
+			if err := l.checkAlive(id); err != nil {
+				return err
+			}
+		}
+		missing, last = check(ctx)
+		if last == nil && len(missing) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return l.notReady(ctx.Err(), missing, last)
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// notReady builds the error of a readiness wait that ran out of time.
+func (l *Local) notReady(cause error, missing []int32, last error) error {
+	var b strings.Builder
+	if last != nil {
+		fmt.Fprintf(&b, "last check: %v", last)
+	}
+	if len(missing) > 0 {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "brokers %v not registered", missing)
+	}
+	tails := missing
+	if len(tails) == 0 && last != nil {
+		// Nothing answered at all: the first node's log says the most.
+		tails = l.BrokerIDs()[:1]
+	}
+	for _, id := range tails {
+		fmt.Fprintf(&b, "\n%s", l.logTail(id))
+	}
+	return fmt.Errorf("%w: %s", cause, b.String())
+}
+
+// errLeaderMove is returned by Inject for a leader move, which kbench does
+// through the admin API.
+var errLeaderMove = errors.New("leader moves go through the admin API (drivers.Admin.MoveLeader), not Inject")
