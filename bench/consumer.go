@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+// consumer is one consuming goroutine with its own client, a member of one
+// subscription (consumer group).
+type consumer struct {
+	r      *run
+	drv    drivers.Consumer
+	rec    *recorder
+	v      *verifier
+	topics map[string]int // topic name to the run's topic index
+	fn     func(*drivers.Message)
+}
+
+func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) (*consumer, error) {
+	c := &consumer{r: r, rec: newRecorder(), v: v, topics: map[string]int{}}
+	for i, t := range r.topics {
+		c.topics[t] = i
+	}
+	c.fn = c.receive
+	props := map[string]string{"auto.offset.reset": "earliest"}
+	for k, val := range r.w.Consumer {
+		props[k] = val
+	}
+	var err error
+	c.drv, err = r.cfg.Driver.NewConsumer(ctx, drivers.ConsumerConfig{
+		Bootstrap: r.cfg.Target.Bootstrap(),
+		ClientID:  "kbench-" + r.id + "-c" + strconv.Itoa(i),
+		Group:     group,
+		Topics:    r.topics,
+		Props:     props,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %d: %w", i, err)
+	}
+	return c, nil
+}
+
+// loop polls until ctx ends.
+func (c *consumer) loop(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := c.drv.Poll(ctx, c.fn); err != nil && ctx.Err() == nil {
+			c.rec.mu.Lock()
+			c.rec.errors++
+			c.rec.errKinds[drivers.KindOf(err)]++
+			c.rec.mu.Unlock()
+			sleepCtx(ctx, 100*time.Millisecond)
+		}
+	}
+}
+
+// receive handles one consumed record: end-to-end latency from the send
+// time in its stamp, and the verifier's bookkeeping.
+func (c *consumer) receive(m *drivers.Message) {
+	now := time.Now().UnixNano()
+	ti, ok := c.topics[m.Topic]
+	if !ok || int(m.Partition) >= c.r.w.PartitionsPerTopic {
+		return
+	}
+	if !c.v.observe(ti*c.r.w.PartitionsPerTopic+int(m.Partition), m.Offset, m.Value) {
+		return // a re-read after a group rebalance
+	}
+	r := c.rec
+	r.mu.Lock()
+	if s, err := ReadStamp(m.Value); err == nil {
+		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd)
+	} else {
+		r.acked++
+		r.ackedBytes += int64(len(m.Value))
+	}
+	r.mu.Unlock()
+}

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decodeNode decodes a YAML mapping into the struct fields given, strictly:
+// every unknown key and every value of the wrong type is added to errs with
+// its path. yaml.v3's own strict mode stops at line numbers; users asked for
+// field paths, which is what this walk gives.
+func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, errs *Problems) {
+	node = resolve(node)
+	if node.Kind != yaml.MappingNode {
+		errs.addf(orRoot(path), "want a mapping of fields, got %s", describe(node))
+		return
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		key, val := node.Content[i].Value, node.Content[i+1]
+		fp := join(path, key)
+		f, ok := fields[key]
+		if !ok {
+			errs.addf(fp, "unknown field%s", suggest(key, fields))
+			continue
+		}
+		decodeValue(val, f, fp, errs)
+	}
+}
+
+func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *Problems) {
+	node = resolve(node)
+	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
+		v.Set(reflect.Zero(v.Type()))
+		return
+	}
+	if v.Type() == reflect.TypeOf(Duration(0)) {
+		if node.Kind != yaml.ScalarNode {
+			errs.addf(path, "want a duration such as 30s or 5m, got %s", describe(node))
+			return
+		}
+		d, err := ParseDuration(node.Value)
+		if err != nil {
+			errs.addf(path, "%v", err)
+			return
+		}
+		v.SetInt(int64(d))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		decodeNode(node, fieldsOf(v.Addr().Interface()), path, errs)
+	case reflect.Map:
+		if node.Kind != yaml.MappingNode {
+			errs.addf(path, "want a mapping of property: value, got %s", describe(node))
+			return
+		}
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k, val := node.Content[i].Value, resolve(node.Content[i+1])
+			if val.Kind != yaml.ScalarNode {
+				errs.addf(join(path, k), "want a single value, got %s", describe(val))
+				continue
+			}
+			v.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(val.Value))
+		}
+	case reflect.Slice:
+		if node.Kind != yaml.SequenceNode {
+			if v.Type().Elem().Kind() == reflect.String && node.Kind == yaml.ScalarNode {
+				// A single command line string stands for a one-word list.
+				v.Set(reflect.ValueOf(strings.Fields(node.Value)))
+				return
+			}
+			errs.addf(path, "want a list, got %s", describe(node))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(node.Content), len(node.Content))
+		for i, item := range node.Content {
+			decodeValue(item, s.Index(i), path+"["+strconv.Itoa(i)+"]", errs)
+		}
+		v.Set(s)
+	default:
+		if node.Kind != yaml.ScalarNode {
+			errs.addf(path, "want %s, got %s", kindName(v.Kind()), describe(node))
+			return
+		}
+		if err := node.Decode(v.Addr().Interface()); err != nil {
+			errs.addf(path, "want %s, got %q", kindName(v.Kind()), node.Value)
+		}
+	}
+}
+
+// fieldsOf maps the yaml names of a struct's fields to the fields.
+func fieldsOf(ptr any) map[string]reflect.Value {
+	v := reflect.ValueOf(ptr).Elem()
+	t := v.Type()
+	fields := make(map[string]reflect.Value, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if !sf.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		fields[name] = v.Field(i)
+	}
+	return fields
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return resolve(n.Content[0])
+	}
+	return n
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return "\"" + n.Value + "\""
+	}
+}
+
+func kindName(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a string"
+	}
+}
+
+// suggest names a known field that differs from key only in case, the
+// commonest slip with OMB's camelCase names.
+func suggest(key string, fields map[string]reflect.Value) string {
+	for name := range fields {
+		if strings.EqualFold(name, key) {
+			return "; did you mean " + name + "?"
+		}
+	}
+	return ""
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "workload"
+	}
+	return path
+}

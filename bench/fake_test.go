@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
+)
+
+// memCluster is an in-memory log of partitions shared by memDriver's
+// producers and consumers, with an acknowledgement delay the test can set.
+// It lets the engine's pacing and recording be tested under testing/synctest
+// with no network.
+type memCluster struct {
+	mu     sync.Mutex
+	logs   map[string][][][]byte // topic -> partition -> values
+	parts  map[string]int32
+	ackLag func(now time.Time) time.Duration
+	next   int32
+}
+
+func newMemCluster() *memCluster {
+	return &memCluster{logs: map[string][][][]byte{}, parts: map[string]int32{}}
+}
+
+type memDriver struct{ c *memCluster }
+
+func (d memDriver) Name() string    { return "mem" }
+func (d memDriver) Library() string { return "in-memory test driver" }
+
+func (d memDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
+	return &memProducer{c: d.c}, nil
+}
+
+func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {
+	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}}, nil
+}
+
+type memProducer struct {
+	c       *memCluster
+	pending sync.WaitGroup
+}
+
+func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done drivers.DoneFunc) {
+	if err := ctx.Err(); err != nil {
+		done(-1, -1, err)
+		return
+	}
+	c := p.c
+	c.mu.Lock()
+	part := rec.Partition
+	if part < 0 {
+		part = c.next % c.parts[rec.Topic]
+		c.next++
+	}
+	// Written in order now; only the acknowledgement is delayed.
+	log := c.logs[rec.Topic]
+	off := int64(len(log[part]))
+	log[part] = append(log[part], append([]byte(nil), rec.Value...))
+	lag := time.Duration(0)
+	if c.ackLag != nil {
+		lag = c.ackLag(time.Now())
+	}
+	c.mu.Unlock()
+	p.pending.Add(1)
+	ack := func() {
+		defer p.pending.Done()
+		done(part, off, nil)
+	}
+	if lag == 0 {
+		ack()
+		return
+	}
+	time.AfterFunc(lag, ack)
+}
+
+func (p *memProducer) Flush(ctx context.Context) error { p.pending.Wait(); return nil }
+func (p *memProducer) Close() error                    { return nil }
+
+type memConsumer struct {
+	c      *memCluster
+	topics []string
+	pos    map[string][]int
+}
+
+func (mc *memConsumer) Poll(ctx context.Context, fn func(*drivers.Message)) error {
+	var batch []drivers.Message
+	mc.c.mu.Lock()
+	for _, t := range mc.topics {
+		log := mc.c.logs[t]
+		if mc.pos[t] == nil {
+			mc.pos[t] = make([]int, len(log))
+		}
+		for p := range log {
+			for ; mc.pos[t][p] < len(log[p]); mc.pos[t][p]++ {
+				o := mc.pos[t][p]
+				batch = append(batch, drivers.Message{Topic: t, Partition: int32(p), Offset: int64(o), Value: log[p][o]})
+			}
+		}
+	}
+	mc.c.mu.Unlock()
+	for i := range batch {
+		fn(&batch[i])
+	}
+	if len(batch) == 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (mc *memConsumer) Close() error { return nil }
+
+// memAdmin is the admin side of memCluster.
+type memAdmin struct{ c *memCluster }
+
+func (a memAdmin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
+	return []drivers.Broker{{ID: 0, Host: "mem", Port: 1}}, nil
+}
+func (a memAdmin) Controller(ctx context.Context) (int32, error) { return 0, nil }
+func (a memAdmin) CreateTopic(ctx context.Context, s drivers.TopicSpec) error {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	if _, ok := a.c.logs[s.Name]; ok {
+		return fmt.Errorf("topic %s exists", s.Name)
+	}
+	a.c.logs[s.Name] = make([][][]byte, s.Partitions)
+	a.c.parts[s.Name] = s.Partitions
+	return nil
+}
+func (a memAdmin) DeleteTopic(ctx context.Context, name string) error { return nil }
+func (a memAdmin) Partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+	return nil, nil
+}
+func (a memAdmin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	out := map[int32]int64{}
+	for p, l := range a.c.logs[topic] {
+		out[int32(p)] = int64(len(l))
+	}
+	return out, nil
+}
+func (a memAdmin) MoveLeader(ctx context.Context, topic string, partition int32, away int32) (int32, error) {
+	return 0, nil
+}
+func (a memAdmin) ElectPreferred(ctx context.Context, topic string) error { return nil }
+func (a memAdmin) Close()                                                 {}
+
+type memTarget struct{}
+
+func (memTarget) Kind() string              { return "mem" }
+func (memTarget) Bootstrap() []string       { return []string{"mem:1"} }
+func (memTarget) Describe() results.Cluster { return results.Cluster{Kind: "mem"} }
+func (memTarget) Close() error              { return nil }
+
+var _ cluster.Target = memTarget{}
+
+// memConfig returns a run config of w against a fresh memCluster.
+func memConfig(w *Workload) (Config, *memCluster) {
+	c := newMemCluster()
+	return Config{Workload: w, Driver: memDriver{c}, Target: memTarget{}, Admin: memAdmin{c}}, c
+}

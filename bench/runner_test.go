@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/kbench/kbench/results"
+)
+
+func mustResolve(t *testing.T, w *Workload) *Workload {
+	t.Helper()
+	if err := w.Resolve(); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	return w
+}
+
+func runMem(t *testing.T, w *Workload, lag func(time.Time) time.Duration) *results.Run {
+	t.Helper()
+	cfg, c := memConfig(mustResolve(t, w))
+	c.ackLag = lag
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+func TestClosedModelCountBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 2, PartitionsPerTopic: 3, MessageSize: 100, ProducersPerTopic: 2,
+			SubscriptionsPerTopic: 1, ConsumerPerSubscription: 2, Messages: 5001, MaxInFlight: 50}
+		res := runMem(t, w, func(time.Time) time.Duration { return time.Millisecond })
+		s := res.Summary
+		if s.ProducedMessages != 5001 || s.ConsumedMessages != 5001 {
+			t.Errorf("produced %d consumed %d, want 5001 each", s.ProducedMessages, s.ConsumedMessages)
+		}
+		if s.ProducedBytes != 5001*100 {
+			t.Errorf("produced bytes %d, want %d", s.ProducedBytes, 5001*100)
+		}
+		if s.Lost != 0 || s.Duplicated != 0 || s.Reordered != 0 {
+			t.Errorf("lost/dup/reordered = %d/%d/%d, want 0", s.Lost, s.Duplicated, s.Reordered)
+		}
+		if res.Verify == nil || res.Verify.EndOffsets != 5001 {
+			t.Errorf("verify = %+v, want end offsets 5001", res.Verify)
+		}
+		l := s.PublishLatencyMs
+		if !(l.P50 <= l.P99 && l.P99 <= l.Max) || l.Count != 5001 {
+			t.Errorf("publish latency %+v: want p50 <= p99 <= max over 5001 values", l)
+		}
+		if !res.Complete {
+			t.Errorf("run incomplete: %s", res.Incomplete)
+		}
+	})
+}
+
+func TestOpenModelSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 2,
+			ProducerRate: 1000, Duration: Duration(3 * time.Second)}
+		res := runMem(t, w, nil)
+		// Intended times n/rate from the start: exactly rate x duration.
+		if got := res.Summary.ProducedMessages; got != 3000 {
+			t.Errorf("produced %d, want 3000", got)
+		}
+		if res.Summary.LateSends != 0 {
+			t.Errorf("late sends %d, want 0 with an idle driver", res.Summary.LateSends)
+		}
+		if len(res.Intervals) < 3 {
+			t.Fatalf("%d intervals, want at least 3", len(res.Intervals))
+		}
+		for _, iv := range res.Intervals[:3] {
+			// A send due exactly on a boundary may land on either side.
+			if iv.Acked < 998 || iv.Acked > 1002 {
+				t.Errorf("interval %.0f-%.0fs acked %d, want 1000", iv.Start, iv.End, iv.Acked)
+			}
+		}
+	})
+}
+
+// A broker stall must show as latency of every message meant to be sent
+// during it, measured from its intended time, even though the producer,
+// blocked on its in-flight bound, could not send them on time (no
+// coordinated omission).
+func TestStallShowsAsLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, Duration: Duration(3 * time.Second), MaxInFlight: 10}
+		var start time.Time
+		lag := func(now time.Time) time.Duration {
+			if start.IsZero() {
+				start = now
+			}
+			// Acks of sends between 1.0 s and 1.5 s come at 1.5 s.
+			if at := now.Sub(start); at >= time.Second && at < 1500*time.Millisecond {
+				return 1500*time.Millisecond - at
+			}
+			return 0
+		}
+		res := runMem(t, w, lag)
+		h, err := results.DecodeHist(res.Histograms.Publish)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var over100ms int64
+		for _, b := range h.Distribution() {
+			if b.From >= 100_000 {
+				over100ms += b.Count
+			}
+		}
+		// ~500 messages were due in the stall; a tool measuring from the
+		// actual send would see only the ~10 in flight as slow.
+		if over100ms < 350 {
+			t.Errorf("%d messages over 100 ms, want the ~500 due during the stall", over100ms)
+		}
+		if res.Summary.LateSends < 350 {
+			t.Errorf("late sends %d, want the ~500 held back by the stall", res.Summary.LateSends)
+		}
+		if res.Summary.ProducedMessages != 3000 {
+			t.Errorf("produced %d, want 3000 (late sends still go out)", res.Summary.ProducedMessages)
+		}
+		if max := res.Summary.PublishLatencyMs.Max; max < 450 || max > 600 {
+			t.Errorf("max publish latency %.1f ms, want about 500", max)
+		}
+	})
+}
+
+// Warm-up intervals are recorded but left out of the summary.
+func TestWarmupExcluded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 100, Warmup: Duration(2 * time.Second), Duration: Duration(2 * time.Second)}
+		var start time.Time
+		lag := func(now time.Time) time.Duration {
+			if start.IsZero() {
+				start = now
+			}
+			if now.Sub(start) < 2*time.Second {
+				return 300 * time.Millisecond
+			}
+			return time.Millisecond
+		}
+		res := runMem(t, w, lag)
+		if max := res.Summary.PublishLatencyMs.Max; max > 10 {
+			t.Errorf("summary max %.1f ms includes warm-up's 300 ms", max)
+		}
+		if !res.Intervals[0].Warmup || res.Intervals[0].PublishMaxMs < 290 {
+			t.Errorf("first interval %+v: want a warm-up interval showing 300 ms", res.Intervals[0])
+		}
+		if got := res.Summary.ProduceRateMsgs; got < 95 || got > 105 {
+			t.Errorf("produce rate %.1f, want about 100 over the measurement window", got)
+		}
+	})
+}
+
+func TestInterruptedRunIsIncomplete(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: Duration(10 * time.Second)})
+		cfg, _ := memConfig(w)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(3*time.Second, cancel)
+		res, err := Run(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Complete || res.Incomplete == "" {
+			t.Errorf("complete=%v incomplete=%q, want an incomplete run", res.Complete, res.Incomplete)
+		}
+		if got := res.Summary.ProducedMessages; got < 250 || got > 350 {
+			t.Errorf("produced %d, want the ~300 sent before the interrupt", got)
+		}
+		if res.Summary.Lost != 0 {
+			t.Errorf("lost %d after an interrupt, want 0", res.Summary.Lost)
+		}
+	})
+}

@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Stamp is the header kbench writes at the start of every message value,
+// so consumers can check loss, duplication and order, and measure
+// end-to-end latency. Layout (big-endian, StampSize bytes):
+//
+//	0..1   magic "kb"
+//	2      format version (1)
+//	3      reserved (0)
+//	4..7   producer id
+//	8..15  sequence number within the producer, from 0
+//	16..23 send time, Unix nanoseconds (the intended time in the open model)
+type Stamp struct {
+	Producer uint32
+	Seq      uint64
+	SentNano int64
+}
+
+const stampVersion = 1
+
+// errNoStamp is returned for a message kbench did not write.
+var errNoStamp = errors.New("message has no kbench stamp")
+
+// Put writes s into the first StampSize bytes of b.
+func (s Stamp) Put(b []byte) {
+	_ = b[StampSize-1]
+	b[0], b[1], b[2], b[3] = 'k', 'b', stampVersion, 0
+	binary.BigEndian.PutUint32(b[4:], s.Producer)
+	binary.BigEndian.PutUint64(b[8:], s.Seq)
+	binary.BigEndian.PutUint64(b[16:], uint64(s.SentNano))
+}
+
+// ReadStamp reads the stamp at the start of b.
+func ReadStamp(b []byte) (Stamp, error) {
+	if len(b) < StampSize || b[0] != 'k' || b[1] != 'b' || b[2] != stampVersion {
+		return Stamp{}, errNoStamp
+	}
+	return Stamp{
+		Producer: binary.BigEndian.Uint32(b[4:]),
+		Seq:      binary.BigEndian.Uint64(b[8:]),
+		SentNano: int64(binary.BigEndian.Uint64(b[16:])),
+	}, nil
+}

@@ -1,0 +1,285 @@
+package bench
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Key distributors, as OpenMessaging Benchmark names them.
+const (
+	NoKey         = "NO_KEY"          // no key; the client's partitioner spreads records
+	KeyRoundRobin = "KEY_ROUND_ROBIN" // keys taken in turn from a fixed set
+	RandomNano    = "RANDOM_NANO"     // a random key per message
+)
+
+// Fault actions a schedule may name.
+var faultActions = setOf("kill", "stop", "pause", "leader-move", "exec")
+
+// Resolve fills in defaults and checks the workload, returning every
+// problem found (nil when it is fine). Run it after files and flags have
+// all been applied.
+func (w *Workload) Resolve() error {
+	var p Problems
+	if w.Name == "" {
+		w.Name = "workload"
+	}
+	defInt(&w.Topics, 1)
+	defInt(&w.PartitionsPerTopic, 1)
+	defInt(&w.MessageSize, 1024)
+	defInt(&w.ProducersPerTopic, 1)
+	if w.KeyDistributor == "" {
+		w.KeyDistributor = NoKey
+	}
+	if w.Duration == 0 && w.TestDurationMinutes > 0 {
+		w.Duration = Duration(w.TestDurationMinutes * float64(time.Minute))
+	}
+	if w.Warmup == 0 && w.WarmupDurationMinutes > 0 {
+		w.Warmup = Duration(w.WarmupDurationMinutes * float64(time.Minute))
+	}
+	if w.Interval == 0 {
+		w.Interval = DefaultInterval
+	}
+	if w.Drain == 0 {
+		w.Drain = DefaultDrain
+	}
+	defInt(&w.MaxInFlight, DefaultMaxInFlight)
+	if w.TopicPrefix == "" {
+		w.TopicPrefix = DefaultTopicPrefix
+	}
+	if w.SubscriptionsPerTopic > 0 && w.ConsumerPerSubscription == 0 {
+		w.ConsumerPerSubscription = 1
+	}
+
+	positive := func(path string, v int) {
+		if v < 1 {
+			p.addf(path, "must be at least 1, got %d", v)
+		}
+	}
+	positive("topics", w.Topics)
+	positive("partitionsPerTopic", w.PartitionsPerTopic)
+	positive("producersPerTopic", w.ProducersPerTopic)
+	positive("maxInFlight", w.MaxInFlight)
+	if w.MessageSize < StampSize {
+		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", StampSize, w.MessageSize)
+	}
+	if w.MessageSizeMax != 0 && w.MessageSizeMax < w.MessageSize {
+		p.addf("messageSizeMax", "must be at least messageSize (%d), got %d", w.MessageSize, w.MessageSizeMax)
+	}
+	if w.MessageSizeMax != 0 && len(w.MessageSizes) > 0 {
+		p.addf("messageSizes", "set either messageSizeMax (uniform sizes) or messageSizes (weighted), not both")
+	}
+	for i, ws := range w.MessageSizes {
+		path := "messageSizes[" + strconv.Itoa(i) + "]"
+		if ws.Size < StampSize {
+			p.addf(path+".size", "must be at least %d bytes, got %d", StampSize, ws.Size)
+		}
+		if ws.Weight <= 0 {
+			p.addf(path+".weight", "must be above 0, got %g", ws.Weight)
+		}
+	}
+	switch w.KeyDistributor {
+	case NoKey, KeyRoundRobin, RandomNano:
+	default:
+		p.addf("keyDistributor", "unknown distributor %q; use NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO", w.KeyDistributor)
+	}
+	if w.SubscriptionsPerTopic < 0 {
+		p.addf("subscriptionsPerTopic", "must not be negative, got %d", w.SubscriptionsPerTopic)
+	}
+	if w.ConsumerPerSubscription < 0 {
+		p.addf("consumerPerSubscription", "must not be negative, got %d", w.ConsumerPerSubscription)
+	}
+	if w.ProducerRate < 0 {
+		p.addf("producerRate", "must not be negative (0 means as fast as possible), got %g", w.ProducerRate)
+	}
+	if w.ConsumerBacklogSizeGB != 0 {
+		p.addf("consumerBacklogSizeGB", "building a backlog is not supported yet; remove the field or set 0")
+	}
+	if w.Messages < 0 {
+		p.addf("messages", "must not be negative, got %d", w.Messages)
+	}
+	for path, d := range map[string]Duration{"duration": w.Duration, "warmup": w.Warmup, "drain": w.Drain, "interval": w.Interval} {
+		if d < 0 {
+			p.addf(path, "must not be negative, got %s", d.D())
+		}
+	}
+	if w.Interval > 0 && w.Interval.D() < 10*time.Millisecond {
+		p.addf("interval", "must be at least 10ms, got %s", w.Interval.D())
+	}
+	if w.Duration <= 0 && w.Messages == 0 {
+		p.addf("duration", "the run has no end: set duration (or testDurationMinutes), messages, or both")
+	}
+	if w.ReplicationFactor < 0 || w.ReplicationFactor > 32767 {
+		p.addf("replicationFactor", "must be between 1 and 32767 (0 takes the broker's default), got %d", w.ReplicationFactor)
+	}
+	if w.PayloadFile != "" && (w.MessageSizeMax != 0 || len(w.MessageSizes) > 0) {
+		p.addf("payloadFile", "a payload file fixes the message content; use it with a fixed messageSize")
+	}
+	validateProducerProps(w.Producer, &p)
+	validateConsumerProps(w.Consumer, &p)
+	for i, f := range w.Faults {
+		validateFault(f, "faults["+strconv.Itoa(i)+"]", w, &p)
+	}
+	if len(p) > 0 {
+		return p
+	}
+	return nil
+}
+
+func defInt(v *int, def int) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+// validateProducerProps checks what any client must refuse; each driver
+// checks again what its own library cannot do.
+func validateProducerProps(props map[string]string, p *Problems) {
+	path := func(k string) string { return "producer." + k }
+	acks, hasAcks := props["acks"]
+	if hasAcks {
+		switch acks {
+		case "0", "1", "all", "-1":
+		default:
+			p.addf(path("acks"), "must be 0, 1 or all (-1), got %q", acks)
+		}
+	}
+	checkInts(props, "producer", p, "retries", "linger.ms", "request.timeout.ms", "delivery.timeout.ms",
+		"retry.backoff.ms", "buffer.memory", "max.block.ms")
+	checkPositive(props, "producer", p, "batch.size", "max.in.flight.requests.per.connection", "max.request.size")
+	idem, hasIdem := props["enable.idempotence"]
+	if hasIdem && idem != "true" && idem != "false" {
+		p.addf(path("enable.idempotence"), "must be true or false, got %q", idem)
+	}
+	if idem == "true" {
+		if hasAcks && acks != "all" && acks != "-1" {
+			p.addf(path("enable.idempotence"), "idempotence requires acks=all, but acks=%s: set acks=all or enable.idempotence=false", acks)
+		}
+		if n, err := strconv.Atoi(props["max.in.flight.requests.per.connection"]); err == nil && n > 5 {
+			p.addf(path("max.in.flight.requests.per.connection"), "idempotence allows at most 5 requests in flight, got %d", n)
+		}
+		if props["retries"] == "0" {
+			p.addf(path("retries"), "idempotence requires retries above 0")
+		}
+	}
+	if c, ok := props["compression.type"]; ok {
+		switch c {
+		case "none", "gzip", "snappy", "lz4", "zstd":
+		default:
+			p.addf(path("compression.type"), "must be none, gzip, snappy, lz4 or zstd, got %q", c)
+		}
+	}
+}
+
+func validateConsumerProps(props map[string]string, p *Problems) {
+	checkInts(props, "consumer", p, "fetch.min.bytes", "fetch.max.wait.ms", "fetch.max.bytes",
+		"max.partition.fetch.bytes", "session.timeout.ms", "heartbeat.interval.ms")
+	if r, ok := props["auto.offset.reset"]; ok && r != "earliest" && r != "latest" {
+		p.addf("consumer.auto.offset.reset", "must be earliest or latest, got %q", r)
+	}
+}
+
+func checkInts(props map[string]string, section string, p *Problems, keys ...string) {
+	for _, k := range keys {
+		if v, ok := props[k]; ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
+				p.addf(section+"."+k, "must be a whole number, 0 or more, got %q", v)
+			}
+		}
+	}
+}
+
+func checkPositive(props map[string]string, section string, p *Problems, keys ...string) {
+	for _, k := range keys {
+		if v, ok := props[k]; ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
+				p.addf(section+"."+k, "must be a whole number, 1 or more, got %q", v)
+			}
+		}
+	}
+}
+
+func validateFault(f FaultSpec, path string, w *Workload, p *Problems) {
+	if !faultActions[f.Action] {
+		p.addf(path+".action", "unknown action %q; use kill, stop, pause, leader-move or exec", f.Action)
+	}
+	if f.At < 0 {
+		p.addf(path+".at", "must not be negative, got %s", f.At.D())
+	}
+	if w.Duration > 0 && f.At >= w.Duration {
+		p.addf(path+".at", "%s is not before the end of measurement (%s)", f.At.D(), w.Duration.D())
+	}
+	if f.Duration < 0 {
+		p.addf(path+".duration", "must not be negative, got %s", f.Duration.D())
+	}
+	if f.Action == "pause" && f.Duration == 0 {
+		p.addf(path+".duration", "pause needs a duration, after which the broker is resumed")
+	}
+	if f.Action == "exec" && len(f.Command) == 0 {
+		p.addf(path+".command", "exec needs a command to run")
+	}
+	if f.Action != "exec" && (len(f.Command) > 0 || len(f.Undo) > 0) {
+		p.addf(path+".command", "only exec runs a command")
+	}
+	if _, err := ParseTarget(f.Target); err != nil {
+		p.addf(path+".target", "%v", err)
+	} else if t, _ := ParseTarget(f.Target); t.Kind == TargetLeader && t.Topic >= w.Topics {
+		p.addf(path+".target", "topic index %d is out of range: the workload has %d topic(s), numbered from 0", t.Topic, w.Topics)
+	} else if t.Kind == TargetLeader && t.Partition >= int32(w.PartitionsPerTopic) {
+		p.addf(path+".target", "partition %d is out of range: topics have %d partition(s)", t.Partition, w.PartitionsPerTopic)
+	}
+}
+
+// Target kinds of a fault.
+const (
+	TargetBroker     = "broker"
+	TargetLeader     = "leader"
+	TargetController = "controller"
+	TargetRandom     = "random"
+)
+
+// FaultTarget is a parsed fault target.
+type FaultTarget struct {
+	Kind      string
+	Broker    int32 // for broker
+	Topic     int   // for leader: the run's topic index
+	Partition int32 // for leader
+}
+
+// ParseTarget reads "broker:ID", "leader:TOPIC/PARTITION", "controller" or
+// "random".
+func ParseTarget(s string) (FaultTarget, error) {
+	kind, arg, _ := strings.Cut(s, ":")
+	switch kind {
+	case TargetController, TargetRandom:
+		if arg != "" {
+			return FaultTarget{}, errTarget(s)
+		}
+		return FaultTarget{Kind: kind}, nil
+	case TargetBroker:
+		id, err := strconv.ParseInt(arg, 10, 32)
+		if err != nil || id < 0 {
+			return FaultTarget{}, errTarget(s)
+		}
+		return FaultTarget{Kind: kind, Broker: int32(id)}, nil
+	case TargetLeader:
+		ts, ps, ok := strings.Cut(arg, "/")
+		t, err1 := strconv.Atoi(ts)
+		pn, err2 := strconv.ParseInt(ps, 10, 32)
+		if !ok || err1 != nil || err2 != nil || t < 0 || pn < 0 {
+			return FaultTarget{}, errTarget(s)
+		}
+		return FaultTarget{Kind: kind, Topic: t, Partition: int32(pn)}, nil
+	}
+	return FaultTarget{}, errTarget(s)
+}
+
+func errTarget(s string) error {
+	return &targetError{s}
+}
+
+type targetError struct{ s string }
+
+func (e *targetError) Error() string {
+	return "unknown target " + strconv.Quote(e.s) + "; use broker:ID, leader:TOPIC/PARTITION (e.g. leader:0/0), controller or random"
+}

@@ -1,0 +1,272 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Workload describes a run: what is produced, by how many producers, at what
+// rate, read by how many consumers, for how long, with which faults.
+//
+// Where OpenMessaging Benchmark's workload files have a field for a concept,
+// Workload uses its name, so an OMB workload file loads as it is; kbench's
+// own fields sit beside them.
+type Workload struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+
+	// OpenMessaging Benchmark fields.
+	Topics                    int     `yaml:"topics" json:"topics"`
+	PartitionsPerTopic        int     `yaml:"partitionsPerTopic" json:"partitionsPerTopic"`
+	MessageSize               int     `yaml:"messageSize" json:"messageSize"`
+	PayloadFile               string  `yaml:"payloadFile,omitempty" json:"payloadFile,omitempty"`
+	UseRandomizedPayloads     bool    `yaml:"useRandomizedPayloads,omitempty" json:"useRandomizedPayloads,omitempty"`
+	RandomBytesRatio          float64 `yaml:"randomBytesRatio,omitempty" json:"randomBytesRatio,omitempty"`
+	RandomizedPayloadPoolSize int     `yaml:"randomizedPayloadPoolSize,omitempty" json:"randomizedPayloadPoolSize,omitempty"`
+	// KeyDistributor is NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO.
+	KeyDistributor          string `yaml:"keyDistributor" json:"keyDistributor"`
+	ProducersPerTopic       int    `yaml:"producersPerTopic" json:"producersPerTopic"`
+	SubscriptionsPerTopic   int    `yaml:"subscriptionsPerTopic" json:"subscriptionsPerTopic"`
+	ConsumerPerSubscription int    `yaml:"consumerPerSubscription" json:"consumerPerSubscription"`
+	// ProducerRate is the total target rate in messages/s over all
+	// producers; 0 means as fast as possible (the closed model).
+	ProducerRate          float64 `yaml:"producerRate" json:"producerRate"`
+	ConsumerBacklogSizeGB float64 `yaml:"consumerBacklogSizeGB,omitempty" json:"consumerBacklogSizeGB,omitempty"`
+	TestDurationMinutes   float64 `yaml:"testDurationMinutes,omitempty" json:"testDurationMinutes,omitempty"`
+	WarmupDurationMinutes float64 `yaml:"warmupDurationMinutes,omitempty" json:"warmupDurationMinutes,omitempty"`
+
+	// kbench fields.
+
+	// Messages bounds the run by count (all producers together, warm-up
+	// included); 0 bounds it by Duration alone.
+	Messages int64 `yaml:"messages,omitempty" json:"messages,omitempty"`
+	// Duration of measurement; when set it overrides testDurationMinutes.
+	// A count-bounded run stops at whichever bound comes first.
+	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	// Warmup before measurement; overrides warmupDurationMinutes.
+	Warmup Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
+	// Drain is how long consumers may take to catch up after the last
+	// acknowledgement.
+	Drain Duration `yaml:"drain,omitempty" json:"drain,omitempty"`
+	// Interval is the length of one slice of the timeline.
+	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
+	// MessageSizeMax, when set, draws sizes uniformly from
+	// [messageSize, messageSizeMax].
+	MessageSizeMax int `yaml:"messageSizeMax,omitempty" json:"messageSizeMax,omitempty"`
+	// MessageSizes, when set, draws sizes from a weighted list.
+	MessageSizes []WeightedSize `yaml:"messageSizes,omitempty" json:"messageSizes,omitempty"`
+	// MaxInFlight bounds the messages one producer has awaiting an
+	// acknowledgement; a producer that reaches it waits, and in the open
+	// model that wait shows as latency and late sends.
+	MaxInFlight       int               `yaml:"maxInFlight,omitempty" json:"maxInFlight,omitempty"`
+	ReplicationFactor int               `yaml:"replicationFactor,omitempty" json:"replicationFactor,omitempty"`
+	TopicConfig       map[string]string `yaml:"topicConfig,omitempty" json:"topicConfig,omitempty"`
+	// Producer and Consumer hold client properties under Kafka's names.
+	Producer map[string]string `yaml:"producer,omitempty" json:"producer,omitempty"`
+	Consumer map[string]string `yaml:"consumer,omitempty" json:"consumer,omitempty"`
+	// TopicPrefix starts the name of every topic the run creates; each run
+	// creates fresh topics so its counts can be checked against end offsets.
+	TopicPrefix string `yaml:"topicPrefix,omitempty" json:"topicPrefix,omitempty"`
+	// KeepTopics leaves the run's topics on the cluster after the run.
+	KeepTopics bool `yaml:"keepTopics,omitempty" json:"keepTopics,omitempty"`
+	// Seed makes sizes, keys and random payloads reproducible.
+	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// Faults is the fault schedule (see FaultSpec).
+	Faults []FaultSpec `yaml:"faults,omitempty" json:"faults,omitempty"`
+
+	// dir is the workload file's directory, for relative payload files.
+	dir string
+}
+
+// WeightedSize is one entry of a message size distribution.
+type WeightedSize struct {
+	Size   int     `yaml:"size" json:"size"`
+	Weight float64 `yaml:"weight" json:"weight"`
+}
+
+// FaultSpec is one scheduled fault.
+type FaultSpec struct {
+	// At is the time of the fault from the start of measurement.
+	At Duration `yaml:"at" json:"at"`
+	// Action is kill, stop, pause, leader-move or exec.
+	Action string `yaml:"action" json:"action"`
+	// Target picks the broker: "broker:ID", "leader:TOPIC-INDEX/PARTITION"
+	// (the leader of that partition of the run's topic number INDEX, e.g.
+	// leader:0/0) , "controller", or "random" (seeded by Seed).
+	Target string `yaml:"target" json:"target"`
+	// Duration after which the fault is undone (restart, resume); 0 leaves
+	// it in place until the run ends.
+	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	// Command is exec's command and arguments; KBENCH_BROKER_ID and
+	// KBENCH_BROKER_ADDR are set in its environment.
+	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Undo is exec's command to undo the fault after Duration.
+	Undo []string `yaml:"undo,omitempty" json:"undo,omitempty"`
+}
+
+// Duration is a time.Duration that reads from YAML as a Go duration
+// ("90s", "2m") or a number of seconds.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalYAML writes d as a Go duration string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// MarshalJSON writes d as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(time.Duration(d).String())), nil
+}
+
+// ParseDuration reads "90s", "1m30s" or a plain number of seconds.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return Duration(secs * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("want a duration such as 30s, 5m or 1h30m, got %q", s)
+	}
+	return Duration(d), nil
+}
+
+// Defaults of the kbench fields.
+const (
+	DefaultInterval    = Duration(time.Second)
+	DefaultDrain       = Duration(30 * time.Second)
+	DefaultMaxInFlight = 1000
+	DefaultTopicPrefix = "kbench"
+	// StampSize is the header kbench writes at the start of every message
+	// (see Stamp); messages can be no smaller.
+	StampSize = 24
+)
+
+// LoadWorkload reads a workload file. Every problem is reported, each with
+// its field path; the result is not validated yet (see Validate), so flags
+// can still change it.
+func LoadWorkload(path string) (*Workload, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: %w", path, err)
+	}
+	w, err := ParseWorkload(data)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: %w", path, err)
+	}
+	w.dir = filepath.Dir(path)
+	if w.Name == "" {
+		w.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	return w, nil
+}
+
+// ParseWorkload decodes a workload document strictly: an unknown field or
+// a value of the wrong type is an error naming its path.
+func ParseWorkload(data []byte) (*Workload, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	w := &Workload{}
+	if doc.Kind == 0 { // empty document
+		return w, nil
+	}
+	var errs Problems
+	decodeNode(doc.Content[0], fieldsOf(w), "", &errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return w, nil
+}
+
+// Set changes one field from a command line "key=value": key is a workload
+// field ("messageSize"), a field path ("producer.linger.ms",
+// "topicConfig.retention.ms"), or a bare client property ("acks",
+// "fetch.min.bytes"), which goes to the producer or the consumer by name.
+func (w *Workload) Set(key, value string) error {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return fmt.Errorf("--set %q: want key=value", key+"="+value)
+	}
+	field, rest, _ := strings.Cut(key, ".")
+	if _, ok := fieldsOf(w)[field]; !ok {
+		switch {
+		case producerProps[key]:
+			field, rest = "producer", key
+		case consumerProps[key]:
+			field, rest = "consumer", key
+		default:
+			return fmt.Errorf("--set %s: unknown workload field or client property; use a workload field (see docs/workload.md), or producer.<property>, consumer.<property>, topicConfig.<property>", key)
+		}
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &node); err != nil || node.Kind == 0 {
+		node = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+	} else {
+		node = *node.Content[0]
+	}
+	if rest != "" {
+		// A path into a map field: wrap the value as a one-key mapping
+		// and merge it in.
+		node = yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: rest},
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: value},
+		}}
+	}
+	var errs Problems
+	decodeNode(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
+	}}, fieldsOf(w), "", &errs)
+	if len(errs) > 0 {
+		return fmt.Errorf("--set %s=%s: %w", key, value, errs)
+	}
+	return nil
+}
+
+// producerProps and consumerProps let --set take a bare client property.
+// They list the properties kbench documents; any other goes through
+// producer.<name> or consumer.<name>.
+var producerProps = setOf("acks", "retries", "enable.idempotence", "linger.ms", "batch.size",
+	"compression.type", "max.in.flight.requests.per.connection", "request.timeout.ms",
+	"delivery.timeout.ms", "buffer.memory", "max.request.size", "retry.backoff.ms",
+	"partitioner.class", "transactional.id", "max.block.ms")
+
+var consumerProps = setOf("fetch.min.bytes", "fetch.max.wait.ms", "fetch.max.bytes",
+	"max.partition.fetch.bytes", "auto.offset.reset", "session.timeout.ms",
+	"heartbeat.interval.ms", "enable.auto.commit", "auto.commit.interval.ms",
+	"max.poll.records", "isolation.level", "group.instance.id")
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// Problems is a list of problems found in a workload or profile, each
+// naming its field path. It is an error.
+type Problems []error
+
+func (p Problems) Error() string {
+	msgs := make([]string, len(p))
+	for i, e := range p {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Unwrap lets errors.Is and errors.As look into every problem.
+func (p Problems) Unwrap() []error { return p }
+
+func (p *Problems) addf(path, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+}

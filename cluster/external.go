@@ -1,0 +1,125 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kbench/kbench/results"
+)
+
+// External is a cluster kbench did not start, known by its bootstrap
+// addresses. Its brokers are failed only through the user's own commands
+// (exec: ssh, systemctl, kubectl).
+type External struct {
+	bootstrap []string
+	// addrs maps broker ids to addresses once known, for exec's
+	// environment.
+	addrs map[int32]string
+}
+
+var (
+	_ Target  = (*External)(nil)
+	_ Faulter = (*External)(nil)
+)
+
+// NewExternal checks the bootstrap addresses' form (host:port each) and
+// returns the target. brokers maps broker ids to addresses, as the
+// cluster's metadata lists them; it may be nil.
+func NewExternal(bootstrap []string, brokers map[int32]string) (*External, error) {
+	if len(bootstrap) == 0 {
+		return nil, fmt.Errorf("external cluster: no bootstrap address; give --bootstrap host:port[,host:port...]")
+	}
+	for _, a := range bootstrap {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("bootstrap address %q: want host:port", a)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("bootstrap address %q: port must be 1-65535", a)
+		}
+	}
+	return &External{bootstrap: bootstrap, addrs: brokers}, nil
+}
+
+// Kind returns "external".
+func (e *External) Kind() string { return "external" }
+
+// Bootstrap returns the addresses given.
+func (e *External) Bootstrap() []string { return e.bootstrap }
+
+// Describe records the cluster by address and its brokers as known.
+func (e *External) Describe() results.Cluster {
+	d := results.Cluster{Kind: "external", Bootstrap: e.bootstrap}
+	for id, addr := range e.addrs {
+		d.Nodes = append(d.Nodes, brokerNode(id, addr))
+	}
+	return d
+}
+
+// Close does nothing: kbench did not start this cluster.
+func (e *External) Close() error { return nil }
+
+// Supports: only exec and leader-move; kbench cannot signal processes on
+// another machine, so kill, stop and pause must be written as exec commands.
+func (e *External) Supports(action string) error {
+	switch action {
+	case ActionExec, ActionLeaderMove:
+		return nil
+	case ActionKill, ActionStop, ActionPause:
+		return fmt.Errorf("an external cluster's brokers can only be failed through exec with your own command (ssh, systemctl, kubectl), not %s", action)
+	}
+	return fmt.Errorf("unknown fault action %q", action)
+}
+
+// BrokerIDs lists the brokers known from metadata.
+func (e *External) BrokerIDs() []int32 {
+	ids := make([]int32, 0, len(e.addrs))
+	for id := range e.addrs {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Inject runs exec's command with the broker's id and address in the
+// environment; args[0] is the command, the rest its arguments.
+func (e *External) Inject(ctx context.Context, action string, id int32, args []string) (Undo, error) {
+	if action != ActionExec {
+		return nil, e.Supports(action)
+	}
+	return nil, RunCommand(ctx, args, id, e.addrs[id])
+}
+
+// RunCommand runs a user's fault command with KBENCH_BROKER_ID and
+// KBENCH_BROKER_ADDR set, at most 5 minutes; its output is in the error
+// when it fails.
+func RunCommand(ctx context.Context, args []string, id int32, addr string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("exec: no command")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = append(os.Environ(),
+		"KBENCH_BROKER_ID="+strconv.Itoa(int(id)),
+		"KBENCH_BROKER_ADDR="+addr)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("exec %s for broker %d: %w: %s", strings.Join(args, " "), id, err, clipOutput(string(out), 500))
+	}
+	return nil
+}
+
+// clipOutput keeps the last n bytes of a command's output.
+func clipOutput(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
