@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kbench/kbench/workloads"
+)
+
+func TestOMBWorkloadLoads(t *testing.T) {
+	w, err := LoadWorkload("testdata/omb-1-topic-16-partitions-1kb.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if w.PartitionsPerTopic != 16 || w.ProducerRate != 50000 || w.Duration.D() != 15*time.Minute || w.Warmup.D() != time.Minute {
+		t.Errorf("OMB fields not read: %+v", w)
+	}
+}
+
+func TestShippedWorkloadsResolve(t *testing.T) {
+	for _, name := range workloads.Names() {
+		data, _ := workloads.Lookup(name)
+		w, err := ParseWorkload(data)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if err := w.Resolve(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want []string
+	}{
+		// An unknown field, with a hint for a case slip.
+		{"messagesize: 10\nmessages: 1", []string{"messagesize: unknown field; did you mean messageSize?"}},
+		// Wrong types, each reported.
+		{"topics: two\nproducerRate: fast\nmessages: 1", []string{"topics: want an integer", "producerRate: want a number"}},
+		// Nested paths.
+		{"producer: [1]\nfaults:\n  - at: soon", []string{"producer: want a mapping", "faults[0].at: want a duration"}},
+	} {
+		_, err := ParseWorkload([]byte(tc.doc))
+		if err == nil {
+			t.Errorf("%q: no error", tc.doc)
+			continue
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%q: error %q lacks %q", tc.doc, err, want)
+			}
+		}
+	}
+}
+
+func TestResolveListsEveryProblem(t *testing.T) {
+	w := &Workload{
+		MessageSize:  -1,
+		ProducerRate: -5,
+		Messages:     10,
+		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
+		Faults:       []FaultSpec{{Action: "explode", Target: "broker:x"}},
+	}
+	err := w.Resolve()
+	var p Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("error %v is not Problems", err)
+	}
+	for _, want := range []string{
+		"messageSize: must be at least 24",
+		"producerRate: must not be negative",
+		"producer.acks: must be 0, 1 or all",
+		"producer.enable.idempotence: idempotence requires acks=all",
+		"faults[0].action: unknown action",
+		"faults[0].target: unknown target",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestSet(t *testing.T) {
+	w := &Workload{}
+	for _, kv := range [][2]string{
+		{"messageSize", "512"},
+		{"acks", "all"},             // a bare producer property
+		{"fetch.min.bytes", "1024"}, // a bare consumer property
+		{"producer.linger.ms", "5"}, // a path into a map
+		{"topicConfig.retention.ms", "60000"},
+		{"duration", "90s"},
+	} {
+		if err := w.Set(kv[0], kv[1]); err != nil {
+			t.Fatalf("Set(%s): %v", kv[0], err)
+		}
+	}
+	if w.MessageSize != 512 || w.Producer["acks"] != "all" || w.Consumer["fetch.min.bytes"] != "1024" ||
+		w.Producer["linger.ms"] != "5" || w.TopicConfig["retention.ms"] != "60000" || w.Duration.D() != 90*time.Second {
+		t.Errorf("Set gave %+v", w)
+	}
+	if err := w.Set("messageSize", "big"); err == nil || !strings.Contains(err.Error(), "messageSize: want an integer") {
+		t.Errorf("bad value: %v", err)
+	}
+	if err := w.Set("nonsense.key", "1"); err == nil || !strings.Contains(err.Error(), "unknown workload field or client property") {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want FaultTarget
+		ok   bool
+	}{
+		{"broker:2", FaultTarget{Kind: TargetBroker, Broker: 2}, true},
+		{"leader:0/3", FaultTarget{Kind: TargetLeader, Topic: 0, Partition: 3}, true},
+		{"controller", FaultTarget{Kind: TargetController}, true},
+		{"random", FaultTarget{Kind: TargetRandom}, true},
+		{"leader:0", FaultTarget{}, false},  // no partition
+		{"broker:-1", FaultTarget{}, false}, // negative id
+		{"node:1", FaultTarget{}, false},    // unknown kind
+	} {
+		got, err := ParseTarget(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseTarget(%q) = %+v, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
+	v := newVerifier(1, 1)
+	stamp := func(seq uint64) []byte {
+		b := make([]byte, StampSize)
+		Stamp{Producer: 0, Seq: seq}.Put(b)
+		return b
+	}
+	// Sequences 0..4 acknowledged. Consumed: 0, 2, 1 (reordered), 2 again
+	// at a new offset (duplicated), 4; 3 never (lost). A re-read of offset
+	// 1 after a rebalance is neither.
+	for off, seq := range []uint64{0, 2, 1, 2, 4} {
+		v.observe(0, int64(off), stamp(seq))
+	}
+	v.observe(0, 1, stamp(2))
+	var acked bitset
+	for i := uint64(0); i < 5; i++ {
+		acked.set(i)
+	}
+	got := v.verdict([]bitset{acked}, []uint64{5})
+	if got.Lost != 1 || got.Duplicated != 1 || got.Reordered != 1 || got.Consumed != 5 {
+		t.Errorf("verdict %+v: want lost 1, duplicated 1, reordered 1, consumed 5", got)
+	}
+}
