@@ -1,0 +1,22 @@
+package drivers
+
+import "context"
+
+// Optional capabilities. A driver's producer or consumer may implement these;
+// callers find them by type assertion, e.g.
+//
+//	if rc, ok := p.(drivers.RetryCounter); ok { retries = rc.Retries() }
+
+// RetryCounter is a producer that can tell how many produce retries its
+// client made since it was created. What one retry counts (a batch or a
+// request) follows the client library; the driver's doc says which.
+type RetryCounter interface {
+	Retries() int64
+}
+
+// Pinger is a producer that can check that the cluster answers. Ping fails,
+// with an error naming the bootstrap addresses, when no broker answers before
+// ctx ends.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

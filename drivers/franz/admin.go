@@ -1,0 +1,266 @@
+package franz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+// Bounds on waiting for the cluster to catch up with an admin change, for
+// callers whose ctx has no deadline.
+const (
+	settleTimeout = 30 * time.Second
+	settlePoll    = 100 * time.Millisecond
+)
+
+// admin implements drivers.Admin with kadm.
+type admin struct {
+	cl        *kadm.Client
+	bootstrap string
+}
+
+var _ drivers.Admin = (*admin)(nil)
+
+// NewAdmin returns an Admin for the cluster at bootstrap. It does not
+// contact the cluster until first used.
+func NewAdmin(bootstrap []string) (drivers.Admin, error) {
+	// kadm answers metadata from kgo's cache while it is younger than
+	// the minimum age (5s by default); the admin watches leaders change,
+	// so it wants fresh answers.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.MetadataMinAge(10*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("franz driver: admin for %s: %w", strings.Join(bootstrap, ","), err)
+	}
+	return &admin{cl: kadm.NewClient(cl), bootstrap: strings.Join(bootstrap, ",")}, nil
+}
+
+func (a *admin) errorf(format string, args ...any) error {
+	return fmt.Errorf("franz admin (%s): "+format, append([]any{a.bootstrap}, args...)...)
+}
+
+// Brokers lists the brokers in the cluster's metadata.
+func (a *admin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
+	bs, err := a.cl.ListBrokers(ctx)
+	if err != nil {
+		return nil, a.errorf("list brokers: %w", err)
+	}
+	out := make([]drivers.Broker, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, drivers.Broker{ID: b.NodeID, Host: b.Host, Port: b.Port})
+	}
+	return out, nil
+}
+
+// Controller returns the controller id the metadata reports. On a KRaft
+// cluster brokers report a broker, since controllers are not exposed.
+func (a *admin) Controller(ctx context.Context) (int32, error) {
+	m, err := a.cl.BrokerMetadata(ctx)
+	if err != nil {
+		return -1, a.errorf("metadata: %w", err)
+	}
+	return m.Controller, nil
+}
+
+// CreateTopic creates the topic and waits until every partition has a leader,
+// so producing right after does not race the topic's creation.
+func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
+	configs := make(map[string]*string, len(spec.Configs))
+	for k, v := range spec.Configs {
+		configs[k] = kadm.StringPtr(v)
+	}
+	if _, err := a.cl.CreateTopic(ctx, spec.Partitions, spec.ReplicationFactor, configs, spec.Name); err != nil {
+		return a.errorf("create topic %s: %w", spec.Name, err)
+	}
+	return a.settle(ctx, func(ctx context.Context) (bool, error) {
+		ps, err := a.Partitions(ctx, spec.Name)
+		if err != nil {
+			return false, nil // metadata may lag the creation
+		}
+		for _, p := range ps {
+			if p.Leader < 0 {
+				return false, nil
+			}
+		}
+		return len(ps) > 0 && (spec.Partitions < 0 || len(ps) == int(spec.Partitions)), nil
+	}, "topic %s to get leaders", spec.Name)
+}
+
+// DeleteTopic deletes the topic; a missing topic is not an error.
+func (a *admin) DeleteTopic(ctx context.Context, name string) error {
+	if _, err := a.cl.DeleteTopic(ctx, name); err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return a.errorf("delete topic %s: %w", name, err)
+	}
+	return nil
+}
+
+// Partitions describes the topic's partitions, sorted by partition.
+func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+	m, err := a.cl.Metadata(ctx, topic)
+	if err != nil {
+		return nil, a.errorf("metadata for %s: %w", topic, err)
+	}
+	td, ok := m.Topics[topic]
+	if !ok {
+		return nil, a.errorf("metadata for %s: %w", topic, kerr.UnknownTopicOrPartition)
+	}
+	if td.Err != nil {
+		return nil, a.errorf("metadata for %s: %w", topic, td.Err)
+	}
+	out := make([]drivers.PartitionInfo, 0, len(td.Partitions))
+	for _, p := range td.Partitions.Sorted() {
+		out = append(out, drivers.PartitionInfo{Topic: topic, Partition: p.Partition, Leader: p.Leader,
+			Replicas: p.Replicas, ISR: p.ISR})
+	}
+	return out, nil
+}
+
+// EndOffsets returns each partition's high watermark.
+func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	listed, err := a.cl.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, a.errorf("end offsets of %s: %w", topic, err)
+	}
+	if err := listed.Error(); err != nil {
+		return nil, a.errorf("end offsets of %s: %w", topic, err)
+	}
+	out := make(map[int32]int64)
+	for p, o := range listed[topic] {
+		out[p] = o.Offset
+	}
+	return out, nil
+}
+
+// MoveLeader puts the first in-sync replica other than away at the head of
+// the replica list, elects the preferred leader and waits until the metadata
+// shows it. If away does not lead the partition, nothing changes.
+func (a *admin) MoveLeader(ctx context.Context, topic string, partition int32, away int32) (int32, error) {
+	p, err := a.partition(ctx, topic, partition)
+	if err != nil {
+		return -1, err
+	}
+	if p.Leader != away && p.Leader >= 0 {
+		return p.Leader, nil
+	}
+	target := int32(-1)
+	for _, r := range p.Replicas {
+		if r != away && slices.Contains(p.ISR, r) {
+			target = r
+			break
+		}
+	}
+	if target < 0 {
+		return -1, a.errorf("move leader of %s[%d] away from %d: no other in-sync replica (replicas %v, isr %v)",
+			topic, partition, away, p.Replicas, p.ISR)
+	}
+	order := append([]int32{target}, slices.DeleteFunc(slices.Clone(p.Replicas), func(r int32) bool { return r == target })...)
+
+	var req kadm.AlterPartitionAssignmentsReq
+	req.Assign(topic, partition, order)
+	res, err := a.cl.AlterPartitionAssignments(ctx, req)
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		return -1, a.errorf("reorder replicas of %s[%d] to %v: %w", topic, partition, order, err)
+	}
+	if err := a.elect(ctx, topic, partition); err != nil {
+		return -1, err
+	}
+	err = a.settle(ctx, func(ctx context.Context) (bool, error) {
+		p, err := a.partition(ctx, topic, partition)
+		return err == nil && p.Leader == target, nil
+	}, "%s[%d] to be led by %d", topic, partition, target)
+	if err != nil {
+		return -1, err
+	}
+	return target, nil
+}
+
+// ElectPreferred runs a preferred-leader election for every partition of topic.
+func (a *admin) ElectPreferred(ctx context.Context, topic string) error {
+	ps, err := a.Partitions(ctx, topic)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := a.elect(ctx, topic, p.Partition); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the admin's client.
+func (a *admin) Close() { a.cl.Close() }
+
+func (a *admin) partition(ctx context.Context, topic string, partition int32) (drivers.PartitionInfo, error) {
+	ps, err := a.Partitions(ctx, topic)
+	if err != nil {
+		return drivers.PartitionInfo{}, err
+	}
+	for _, p := range ps {
+		if p.Partition == partition {
+			return p, nil
+		}
+	}
+	return drivers.PartitionInfo{}, a.errorf("%s has no partition %d", topic, partition)
+}
+
+// elect elects the preferred leader of one partition. It retries while the
+// controller has not yet applied a reordering, up to the settle bound.
+func (a *admin) elect(ctx context.Context, topic string, partition int32) error {
+	var last error
+	err := a.settle(ctx, func(ctx context.Context) (bool, error) {
+		res, err := a.cl.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{topic: {partition: {}}})
+		if err != nil {
+			return false, err
+		}
+		r, ok := res[topic][partition]
+		switch {
+		case !ok:
+			return true, nil // old brokers leave answered partitions out
+		case r.Err == nil || errors.Is(r.Err, kerr.ElectionNotNeeded):
+			return true, nil
+		case kerr.IsRetriable(r.Err) || errors.Is(r.Err, kerr.PreferredLeaderNotAvailable):
+			last = r.Err
+			return false, nil
+		}
+		return false, r.Err
+	}, "preferred leader election of %s[%d]", topic, partition)
+	if err != nil && last != nil {
+		return fmt.Errorf("%w (last: %w)", err, last)
+	}
+	return err
+}
+
+// settle calls check until it reports done, fails, or ctx (bounded by
+// settleTimeout) ends.
+func (a *admin) settle(ctx context.Context, check func(ctx context.Context) (bool, error), what string, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	tick := time.NewTicker(settlePoll)
+	defer tick.Stop()
+	for {
+		done, err := check(ctx)
+		if err != nil {
+			return a.errorf("waiting for "+what+": %w", append(args, err)...)
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return a.errorf("waiting for "+what+": %w", append(args, ctx.Err())...)
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,324 @@
+package franz
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+// defaultBatchMaxBytes is kgo's default ProducerBatchMaxBytes (Kafka's
+// max.message.bytes default).
+const defaultBatchMaxBytes = 1000012
+
+// Properties each role understands. A producer ignores consumer properties
+// and a consumer ignores producer properties, as the Java clients do, so one
+// tuning profile can configure both; any other unknown property is refused,
+// because kgo has no pass-through.
+var (
+	commonProps = set("client.id", "request.timeout.ms", "security.protocol",
+		"sasl.mechanism", "sasl.username", "sasl.password", "sasl.jaas.config",
+		"ssl.ca.location")
+	producerProps = set("acks", "retries", "enable.idempotence", "linger.ms",
+		"batch.size", "compression.type", "max.in.flight.requests.per.connection",
+		"delivery.timeout.ms", "buffer.memory", "max.request.size", "message.max.bytes")
+	consumerProps = set("fetch.min.bytes", "fetch.max.wait.ms", "fetch.max.bytes",
+		"max.partition.fetch.bytes", "auto.offset.reset", "session.timeout.ms",
+		"heartbeat.interval.ms", "enable.auto.commit", "auto.commit.interval.ms")
+)
+
+func set(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// parser turns Kafka client properties into kgo options. It collects every
+// problem instead of stopping at the first, so a profile is fixed in one go.
+type parser struct {
+	props map[string]string
+	opts  []kgo.Opt
+	errs  []error
+}
+
+func (p *parser) fail(key, reason string) {
+	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: p.props[key], Reason: reason})
+}
+
+// known refuses properties that neither role understands.
+func (p *parser) known(own, other map[string]bool) {
+	for k := range p.props {
+		if !commonProps[k] && !own[k] && !other[k] {
+			p.fail(k, "franz-go has no such setting; remove it or use the confluent driver, which passes properties through")
+		}
+	}
+}
+
+// int reads key as an integer in [lo, hi]; ok is false when it is absent or bad.
+func (p *parser) int(key string, lo, hi int64) (n int64, ok bool) {
+	v, set := p.props[key]
+	if !set {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		p.fail(key, fmt.Sprintf("must be an integer from %d to %d", lo, hi))
+		return 0, false
+	}
+	return n, true
+}
+
+func (p *parser) ms(key string, lo int64) (time.Duration, bool) {
+	n, ok := p.int(key, lo, 1<<31-1)
+	return time.Duration(n) * time.Millisecond, ok
+}
+
+func (p *parser) bool(key string) (b, ok bool) {
+	switch p.props[key] {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	case "":
+		if _, set := p.props[key]; !set {
+			return false, false
+		}
+	}
+	p.fail(key, "must be true or false")
+	return false, false
+}
+
+func (p *parser) add(opts ...kgo.Opt) { p.opts = append(p.opts, opts...) }
+
+// common maps the properties producers and consumers share.
+func (p *parser) common() {
+	if v, ok := p.props["client.id"]; ok {
+		p.add(kgo.ClientID(v))
+	}
+	if _, ok := p.props["sasl.jaas.config"]; ok {
+		p.fail("sasl.jaas.config", "not supported; set sasl.mechanism, sasl.username and sasl.password instead")
+	}
+	var useTLS, useSASL bool
+	switch v := p.props["security.protocol"]; v {
+	case "", "PLAINTEXT", "plaintext":
+	case "SSL", "ssl":
+		useTLS = true
+	case "SASL_PLAINTEXT", "sasl_plaintext":
+		useSASL = true
+	case "SASL_SSL", "sasl_ssl":
+		useTLS, useSASL = true, true
+	default:
+		p.fail("security.protocol", "must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+	}
+	if useTLS {
+		p.tls()
+	} else if _, ok := p.props["ssl.ca.location"]; ok {
+		p.fail("ssl.ca.location", "needs security.protocol=SSL or SASL_SSL")
+	}
+	if useSASL {
+		p.sasl()
+	}
+}
+
+func (p *parser) tls() {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if path, ok := p.props["ssl.ca.location"]; ok {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			p.fail("ssl.ca.location", fmt.Sprintf("cannot read the CA file: %v", err))
+			return
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			p.fail("ssl.ca.location", "the file holds no PEM certificate")
+			return
+		}
+	}
+	p.add(kgo.DialTLSConfig(cfg))
+}
+
+func (p *parser) sasl() {
+	user, pass := p.props["sasl.username"], p.props["sasl.password"]
+	if user == "" {
+		p.fail("sasl.username", "SASL needs sasl.username and sasl.password")
+		return
+	}
+	switch p.props["sasl.mechanism"] {
+	case "PLAIN", "":
+		p.add(kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
+	case "SCRAM-SHA-256":
+		p.add(kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()))
+	case "SCRAM-SHA-512":
+		p.add(kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
+	default:
+		p.fail("sasl.mechanism", "franz driver supports PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
+	}
+}
+
+// producerOpts maps producer properties onto kgo options.
+func producerOpts(props map[string]string) ([]kgo.Opt, error) {
+	p := &parser{props: props}
+	p.known(producerProps, consumerProps)
+	p.common()
+
+	allAcks := true
+	switch v, set := props["acks"]; {
+	case !set:
+	case v == "all" || v == "-1":
+		p.add(kgo.RequiredAcks(kgo.AllISRAcks()))
+	case v == "1":
+		allAcks = false
+		p.add(kgo.RequiredAcks(kgo.LeaderAck()))
+	case v == "0":
+		allAcks = false
+		p.add(kgo.RequiredAcks(kgo.NoAck()))
+	default:
+		p.fail("acks", "must be 0, 1, all or -1")
+	}
+	retries, retriesSet := p.int("retries", 0, 1<<31-1)
+	inflight, inflightSet := p.int("max.in.flight.requests.per.connection", 1, 1<<31-1)
+
+	// Like the Java client, idempotence is on unless turned off, and is
+	// quietly dropped when other settings rule it out without it being
+	// asked for explicitly.
+	idem, idemSet := p.bool("enable.idempotence")
+	switch {
+	case idemSet && idem:
+		if !allAcks {
+			p.fail("enable.idempotence", "idempotence requires acks=all; set acks=all or enable.idempotence=false")
+		}
+		if retriesSet && retries == 0 {
+			p.fail("enable.idempotence", "idempotence requires retries > 0; raise retries or set enable.idempotence=false")
+		}
+		if inflightSet && inflight != 5 {
+			p.fail("max.in.flight.requests.per.connection", "franz-go keeps exactly 5 requests in flight when idempotent; use 5 or set enable.idempotence=false")
+		}
+	case idemSet, !allAcks, retriesSet && retries == 0, inflightSet && inflight != 5:
+		p.add(kgo.DisableIdempotentWrite())
+		if inflightSet {
+			p.add(kgo.MaxProduceRequestsInflightPerBroker(int(inflight)))
+		}
+	}
+	if retriesSet && retries > 0 {
+		p.add(kgo.RecordRetries(int(retries)))
+	}
+
+	if d, ok := p.ms("linger.ms", 0); ok {
+		p.add(kgo.ProducerLinger(d))
+	}
+	// kgo's batch cap is both the target batch size and the largest record
+	// it accepts, so batch.size also bounds the record size.
+	batchMax := int64(defaultBatchMaxBytes)
+	batchSet := false
+	if n, ok := p.int("batch.size", 512, 1<<30); ok {
+		batchMax, batchSet = n, true
+	}
+	for _, key := range []string{"max.request.size", "message.max.bytes"} {
+		n, ok := p.int(key, 1<<10, 1<<30)
+		if !ok {
+			continue
+		}
+		if n < batchMax {
+			if batchSet {
+				p.fail(key, "must be at least batch.size")
+				continue
+			}
+			batchMax = n
+		}
+		p.add(kgo.BrokerMaxWriteBytes(int32(n)))
+	}
+	if batchMax != defaultBatchMaxBytes {
+		p.add(kgo.ProducerBatchMaxBytes(int32(batchMax)))
+	}
+
+	if v, ok := props["compression.type"]; ok {
+		codecs := map[string]kgo.CompressionCodec{
+			"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(),
+			"snappy": kgo.SnappyCompression(), "lz4": kgo.Lz4Compression(),
+			"zstd": kgo.ZstdCompression(),
+		}
+		if c, ok := codecs[v]; ok {
+			p.add(kgo.ProducerBatchCompression(c))
+		} else {
+			p.fail("compression.type", "must be none, gzip, snappy, lz4 or zstd")
+		}
+	}
+	if d, ok := p.ms("request.timeout.ms", 1); ok {
+		p.add(kgo.ProduceRequestTimeout(d))
+	}
+	if d, ok := p.ms("delivery.timeout.ms", 1); ok {
+		p.add(kgo.RecordDeliveryTimeout(d))
+	}
+	if n, ok := p.int("buffer.memory", 1, 1<<62); ok {
+		p.add(kgo.MaxBufferedBytes(int(n)))
+	}
+	return p.opts, joinErrs(p.errs)
+}
+
+// consumerOpts maps consumer properties onto kgo options. The consumer
+// starts from the earliest offset unless auto.offset.reset says otherwise,
+// because the benchmark consumes what it produced.
+func consumerOpts(props map[string]string) ([]kgo.Opt, error) {
+	p := &parser{props: props}
+	p.known(consumerProps, producerProps)
+	p.common()
+
+	switch props["auto.offset.reset"] {
+	case "", "earliest":
+		p.add(kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	case "latest":
+		p.add(kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
+	case "none":
+		p.add(kgo.ConsumeResetOffset(kgo.NoResetOffset()))
+	default:
+		p.fail("auto.offset.reset", "must be earliest, latest or none")
+	}
+	if n, ok := p.int("fetch.min.bytes", 1, 1<<31-1); ok {
+		p.add(kgo.FetchMinBytes(int32(n)))
+	}
+	if d, ok := p.ms("fetch.max.wait.ms", 1); ok {
+		p.add(kgo.FetchMaxWait(d))
+	}
+	if n, ok := p.int("fetch.max.bytes", 1, 1<<31-1); ok {
+		p.add(kgo.FetchMaxBytes(int32(n)))
+	}
+	if n, ok := p.int("max.partition.fetch.bytes", 1, 1<<31-1); ok {
+		p.add(kgo.FetchMaxPartitionBytes(int32(n)))
+	}
+	if d, ok := p.ms("session.timeout.ms", 1); ok {
+		p.add(kgo.SessionTimeout(d))
+	}
+	if d, ok := p.ms("heartbeat.interval.ms", 1); ok {
+		p.add(kgo.HeartbeatInterval(d))
+	}
+	if d, ok := p.ms("request.timeout.ms", 1); ok {
+		p.add(kgo.RequestTimeoutOverhead(d))
+	}
+	if on, ok := p.bool("enable.auto.commit"); ok && !on {
+		p.add(kgo.DisableAutoCommit())
+	}
+	if d, ok := p.ms("auto.commit.interval.ms", 1); ok {
+		p.add(kgo.AutoCommitInterval(d))
+	}
+	return p.opts, joinErrs(p.errs)
+}
+
+// joinErrs joins errs sorted by property, so the message is stable.
+func joinErrs(errs []error) error {
+	sort.SliceStable(errs, func(i, j int) bool {
+		return errs[i].(*drivers.PropertyError).Key < errs[j].(*drivers.PropertyError).Key
+	})
+	return errors.Join(errs...)
+}
