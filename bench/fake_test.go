@@ -21,6 +21,9 @@ type memCluster struct {
 	parts  map[string]int32
 	ackLag func(now time.Time) time.Duration
 	next   int32
+	// down holds acknowledgements back until the fault is undone.
+	down bool
+	held []func()
 }
 
 func newMemCluster() *memCluster {
@@ -70,6 +73,12 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	ack := func() {
 		defer p.pending.Done()
 		done(part, off, nil)
+	}
+	if c.down {
+		c.mu.Lock()
+		c.held = append(c.held, ack)
+		c.mu.Unlock()
+		return
 	}
 	if lag == 0 {
 		ack()
@@ -162,6 +171,32 @@ func (memTarget) Describe() results.Cluster { return results.Cluster{Kind: "mem"
 func (memTarget) Close() error              { return nil }
 
 var _ cluster.Target = memTarget{}
+
+// memFaultTarget stalls every acknowledgement while a fault is in place,
+// as a cluster does while a partition's leader is failed over.
+type memFaultTarget struct {
+	memTarget
+	c *memCluster
+}
+
+func (t memFaultTarget) Supports(action string) error { return nil }
+func (t memFaultTarget) BrokerIDs() []int32           { return []int32{0, 1, 2} }
+func (t memFaultTarget) Inject(ctx context.Context, action string, id int32, args []string) (cluster.Undo, error) {
+	t.c.mu.Lock()
+	t.c.down = true
+	t.c.mu.Unlock()
+	return func(context.Context) error {
+		t.c.mu.Lock()
+		t.c.down = false
+		held := t.c.held
+		t.c.held = nil
+		t.c.mu.Unlock()
+		for _, ack := range held {
+			ack()
+		}
+		return nil
+	}, nil
+}
 
 // memConfig returns a run config of w against a fresh memCluster.
 func memConfig(w *Workload) (Config, *memCluster) {

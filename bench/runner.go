@@ -88,6 +88,7 @@ type run struct {
 
 	faultMu sync.Mutex
 	faults  []results.Fault
+	pending []*pendingUndo
 	notes   []string
 
 	produceEnd, consumeEnd time.Duration
@@ -130,6 +131,9 @@ func runID() string {
 // the clients.
 func (r *run) setup(ctx context.Context) error {
 	w := r.w
+	if err := CheckFaults(w, r.cfg.Target); err != nil {
+		return err
+	}
 	reachCtx, cancel := context.WithTimeout(ctx, ReachTimeout)
 	defer cancel()
 	if _, err := r.cfg.Admin.Brokers(reachCtx); err != nil {
@@ -405,10 +409,12 @@ func (r *run) collect(end, planned time.Duration) {
 	r.addTotals(&r.consTotals, cs)
 	for _, p := range r.producers {
 		if rc, ok := p.drv.(drivers.RetryCounter); ok {
-			r.retries += rc.Retries() - p.retriesSeen
-			p.retriesSeen = rc.Retries()
+			n := rc.Retries()
+			iv.Retries += n - p.retriesSeen
+			p.retriesSeen = n
 		}
 	}
+	r.retries += iv.Retries
 	r.faultMu.Lock()
 	r.intervals = append(r.intervals, iv)
 	r.faultMu.Unlock()
@@ -481,6 +487,7 @@ func (r *run) result(started time.Time) *results.Run {
 		s.ErrorsByKind = r.totals.errKinds
 	}
 	s.TargetRate = w.ProducerRate
+	s.Retries = r.retries
 	// Rates count the messages meant to be sent after the warm-up, over
 	// the time from the warm-up's end to the last acknowledgement (the
 	// last consumed message for consumers).

@@ -177,3 +177,54 @@ func TestInterruptedRunIsIncomplete(t *testing.T) {
 		}
 	})
 }
+
+// A fault that stalls acknowledgements for 2 s shows as the longest
+// stretch without acknowledgements, and throughput recovers after it.
+func TestFailoverMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 1, ProducerRate: 1000, MaxInFlight: 5000,
+			Warmup: Duration(time.Second), Duration: Duration(9 * time.Second),
+			Faults: []FaultSpec{{At: Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: Duration(2 * time.Second)}}})
+		cfg, c := memConfig(w)
+		cfg.Target = memFaultTarget{c: c}
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Faults) != 2 || res.Faults[0].Phase != "inject" || res.Faults[1].Phase != "recover" {
+			t.Fatalf("fault events %+v: want inject then recover", res.Faults)
+		}
+		if len(res.Failover) != 1 {
+			t.Fatalf("%d failover summaries, want 1", len(res.Failover))
+		}
+		fo := res.Failover[0]
+		if fo.Fault.At < 3.99 || fo.Fault.At > 4.01 || fo.RecoveredAt < 5.99 || fo.RecoveredAt > 6.01 {
+			t.Errorf("fault at %.2f, undone at %.2f: want 4 and 6 s from the start", fo.Fault.At, fo.RecoveredAt)
+		}
+		if fo.MaxNoAckS < 1.95 || fo.MaxNoAckS > 2.05 {
+			t.Errorf("max no-ack %.2f s, want 2", fo.MaxNoAckS)
+		}
+		if fo.RateBefore < 990 || fo.RateBefore > 1010 {
+			t.Errorf("rate before %.0f, want 1000", fo.RateBefore)
+		}
+		if fo.RecoveryS < 2 || fo.RecoveryS > 3.01 {
+			t.Errorf("recovery %.2f s, want between 2 and 3", fo.RecoveryS)
+		}
+		if fo.LatencyWindowMs.Max < 1990 || fo.LatencyBeforeMs.Max > 5 {
+			t.Errorf("latency before %+v, in window %+v: want ~0 then ~2000 ms", fo.LatencyBeforeMs, fo.LatencyWindowMs)
+		}
+		if res.Summary.Lost != 0 || res.Summary.ProducedMessages != 10000 {
+			t.Errorf("lost %d produced %d: want 0 and 10000", res.Summary.Lost, res.Summary.ProducedMessages)
+		}
+		marked := false
+		for _, iv := range res.Intervals {
+			if len(iv.Faults) > 0 {
+				marked = true
+			}
+		}
+		if !marked {
+			t.Error("no interval marks the fault")
+		}
+	})
+}

@@ -148,6 +148,8 @@ type Summary struct {
 	// LateSends counts sends issued more than the pacing tolerance after
 	// their intended time (open model only).
 	LateSends int64 `json:"late_sends"`
+	// Retries made by the clients, where the driver can count them.
+	Retries int64 `json:"retries"`
 	// Publish latency: intended send time to acknowledgement.
 	PublishLatencyMs Latency `json:"publish_latency_ms"`
 	// End-to-end latency: the send time carried in the message to its
@@ -185,13 +187,15 @@ type Interval struct {
 	Errors        int64            `json:"errors"`
 	ErrorsByKind  map[string]int64 `json:"errors_by_kind,omitempty"`
 	LateSends     int64            `json:"late_sends"`
-	PublishP50Ms  float64          `json:"publish_p50_ms"`
-	PublishP99Ms  float64          `json:"publish_p99_ms"`
-	PublishMaxMs  float64          `json:"publish_max_ms"`
-	E2EP99Ms      float64          `json:"e2e_p99_ms"`
-	PublishHist   string           `json:"publish_hist,omitempty"`
-	E2EHist       string           `json:"e2e_hist,omitempty"`
-	Faults        []string         `json:"faults,omitempty"`
+	// Retries made by the clients, where the driver can count them.
+	Retries      int64    `json:"retries"`
+	PublishP50Ms float64  `json:"publish_p50_ms"`
+	PublishP99Ms float64  `json:"publish_p99_ms"`
+	PublishMaxMs float64  `json:"publish_max_ms"`
+	E2EP99Ms     float64  `json:"e2e_p99_ms"`
+	PublishHist  string   `json:"publish_hist,omitempty"`
+	E2EHist      string   `json:"e2e_hist,omitempty"`
+	Faults       []string `json:"faults,omitempty"`
 }
 
 // Histograms are HdrHistograms (microseconds, 3 significant digits) in

@@ -1,0 +1,44 @@
+# The one place that knows how to build, test, run and benchmark kbench.
+
+GO      ?= go
+BIN     := bin/kbench
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# The shared Apache Kafka cluster the integration tests run against.
+TEST_CLUSTER_DIR ?= $(CURDIR)/.test-cluster
+# Arguments for 'make run'.
+RUN_ARGS ?= --workload failover
+
+.PHONY: build run test unit integration bench lint clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
+
+# The main job: fetch Apache Kafka on first use, start a 3-broker cluster on
+# 127.0.0.1, run the workload, stop the cluster, print the summary.
+run: build
+	$(BIN) run $(RUN_ARGS)
+
+# Every test: lint, then the whole suite with the race detector against one
+# shared real 3-broker Apache Kafka cluster, started here and always stopped.
+test: lint build
+	@set -e; \
+	$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
+	trap '$(BIN) cluster down --dir $(TEST_CLUSTER_DIR)' EXIT; \
+	$(BIN) cluster up --dir $(TEST_CLUSTER_DIR); \
+	export KBENCH_LOCAL_DIR=$(TEST_CLUSTER_DIR); \
+	export KBENCH_BOOTSTRAP=$$($(BIN) cluster bootstrap --dir $(TEST_CLUSTER_DIR)); \
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+# Fast tests only: no Kafka needed (integration tests skip themselves).
+unit:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
