@@ -68,13 +68,14 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	if c.ackLag != nil {
 		lag = c.ackLag(time.Now())
 	}
+	down := c.down
 	c.mu.Unlock()
 	p.pending.Add(1)
 	ack := func() {
 		defer p.pending.Done()
 		done(part, off, nil)
 	}
-	if c.down {
+	if down {
 		c.mu.Lock()
 		c.held = append(c.held, ack)
 		c.mu.Unlock()
