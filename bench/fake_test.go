@@ -68,19 +68,17 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	if c.ackLag != nil {
 		lag = c.ackLag(time.Now())
 	}
-	down := c.down
-	c.mu.Unlock()
 	p.pending.Add(1)
 	ack := func() {
 		defer p.pending.Done()
 		done(part, off, nil)
 	}
-	if down {
-		c.mu.Lock()
+	if c.down {
 		c.held = append(c.held, ack)
 		c.mu.Unlock()
 		return
 	}
+	c.mu.Unlock()
 	if lag == 0 {
 		ack()
 		return
