@@ -1,0 +1,125 @@
+package confluent
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+// Java property names librdkafka spells differently. Other properties pass
+// through unchanged: librdkafka accepts most Java names.
+var renames = map[string]string{
+	"fetch.max.wait.ms": "fetch.wait.max.ms",
+	"max.request.size":  "message.max.bytes",
+}
+
+// Properties that must be whole numbers of at least the given minimum.
+var minimums = map[string]int64{
+	"retries": 0, "linger.ms": 0, "batch.size": 1, "max.in.flight.requests.per.connection": 1,
+	"request.timeout.ms": 1, "delivery.timeout.ms": 1, "buffer.memory": 1, "max.request.size": 1,
+	"message.max.bytes": 1, "fetch.min.bytes": 1, "fetch.max.wait.ms": 0, "fetch.max.bytes": 1,
+	"max.partition.fetch.bytes": 1, "session.timeout.ms": 1, "heartbeat.interval.ms": 1,
+	"auto.commit.interval.ms": 0, "statistics.interval.ms": 0,
+}
+
+// configMap checks props and turns them into librdkafka settings on top of
+// base. It refuses what librdkafka would accept but Kafka's Java client
+// would not (acks=2, idempotence without acks=all, negative sizes) and
+// Java-only settings with no librdkafka meaning.
+func configMap(base kafka.ConfigMap, props map[string]string) (kafka.ConfigMap, error) {
+	var errs []error
+	fail := func(key, reason string) {
+		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: props[key], Reason: reason})
+	}
+	cm := base
+	for k, v := range props {
+		if lo, ok := minimums[k]; ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < lo {
+				fail(k, fmt.Sprintf("must be an integer of at least %d", lo))
+				continue
+			}
+		}
+		switch k {
+		case "acks":
+			if v != "0" && v != "1" && v != "-1" && v != "all" {
+				fail(k, "must be 0, 1, all or -1")
+				continue
+			}
+		case "enable.idempotence", "enable.auto.commit":
+			if v != "true" && v != "false" {
+				fail(k, "must be true or false")
+				continue
+			}
+		case "compression.type":
+			if !strings.Contains(" none gzip snappy lz4 zstd ", " "+v+" ") {
+				fail(k, "must be none, gzip, snappy, lz4 or zstd")
+				continue
+			}
+		case "auto.offset.reset":
+			switch v {
+			case "earliest", "latest":
+			case "none":
+				v = "error" // librdkafka's name for failing on a missing offset
+			default:
+				fail(k, "must be earliest, latest or none")
+				continue
+			}
+		case "buffer.memory":
+			// librdkafka bounds its queue in kilobytes.
+			n, _ := strconv.ParseInt(v, 10, 64)
+			cm["queue.buffering.max.kbytes"] = int((n + 1023) / 1024)
+			continue
+		case "sasl.jaas.config":
+			fail(k, "not supported; set sasl.mechanism, sasl.username and sasl.password instead")
+			continue
+		case "ssl.truststore.location", "ssl.keystore.location":
+			fail(k, "librdkafka reads PEM files, not Java key stores; use ssl.ca.location (and ssl.certificate.location, ssl.key.location)")
+			continue
+		}
+		if to, ok := renames[k]; ok {
+			k = to
+		}
+		cm[k] = v
+	}
+	if props["enable.idempotence"] == "true" {
+		if a, ok := props["acks"]; ok && a != "all" && a != "-1" {
+			fail("enable.idempotence", "idempotence requires acks=all; set acks=all or enable.idempotence=false")
+		}
+		if props["retries"] == "0" {
+			fail("enable.idempotence", "idempotence requires retries > 0; raise retries or set enable.idempotence=false")
+		}
+		if n, err := strconv.Atoi(props["max.in.flight.requests.per.connection"]); err == nil && n > 5 {
+			fail("max.in.flight.requests.per.connection", "idempotence allows at most 5 in-flight requests")
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		return errs[i].(*drivers.PropertyError).Key < errs[j].(*drivers.PropertyError).Key
+	})
+	return cm, errors.Join(errs...)
+}
+
+// configError turns librdkafka's refusal of a setting into a PropertyError
+// naming the property, when the message lets us tell which one it was.
+func configError(err error, props map[string]string) error {
+	var kerr kafka.Error
+	if !errors.As(err, &kerr) || kerr.Code() != kafka.ErrInvalidArg {
+		return err
+	}
+	msg := kerr.Error()
+	for k := range props {
+		name := k
+		if to, ok := renames[k]; ok {
+			name = to
+		}
+		if strings.Contains(msg, `"`+name+`"`) {
+			return &drivers.PropertyError{Driver: Name, Key: k, Value: props[k], Reason: "librdkafka refused it: " + msg}
+		}
+	}
+	return &drivers.PropertyError{Driver: Name, Key: "(client properties)", Reason: "librdkafka refused them: " + msg}
+}
