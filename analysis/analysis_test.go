@@ -1,0 +1,364 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kbench/kbench/results"
+)
+
+func sweepRuns(t *testing.T) []*results.Run {
+	return load(t, "sweep-franz-10k", "sweep-franz-20k", "sweep-franz-40k", "sweep-franz-80k",
+		"sweep-confluent-10k", "sweep-confluent-20k", "sweep-confluent-40k", "sweep-confluent-80k")
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
+	}
+}
+
+func TestLabels(t *testing.T) {
+	clone := func(r *results.Run, f func(*results.Run)) *results.Run {
+		c := *r
+		f(&c)
+		return &c
+	}
+	base := load(t, "base-1")[0]
+	tests := []struct {
+		name string
+		runs []*results.Run
+		want []string
+	}{
+		// Drivers differ; libraries differ with them and add nothing.
+		{"driver", load(t, "sweep-franz-10k", "sweep-confluent-10k"), []string{"franz", "confluent"}},
+		// One workload field differs; its section is not shown.
+		{"workload field", []*results.Run{base, clone(base, func(r *results.Run) {
+			var w map[string]any
+			json.Unmarshal(r.Workload, &w)
+			w["messageSize"] = 4096
+			r.Workload, _ = json.Marshal(w)
+		})}, []string{"messageSize=1024", "messageSize=4096"}},
+		// A client property differs.
+		{"client property", []*results.Run{base, clone(base, func(r *results.Run) {
+			r.Client.Producer = map[string]string{"acks": "1", "linger.ms": "5"}
+		})}, []string{"acks=all", "acks=1"}},
+		// Identical settings: the runs' names, not file names.
+		{"same settings", load(t, "base-1", "base-2"), []string{"base-1", "base-2"}},
+		// Identical settings and no names: by index.
+		{"no names", []*results.Run{clone(base, func(r *results.Run) { r.Name = "" }), clone(base, func(r *results.Run) { r.Name = "" })},
+			[]string{"run 1", "run 2"}},
+		// Driver and rate both differ.
+		{"driver and rate", load(t, "sweep-franz-10k", "sweep-franz-20k", "sweep-confluent-10k"),
+			[]string{"franz target_rate=10000", "franz target_rate=20000", "confluent target_rate=10000"}},
+		// A repeated label is told apart by run name.
+		{"repeat", load(t, "base-1", "base-2", "sweep-franz-10k")[0:3], nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Labels(tt.runs)
+			if tt.want == nil {
+				seen := map[string]bool{}
+				for _, l := range got {
+					if seen[l] {
+						t.Errorf("label %q repeats in %q", l, got)
+					}
+					seen[l] = true
+				}
+				return
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("Labels = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParam(t *testing.T) {
+	r := load(t, "base-1")[0]
+	for _, c := range []struct{ name, want string }{
+		{"messageSize", "1024"},      // a workload field
+		{"acks", "all"},              // a producer property
+		{"fetch.min.bytes", "1"},     // a consumer property
+		{"min.insync.replicas", "2"}, // a broker property
+		{"target_rate", "0"},         // the run's target rate
+	} {
+		if got, ok := Param(r, c.name); !ok || got != c.want {
+			t.Errorf("Param(%q) = %q, %v; want %q", c.name, got, ok, c.want)
+		}
+	}
+	if _, ok := Param(r, "nonesuch"); ok {
+		t.Error("Param found a setting that does not exist")
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	var b bytes.Buffer
+	Summarize(&b, load(t, "base-1", "failover", "sweep-franz-10k")...)
+	golden(t, "summary.golden", b.String())
+	for _, want := range []string{"msgs/s", "MiB/s", "p99.9", "lost/dup/reord", "kill broker 2 (leader:orders-0) at 20.0s", "no acks for 2.40s", "embedded target"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+}
+
+func TestPerfTestLine(t *testing.T) {
+	r := &results.Run{Summary: results.Summary{
+		ProducedMessages: 5000000, ProduceRateMsgs: 751992.780869, ProduceRateMiB: 71.7156,
+		PublishLatencyMs: results.Latency{Mean: 7.0, Max: 230, P50: 4.6, P95: 29.9, P99: 53.2, P999: 68},
+	}}
+	want := "5000000 records sent, 751992.780869 records/sec (71.72 MB/sec), 7.00 ms avg latency, 230.00 ms max latency, 4 ms 50th, 29 ms 95th, 53 ms 99th, 68 ms 99.9th."
+	if got := PerfTestLine(r); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestPlotSVG(t *testing.T) {
+	tests := []struct {
+		kind string
+		runs []*results.Run
+		want []string // text the SVG must contain
+	}{
+		{KindSpectrum, load(t, "base-1", "slow-1"), []string{"percentile (%)", "latency (ms)", "99.9", "base-1", "slow-1"}},
+		{KindE2ESpectrum, load(t, "base-1"), []string{"End-to-end latency", "latency (ms)"}},
+		{KindTimeline, load(t, "failover"), []string{"time (s)", "throughput (msgs/s acked)", "publish p99 (ms)", "kill broker 2", "recover broker 2"}},
+		{"sweep:rate", sweepRuns(t), []string{"by rate", "throughput (msgs/s)", "publish p99 (ms)", "franz", "confluent"}},
+		{"sweep:acks", load(t, "base-1", "sweep-franz-10k"), []string{">all<", ">1<", "durable", "throughput"}},
+		{KindLatencyThroughput, sweepRuns(t), []string{"throughput (msgs/s acked)", "publish p99 (ms)", "franz", "confluent"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "plot.svg")
+			if err := Plot(tt.kind, tt.runs, path); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(path)
+			for _, w := range tt.want {
+				if !bytes.Contains(b, []byte(w)) {
+					t.Errorf("SVG lacks %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestTimelineShadesFailoverWindow(t *testing.T) {
+	var with, without bytes.Buffer
+	runs := load(t, "failover")
+	if err := WritePlot(&with, KindTimeline, runs, "svg"); err != nil {
+		t.Fatal(err)
+	}
+	r := *runs[0]
+	r.Failover = nil
+	if err := WritePlot(&without, KindTimeline, []*results.Run{&r}, "svg"); err != nil {
+		t.Fatal(err)
+	}
+	// The window is a filled polygon in the window colour on each panel.
+	fill := regexp.MustCompile(`FILL-OPACITY:0.27`)
+	if n := len(fill.FindAll(bytes.ToUpper(with.Bytes()), -1)); n != 2 {
+		t.Errorf("%d shaded windows with a failover, want 2", n)
+	}
+	if n := len(fill.FindAll(bytes.ToUpper(without.Bytes()), -1)); n != 0 {
+		t.Errorf("%d shaded windows without a failover, want 0", n)
+	}
+}
+
+func TestPlotPNG(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spectrum.png")
+	if err := Plot(KindSpectrum, load(t, "base-1"), path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 960 || b.Dy() != 480 {
+		t.Errorf("PNG is %dx%d, want 960x480 (10x5 in at 96 dpi)", b.Dx(), b.Dy())
+	}
+}
+
+func TestPlotErrors(t *testing.T) {
+	runs := load(t, "base-1")
+	for _, c := range []struct{ kind, path, want string }{
+		{"pie", "x.svg", `unknown plot kind "pie"`},
+		{"sweep", "x.svg", "needs its parameter"},
+		{"sweep:nonesuch", "x.svg", `no setting "nonesuch"`},
+		{KindSpectrum, "x.gif", `unknown image format "gif"`},
+		{KindE2ESpectrum, "x.svg", "no run has a end-to-end"},
+	} {
+		rs := runs
+		if c.kind == KindE2ESpectrum {
+			rs = load(t, "sweep-franz-10k")
+		}
+		err := Plot(c.kind, rs, filepath.Join(t.TempDir(), c.path))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Plot(%s, %s) = %v, want %q", c.kind, c.path, err, c.want)
+		}
+	}
+}
+
+func TestReportHTML(t *testing.T) {
+	runs := append(load(t, "base-1", "failover"), sweepRuns(t)[:3]...)
+	var b bytes.Buffer
+	if err := Report(&b, runs, "html"); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, l := range Labels(runs) {
+		if !strings.Contains(html, l) {
+			t.Errorf("report lacks run label %q", l)
+		}
+	}
+	for _, want := range []string{
+		`<tr class="diff"><td>profiles</td>`, // a differing setting, highlighted
+		`<td>producer.linger.ms</td>`,        // a setting every run shares
+		"Publish latency by percentile",      // plots, inline
+		"Throughput and publish p99 over time",
+		"Publish p99 against throughput",  // three target rates: a rate sweep
+		"kill broker 2 (leader:orders-0)", // failover table
+		"has no replication",              // the embedded target's note
+		"openjdk 17",                      // host table
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<svg"); n < 4 {
+		t.Errorf("%d inline SVGs, want at least 4", n)
+	}
+	if strings.Contains(html, "<?xml") || strings.Contains(html, "src=\"http") {
+		t.Error("report is not self-contained HTML")
+	}
+	if strings.Contains(html, `<tr class="diff"><td>producer.linger.ms</td>`) {
+		t.Error("a setting all runs share is highlighted")
+	}
+}
+
+func TestReportMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := Report(&b, load(t, "base-1", "failover", "sweep-franz-10k"), "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.md.golden", b.String())
+	if strings.Contains(b.String(), "<svg") || strings.Contains(b.String(), "base64") {
+		t.Error("markdown report has images")
+	}
+	if err := Report(&b, load(t, "base-1"), "pdf"); err == nil || !strings.Contains(err.Error(), "html or markdown") {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+func TestParseBounds(t *testing.T) {
+	b, err := ParseBounds("throughput=5%, p99=10,lost=0%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 3 || b["throughput"] != 5 || b["p99"] != 10 || b["lost"] != 0 {
+		t.Errorf("ParseBounds = %v", b)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"p98=10%", `unknown metric "p98"; valid metrics: throughput, throughput_mib, consume, p50`}, // names the metric and lists valid ones
+		{"p99", "want metric=percent"},
+		{"p99=ten", `"ten" is not a percentage`},
+		{"p99=-5%", "is not a percentage of 0 or more"},
+		{"p99=5%,p99=6%", "bounded twice"},
+	} {
+		_, err := ParseBounds(c.in)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseBounds(%q) = %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	bounds, _ := ParseBounds("throughput=5%,p99=10%,e2e_p99=10%,lost=0%")
+	tests := []struct {
+		name       string
+		base, next []string
+		failed     bool
+		status     map[string]string
+	}{
+		// One run a side, within bounds.
+		{"single ok", []string{"base-1"}, []string{"ok-1"}, false, map[string]string{"throughput": StatusOK, "p99": StatusOK}},
+		// One run a side, past the bounds.
+		{"single slow", []string{"base-1"}, []string{"slow-1"}, true, map[string]string{"throughput": StatusRegression, "p99": StatusRegression}},
+		// Reversed, the slow runs make the fast ones an improvement.
+		{"improved", []string{"slow-1"}, []string{"base-1"}, false, map[string]string{"throughput": StatusImproved}},
+		// Three a side, a clear shift far beyond the spread.
+		{"multi slow", []string{"base-1", "base-2", "base-3"}, []string{"slow-1", "slow-2", "slow-3"}, true,
+			map[string]string{"throughput": StatusRegression}},
+		// Three a side, mean 10% lower but the new runs' spread (17k msgs/s)
+		// exceeds the 10k difference: noise, not a regression.
+		{"multi noisy", []string{"base-1", "base-2", "base-3"}, []string{"noisy-1", "noisy-2", "noisy-3"}, false,
+			map[string]string{"throughput": StatusNoise}},
+		// The same single noisy run is a regression: one run has no spread.
+		{"single noisy", []string{"base-1"}, []string{"noisy-1"}, true, map[string]string{"throughput": StatusRegression}},
+		// The new runs had no consumer: e2e_p99 and lost were not measured.
+		{"missing", []string{"base-1"}, []string{"sweep-franz-10k"}, true, map[string]string{"e2e_p99": StatusMissing, "lost": StatusMissing}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := Compare(load(t, tt.base...), load(t, tt.next...), bounds)
+			if v.Failed != tt.failed {
+				var b bytes.Buffer
+				v.Write(&b)
+				t.Errorf("Failed = %v, want %v\n%s", v.Failed, tt.failed, b.String())
+			}
+			for _, r := range v.Rows {
+				if want, ok := tt.status[r.Metric]; ok && r.Status != want {
+					t.Errorf("%s: status %s, want %s (change %.1f%%)", r.Metric, r.Status, want, r.ChangePct)
+				}
+			}
+		})
+	}
+	if v := Compare(nil, load(t, "base-1"), bounds); !v.Failed {
+		t.Error("Compare with no base runs passed")
+	}
+}
+
+func TestVerdictWrite(t *testing.T) {
+	bounds, _ := ParseBounds("throughput=5%,p99=10%")
+	var b bytes.Buffer
+	Compare(load(t, "base-1", "base-2", "base-3"), load(t, "slow-1", "slow-2", "slow-3"), bounds).Write(&b)
+	Compare(load(t, "base-1", "base-2", "base-3"), load(t, "ok-1", "ok-2", "ok-3"), bounds).Write(&b)
+	golden(t, "verdict.golden", b.String())
+}
+
+func TestWriteGoBench(t *testing.T) {
+	var b bytes.Buffer
+	WriteGoBench(&b, load(t, "base-1", "base-2"), "produce 1KiB")
+	line := regexp.MustCompile(`(?m)^BenchmarkKafka/produce_1KiB\t\d+\t[\d.]+ ns/op\t[\d.]+ msgs/s\t[\d.]+ MiB/s\t[\d.]+ p50-ms\t[\d.]+ p99-ms\t[\d.]+ p999-ms\t[\d.]+ e2e-p99-ms$`)
+	if n := len(line.FindAllString(b.String(), -1)); n != 2 {
+		t.Errorf("%d benchmark lines, want 2:\n%s", n, b.String())
+	}
+	if !strings.HasPrefix(b.String(), "goos: linux\ngoarch: amd64\ncpu: Test CPU\n") {
+		t.Errorf("missing header:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), "\t10000.0 ns/op\t100000.0 msgs/s") {
+		t.Errorf("ns/op is not 1e9/msgs per second:\n%s", b.String())
+	}
+}

@@ -1,0 +1,151 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kbench/kbench/results"
+)
+
+// maxLabelValue keeps a long setting (a list, a command) out of legends.
+const maxLabelValue = 32
+
+// Labels names each run by what differs between the runs: its driver,
+// profiles, workload fields, client properties or target rate, e.g.
+// "franz durable messageSize=1024". A setting that differs exactly where an
+// earlier one does adds nothing and is left out (a profile change that also
+// changes acks is labelled by the profile alone). Runs that differ in no
+// setting are named by run.Name, else "run 1", "run 2"...; labels that
+// would still repeat get the run's name in brackets, else " #1", " #2"...,
+// so every legend entry is unique.
+func Labels(runs []*results.Run) []string {
+	labels := make([]string, len(runs))
+	if len(runs) == 0 {
+		return labels
+	}
+	all := make([][]setting, len(runs))
+	var names []string // setting names in first-seen order
+	seen := map[string]bool{}
+	for i, r := range runs {
+		all[i] = settings(r)
+		for _, s := range all[i] {
+			if !seen[s.name()] && labelCandidate(s) {
+				seen[s.name()] = true
+				names = append(names, s.name())
+			}
+		}
+	}
+	var chosen [][]string // value vectors of the settings used so far
+	parts := make([][]string, len(runs))
+	for _, name := range names {
+		values := make([]string, len(runs))
+		for i := range runs {
+			values[i], _ = lookup(all[i], name)
+		}
+		if allEqual(values) || samePartition(chosen, values) {
+			continue
+		}
+		chosen = append(chosen, values)
+		for i, v := range values {
+			parts[i] = append(parts[i], labelPart(name, v))
+		}
+	}
+	for i, r := range runs {
+		switch {
+		case len(parts[i]) > 0:
+			labels[i] = strings.Join(parts[i], " ")
+		case r.Name != "":
+			labels[i] = r.Name
+		default:
+			labels[i] = fmt.Sprintf("run %d", i+1)
+		}
+	}
+	return uniquify(labels, runs)
+}
+
+// labelCandidate leaves out settings that name rather than configure a run.
+func labelCandidate(s setting) bool {
+	switch s.name() {
+	case "kbench", "workload.name":
+		return false
+	}
+	return true
+}
+
+// labelPart shows a driver or profile by its value alone and anything else
+// as key=value without its section ("acks=all", not "producer.acks=all").
+func labelPart(name, value string) string {
+	if value == "" {
+		value = "-"
+	}
+	if len(value) > maxLabelValue {
+		value = value[:maxLabelValue-1] + "…"
+	}
+	switch name {
+	case "driver", "profiles", "library", "cluster":
+		return value
+	}
+	if i := strings.Index(name, "."); i >= 0 {
+		name = name[i+1:]
+	}
+	return name + "=" + value
+}
+
+func allEqual(v []string) bool {
+	for _, x := range v[1:] {
+		if x != v[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// samePartition reports whether values groups the runs exactly as one of
+// chosen does, so it would tell no run apart that is not told apart already.
+func samePartition(chosen [][]string, values []string) bool {
+	for _, c := range chosen {
+		if partitionsMatch(c, values) {
+			return true
+		}
+	}
+	return false
+}
+
+func partitionsMatch(a, b []string) bool {
+	for i := range a {
+		for j := i + 1; j < len(a); j++ {
+			if (a[i] == a[j]) != (b[i] == b[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// uniquify tells repeated labels apart by their runs' names, or by "#n"
+// where the names repeat too.
+func uniquify(labels []string, runs []*results.Run) []string {
+	count := map[string]int{}
+	for _, l := range labels {
+		count[l]++
+	}
+	named := make([]string, len(labels))
+	for i, l := range labels {
+		named[i] = l
+		if count[l] > 1 && runs[i].Name != "" && runs[i].Name != l {
+			named[i] = l + " (" + runs[i].Name + ")"
+		}
+	}
+	count = map[string]int{}
+	for _, l := range named {
+		count[l]++
+	}
+	n := map[string]int{}
+	for i, l := range named {
+		if count[l] > 1 {
+			n[l]++
+			named[i] = fmt.Sprintf("%s #%d", l, n[l])
+		}
+	}
+	return named
+}

@@ -1,0 +1,148 @@
+package analysis
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kbench/kbench/results"
+)
+
+// Summarize writes a text table of the runs' headline figures, one row per
+// run named by Labels: throughput in msgs/s and MiB/s, publish and
+// end-to-end latency (p50/p99/p99.9/max, ms), errors, late sends and the
+// lost/duplicated/reordered counts, then each run's failover summaries,
+// notes and whether it was interrupted.
+func Summarize(w io.Writer, runs ...*results.Run) {
+	labels := Labels(runs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\terrors\tlate\tlost/dup/reord\t")
+	for i, r := range runs {
+		s := r.Summary
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%d\t%d\t%s\t\n",
+			labels[i], s.ProduceRateMsgs, s.ProduceRateMiB,
+			latencyCell(s.PublishLatencyMs), latencyCell(s.E2ELatencyMs),
+			s.Errors, s.LateSends, verifyCell(r))
+	}
+	tw.Flush()
+	for i, r := range runs {
+		var lines []string
+		if !r.Complete {
+			lines = append(lines, "INCOMPLETE: "+orDash(r.Incomplete))
+		}
+		if len(r.Summary.ErrorsByKind) > 0 {
+			lines = append(lines, "errors: "+countsByKind(r.Summary.ErrorsByKind))
+		}
+		for _, f := range r.Failover {
+			lines = append(lines, "failover: "+failoverLine(f))
+		}
+		for _, n := range r.Notes {
+			lines = append(lines, "note: "+n)
+		}
+		if len(lines) > 0 {
+			fmt.Fprintf(w, "\n%s:\n  %s\n", labels[i], strings.Join(lines, "\n  "))
+		}
+	}
+}
+
+func latencyCell(l results.Latency) string {
+	if l.Count == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s / %s / %s / %s", ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max))
+}
+
+// verifyCell is "-" when no consumer checked the run: zero would claim a
+// check that never happened.
+func verifyCell(r *results.Run) string {
+	if r.Verify == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d/%d", r.Summary.Lost, r.Summary.Duplicated, r.Summary.Reordered)
+}
+
+// ms formats milliseconds with about three significant digits.
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func countsByKind(m map[string]int64) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// faultName is e.g. "kill broker 2 (leader:orders-0) at 20.0s".
+func faultName(f results.Fault) string {
+	s := fmt.Sprintf("%s broker %d", f.Action, f.Broker)
+	if f.Target != "" && f.Target != fmt.Sprint(f.Broker) {
+		s += " (" + f.Target + ")"
+	}
+	return s + fmt.Sprintf(" at %.1fs", f.At)
+}
+
+func failoverLine(f results.Failover) string {
+	var b strings.Builder
+	b.WriteString(faultName(f.Fault))
+	if f.RecoveredAt > 0 {
+		fmt.Fprintf(&b, ", undone at %.1fs", f.RecoveredAt)
+	}
+	fmt.Fprintf(&b, ": no acks for %.2fs", f.MaxNoAckS)
+	if f.WorstPartition != "" {
+		fmt.Fprintf(&b, " (worst partition %s %.2fs)", f.WorstPartition, f.WorstPartitionNoAckS)
+	}
+	if f.RecoveryS < 0 {
+		b.WriteString(", throughput never back to 90%")
+	} else {
+		fmt.Fprintf(&b, ", back to 90%% after %.1fs", f.RecoveryS)
+	}
+	fmt.Fprintf(&b, "; msgs/s %.0f before, %.0f during, %.0f after", f.RateBefore, f.RateDuring, f.RateAfter)
+	fmt.Fprintf(&b, "; p99 %s ms before, %s ms in window %.1f-%.1fs",
+		ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99), f.WindowStart, f.WindowEnd)
+	if len(f.ErrorsByKind) > 0 {
+		b.WriteString("; errors " + countsByKind(f.ErrorsByKind))
+	}
+	if f.Retries > 0 {
+		fmt.Fprintf(&b, "; %d retries", f.Retries)
+	}
+	if f.Fault.Error != "" {
+		b.WriteString("; fault failed: " + f.Fault.Error)
+	}
+	return b.String()
+}
+
+// PerfTestLine returns the run's publish figures as the final line of
+// Kafka's kafka-producer-perf-test (ProducerPerformance.printTotal):
+//
+//	N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th.
+//
+// as Kafka prints it: the rate with Java's %f (six decimals), MB meaning
+// 2^20 bytes, and the percentiles in whole milliseconds, truncated as
+// Kafka's millisecond clock truncates them. Records are the run's produced
+// messages; the rates and latencies are those of the measurement window.
+func PerfTestLine(run *results.Run) string {
+	s := run.Summary
+	l := s.PublishLatencyMs
+	whole := func(v float64) int64 { return int64(math.Floor(v)) }
+	return fmt.Sprintf("%d records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.",
+		s.ProducedMessages, s.ProduceRateMsgs, s.ProduceRateMiB, l.Mean, l.Max,
+		whole(l.P50), whole(l.P95), whole(l.P99), whole(l.P999))
+}

@@ -1,0 +1,168 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/kbench/kbench/results"
+)
+
+// timeline plots two stacked panels against time since the run's start:
+// acknowledged messages per second of each interval, and the interval's
+// publish p99. Fault events are vertical lines (red for inject, green for
+// recover) labelled on the top panel; each failover's disturbed window is
+// shaded on both.
+func timeline(runs []*results.Run) (*figure, error) {
+	top := newPanel("Throughput and publish p99 over time", "time (s)", "throughput (msgs/s acked)")
+	bottom := newPanel("", "time (s)", "publish p99 (ms)")
+	labels := Labels(runs)
+	var rate, p99 []plotter.XYs
+	maxRate, maxP99, maxT := 0.0, 0.0, 0.0
+	for _, r := range runs {
+		var rs, ps plotter.XYs
+		for _, iv := range r.Intervals {
+			d := iv.End - iv.Start
+			if d <= 0 {
+				continue
+			}
+			mid := (iv.Start + iv.End) / 2
+			rs = append(rs, plotter.XY{X: mid, Y: float64(iv.Acked) / d})
+			ps = append(ps, plotter.XY{X: mid, Y: iv.PublishP99Ms})
+			maxRate = math.Max(maxRate, float64(iv.Acked)/d)
+			maxP99 = math.Max(maxP99, iv.PublishP99Ms)
+			maxT = math.Max(maxT, iv.End)
+		}
+		rate, p99 = append(rate, rs), append(p99, ps)
+	}
+	if maxT == 0 {
+		return nil, fmt.Errorf("no run has intervals to draw a timeline from")
+	}
+	// Headroom above the highest point for the fault labels.
+	maxRate, maxP99 = nonZero(maxRate)*1.15, nonZero(maxP99)*1.15
+
+	// Shading first, so the lines are drawn over it.
+	for _, r := range runs {
+		for _, f := range r.Failover {
+			if f.WindowEnd <= f.WindowStart {
+				continue
+			}
+			for _, pl := range []struct {
+				p    *plot.Plot
+				ymax float64
+			}{{top, maxRate}, {bottom, maxP99}} {
+				poly, err := plotter.NewPolygon(plotter.XYs{{X: f.WindowStart, Y: 0}, {X: f.WindowEnd, Y: 0}, {X: f.WindowEnd, Y: pl.ymax}, {X: f.WindowStart, Y: pl.ymax}})
+				if err != nil {
+					return nil, err
+				}
+				poly.Color = windowColor
+				poly.LineStyle = draw.LineStyle{}
+				pl.p.Add(poly)
+			}
+		}
+	}
+	for i := range runs {
+		for _, s := range []struct {
+			p   *plot.Plot
+			xys plotter.XYs
+		}{{top, rate[i]}, {bottom, p99[i]}} {
+			if len(s.xys) == 0 {
+				continue
+			}
+			line, err := plotter.NewLine(s.xys)
+			if err != nil {
+				return nil, fmt.Errorf("run %s: %w", labels[i], err)
+			}
+			line.LineStyle = seriesStyle(i)
+			s.p.Add(line)
+			if s.p == top {
+				top.Legend.Add(labels[i], line)
+			}
+		}
+	}
+	if err := markFaults(runs, top, maxRate, true); err != nil {
+		return nil, err
+	}
+	if err := markFaults(runs, bottom, maxP99, false); err != nil {
+		return nil, err
+	}
+	for _, p := range []*plot.Plot{top, bottom} {
+		p.X.Min, p.X.Max = 0, maxT
+		p.Y.Min = 0
+	}
+	top.Y.Max, bottom.Y.Max = maxRate, maxP99
+	// The legend would hide the fault labels at the top left.
+	top.Legend.Top, top.Legend.Left = false, false
+	return &figure{panels: []*plot.Plot{top, bottom}}, nil
+}
+
+// markFaults draws a vertical line at each distinct fault event of the runs,
+// with its label near the top when withLabels.
+func markFaults(runs []*results.Run, p *plot.Plot, ymax float64, withLabels bool) error {
+	type mark struct {
+		at      float64
+		label   string
+		recover bool
+	}
+	seen := map[mark]bool{}
+	var marks []mark
+	for _, r := range runs {
+		for _, f := range r.Faults {
+			m := mark{f.At, faultMark(f), f.Phase == "recover"}
+			if !seen[m] {
+				seen[m] = true
+				marks = append(marks, m)
+			}
+		}
+	}
+	var lbls plotter.XYLabels
+	for i, m := range marks {
+		line, err := plotter.NewLine(plotter.XYs{{X: m.at, Y: 0}, {X: m.at, Y: ymax}})
+		if err != nil {
+			return err
+		}
+		line.Color = injectColor
+		if m.recover {
+			line.Color = recoverColor
+		}
+		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(line)
+		// Stagger labels over three heights so neighbours do not overlap.
+		lbls.XYs = append(lbls.XYs, plotter.XY{X: m.at, Y: ymax * (1 - 0.07*float64(i%3))})
+		lbls.Labels = append(lbls.Labels, m.label)
+	}
+	if !withLabels || len(marks) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLabels(lbls)
+	if err != nil {
+		return err
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].XAlign = draw.XLeft
+		l.TextStyle[i].YAlign = draw.YTop
+	}
+	l.Offset = vg.Point{X: vg.Points(3), Y: -vg.Points(2)}
+	p.Add(l)
+	return nil
+}
+
+// faultMark is a fault's label on a timeline: "kill broker 2" when it is
+// injected, "recover broker 2" when it is undone.
+func faultMark(f results.Fault) string {
+	if f.Phase == "recover" {
+		return fmt.Sprintf("recover broker %d", f.Broker)
+	}
+	return fmt.Sprintf("%s broker %d", f.Action, f.Broker)
+}
+
+func nonZero(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	return v
+}
