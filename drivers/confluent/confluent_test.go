@@ -14,3 +14,5 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkProduce(b *testing.B) { drivertest.BenchProduce(b, confluent.Driver{}) }

@@ -35,7 +35,7 @@ var minimums = map[string]int64{
 func configMap(base kafka.ConfigMap, props map[string]string) (kafka.ConfigMap, error) {
 	var errs []error
 	fail := func(key, reason string) {
-		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: props[key], Reason: reason})
+		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact(key, props[key]), Reason: reason})
 	}
 	cm := base
 	for k, v := range props {
@@ -118,8 +118,16 @@ func configError(err error, props map[string]string) error {
 			name = to
 		}
 		if strings.Contains(msg, `"`+name+`"`) {
-			return &drivers.PropertyError{Driver: Name, Key: k, Value: props[k], Reason: "librdkafka refused it: " + msg}
+			return &drivers.PropertyError{Driver: Name, Key: k, Value: redact(k, props[k]), Reason: "librdkafka refused it: " + msg}
 		}
 	}
 	return &drivers.PropertyError{Driver: Name, Key: "(client properties)", Reason: "librdkafka refused them: " + msg}
+}
+
+// redact hides secrets, since errors end up in logs.
+func redact(key, value string) string {
+	if strings.Contains(key, "password") || key == "sasl.jaas.config" {
+		return "(redacted)"
+	}
+	return value
 }

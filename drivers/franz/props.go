@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -54,7 +55,15 @@ type parser struct {
 }
 
 func (p *parser) fail(key, reason string) {
-	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: p.props[key], Reason: reason})
+	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact(key, p.props[key]), Reason: reason})
+}
+
+// redact hides secrets, since errors end up in logs.
+func redact(key, value string) string {
+	if strings.Contains(key, "password") || key == "sasl.jaas.config" {
+		return "(redacted)"
+	}
+	return value
 }
 
 // known refuses properties that neither role understands.

@@ -2,6 +2,7 @@ package franz
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -79,5 +80,12 @@ func checkProps(t *testing.T, props map[string]string, err error, badKey string)
 		t.Errorf("%v: error %v, want a PropertyError for %s", props, err, badKey)
 	case badKey != "" && pe.Key != badKey:
 		t.Errorf("%v: error names %s, want %s", props, pe.Key, badKey)
+	}
+}
+
+func TestPropertyErrorHidesSecrets(t *testing.T) {
+	_, err := producerOpts(map[string]string{"sasl.jaas.config": `... password="hunter2";`})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v shows the secret", err)
 	}
 }
