@@ -24,10 +24,10 @@ func (w *Workload) Resolve() error {
 	if w.Name == "" {
 		w.Name = "workload"
 	}
-	defInt(&w.Topics, 1)
-	defInt(&w.PartitionsPerTopic, 1)
-	defInt(&w.MessageSize, 1024)
-	defInt(&w.ProducersPerTopic, 1)
+	w.defInt(&w.Topics, "topics", 1)
+	w.defInt(&w.PartitionsPerTopic, "partitionsPerTopic", 1)
+	w.defInt(&w.MessageSize, "messageSize", 1024)
+	w.defInt(&w.ProducersPerTopic, "producersPerTopic", 1)
 	if w.KeyDistributor == "" {
 		w.KeyDistributor = NoKey
 	}
@@ -43,7 +43,7 @@ func (w *Workload) Resolve() error {
 	if w.Drain == 0 {
 		w.Drain = DefaultDrain
 	}
-	defInt(&w.MaxInFlight, DefaultMaxInFlight)
+	w.defInt(&w.MaxInFlight, "maxInFlight", DefaultMaxInFlight)
 	if w.TopicPrefix == "" {
 		w.TopicPrefix = DefaultTopicPrefix
 	}
@@ -126,8 +126,10 @@ func (w *Workload) Resolve() error {
 	return nil
 }
 
-func defInt(v *int, def int) {
-	if *v == 0 {
+// defInt gives an unset field its default; a field given as 0 stays 0,
+// for the checks below to refuse.
+func (w *Workload) defInt(v *int, field string, def int) {
+	if *v == 0 && !w.given[field] {
 		*v = def
 	}
 }

@@ -82,6 +82,9 @@ type Workload struct {
 
 	// dir is the workload file's directory, for relative payload files.
 	dir string
+	// given records the fields a file or flag set, so that an explicit 0
+	// is refused rather than taken for "use the default".
+	given map[string]bool
 }
 
 // WeightedSize is one entry of a message size distribution.
@@ -150,26 +153,29 @@ const (
 )
 
 // LoadWorkload reads a workload file. Every problem is reported, each with
-// its field path; the result is not validated yet (see Validate), so flags
-// can still change it.
+// its field path (Problems; the workload decoded so far is returned with
+// them); the result is not resolved yet (see Resolve), so flags can still
+// change it.
 func LoadWorkload(path string) (*Workload, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", path, err)
 	}
 	w, err := ParseWorkload(data)
-	if err != nil {
+	if w == nil {
 		return nil, fmt.Errorf("workload %s: %w", path, err)
 	}
 	w.dir = filepath.Dir(path)
 	if w.Name == "" {
 		w.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	return w, nil
+	return w, err
 }
 
 // ParseWorkload decodes a workload document strictly: an unknown field or
-// a value of the wrong type is an error naming its path.
+// a value of the wrong type is an error naming its path. With Problems it
+// still returns what it could decode, so a caller can go on to list the
+// problems Resolve finds too.
 func ParseWorkload(data []byte) (*Workload, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -180,11 +186,24 @@ func ParseWorkload(data []byte) (*Workload, error) {
 		return w, nil
 	}
 	var errs Problems
-	decodeNode(doc.Content[0], fieldsOf(w), "", &errs)
+	root := resolve(doc.Content[0])
+	decodeNode(root, fieldsOf(w), "", &errs)
+	if root.Kind == yaml.MappingNode {
+		for i := 0; i < len(root.Content); i += 2 {
+			w.markGiven(root.Content[i].Value)
+		}
+	}
 	if len(errs) > 0 {
-		return nil, errs
+		return w, errs
 	}
 	return w, nil
+}
+
+func (w *Workload) markGiven(field string) {
+	if w.given == nil {
+		w.given = map[string]bool{}
+	}
+	w.given[field] = true
 }
 
 // Set changes one field from a command line "key=value": key is a workload
@@ -228,6 +247,7 @@ func (w *Workload) Set(key, value string) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("--set %s=%s: %w", key, value, errs)
 	}
+	w.markGiven(field)
 	return nil
 }
 

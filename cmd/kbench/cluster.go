@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kbench/kbench/cluster"
+)
+
+const clusterExamples = `  # start a 3-node Apache Kafka cluster on 127.0.0.1 and keep it running
+  kbench cluster up
+  # a 5-node cluster with the durable profile's broker settings
+  kbench cluster up --nodes 5 --profile durable
+  kbench cluster status
+  # its bootstrap addresses, for other tools
+  kbench cluster bootstrap
+  # stop it (also cleans up after a kbench that crashed)
+  kbench cluster down
+`
+
+func clusterCmd(ctx context.Context, args []string) error {
+	fs := newFlags("cluster", "cluster up|status|bootstrap|down [flags]", clusterExamples)
+	var (
+		dir      string
+		nodes    int
+		heapMB   int
+		basePort int
+		profs    []string
+	)
+	fs.StringVar(&dir, "dir", "", "state directory of the cluster (default: a directory in kbench's cache)")
+	fs.IntVar(&nodes, "nodes", 3, "up: number of nodes, each a broker and a controller")
+	fs.IntVar(&heapMB, "heap", 512, "up: Java heap of each broker, MiB")
+	fs.IntVar(&basePort, "base-port", 0, "up: first port (clients on base+i, controllers after them); 0 picks free ports")
+	fs.StringSliceVar(&profs, "profile", nil, "up: tuning profiles whose broker settings the brokers start with")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usagef("want one of up, status, bootstrap, down")
+	}
+	if dir == "" {
+		d, err := cluster.DefaultLocalDir()
+		if err != nil {
+			return err
+		}
+		dir = d
+	}
+	switch fs.Arg(0) {
+	case "up":
+		tuning, err := loadTuning(profs)
+		if err != nil {
+			return err
+		}
+		l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
+			Dir: dir, Nodes: nodes, HeapMB: heapMB, BasePort: basePort,
+			BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true,
+		})
+		if err != nil {
+			return err
+		}
+		printStatus(ctx, l)
+		fmt.Printf("bootstrap: %s\n", strings.Join(l.Bootstrap(), ","))
+		return nil
+	case "status":
+		l, err := cluster.OpenLocal(dir)
+		if err != nil {
+			return fmt.Errorf("no local cluster in %s: %w (start one with 'kbench cluster up')", dir, err)
+		}
+		printStatus(ctx, l)
+		if !allUp(ctx, l) {
+			return fmt.Errorf("not every node is up")
+		}
+		return nil
+	case "bootstrap":
+		l, err := cluster.OpenLocal(dir)
+		if err != nil {
+			return fmt.Errorf("no local cluster in %s: %w (start one with 'kbench cluster up')", dir, err)
+		}
+		fmt.Println(strings.Join(l.Bootstrap(), ","))
+		return nil
+	case "down":
+		l, err := cluster.OpenLocal(dir)
+		if err != nil {
+			// No readable state: still kill whatever pid files name.
+			pids, lerr := cluster.StopLeftover(dir)
+			if lerr != nil {
+				return fmt.Errorf("no local cluster in %s: %w", dir, err)
+			}
+			fmt.Printf("stopped %d leftover broker process(es)\n", len(pids))
+			return nil
+		}
+		if err := l.Down(ctx); err != nil {
+			return err
+		}
+		fmt.Println("local cluster stopped")
+		return nil
+	}
+	return usagef("unknown cluster command %q: want up, status or down", fs.Arg(0))
+}
+
+func printStatus(ctx context.Context, l *cluster.Local) {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tADDRESS\tCONTROLLER\tPID\tSTATE\tREGISTERED")
+	for _, n := range l.Status(ctx) {
+		state := "down"
+		switch {
+		case n.Paused:
+			state = "paused"
+		case n.Up:
+			state = "up"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%v\n", n.ID, n.Address, n.Controller, n.PID, state, n.Registered)
+	}
+	tw.Flush()
+}

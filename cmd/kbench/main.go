@@ -1,0 +1,124 @@
+// Command kbench is a load benchmark for Apache Kafka. This package only
+// parses flags and wires kbench's library packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // the run or command failed
+	exitUsage       = 2   // bad flags, workload or profile: nothing ran
+	exitInterrupted = 130 // stopped by a signal; results were still written
+)
+
+// usageError marks bad input, which exits with exitUsage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// errInterrupted is returned by a command stopped by a signal after it
+// wrote what it had.
+var errInterrupted = errors.New("interrupted")
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a workload against a cluster and write its result", runCmd},
+		{"cluster", "start, inspect or stop a local Apache Kafka cluster", clusterCmd},
+		{"version", "print kbench's version and its client libraries", versionCmd},
+	}
+}
+
+func main() {
+	os.Exit(realMain(os.Args[1:]))
+}
+
+func realMain(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage()
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := c.run(ctx, args[1:])
+		var ue usageError
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, pflag.ErrHelp):
+			return exitOK
+		case errors.Is(err, errInterrupted):
+			fmt.Fprintln(os.Stderr, "kbench: interrupted; the result holds what was measured until then")
+			return exitInterrupted
+		case errors.As(err, &ue):
+			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
+			return exitUsage
+		default:
+			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
+			return exitFailed
+		}
+	}
+	fmt.Fprintf(os.Stderr, "kbench: unknown command %q\n\n", args[0])
+	printUsage()
+	return exitUsage
+}
+
+func printUsage() {
+	fmt.Fprintln(os.Stderr, "kbench: a load benchmark for Apache Kafka\n\nUsage: kbench COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(os.Stderr, "\nRun 'kbench COMMAND --help' for a command's flags and examples.")
+}
+
+// newFlags makes a command's flag set with a usage text that shows
+// examples.
+func newFlags(name, usage, examples string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("kbench "+name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: kbench %s\n\nFlags:\n%s\nExamples:\n%s", usage, fs.FlagUsages(), examples)
+	}
+	return fs
+}
+
+// parseFlags parses args, turning a flag error into a usage error.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}

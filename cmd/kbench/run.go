@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/profiles"
+	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workloads"
+)
+
+const runExamples = `  # the quick smoke workload on the in-process fake cluster (no Java needed)
+  kbench run --cluster embedded --workload smoke
+  # 1 KiB acks=all at 5000 msgs/s for 10 s with confluent-kafka-go
+  kbench run --workload acks-all-1k --driver confluent --rate 5000 --duration 10s
+  # a user's cluster, overriding client properties and workload fields
+  kbench run --bootstrap broker1:9092 --workload my.yaml --set acks=1 --set messageSize=512
+`
+
+// runFlags are the flags of 'kbench run' (and of 'kbench sweep').
+type runFlags struct {
+	workload string
+	driver   string
+	target   targetFlags
+	profiles []string
+	hardware string
+	sets     []string
+	rate      float64
+	duration  string
+	messages  int64
+	output    string
+	quiet     bool
+}
+
+func (f *runFlags) register(fs interface {
+	StringVarP(*string, string, string, string, string)
+	StringVar(*string, string, string, string)
+	StringArrayVar(*[]string, string, []string, string)
+	StringSliceVar(*[]string, string, []string, string)
+	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
+	Int64Var(*int64, string, int64, string)
+	BoolVarP(*bool, string, string, bool, string)
+}) {
+	fs.StringVar(&f.workload, "workload", "smoke", "workload file, or the name of a shipped workload ("+strings.Join(workloads.Names(), ", ")+")")
+	fs.StringVar(&f.driver, "driver", "franz", "client driver: "+strings.Join(all.Names(), " or "))
+	fs.StringVar(&f.target.kind, "cluster", "", "target: embedded, local or external (default local; external when --bootstrap is given)")
+	fs.StringVar(&f.target.bootstrap, "bootstrap", "", "bootstrap addresses of an external cluster, comma-separated")
+	fs.StringVar(&f.target.dir, "cluster-dir", "", "local cluster state directory (default: the one 'kbench cluster up' uses)")
+	fs.IntVar(&f.target.nodes, "nodes", 3, "nodes of a local or embedded cluster started for the run")
+	fs.IntVar(&f.target.heapMB, "heap", 512, "Java heap of each local broker, MiB")
+	fs.StringSliceVar(&f.profiles, "profile", nil, "tuning profile name or file (repeatable or comma-separated; later wins): "+strings.Join(profiles.TuningNames(), ", "))
+	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
+	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
+	fs.Float64Var(&f.rate, "rate", -1, "target rate in messages/s over all producers; 0 = as fast as possible")
+	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
+	fs.Int64Var(&f.messages, "messages", -1, "stop after this many messages (all producers together)")
+	fs.StringVarP(&f.output, "output", "o", "", "result file (default ./kbench-results/WORKLOAD-DRIVER-TIME.json)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no summary")
+}
+
+// loadWorkload reads the workload and applies the profiles and flags; every
+// problem is a usage error.
+func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
+	var w *bench.Workload
+	var err error
+	if data, ok := workloads.Lookup(f.workload); ok && !fileExists(f.workload) {
+		w, err = bench.ParseWorkload(data)
+		if w != nil && w.Name == "" {
+			w.Name = f.workload
+		}
+	} else {
+		w, err = bench.LoadWorkload(f.workload)
+	}
+	if w == nil {
+		return nil, nil, usageError{err}
+	}
+	// Every problem is gathered, from the file, the flags and the
+	// resolved workload, and reported at once.
+	var problems bench.Problems
+	if err != nil {
+		problems = append(problems, err)
+	}
+	tuning, err := applyProfiles(w, f.profiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, kv := range f.sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			problems = append(problems, fmt.Errorf("--set %q: want key=value", kv))
+			continue
+		}
+		if err := w.Set(k, v); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if f.rate >= 0 {
+		w.ProducerRate = f.rate
+	} else if f.rate != -1 {
+		problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
+	}
+	if f.duration != "" {
+		d, err := bench.ParseDuration(f.duration)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Errorf("--duration: want a positive duration such as 30s, got %q", f.duration))
+		} else {
+			w.Duration = d
+			if f.messages < 0 && f.rate >= 0 {
+				// A duration given with a rate on the command line means a
+				// time-bounded run, whatever count the file had.
+				w.Messages = 0
+			}
+		}
+	}
+	if f.messages >= 0 {
+		w.Messages = f.messages
+	}
+	if err := w.Resolve(); err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return nil, nil, usageError{fmt.Errorf("the workload has problems:\n%w", problems)}
+	}
+	return w, tuning, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func runCmd(ctx context.Context, args []string) error {
+	var f runFlags
+	fs := newFlags("run", "run [flags]", runExamples)
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	}
+	w, tuning, err := f.loadWorkload()
+	if err != nil {
+		return err
+	}
+	var hw *results.Hardware
+	if f.hardware != "" {
+		if hw, err = profiles.LoadHardware(f.hardware); err != nil {
+			return usageError{fmt.Errorf("--hardware: %w", err)}
+		}
+	}
+	drv, err := all.Get(f.driver)
+	if err != nil {
+		return usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	output := f.output
+	if output == "" {
+		output = filepath.Join("kbench-results", fmt.Sprintf("%s-%s-%s.json", w.Name, drv.Name(), time.Now().Format("20060102-150405")))
+	}
+	if err := checkWritable(output); err != nil {
+		return usageError{fmt.Errorf("-o %s: %w", output, err)}
+	}
+
+	var log io.Writer = os.Stderr
+	if f.quiet {
+		log = io.Discard
+	}
+	tgt, err := openTarget(ctx, f.target, tuning.Broker, log)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	if err := checkFaults(w, tgt); err != nil {
+		return err
+	}
+	admin, err := franz.NewAdmin(tgt.Bootstrap())
+	if err != nil {
+		return fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
+	}
+	defer admin.Close()
+
+	bar := newRunBar(w, f.quiet)
+	cfg := bench.Config{
+		Workload: w, Driver: drv, Target: tgt, Admin: admin,
+		Version: version, Host: profiles.DetectHost(), Progress: bar.update,
+		Profiles: f.profiles,
+	}
+	if !bar.active() {
+		cfg.Log = log
+	}
+	res, runErr := bench.Run(ctx, cfg)
+	bar.finish()
+	if res == nil {
+		return runErr
+	}
+	res.Hardware = hw
+	res.Notes = append(res.Notes, tuning.Notes...)
+	if lc, ok := tgt.(interface{ CopyLogs(string) error }); ok {
+		logDir := strings.TrimSuffix(output, ".json") + "-logs"
+		if err := lc.CopyLogs(logDir); err != nil {
+			fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
+		} else {
+			res.Cluster.LogDir = logDir
+		}
+	}
+	if err := results.Write(output, res); err != nil {
+		return err
+	}
+	if !f.quiet {
+		printRunSummary(os.Stdout, res)
+	}
+	fmt.Fprintf(os.Stderr, "result written to %s\n", output)
+	if runErr != nil {
+		return runErr
+	}
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+	if !res.Complete {
+		return errors.New("run incomplete: " + res.Incomplete)
+	}
+	return nil
+}
+
+// checkWritable fails early, before a run, if the result could not be
+// written.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".kbench-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write results there: %w", err)
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
+// runBar is the progress bar on stderr, shown only when stderr is a
+// terminal and --quiet is not given.
+type runBar struct {
+	bar *progressbar.ProgressBar
+}
+
+func newRunBar(w *bench.Workload, quiet bool) *runBar {
+	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return &runBar{}
+	}
+	planned := (w.Warmup.D() + w.Duration.D()).Seconds()
+	max := int64(planned)
+	if w.Messages > 0 && (planned == 0 || w.ProducerRate == 0) {
+		max = w.Messages
+	}
+	return &runBar{bar: progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(w.Name),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+	)}
+}
+
+func (b *runBar) active() bool { return b.bar != nil }
+
+func (b *runBar) update(p bench.Progress) {
+	if b.bar == nil {
+		return
+	}
+	desc := fmt.Sprintf("%-7s %8.0f msgs/s p99 %6.1f ms", p.Phase, float64(p.Interval.Acked)/(p.Interval.End-p.Interval.Start), p.Interval.PublishP99Ms)
+	b.bar.Describe(desc)
+	if b.bar.GetMax64() == p.PlannedMessages && p.PlannedMessages > 0 {
+		_ = b.bar.Set64(min(p.Acked, p.PlannedMessages))
+	} else {
+		_ = b.bar.Set64(min(int64(p.Elapsed.Seconds()), b.bar.GetMax64()))
+	}
+}
+
+func (b *runBar) finish() {
+	if b.bar != nil {
+		_ = b.bar.Finish()
+	}
+}

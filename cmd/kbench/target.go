@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/profiles"
+)
+
+// targetFlags choose and shape the cluster a run is pointed at.
+type targetFlags struct {
+	kind      string
+	bootstrap string
+	dir       string
+	nodes     int
+	heapMB    int
+}
+
+// openTarget returns the run's target. For local, a cluster already
+// running in dir (started by 'kbench cluster up') is used as it is;
+// otherwise a fresh one is started for this run and stopped by Close.
+func openTarget(ctx context.Context, tf targetFlags, brokerProps map[string]string, log io.Writer) (cluster.Target, error) {
+	kind := tf.kind
+	if kind == "" {
+		kind = "local"
+		if tf.bootstrap != "" {
+			kind = "external"
+		}
+	}
+	if tf.bootstrap != "" && kind != "external" {
+		return nil, usagef("--bootstrap is for an external cluster; drop it, or use --cluster external")
+	}
+	switch kind {
+	case "embedded":
+		return cluster.StartEmbedded(max(tf.nodes, 1))
+	case "external":
+		t, err := cluster.NewExternal(splitList(tf.bootstrap), nil)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return t, nil
+	case "local":
+		dir := tf.dir
+		if dir == "" {
+			d, err := cluster.DefaultLocalDir()
+			if err != nil {
+				return nil, err
+			}
+			dir = d
+		}
+		if l, err := cluster.OpenLocal(dir); err == nil && allUp(ctx, l) {
+			if len(brokerProps) > 0 {
+				fmt.Fprintf(log, "using the running local cluster in %s; its broker settings stay as they were started (profile broker settings apply to a fresh cluster)\n", dir)
+			} else {
+				fmt.Fprintf(log, "using the running local cluster in %s\n", dir)
+			}
+			return l, nil
+		}
+		runDir, err := os.MkdirTemp(filepath.Dir(dir), "run-")
+		if err != nil {
+			return nil, fmt.Errorf("local cluster directory: %w", err)
+		}
+		fmt.Fprintf(log, "starting a local Apache Kafka %s cluster of %d nodes in %s\n", cluster.KafkaVersion, tf.nodes, runDir)
+		l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
+			Dir: runDir, Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Log: log,
+		})
+		if err != nil {
+			os.RemoveAll(runDir)
+			return nil, err
+		}
+		return &ownedLocal{Local: l, dir: runDir}, nil
+	}
+	return nil, usagef("--cluster %q: use embedded, local or external", kind)
+}
+
+// ownedLocal is a local cluster started for one run: Close stops it and
+// removes its data.
+type ownedLocal struct {
+	*cluster.Local
+	dir string
+}
+
+func (o *ownedLocal) Close() error {
+	err := o.Local.Close()
+	if rmErr := os.RemoveAll(o.dir); err == nil {
+		err = rmErr
+	}
+	return err
+}
+
+func allUp(ctx context.Context, l *cluster.Local) bool {
+	st := l.Status(ctx)
+	for _, n := range st {
+		if !n.Up {
+			return false
+		}
+	}
+	return len(st) > 0
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// applyProfiles lays the tuning profiles over the workload: a profile's
+// settings win over the workload file's, and --set (applied after) wins
+// over both.
+func applyProfiles(w *bench.Workload, names []string) (*profiles.Tuning, error) {
+	t, err := loadTuning(names)
+	if err != nil {
+		return nil, err
+	}
+	w.Producer = overlay(w.Producer, t.Producer)
+	w.Consumer = overlay(w.Consumer, t.Consumer)
+	w.TopicConfig = overlay(w.TopicConfig, t.Topic)
+	if t.ReplicationFactor != 0 {
+		w.ReplicationFactor = t.ReplicationFactor
+	}
+	if t.Partitions != 0 {
+		w.PartitionsPerTopic = t.Partitions
+	}
+	return t, nil
+}
+
+// loadTuning loads and composes the named tuning profiles.
+func loadTuning(names []string) (*profiles.Tuning, error) {
+	if len(names) == 0 {
+		return &profiles.Tuning{}, nil
+	}
+	var ts []*profiles.Tuning
+	for _, n := range names {
+		t, err := profiles.LoadTuning(n)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--profile %s: %w", n, err)}
+		}
+		ts = append(ts, t)
+	}
+	return profiles.Compose(ts...), nil
+}
+
+func overlay(base, top map[string]string) map[string]string {
+	if len(top) == 0 {
+		return base
+	}
+	out := make(map[string]string, len(base)+len(top))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range top {
+		out[k] = v
+	}
+	return out
+}
+
+// checkFaults refuses, before anything runs, a fault the target cannot
+// perform.
+func checkFaults(w *bench.Workload, t cluster.Target) error {
+	if len(w.Faults) == 0 {
+		return nil
+	}
+	f, ok := t.(cluster.Faulter)
+	var problems bench.Problems
+	for i, spec := range w.Faults {
+		path := fmt.Sprintf("faults[%d].action", i)
+		if !ok {
+			problems = append(problems, fmt.Errorf("%s: the %s target cannot inject faults", path, t.Kind()))
+			continue
+		}
+		if err := f.Supports(spec.Action); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", path, err))
+		}
+	}
+	if len(problems) > 0 {
+		return usageError{problems}
+	}
+	return nil
+}
