@@ -37,11 +37,11 @@ type runFlags struct {
 	profiles []string
 	hardware string
 	sets     []string
-	rate      float64
-	duration  string
-	messages  int64
-	output    string
-	quiet     bool
+	rate     float64
+	duration string
+	messages int64
+	output   string
+	quiet    bool
 }
 
 func (f *runFlags) register(fs interface {
