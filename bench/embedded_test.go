@@ -1,0 +1,139 @@
+package bench
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/results"
+)
+
+// runEmbedded runs w with driver d against a fresh kfake cluster.
+func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
+	t.Helper()
+	c, err := cluster.StartEmbedded(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	admin, err := franz.NewAdmin(c.Bootstrap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: c, Admin: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func smallWorkload(messages int64) *Workload {
+	return &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+		SubscriptionsPerTopic: 1, Messages: messages, Duration: Duration(time.Minute), MaxInFlight: 100}
+}
+
+// Each real driver, end to end on kfake: what is produced is consumed, once.
+func TestDriversEndToEndEmbedded(t *testing.T) {
+	for _, name := range all.Names() {
+		t.Run(name, func(t *testing.T) {
+			d, _ := all.Get(name)
+			w := smallWorkload(3000)
+			w.PartitionsPerTopic, w.ProducersPerTopic, w.KeyDistributor = 3, 2, KeyRoundRobin
+			res := runEmbedded(t, w, d)
+			s := res.Summary
+			if s.ProducedMessages != 3000 || s.ConsumedMessages != 3000 || s.Lost+s.Duplicated+s.Reordered != 0 {
+				t.Errorf("produced %d consumed %d lost %d dup %d reordered %d", s.ProducedMessages, s.ConsumedMessages, s.Lost, s.Duplicated, s.Reordered)
+			}
+			if res.Verify.EndOffsets != 3000 {
+				t.Errorf("end offsets %d, want 3000 (%s)", res.Verify.EndOffsets, res.Verify.OffsetCheck)
+			}
+		})
+	}
+}
+
+// faultyDriver wraps a real driver and, every nth record, loses it (reports
+// success without writing), duplicates it (writes it twice) or reorders it
+// (writes it after the next one), so the verifier's counts can be checked
+// against known injections.
+type faultyDriver struct {
+	drivers.Driver
+	mode  string
+	every int
+}
+
+func (d faultyDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
+	p, err := d.Driver.NewProducer(ctx, cfg)
+	return &faultyProducer{Producer: p, mode: d.mode, every: d.every}, err
+}
+
+type faultyProducer struct {
+	drivers.Producer
+	mode  string
+	every int
+	mu    sync.Mutex
+	n     int
+	held  *heldRecord
+}
+
+type heldRecord struct {
+	rec  drivers.Record
+	done drivers.DoneFunc
+}
+
+func (p *faultyProducer) Produce(ctx context.Context, rec *drivers.Record, done drivers.DoneFunc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	hit := p.n%p.every == 0
+	switch {
+	case hit && p.mode == "lose":
+		done(0, 0, nil)
+	case hit && p.mode == "duplicate":
+		cp := *rec
+		cp.Value = append([]byte(nil), rec.Value...)
+		p.Producer.Produce(ctx, &cp, func(int32, int64, error) {})
+		p.Producer.Produce(ctx, rec, done)
+	case hit && p.mode == "reorder":
+		p.held = &heldRecord{rec: *rec, done: done}
+		p.held.rec.Value = append([]byte(nil), rec.Value...)
+	default:
+		p.Producer.Produce(ctx, rec, done)
+		if h := p.held; h != nil {
+			p.held = nil
+			p.Producer.Produce(ctx, &h.rec, h.done)
+		}
+	}
+}
+
+func TestVerifierCatchesInjectedFaults(t *testing.T) {
+	d, _ := all.Get("franz")
+	for _, mode := range []string{"lose", "duplicate", "reorder"} {
+		t.Run(mode, func(t *testing.T) {
+			w := smallWorkload(2050) // the 20 injections at 100, 200 ... 2000 are all followed by more
+			if mode == "reorder" {
+				// Two in flight: the held record and the one that
+				// overtakes it.
+				w.MaxInFlight = 2
+			}
+			res := runEmbedded(t, w, faultyDriver{Driver: d, mode: mode, every: 100})
+			got := map[string]int64{"lose": res.Summary.Lost, "duplicate": res.Summary.Duplicated, "reorder": res.Summary.Reordered}
+			for m, n := range got {
+				want := int64(0)
+				if m == mode {
+					want = 20
+				}
+				if n != want {
+					t.Errorf("%s: %d, want %d (verify %+v)", m, n, want, res.Verify)
+				}
+			}
+		})
+	}
+}
