@@ -72,6 +72,12 @@ func (Driver) Library() string {
 	return fmt.Sprintf("%s %s (librdkafka %s)", modulePath, version, rdkafka)
 }
 
+// quietLogLevel keeps librdkafka's own log lines (syslog levels; 2 is
+// critical) off kbench's stderr: while a broker is down it logs every
+// refused connection, and the errors that matter reach kbench through
+// delivery reports. Set log_level to see more.
+const quietLogLevel = 2
+
 // NewProducer returns a producer for cfg. librdkafka connects in the
 // background; use Ping to check the cluster answers.
 //
@@ -81,6 +87,7 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 	base := kafka.ConfigMap{
 		"bootstrap.servers":      strings.Join(cfg.Bootstrap, ","),
 		"statistics.interval.ms": 1000,
+		"log_level":              quietLogLevel,
 		// Reports need only partition, offset and the opaque; copying
 		// key and value back into Go would cost an allocation each.
 		"go.delivery.report.fields": "none",
@@ -296,6 +303,7 @@ func (Driver) NewConsumer(_ context.Context, cfg drivers.ConsumerConfig) (driver
 		"bootstrap.servers": strings.Join(cfg.Bootstrap, ","),
 		"group.id":          cfg.Group,
 		"auto.offset.reset": "earliest", // the benchmark consumes what it produced
+		"log_level":         quietLogLevel,
 	}
 	if cfg.ClientID != "" {
 		base["client.id"] = cfg.ClientID

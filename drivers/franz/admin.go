@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbench/kbench/drivers"
 )
@@ -25,6 +26,7 @@ const (
 // admin implements drivers.Admin with kadm.
 type admin struct {
 	cl        *kadm.Client
+	kcl       *kgo.Client
 	bootstrap string
 }
 
@@ -40,7 +42,7 @@ func NewAdmin(bootstrap []string) (drivers.Admin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("franz driver: admin for %s: %w", strings.Join(bootstrap, ","), err)
 	}
-	return &admin{cl: kadm.NewClient(cl), bootstrap: strings.Join(bootstrap, ",")}, nil
+	return &admin{cl: kadm.NewClient(cl), kcl: cl, bootstrap: strings.Join(bootstrap, ",")}, nil
 }
 
 func (a *admin) errorf(format string, args ...any) error {
@@ -62,7 +64,24 @@ func (a *admin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
 
 // Controller returns the controller id the metadata reports. On a KRaft
 // cluster brokers report a broker, since controllers are not exposed.
+//
+// On KRaft the controller in metadata is just some broker, so this asks for
+// the metadata quorum's leader (DescribeQuorum, which brokers forward to
+// the controllers) and falls back to metadata where the cluster does not
+// answer it (ZooKeeper-era clusters, kfake).
 func (a *admin) Controller(ctx context.Context) (int32, error) {
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	topic := kmsg.NewDescribeQuorumRequestTopic()
+	topic.Topic = "__cluster_metadata"
+	part := kmsg.NewDescribeQuorumRequestTopicPartition()
+	topic.Partitions = append(topic.Partitions, part)
+	req.Topics = append(req.Topics, topic)
+	if resp, err := req.RequestWith(ctx, a.kcl); err == nil && resp.ErrorCode == 0 &&
+		len(resp.Topics) == 1 && len(resp.Topics[0].Partitions) == 1 {
+		if p := resp.Topics[0].Partitions[0]; p.ErrorCode == 0 && p.LeaderID >= 0 {
+			return p.LeaderID, nil
+		}
+	}
 	m, err := a.cl.BrokerMetadata(ctx)
 	if err != nil {
 		return -1, a.errorf("metadata: %w", err)
