@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -284,4 +285,43 @@ type targetError struct{ s string }
 
 func (e *targetError) Error() string {
 	return "unknown target " + strconv.Quote(e.s) + "; use broker:ID, leader:TOPIC/PARTITION (e.g. leader:0/0), controller or random"
+}
+
+// ParseFaultFlag reads a fault from the command line's compact form:
+// "at=20s,action=kill,target=leader:0/0,duration=20s". For exec,
+// "command=" comes last and takes the rest of the text, split on spaces.
+func ParseFaultFlag(s string) (FaultSpec, error) {
+	var f FaultSpec
+	rest := s
+	for rest != "" {
+		var item string
+		if strings.HasPrefix(rest, "command=") {
+			item, rest = rest, ""
+		} else {
+			item, rest, _ = strings.Cut(rest, ",")
+		}
+		k, v, ok := strings.Cut(item, "=")
+		if !ok {
+			return f, fmt.Errorf("--fault %q: %q is not key=value; want at=20s,action=kill,target=broker:1,duration=10s", s, item)
+		}
+		var err error
+		switch k {
+		case "at":
+			f.At, err = ParseDuration(v)
+		case "duration":
+			f.Duration, err = ParseDuration(v)
+		case "action":
+			f.Action = v
+		case "target":
+			f.Target = v
+		case "command":
+			f.Command = strings.Fields(v)
+		default:
+			return f, fmt.Errorf("--fault %q: unknown key %q; use at, action, target, duration, command", s, k)
+		}
+		if err != nil {
+			return f, fmt.Errorf("--fault %q: %s: %w", s, k, err)
+		}
+	}
+	return f, nil
 }

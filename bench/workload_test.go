@@ -158,3 +158,19 @@ func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
 		t.Errorf("verdict %+v: want lost 1, duplicated 1, reordered 1, consumed 5", got)
 	}
 }
+
+func TestParseFaultFlag(t *testing.T) {
+	f, err := ParseFaultFlag("at=20s,action=exec,target=broker:1,duration=5s,command=ssh b1 systemctl stop kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.At.D() != 20*time.Second || f.Action != "exec" || f.Target != "broker:1" || f.Duration.D() != 5*time.Second ||
+		strings.Join(f.Command, " ") != "ssh b1 systemctl stop kafka" {
+		t.Errorf("got %+v", f)
+	}
+	for _, bad := range []string{"at=soon", "action", "when=1s"} {
+		if _, err := ParseFaultFlag(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

@@ -25,6 +25,8 @@ const runExamples = `  # the quick smoke workload on the in-process fake cluster
   kbench run --cluster embedded --workload smoke
   # 1 KiB acks=all at 5000 msgs/s for 10 s with confluent-kafka-go
   kbench run --workload acks-all-1k --driver confluent --rate 5000 --duration 10s
+  # pause the leader of partition 0 for 5 s, 10 s into measurement
+  kbench run --profile durable --fault at=10s,action=pause,target=leader:0/0,duration=5s
   # a user's cluster, overriding client properties and workload fields
   kbench run --bootstrap broker1:9092 --workload my.yaml --set acks=1 --set messageSize=512
 `
@@ -37,6 +39,7 @@ type runFlags struct {
 	profiles []string
 	hardware string
 	sets     []string
+	faults   []string
 	rate     float64
 	duration string
 	messages int64
@@ -64,6 +67,7 @@ func (f *runFlags) register(fs interface {
 	fs.StringSliceVar(&f.profiles, "profile", nil, "tuning profile name or file (repeatable or comma-separated; later wins): "+strings.Join(profiles.TuningNames(), ", "))
 	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
+	fs.StringArrayVar(&f.faults, "fault", nil, "add a fault, e.g. at=20s,action=kill,target=leader:0/0,duration=20s (repeatable)")
 	fs.Float64Var(&f.rate, "rate", -1, "target rate in messages/s over all producers; 0 = as fast as possible")
 	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
 	fs.Int64Var(&f.messages, "messages", -1, "stop after this many messages (all producers together)")
@@ -127,6 +131,14 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	}
 	if f.messages >= 0 {
 		w.Messages = f.messages
+	}
+	for _, spec := range f.faults {
+		fault, err := bench.ParseFaultFlag(spec)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		w.Faults = append(w.Faults, fault)
 	}
 	if err := w.Resolve(); err != nil {
 		problems = append(problems, err)
