@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/results"
+)
+
+// These tests run against the real Apache Kafka cluster whose state
+// directory KBENCH_LOCAL_DIR names ('make test' starts one, shared by the
+// whole suite). Each leaves the cluster with every broker up and in sync.
+
+func localCluster(t *testing.T) *cluster.Local {
+	t.Helper()
+	dir := os.Getenv("KBENCH_LOCAL_DIR")
+	if dir == "" {
+		t.Skip("KBENCH_LOCAL_DIR is not set: no real Kafka cluster to test against ('make test' starts one)")
+	}
+	l, err := cluster.OpenLocal(dir)
+	if err != nil {
+		t.Fatalf("open local cluster %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		// Whatever the test did, the next one gets a healthy cluster.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		for _, id := range l.BrokerIDs() {
+			_ = l.Resume(id)
+		}
+		for _, st := range l.Status(ctx) {
+			if !st.Up {
+				if err := l.Start(ctx, st.ID); err != nil {
+					t.Errorf("restart broker %d: %v", st.ID, err)
+				}
+			}
+		}
+		if err := l.WaitReady(ctx); err != nil {
+			t.Errorf("cluster not ready after the test: %v", err)
+		}
+		l.Close()
+	})
+	return l
+}
+
+func runLocal(t *testing.T, l *cluster.Local, driver string, w *Workload) *results.Run {
+	t.Helper()
+	d, err := all.Get(driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := franz.NewAdmin(l.Bootstrap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: l, Admin: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete {
+		t.Errorf("run incomplete: %s", res.Incomplete)
+	}
+	return res
+}
+
+// durable is the HA scenario: replication factor 3, min.insync.replicas=2,
+// idempotent producers with acks=all and retries.
+func durable(w *Workload) *Workload {
+	w.ReplicationFactor = 3
+	w.TopicConfig = map[string]string{"min.insync.replicas": "2"}
+	w.Producer = map[string]string{"acks": "all", "enable.idempotence": "true", "retries": "2147483647",
+		"request.timeout.ms": "10000", "delivery.timeout.ms": "120000"}
+	return w
+}
+
+// What kbench reports as produced is exactly what the brokers hold.
+func TestLocalEndOffsetsMatchProduced(t *testing.T) {
+	l := localCluster(t)
+	for _, driver := range all.Names() {
+		t.Run(driver, func(t *testing.T) {
+			w := durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
+				SubscriptionsPerTopic: 1, Messages: 6000, Duration: Duration(2 * time.Minute), KeyDistributor: KeyRoundRobin})
+			res := runLocal(t, l, driver, w)
+			s, v := res.Summary, res.Verify
+			if s.ProducedMessages != 6000 || v.EndOffsets != 6000 || s.ConsumedMessages != 6000 {
+				t.Errorf("produced %d, end offsets %d, consumed %d: want 6000 each (%s)", s.ProducedMessages, v.EndOffsets, s.ConsumedMessages, v.OffsetCheck)
+			}
+			if s.Lost+s.Duplicated+s.Reordered != 0 {
+				t.Errorf("lost %d duplicated %d reordered %d", s.Lost, s.Duplicated, s.Reordered)
+			}
+			if res.Cluster.KafkaVersion == "" || len(res.Cluster.Nodes) != 3 {
+				t.Errorf("cluster description %+v lacks the version or nodes", res.Cluster)
+			}
+		})
+	}
+}
+
+// failoverWorkload kills (or otherwise faults) the leader of partition 0
+// under load, 6 s into a 20 s measurement, for 6 s.
+func failoverWorkload(action string) *Workload {
+	return durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 1,
+		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: KeyRoundRobin, MaxInFlight: 20000,
+		Warmup: Duration(3 * time.Second), Duration: Duration(20 * time.Second), Drain: Duration(60 * time.Second),
+		Faults: []FaultSpec{{At: Duration(6 * time.Second), Action: action, Target: "leader:0/0", Duration: Duration(6 * time.Second)}}})
+}
+
+func checkFailover(t *testing.T, res *results.Run) results.Failover {
+	t.Helper()
+	s := res.Summary
+	if s.Lost != 0 || s.Duplicated != 0 {
+		t.Errorf("lost %d duplicated %d: acks=all with min.insync.replicas=2 must lose nothing (%+v)", s.Lost, s.Duplicated, res.Verify)
+	}
+	if s.ProducedMessages < 30000 {
+		t.Errorf("produced %d, want the ~34500 scheduled (errors %v)", s.ProducedMessages, s.ErrorsByKind)
+	}
+	for _, f := range res.Faults {
+		if f.Error != "" {
+			t.Errorf("fault %s %s: %s", f.Phase, f.Action, f.Error)
+		}
+	}
+	if len(res.Failover) != 1 {
+		t.Fatalf("%d failover summaries, want 1 (faults %+v)", len(res.Failover), res.Faults)
+	}
+	return res.Failover[0]
+}
+
+func TestLocalKillLeaderLosesNothing(t *testing.T) {
+	l := localCluster(t)
+	for _, driver := range all.Names() {
+		t.Run(driver, func(t *testing.T) {
+			res := runLocal(t, l, driver, failoverWorkload("kill"))
+			fo := checkFailover(t, res)
+			if fo.MaxNoAckS <= 0 || fo.MaxNoAckS >= res.Summary.DurationS {
+				t.Errorf("unavailability window %.2f s: want one reported, shorter than the run (%.0f s)", fo.MaxNoAckS, res.Summary.DurationS)
+			}
+			t.Logf("%s: no-ack %.2fs (worst partition %s %.2fs), recovery %.2fs, p99 in window %.1f ms, max %.1f ms",
+				driver, fo.MaxNoAckS, fo.WorstPartition, fo.WorstPartitionNoAckS, fo.RecoveryS, fo.LatencyWindowMs.P99, fo.LatencyWindowMs.Max)
+		})
+	}
+}
+
+func TestLocalPauseLeader(t *testing.T) {
+	l := localCluster(t)
+	res := runLocal(t, l, "franz", failoverWorkload("pause"))
+	fo := checkFailover(t, res)
+	// A frozen leader holds its partitions' acknowledgements until the
+	// controller fences it or it is resumed.
+	if fo.WorstPartitionNoAckS < 1 {
+		t.Errorf("worst partition went %.2f s without acknowledgements, want a visible stall", fo.WorstPartitionNoAckS)
+	}
+}
+
+func TestLocalLeaderMove(t *testing.T) {
+	l := localCluster(t)
+	w := failoverWorkload("leader-move")
+	w.Faults[0].Duration = 0
+	res := runLocal(t, l, "franz", w)
+	checkFailover(t, res)
+	if res.Faults[0].Broker < 0 {
+		t.Errorf("leader-move resolved no broker: %+v", res.Faults[0])
+	}
+}
+
+func TestLocalRefusesImpossibleFaults(t *testing.T) {
+	l := localCluster(t)
+	w := failoverWorkload("kill")
+	w.Faults[0].Target = "broker:99"
+	err := CheckFaults(mustResolve(t, w), l)
+	if err == nil || !strings.Contains(err.Error(), "no broker 99") {
+		t.Errorf("unknown broker: %v", err)
+	}
+	e, err := cluster.StartEmbedded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := CheckFaults(mustResolve(t, failoverWorkload("pause")), e); err == nil || !strings.Contains(err.Error(), "cannot pause") {
+		t.Errorf("pause on embedded: %v", err)
+	}
+}
