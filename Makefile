@@ -27,7 +27,7 @@ test: lint build
 	$(BIN) cluster up --dir $(TEST_CLUSTER_DIR); \
 	export KBENCH_LOCAL_DIR=$(TEST_CLUSTER_DIR); \
 	export KBENCH_BOOTSTRAP=$$($(BIN) cluster bootstrap --dir $(TEST_CLUSTER_DIR)); \
-	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GO) test -race -count=1 -p 1 -timeout 25m ./...  # -p 1: the integration tests share, and fail, one cluster
 
 # Fast tests only: no Kafka needed (integration tests skip themselves).
 unit:
