@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,15 +59,57 @@ func ParseVary(specs []string) ([]Vary, error) {
 
 // ParamValue is the value one varied key takes at a sweep point.
 type ParamValue struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+	Key, Value string
+}
+
+// Params are the values of a point's varied keys, in the order of the
+// sweep's Vary list. In JSON they are one object, {"acks": "1",
+// "messageSize": "100"}, its keys in that order.
+type Params []ParamValue
+
+// MarshalJSON writes p as an object, keeping its order.
+func (p Params) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range p {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.Key)
+		v, _ := json.Marshal(kv.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads an object of string values in its order.
+func (p *Params) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("params: want an object of key to value, got %s", data)
+	}
+	*p = nil
+	for dec.More() {
+		var kv ParamValue
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("params: %w", err)
+		}
+		kv.Key, _ = t.(string)
+		if err := dec.Decode(&kv.Value); err != nil {
+			return fmt.Errorf("params.%s: %w", kv.Key, err)
+		}
+		*p = append(*p, kv)
+	}
+	return nil
 }
 
 // SweepPoint is one combination of a sweep: one full run.
 type SweepPoint struct {
-	// Params are the varied keys' values, in the order of the sweep's
-	// Vary list.
-	Params []ParamValue `json:"params,omitempty"`
+	Params Params `json:"params,omitempty"`
 	// Profile is the point's tuning profile: "" for none, "a+b" for a
 	// composed with b.
 	Profile string `json:"profile,omitempty"`
@@ -132,12 +175,12 @@ func Matrix(vary []Vary, profiles, drivers []string) []SweepPoint {
 	var out []SweepPoint
 	for _, d := range drivers {
 		for _, prof := range profiles {
-			params := [][]ParamValue{nil}
+			params := []Params{nil}
 			for _, v := range vary {
-				var next [][]ParamValue
+				var next []Params
 				for _, prefix := range params {
 					for _, val := range v.Values {
-						kv := append(append([]ParamValue(nil), prefix...), ParamValue{v.Key, val})
+						kv := append(append(Params(nil), prefix...), ParamValue{v.Key, val})
 						next = append(next, kv)
 					}
 				}

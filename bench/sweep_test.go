@@ -78,7 +78,7 @@ func TestFileNamesAreSafeAndUnique(t *testing.T) {
 		}
 		seen[name] = true
 	}
-	if got := (SweepPoint{Params: []ParamValue{{"acks", "all"}}, Driver: "franz", Rate: 4000}).fileName(3); got != "003-acks-all_rate-4000_franz.json" {
+	if got := (SweepPoint{Params: Params{{"acks", "all"}}, Driver: "franz", Rate: 4000}).fileName(3); got != "003-acks-all_rate-4000_franz.json" {
 		t.Errorf("fileName = %q", got)
 	}
 }
@@ -91,14 +91,23 @@ func TestSweepIndexRoundTrip(t *testing.T) {
 		Drivers: []string{"franz"},
 		Search:  &RateSearch{Start: 1000, Factor: 2, Bisections: 3, P99MaxMs: 50},
 		Points: []SweepEntry{{
-			SweepPoint: SweepPoint{Params: []ParamValue{{"acks", "1"}}, Driver: "franz", Rate: 1000},
+			SweepPoint: SweepPoint{Params: Params{{"acks", "1"}}, Driver: "franz", Rate: 1000},
 			Result:     "001-acks-1_rate-1000_franz.json", ProduceRate: 999.5, ConsumeRate: 998, P99Ms: 3.5, Complete: true, Outcome: "sustained",
 		}},
-		Best: []SearchFound{{SweepPoint: SweepPoint{Params: []ParamValue{{"acks", "1"}}, Driver: "franz"}, MaxRate: 1000}},
+		Best: []SearchFound{{SweepPoint: SweepPoint{Params: Params{{"acks", "1"}}, Driver: "franz"}, MaxRate: 1000}},
 	}
 	path := filepath.Join(t.TempDir(), IndexFile)
 	if err := WriteSweepIndex(path, idx); err != nil {
 		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"params": {
+        "acks": "1"
+      }`) {
+		t.Errorf("params are not written as an object:\n%s", data)
 	}
 	got, err := ReadSweepIndex(path)
 	if err != nil {

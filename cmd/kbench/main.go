@@ -47,6 +47,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run a workload against a cluster and write its result", runCmd},
+		{"sweep", "run a matrix of settings, or search for the highest sustained rate", sweepCmd},
+		{"plot", "draw charts of results as PNG or SVG", plotCmd},
+		{"report", "write an HTML or markdown report of results", reportCmd},
+		{"compare", "judge new results against base results, for CI", compareCmd},
 		{"cluster", "start, inspect or stop a local Apache Kafka cluster", clusterCmd},
 		{"version", "print kbench's version and its client libraries", versionCmd},
 	}

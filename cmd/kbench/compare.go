@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kbench/kbench/analysis"
+)
+
+const compareExamples = `  # one run against another, default bounds (` + analysis.DefaultBounds + `)
+  kbench compare base.json new.json
+  # three repeats a side: a change inside the runs' own spread is noise
+  kbench compare base-1.json base-2.json base-3.json -- new-1.json new-2.json new-3.json
+  # the same with flags, and tighter bounds for CI
+  kbench compare --base base-1.json,base-2.json --new new-1.json,new-2.json --max-regression throughput=3%,p99=5%,lost=0
+  # Go benchmark lines for benchstat (the verdict goes to stderr)
+  kbench compare --format gobench base.json new.json > bench.txt && benchstat -col /side bench.txt
+`
+
+func compareCmd(ctx context.Context, args []string) error {
+	fs := newFlags("compare", "compare BASE NEW | BASE... -- NEW... | --base FILES --new FILES [flags]", compareExamples)
+	var base, next []string
+	var bounds, format string
+	fs.StringSliceVar(&base, "base", nil, "base result files (comma-separated or repeated)")
+	fs.StringSliceVar(&next, "new", nil, "new result files to judge against the base")
+	fs.StringVar(&bounds, "max-regression", analysis.DefaultBounds, "change for the worse allowed per metric, metric=percent,...; metrics: "+strings.Join(analysis.MetricNames(), ", "))
+	fs.StringVar(&format, "format", "text", "text (the verdict table), or gobench (Go benchmark lines on stdout for benchstat, the verdict on stderr)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch dash := fs.ArgsLenAtDash(); {
+	case len(base) > 0 || len(next) > 0:
+		if len(base) == 0 || len(next) == 0 || fs.NArg() > 0 {
+			return usagef("with --base and --new, give both and no other files")
+		}
+	case dash >= 0:
+		base, next = fs.Args()[:dash], fs.Args()[dash:]
+		if len(base) == 0 || len(next) == 0 {
+			return usagef("give base results before -- and new results after it")
+		}
+	case fs.NArg() == 2:
+		base, next = fs.Args()[:1], fs.Args()[1:]
+	default:
+		return usagef("give one base and one new result, or several separated by --: BASE... -- NEW...")
+	}
+	b, err := analysis.ParseBounds(bounds)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-regression: %w", err)}
+	}
+	if format != "text" && format != "gobench" {
+		return usagef("--format %q: use text or gobench", format)
+	}
+	baseIn, err := readInputs(base)
+	if err != nil {
+		return err
+	}
+	nextIn, err := readInputs(next)
+	if err != nil {
+		return err
+	}
+	verdict := analysis.Compare(baseIn.runs, nextIn.runs, b)
+	out := os.Stdout
+	if format == "gobench" {
+		analysis.WriteGoBench(os.Stdout, baseIn.runs, "side=base")
+		analysis.WriteGoBench(os.Stdout, nextIn.runs, "side=new")
+		out = os.Stderr
+	}
+	verdict.Write(out)
+	if verdict.Failed {
+		return fmt.Errorf("the new results fail the bounds %s", bounds)
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kbench/kbench/analysis"
+)
+
+const reportExamples = `  # one self-contained HTML page: summary, plots, settings side by side
+  kbench report base.json new.json -o report.html
+  # every point of a sweep
+  kbench report kbench-results/sweep-smoke-20260301-120000/ -o sweep.html
+  # markdown tables for a pull request, to stdout
+  kbench report base.json new.json
+`
+
+func reportCmd(ctx context.Context, args []string) error {
+	fs := newFlags("report", "report RESULT|SWEEP... [-o FILE] [flags]", reportExamples)
+	var output, format string
+	fs.StringVarP(&output, "output", "o", "", "report file (default: markdown to stdout)")
+	fs.StringVar(&format, "format", "", "html or markdown (default: markdown for a .md file or stdout, else html)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("name the result files or sweep indexes to report on")
+	}
+	switch format {
+	case "html", "markdown":
+	case "md":
+		format = "markdown"
+	case "":
+		format = "html"
+		if ext := strings.ToLower(filepath.Ext(output)); output == "" || ext == ".md" || ext == ".markdown" {
+			format = "markdown"
+		}
+	default:
+		return usagef("--format %q: use html or markdown", format)
+	}
+	in, err := readInputs(fs.Args())
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error { return analysis.Report(w, in.runs, format) }
+	if output == "" {
+		return write(os.Stdout)
+	}
+	if err := writeAtomic(output, write); err != nil {
+		return fmt.Errorf("report %s: %w", output, err)
+	}
+	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.runs), output)
+	return nil
+}

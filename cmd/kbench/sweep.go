@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/profiles"
+	"github.com/kbench/kbench/results"
+)
+
+const sweepExamples = `  # acks against message size: 6 runs, one result each, plus sweep.json
+  kbench sweep --workload acks-all-1k --rate 5000 --duration 30s --vary acks=1,all --vary messageSize=100,1024,10240
+  # two profiles and two drivers at one setting: 4 runs
+  kbench sweep --profile durable,throughput --driver franz,confluent --duration 30s
+  # the highest rate with publish p99 under 50 ms and consumers keeping up
+  kbench sweep --find-max-rate --p99-max 50ms --start 1000 --step x2 --duration 10s
+  # plot and report what a sweep wrote
+  kbench plot kbench-results/sweep-smoke-20260301-120000/ -o sweep.png
+`
+
+// sweepFlags are the flags of 'kbench sweep': those of 'kbench run', read
+// as lists where a sweep compares alternatives, and the sweep's own.
+type sweepFlags struct {
+	run     runFlags
+	vary    []string
+	findMax bool
+	p99Max  string
+	start   float64
+	step    string
+	bisect  int
+	maxRate float64
+}
+
+// searchFlags may only be given with --find-max-rate.
+var searchFlags = []string{"p99-max", "start", "step", "bisect", "max-rate"}
+
+// runFlagOf names the run flag that sets a workload field after --set (and
+// so after --vary) would.
+var runFlagOf = map[string]string{"producerRate": "rate", "duration": "duration", "messages": "messages"}
+
+func sweepCmd(ctx context.Context, args []string) error {
+	var f sweepFlags
+	fs := newFlags("sweep", "sweep [flags]", sweepExamples)
+	f.run.register(fs)
+	fs.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
+	fs.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
+	fs.Lookup("output").Usage = "directory for the results and " + bench.IndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
+	fs.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
+	fs.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
+	fs.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
+	fs.Float64Var(&f.start, "start", 1000, "rate search: the first rate, msgs/s")
+	fs.StringVar(&f.step, "step", "x2", "rate search: the step up, xF multiplies (x2 doubles), +N adds N msgs/s")
+	fs.IntVar(&f.bisect, "bisect", 3, "rate search: points spent narrowing between the last sustained and the first failed rate")
+	fs.Float64Var(&f.maxRate, "max-rate", 0, "rate search: never go past this rate, msgs/s (0: no limit)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	}
+	cfg, first, broker, err := f.plan(fs)
+	if err != nil {
+		return err
+	}
+	var hw *results.Hardware
+	if f.run.hardware != "" {
+		if hw, err = profiles.LoadHardware(f.run.hardware); err != nil {
+			return usageError{fmt.Errorf("--hardware: %w", err)}
+		}
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = filepath.Join("kbench-results", fmt.Sprintf("sweep-%s-%s", first.Name, time.Now().Format("20060102-150405")))
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, bench.IndexFile)); err == nil {
+		return usagef("-o %s already holds a sweep; give another directory", cfg.Dir)
+	}
+	if err := checkWritable(filepath.Join(cfg.Dir, bench.IndexFile)); err != nil {
+		return usageError{fmt.Errorf("-o %s: %w", cfg.Dir, err)}
+	}
+
+	var log io.Writer = os.Stderr
+	if f.run.quiet {
+		log = io.Discard
+	}
+	// One target for the whole sweep: every point runs on the same brokers.
+	tgt, err := openTarget(ctx, f.run.target, broker, log)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	if err := checkFaults(first, tgt); err != nil {
+		return err
+	}
+	admin, err := franz.NewAdmin(tgt.Bootstrap())
+	if err != nil {
+		return fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
+	}
+	defer admin.Close()
+	host := profiles.DetectHost()
+
+	cfg.Run = func(ctx context.Context, p bench.SweepPoint) (*results.Run, error) {
+		w, tuning, drv, err := f.prepare(p)
+		if err != nil {
+			return nil, err
+		}
+		bar := newRunBar(w, f.run.quiet)
+		res, err := bench.Run(ctx, bench.Config{
+			Workload: w, Driver: drv, Target: tgt, Admin: admin,
+			Version: version, Host: host, Progress: bar.update, Profiles: profileList(p.Profile),
+		})
+		bar.finish()
+		if res != nil {
+			res.Hardware = hw
+			res.Notes = append(res.Notes, tuning.Notes...)
+		}
+		return res, err
+	}
+	if !f.run.quiet {
+		cfg.Progress = printSweepProgress
+	}
+	idx, err := bench.Sweep(ctx, cfg)
+	if idx != nil && !f.run.quiet {
+		printSweep(os.Stdout, idx)
+	}
+	if idx != nil {
+		fmt.Fprintf(os.Stderr, "sweep index written to %s\n", filepath.Join(cfg.Dir, bench.IndexFile))
+	}
+	if err != nil && ctx.Err() != nil {
+		return errInterrupted
+	}
+	return err
+}
+
+// plan checks every flag and the workload of every point before anything
+// runs, and returns the sweep, the first point's workload, and the broker
+// settings to start a local cluster with.
+func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (bench.SweepConfig, *bench.Workload, map[string]string, error) {
+	var cfg bench.SweepConfig
+	vary, err := bench.ParseVary(f.vary)
+	if err != nil {
+		return cfg, nil, nil, usageError{err}
+	}
+	for _, v := range vary {
+		if flag := runFlagOf[v.Key]; flag != "" && fs.Changed(flag) {
+			return cfg, nil, nil, usagef("--vary %s and --%s both set %s; drop one", v.Key, flag, v.Key)
+		}
+		if f.findMax && v.Key == "producerRate" {
+			return cfg, nil, nil, usagef("--vary producerRate and --find-max-rate both set the rate; drop one")
+		}
+	}
+	if f.findMax {
+		if cfg.Search, err = f.search(fs); err != nil {
+			return cfg, nil, nil, err
+		}
+	} else {
+		for _, name := range searchFlags {
+			if fs.Changed(name) {
+				return cfg, nil, nil, usagef("--%s is for a rate search; add --find-max-rate", name)
+			}
+		}
+	}
+	drvs := splitList(f.run.driver)
+	if len(drvs) == 0 {
+		return cfg, nil, nil, usagef("--driver: name at least one of %s", strings.Join(all.Names(), ", "))
+	}
+	for _, d := range drvs {
+		if _, err := all.Get(d); err != nil {
+			return cfg, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+		}
+	}
+	broker, err := f.brokerSettings()
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	cfg.Vary, cfg.Profiles, cfg.Drivers, cfg.Dir = vary, f.run.profiles, drvs, f.run.output
+
+	// Every point's workload must load, so no sweep stops half way on a
+	// bad value; each distinct problem is reported once.
+	var problems bench.Problems
+	seen := map[string]bool{}
+	var first *bench.Workload
+	for i, p := range bench.Matrix(vary, cfg.Profiles, drvs) {
+		if cfg.Search != nil {
+			p.Rate = cfg.Search.Start
+		}
+		w, _, _, err := f.prepare(p)
+		if err != nil {
+			if !seen[err.Error()] {
+				seen[err.Error()] = true
+				problems = append(problems, fmt.Errorf("point %d (%s): %w", i+1, p.Label(), err))
+			}
+			continue
+		}
+		if first == nil {
+			first = w
+		}
+	}
+	if len(problems) > 0 {
+		return cfg, nil, nil, usageError{problems}
+	}
+	cfg.Workload = first.Name
+	return cfg, first, broker, nil
+}
+
+// search reads the rate search's flags.
+func (f *sweepFlags) search(fs interface{ Changed(string) bool }) (*bench.RateSearch, error) {
+	if fs.Changed("rate") {
+		return nil, usagef("--rate and --find-max-rate: the search sets the rate; give the first with --start")
+	}
+	if f.p99Max == "" {
+		return nil, usagef("--find-max-rate needs --p99-max, the publish p99 a sustained rate stays within, e.g. --p99-max 50ms")
+	}
+	p99, err := bench.ParseDuration(f.p99Max)
+	if err != nil || p99 <= 0 {
+		return nil, usagef("--p99-max %q: want a positive duration such as 50ms", f.p99Max)
+	}
+	factor, inc, err := bench.ParseStep(f.step)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--step: %w", err)}
+	}
+	s := &bench.RateSearch{Start: f.start, Factor: factor, Increment: inc, Bisections: f.bisect,
+		MaxRate: f.maxRate, P99MaxMs: float64(p99.D()) / float64(time.Millisecond)}
+	if err := s.Validate(); err != nil {
+		return nil, usageError{fmt.Errorf("--find-max-rate: %w", err)}
+	}
+	return s, nil
+}
+
+// brokerSettings returns the broker properties the sweep's cluster starts
+// with. Brokers cannot change settings between points, so on a local
+// cluster, where kbench applies a profile's broker section, profiles whose
+// broker sections differ are refused: the sweep would compare settings it
+// never applied. Embedded and external targets never take broker settings
+// from a profile, so differing sections only earn a warning there.
+func (f *sweepFlags) brokerSettings() (map[string]string, error) {
+	var broker map[string]string
+	for i, alt := range f.run.profiles {
+		t, err := loadTuning(profileList(alt))
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			broker = t.Broker
+			continue
+		}
+		if maps.Equal(broker, t.Broker) {
+			continue
+		}
+		kind := f.run.target.kind
+		if kind == "" && f.run.target.bootstrap == "" {
+			kind = "local"
+		}
+		if kind == "local" {
+			return nil, usagef("--profile %s and %s set different broker properties, but a sweep runs every point on one cluster started with one set of them; run one sweep per profile, or compare profiles that differ only in topic and client settings", f.run.profiles[0], alt)
+		}
+		fmt.Fprintf(os.Stderr, "kbench sweep: --profile %s and %s differ in broker settings; the %s target does not take broker settings from profiles, so only their topic and client settings differ between points\n", f.run.profiles[0], alt, kind)
+		return broker, nil
+	}
+	return broker, nil
+}
+
+// prepare loads the workload of one point: the run flags, then the point's
+// profile, its varied values (after --set, so they win), and its rate.
+func (f *sweepFlags) prepare(p bench.SweepPoint) (*bench.Workload, *profiles.Tuning, drivers.Driver, error) {
+	rf := f.run
+	rf.profiles = profileList(p.Profile)
+	rf.sets = slices.Clip(rf.sets)
+	for _, kv := range p.Params {
+		rf.sets = append(rf.sets, kv.Key+"="+kv.Value)
+	}
+	if p.Rate > 0 {
+		rf.rate = p.Rate
+	}
+	w, tuning, err := rf.loadWorkload()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	drv, err := all.Get(p.Driver)
+	if err != nil {
+		return nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	return w, tuning, drv, nil
+}
+
+// profileList splits a sweep's profile alternative "a+b" into the profiles
+// it composes; "" is no profile.
+func profileList(alt string) []string {
+	if alt == "" {
+		return nil
+	}
+	return strings.Split(alt, "+")
+}
+
+// printSweepProgress prints one line per finished point on stderr.
+func printSweepProgress(p bench.SweepProgress) {
+	e := p.Entry
+	n := fmt.Sprint(p.N)
+	if p.Of > 0 {
+		n += fmt.Sprintf("/%d", p.Of)
+	}
+	fmt.Fprintf(os.Stderr, "[%s] %s: %.0f msgs/s, p99 %.2f ms, %d errors, %s\n", n, e.Label(), e.ProduceRate, e.P99Ms, e.Errors, e.Outcome)
+}
+
+// printSweep prints the sweep's points and, for a rate search, the
+// highest rate each search sustained.
+func printSweep(w io.Writer, idx *bench.SweepIndex) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tpoint\tmsgs/s\tconsumed/s\tp99 ms\terrors\toutcome")
+	for i, e := range idx.Points {
+		outcome, _, _ := strings.Cut(e.Outcome, ":")
+		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%.2f\t%d\t%s\n", i+1, e.Label(), e.ProduceRate, e.ConsumeRate, e.P99Ms, e.Errors, outcome)
+	}
+	tw.Flush()
+	for _, b := range idx.Best {
+		label := b.Label()
+		if b.MaxRate == 0 {
+			fmt.Fprintf(w, "%s: no rate tried was sustained; lower --start\n", label)
+			continue
+		}
+		fmt.Fprintf(w, "%s: highest sustained rate %.0f msgs/s (publish p99 within %g ms, consumers keeping up, no errors)\n", label, b.MaxRate, idx.Search.P99MaxMs)
+	}
+	if !idx.Complete {
+		fmt.Fprintln(w, "the sweep did not finish; the points above are what it measured")
+	}
+}
