@@ -62,6 +62,9 @@ func openTarget(ctx context.Context, tf targetFlags, brokerProps map[string]stri
 			}
 			return l, nil
 		}
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, fmt.Errorf("local cluster directory: %w", err)
+		}
 		runDir, err := os.MkdirTemp(filepath.Dir(dir), "run-")
 		if err != nil {
 			return nil, fmt.Errorf("local cluster directory: %w", err)
