@@ -16,3 +16,5 @@ func isNodeProcess(pid int, _ string) bool {
 }
 
 func isStopped(int) bool { return false }
+
+const canSeeStopped = false

@@ -47,3 +47,6 @@ func isStopped(pid int) bool {
 	}
 	return b[i+2] == 'T' || b[i+2] == 't'
 }
+
+// canSeeStopped: isStopped works here.
+const canSeeStopped = true

@@ -13,3 +13,5 @@ func nodeProcAttr(bool) *syscall.SysProcAttr { return nil }
 func signalPID(int, sig) error               { return errLocalUnsupported }
 func isNodeProcess(int, string) bool         { return false }
 func isStopped(int) bool                     { return false }
+
+const canSeeStopped = false

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,32 +119,27 @@ func (l *Local) startProcess(id int32) error {
 }
 
 // Start starts broker id again, with the same id, ports and data, and waits
-// until its client listener accepts connections (bounded by the ready
-// timeout). It does not wait for the broker to rejoin the cluster: see
-// WaitReady and WaitInSync.
+// until it answers metadata requests, bounded by the ready timeout: it is
+// then registered and unfenced. Its replicas may still be catching up: see
+// WaitInSync.
 func (l *Local) Start(ctx context.Context, id int32) error {
 	if err := l.startProcess(id); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.readyTimeout)
 	defer cancel()
-	l.mu.Lock()
-	n, _ := l.node(id)
-	port := n.Port
-	l.mu.Unlock()
 	for {
 		if err := l.checkAlive(id); err != nil {
 			return err
 		}
-		c, err := net.DialTimeout("tcp", addr(port), time.Second)
+		_, err := l.answers(ctx, id)
 		if err == nil {
-			c.Close()
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("broker %d does not listen on %s: %w\n%s", id, addr(port), ctx.Err(), l.logTail(id))
-		case <-time.After(200 * time.Millisecond):
+			return fmt.Errorf("broker %d started but does not answer: %w\n%s", id, err, l.logTail(id))
+		case <-time.After(pollEvery):
 		}
 	}
 }
@@ -231,6 +225,7 @@ func (l *Local) Pause(id int32) error {
 	if err := signalPID(pid, sigStop); err != nil {
 		return fmt.Errorf("pausing broker %d (pid %d): %w", id, pid, err)
 	}
+	waitStopped(pid, true)
 	return nil
 }
 
@@ -246,7 +241,23 @@ func (l *Local) Resume(id int32) error {
 	if err := signalPID(pid, sigCont); err != nil {
 		return fmt.Errorf("resuming broker %d (pid %d): %w", id, pid, err)
 	}
+	waitStopped(pid, false)
 	return nil
+}
+
+// waitStopped waits briefly until the kernel shows pid stopped (or not):
+// signals are delivered asynchronously, and callers expect Status to show
+// the change at once.
+func waitStopped(pid int, stopped bool) {
+	if !canSeeStopped {
+		return
+	}
+	for range 50 {
+		if isStopped(pid) == stopped {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // waitExit waits until pid, broker id's process, is gone, for at most max.

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/kbench/kbench/drivers"
 )
 
 // pollEvery is how often readiness is checked.
@@ -60,25 +58,61 @@ func (l *Local) WaitInSync(ctx context.Context, topics ...string) error {
 	})
 }
 
-// unregistered returns the brokers the cluster's metadata does not list.
+// unregistered returns the brokers that do not yet serve requests, each
+// asked on its own, or that the cluster's metadata does not list.
 func (l *Local) unregistered(ctx context.Context) ([]int32, error) {
-	adm, err := l.adminClient()
+	ids := l.BrokerIDs()
+	var missing []int32
+	var errs []error
+	for _, id := range ids {
+		listed, err := l.answers(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			missing = append(missing, id)
+			continue
+		}
+		for _, want := range ids {
+			if !slices.Contains(listed, want) && !slices.Contains(missing, want) {
+				missing = append(missing, want)
+			}
+		}
+	}
+	slices.Sort(missing)
+	return slices.Compact(missing), errors.Join(errs...)
+}
+
+// answers asks broker id alone for the cluster's brokers. A restarted
+// broker's port accepts connections well before it serves requests, and
+// the others' metadata may still list it from before it died, so only
+// its own answer shows it is back.
+func (l *Local) answers(ctx context.Context, id int32) ([]int32, error) {
+	l.mu.Lock()
+	n, err := l.node(id)
+	var port int
+	if err == nil {
+		port = n.Port
+	}
+	l.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	brokers, err := adm.Brokers(mctx)
+	// A fresh client, so the request goes to this broker and no other.
+	adm, err := l.newAdmin([]string{addr(port)})
 	if err != nil {
-		return nil, fmt.Errorf("asking %s for metadata: %w", strings.Join(l.Bootstrap(), ","), err)
+		return nil, fmt.Errorf("connecting an admin client to broker %d at %s: %w", id, addr(port), err)
 	}
-	var missing []int32
-	for _, id := range l.BrokerIDs() {
-		if !slices.ContainsFunc(brokers, func(b drivers.Broker) bool { return b.ID == id }) {
-			missing = append(missing, id)
-		}
+	defer adm.Close()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	brokers, err := adm.Brokers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("broker %d at %s: %w", id, addr(port), err)
 	}
-	return missing, nil
+	var ids []int32
+	for _, b := range brokers {
+		ids = append(ids, b.ID)
+	}
+	return ids, nil
 }
 
 // waitUntil polls check until it reports no missing broker and no error,
