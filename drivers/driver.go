@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 )
 
@@ -148,4 +149,24 @@ type PropertyError struct {
 
 func (e *PropertyError) Error() string {
 	return fmt.Sprintf("%s driver: property %s=%q: %s", e.Driver, e.Key, e.Value, e.Reason)
+}
+
+// ModuleVersion returns the version of the Go module at path linked into
+// this binary (after any replace directive), or fallback when the build
+// carries no such information, as in tests.
+func ModuleVersion(path, fallback string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return fallback
+	}
+	for _, dep := range info.Deps {
+		if dep.Path != path {
+			continue
+		}
+		if dep.Replace != nil {
+			dep = dep.Replace
+		}
+		return dep.Version
+	}
+	return fallback
 }

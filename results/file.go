@@ -3,6 +3,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +11,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Write stores run as indented JSON at path atomically: it writes a
-// temporary file in the same directory and renames it, so a reader never
-// sees a half-written result. Missing parent directories are created.
+// Write stores run as indented JSON at path atomically (see WriteFile).
 func Write(path string, run *Run) error {
 	if run.Schema == "" {
 		run.Schema = Schema
@@ -21,29 +20,40 @@ func Write(path string, run *Run) error {
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	data = append(data, '\n')
+	return WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
+}
+
+// WriteFile writes a file through write into a temporary file in path's
+// directory (created if missing), syncs it and renames it into place, so
+// path never holds half a file, even if kbench dies while writing.
+func WriteFile(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("result directory %s: %w", dir, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write result %s: %w", path, err)
+	err = write(tmp)
+	if err == nil {
+		err = tmp.Chmod(0o644)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write result %s: %w", path, err)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func plotCmd(ctx context.Context, args []string) error {
 			return usagef("--param is for --kind sweep only")
 		}
 	}
-	err = writeAtomic(output, func(w io.Writer) error { return analysis.WritePlot(w, kind, in.runs, format) })
+	err = results.WriteFile(output, func(w io.Writer) error { return analysis.WritePlot(w, kind, in.runs, format) })
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", output, err)
 	}
@@ -156,25 +156,4 @@ func readInputs(paths []string) (*inputs, error) {
 		}
 	}
 	return in, nil
-}
-
-// writeAtomic writes a file through write into a temporary file beside
-// path and renames it into place, so path never holds half a file.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

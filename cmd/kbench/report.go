@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kbench/kbench/analysis"
+	"github.com/kbench/kbench/results"
 )
 
 const reportExamples = `  # one self-contained HTML page: summary, plots, settings side by side
@@ -50,7 +51,7 @@ func reportCmd(ctx context.Context, args []string) error {
 	if output == "" {
 		return write(os.Stdout)
 	}
-	if err := writeAtomic(output, write); err != nil {
+	if err := results.WriteFile(output, write); err != nil {
 		return fmt.Errorf("report %s: %w", output, err)
 	}
 	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.runs), output)

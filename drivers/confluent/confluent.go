@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,18 +55,7 @@ func (Driver) Name() string { return Name }
 // Library returns the module path and version linked into this binary, and
 // the librdkafka version it runs.
 func (Driver) Library() string {
-	version := moduleVersion
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range info.Deps {
-			if dep.Path != modulePath {
-				continue
-			}
-			if dep.Replace != nil {
-				dep = dep.Replace
-			}
-			version = dep.Version
-		}
-	}
+	version := drivers.ModuleVersion(modulePath, moduleVersion)
 	_, rdkafka := kafka.LibraryVersion()
 	return fmt.Sprintf("%s %s (librdkafka %s)", modulePath, version, rdkafka)
 }

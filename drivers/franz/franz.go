@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -38,18 +37,7 @@ func (Driver) Name() string { return Name }
 
 // Library returns franz-go's module path and the version linked into this binary.
 func (Driver) Library() string {
-	version := moduleVersion
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range info.Deps {
-			if dep.Path != modulePath {
-				continue
-			}
-			if dep.Replace != nil {
-				dep = dep.Replace
-			}
-			version = dep.Version
-		}
-	}
+	version := drivers.ModuleVersion(modulePath, moduleVersion)
 	return modulePath + " " + version
 }
 
