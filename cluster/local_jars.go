@@ -98,7 +98,7 @@ func FetchKafka(ctx context.Context, log io.Writer) (libDir string, err error) {
 	if err := writePom(pom); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, mvn, "-B", "-f", pom,
+	cmd := exec.CommandContext(ctx, mvn, "-B", "-Dstyle.color=never", "-f", pom,
 		"dependency:copy-dependencies",
 		"-DoutputDirectory="+filepath.Join(tmp, "libs"),
 		"-DincludeScope=runtime")

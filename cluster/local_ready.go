@@ -120,6 +120,7 @@ func (l *Local) answers(ctx context.Context, id int32) ([]int32, error) {
 func (l *Local) waitUntil(ctx context.Context, check func(context.Context) ([]int32, error)) error {
 	var missing []int32
 	var last error
+	start := time.Now()
 	for {
 		for _, id := range l.BrokerIDs() {
 			if err := l.checkAlive(id); err != nil {
@@ -132,14 +133,14 @@ func (l *Local) waitUntil(ctx context.Context, check func(context.Context) ([]in
 		}
 		select {
 		case <-ctx.Done():
-			return l.notReady(ctx.Err(), missing, last)
+			return l.notReady(time.Since(start), ctx.Err(), missing, last)
 		case <-time.After(pollEvery):
 		}
 	}
 }
 
 // notReady builds the error of a readiness wait that ran out of time.
-func (l *Local) notReady(cause error, missing []int32, last error) error {
+func (l *Local) notReady(waited time.Duration, cause error, missing []int32, last error) error {
 	var b strings.Builder
 	if last != nil {
 		fmt.Fprintf(&b, "last check: %v", last)
@@ -158,7 +159,7 @@ func (l *Local) notReady(cause error, missing []int32, last error) error {
 	for _, id := range tails {
 		fmt.Fprintf(&b, "\n%s", l.logTail(id))
 	}
-	return fmt.Errorf("%w: %s", cause, b.String())
+	return fmt.Errorf("not ready after %v (%w): %s", waited.Round(time.Second), cause, b.String())
 }
 
 // errLeaderMove is returned by Inject for a leader move, which kbench does

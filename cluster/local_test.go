@@ -484,3 +484,31 @@ func TestStopLeftover(t *testing.T) {
 		t.Fatal("leftover process still running")
 	}
 }
+
+// A broker that cannot start fails StartLocal at once, and the error
+// carries its log.
+func TestStartLocalBrokerFails(t *testing.T) {
+	if sharedLocal == nil {
+		t.Skip("integration test: set KBENCH_LOCAL_START=1 or KBENCH_LOCAL_DIR")
+	}
+	dir := t.TempDir()
+	start := time.Now()
+	l, err := StartLocal(context.Background(), LocalConfig{
+		Dir: dir, Nodes: 1, HeapMB: 256,
+		// Parsed fine (so the storage tool formats), loaded at start.
+		BrokerProps: map[string]string{"authorizer.class.name": "org.example.NoSuchAuthorizer"},
+	})
+	if err == nil {
+		l.Close()
+		t.Fatal("StartLocal with a missing authorizer class succeeded")
+	}
+	if !strings.Contains(err.Error(), "exited") || !strings.Contains(err.Error(), "NoSuchAuthorizer") {
+		t.Errorf("error does not say the broker exited and why:\n%v", err)
+	}
+	if time.Since(start) > 60*time.Second {
+		t.Errorf("took %v to notice the broker died", time.Since(start))
+	}
+	if pids, _ := runningNodes(dir); len(pids) > 0 {
+		t.Errorf("brokers left running: %v", pids)
+	}
+}
