@@ -201,7 +201,12 @@ func javaMajor(out string) (int, error) {
 	return major, nil
 }
 
-// linePrefixer writes each complete line to w with a prefix.
+// ansiRE matches terminal colour codes, which Maven 3.8 emits even in batch
+// mode.
+var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
+// linePrefixer writes each complete, non-blank line to w with a prefix,
+// colour codes removed.
 type linePrefixer struct {
 	w      io.Writer
 	prefix string
@@ -215,16 +220,21 @@ func (p *linePrefixer) Write(b []byte) (int, error) {
 		if i < 0 {
 			return len(b), nil
 		}
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, bytes.TrimRight(p.buf[:i], "\r"))
+		p.line(p.buf[:i])
 		p.buf = p.buf[i+1:]
 	}
 }
 
 // Flush writes a last line that had no newline.
 func (p *linePrefixer) Flush() {
-	if len(p.buf) > 0 {
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf)
-		p.buf = nil
+	p.line(p.buf)
+	p.buf = nil
+}
+
+func (p *linePrefixer) line(b []byte) {
+	b = bytes.TrimSpace(ansiRE.ReplaceAll(b, nil))
+	if len(b) > 0 {
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, b)
 	}
 }
 

@@ -98,7 +98,9 @@ func (l *Local) startProcess(id int32) error {
 	cmd := exec.Command(l.st.Java, l.jvmArgs(l.st.HeapMB, id, "kafka.Kafka", l.propsPath(id))...)
 	cmd.Dir = l.nodeDir(id)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = nodeProcAttr(!l.st.Detached)
+	// Only the process that owns a run's cluster ties the brokers' lives to
+	// its own; a restart by a kbench attached with OpenLocal must outlive it.
+	cmd.SysProcAttr = nodeProcAttr(l.owned && !l.st.Detached)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting broker %d with %s: %w", id, l.st.Java, err)
 	}

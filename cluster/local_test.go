@@ -512,3 +512,14 @@ func TestStartLocalBrokerFails(t *testing.T) {
 		t.Errorf("brokers left running: %v", pids)
 	}
 }
+
+func TestLinePrefixer(t *testing.T) {
+	var b strings.Builder
+	p := &linePrefixer{w: &b, prefix: "mvn: "}
+	p.Write([]byte("[INFO] one\r\n\x1b[0m\x1b[0m\n[INFO] t"))
+	p.Write([]byte("wo"))
+	p.Flush()
+	if want := "mvn: [INFO] one\nmvn: [INFO] two\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
