@@ -415,19 +415,27 @@ func (l *Local) propsPath(id int32) string { return filepath.Join(l.nodeDir(id),
 func (l *Local) pidPath(id int32) string   { return filepath.Join(l.nodeDir(id), "kafka.pid") }
 func (l *Local) serverLog(id int32) string { return filepath.Join(l.logsDir(id), "server.log") }
 
+// brokerHeap is the heap flags of a broker: fixed size, as the scripts do.
+func brokerHeap(mb int) []string {
+	return []string{fmt.Sprintf("-Xmx%dM", mb), fmt.Sprintf("-Xms%dM", mb)}
+}
+
+// toolHeap is the heap flag the scripts give Kafka's command line tools.
+const toolHeap = "-Xmx256M"
+
 // jvmArgs are the java arguments kafka-run-class.sh would use, with our
 // own heap, log directory and log4j2 config.
-func (l *Local) jvmArgs(heapMB int, id int32, main string, args ...string) []string {
-	a := []string{
-		fmt.Sprintf("-Xmx%dM", heapMB), fmt.Sprintf("-Xms%dM", heapMB),
+func (l *Local) jvmArgs(heap []string, id int32, main string, args ...string) []string {
+	a := slices.Clone(heap)
+	a = append(a,
 		"-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
 		"-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
 		"-XX:MaxInlineLevel=15", "-Djava.awt.headless=true",
-		"-Dkafka.logs.dir=" + l.logsDir(id),
-		"-Dlog4j2.configurationFile=" + filepath.Join(l.dir, "log4j2.xml"),
+		"-Dkafka.logs.dir="+l.logsDir(id),
+		"-Dlog4j2.configurationFile="+filepath.Join(l.dir, "log4j2.xml"),
 		"-cp", filepath.Join(l.st.Libs, "*"),
 		main,
-	}
+	)
 	return append(a, args...)
 }
 
@@ -438,10 +446,8 @@ func (l *Local) formatAll(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, n := range l.st.Nodes {
 		wg.Go(func() {
-			args := l.jvmArgs(256, n.ID, "kafka.tools.StorageTool",
+			args := l.jvmArgs([]string{toolHeap}, n.ID, "kafka.tools.StorageTool",
 				"format", "-t", l.st.ClusterID, "-c", l.propsPath(n.ID))
-			// The tool needs no tuned heap; 256M as the scripts give tools.
-			args[0], args[1] = "-Xmx256M", "-Xms32M"
 			out, err := exec.CommandContext(ctx, l.st.Java, args...).CombinedOutput()
 			if err != nil {
 				errs[i] = fmt.Errorf("formatting node %d (%s): %w\n%s", n.ID, l.dataDir(n.ID), err, strings.TrimSpace(string(out)))
