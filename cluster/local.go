@@ -399,13 +399,18 @@ func pickPorts(base, n int) ([]int, error) {
 }
 
 // newClusterID makes a KRaft cluster id: 16 random bytes, base64url
-// without padding, as `kafka-storage random-uuid` prints.
+// without padding, as `kafka-storage random-uuid` prints. Like Kafka, it
+// never starts with '-', which the storage tool would read as an option.
 func newClusterID() (string, error) {
 	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("making a cluster id: %w", err)
+	for {
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("making a cluster id: %w", err)
+		}
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id, nil
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 func (l *Local) nodeDir(id int32) string   { return filepath.Join(l.dir, fmt.Sprintf("node-%d", id)) }

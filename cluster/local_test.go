@@ -406,9 +406,13 @@ func TestFetchKafkaCached(t *testing.T) {
 }
 
 func TestClusterID(t *testing.T) {
-	id, err := newClusterID()
-	if err != nil || len(id) != 22 || strings.ContainsAny(id, "+/=") {
-		t.Fatalf("cluster id %q, %v: want 22 base64url characters", id, err)
+	// One id in 64 would start with '-' if drawn naively; 1000 draws
+	// would all but surely hit one.
+	for range 1000 {
+		id, err := newClusterID()
+		if err != nil || len(id) != 22 || strings.ContainsAny(id, "+/=") || id[0] == '-' {
+			t.Fatalf("cluster id %q, %v: want 22 base64url characters, no leading '-'", id, err)
+		}
 	}
 }
 
