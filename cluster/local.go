@@ -69,9 +69,6 @@ type LocalConfig struct {
 	// stops it. When false, the brokers belong to this process: Close
 	// stops them, and on Linux the kernel kills them if kbench dies.
 	Detached bool
-
-	// newAdmin overrides how the cluster's admin client is made (tests).
-	newAdmin adminFunc
 }
 
 // adminFunc connects an admin client to bootstrap.
@@ -171,7 +168,8 @@ type Local struct {
 	readyTimeout time.Duration
 	// owned: this process started the cluster (StartLocal), rather than
 	// attaching to it (OpenLocal).
-	owned    bool
+	owned bool
+	// newAdmin connects an admin client; a seam for tests.
 	newAdmin adminFunc
 
 	mu     sync.Mutex
@@ -224,7 +222,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		log:          cfg.Log,
 		readyTimeout: cfg.ReadyTimeout,
 		owned:        true,
-		newAdmin:     cfg.newAdmin,
+		newAdmin:     defaultAdmin,
 		procs:        map[int32]*nodeProc{},
 		st: localState{
 			ClusterID:    id,
@@ -237,9 +235,6 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			Props:        commonProps(cfg.Nodes, cfg.BrokerProps),
 			Started:      time.Now().UTC(),
 		},
-	}
-	if l.newAdmin == nil {
-		l.newAdmin = defaultAdmin
 	}
 	var voters []string
 	for i := range cfg.Nodes {
@@ -268,15 +263,14 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	start := time.Now()
 	for _, n := range l.st.Nodes {
 		if err := l.startProcess(n.ID); err != nil {
-			l.stopAll(context.Background())
+			l.Down(context.Background())
 			return nil, err
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, cfg.ReadyTimeout)
 	defer cancel()
 	if err := l.WaitReady(rctx); err != nil {
-		l.stopAll(context.Background())
-		l.closeAdmin()
+		l.Down(context.Background())
 		return nil, fmt.Errorf("local cluster in %s did not become ready (nodes stopped; logs kept in %s/node-*/logs): %w",
 			dir, dir, err)
 	}

@@ -161,10 +161,11 @@ func (l *Local) checkAlive(id int32) error {
 	l.mu.Unlock()
 	how := "is not running"
 	if p != nil && p.pid == pid {
+		// A dead child is a zombie until its reaper has run.
 		select {
 		case <-p.done:
 			how = fmt.Sprintf("exited (%v)", p.err)
-		default:
+		case <-time.After(time.Second):
 		}
 	}
 	return fmt.Errorf("broker %d (pid %d) %s\n%s", id, pid, how, l.logTail(id))
