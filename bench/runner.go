@@ -482,7 +482,8 @@ func (r *run) result(started time.Time) *results.Run {
 	s.ProducedBytes = r.totals.ackedBytes
 	s.ConsumedMessages = r.consTotals.acked
 	s.ConsumedBytes = r.consTotals.ackedBytes
-	s.Errors = r.totals.errors + r.consTotals.errors
+	s.Errors = r.totals.errors
+	s.ConsumeErrors = r.consTotals.errors
 	if len(r.totals.errKinds) > 0 {
 		s.ErrorsByKind = r.totals.errKinds
 	}

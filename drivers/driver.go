@@ -27,8 +27,10 @@ type Record struct {
 }
 
 // DoneFunc is called exactly once per produced record, with the partition
-// and offset the broker assigned, or the error that ended the record. It runs
-// on a client goroutine: it must be quick and must not block.
+// and offset the broker assigned, or the error that ended the record (then
+// offset is -1 and partition is the one written to, or -1 if none was
+// chosen). It runs on a client goroutine: it must be quick and must not
+// block.
 type DoneFunc func(partition int32, offset int64, err error)
 
 // Producer writes records asynchronously. Produce is safe to call from
@@ -36,7 +38,10 @@ type DoneFunc func(partition int32, offset int64, err error)
 type Producer interface {
 	// Produce enqueues rec and returns; done reports the outcome. Produce
 	// may block while the client's buffer is full, until ctx is done (then
-	// done is called with the context's error).
+	// done is called with the context's error). Once a record is queued,
+	// ctx's end may or may not fail it, as the client library decides
+	// (franz-go fails records not yet sent when not idempotent; librdkafka
+	// does not): callers that cancel ctx must expect either.
 	Produce(ctx context.Context, rec *Record, done DoneFunc)
 	// Flush waits until every record produced so far has completed, or
 	// ctx is done.

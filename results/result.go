@@ -145,6 +145,9 @@ type Summary struct {
 	// Errors counts failed produces; ErrorsByKind splits them by kind.
 	Errors       int64            `json:"errors"`
 	ErrorsByKind map[string]int64 `json:"errors_by_kind,omitempty"`
+	// ConsumeErrors counts errors consumers' polls returned (the client
+	// retries them; a broker failing over causes some).
+	ConsumeErrors int64 `json:"consume_errors"`
 	// LateSends counts sends issued more than the pacing tolerance after
 	// their intended time (open model only).
 	LateSends int64 `json:"late_sends"`
