@@ -265,10 +265,12 @@ const (
 // For a fault at time F, with intervals of length I:
 //   - before: intervals in [F-10s, F) after the warm-up; rate = acked/time.
 //   - recovery: if some interval from F on falls below 90% of that rate,
-//     the end of the first later interval back at 90% or more, minus F;
-//     0 if throughput never fell that low, -1 if it never came back.
-//   - window: F to the later of the recovery point and the end of the
-//     longest stretch without acknowledgements; at least one interval.
+//     the end of the first interval of the first later run of 3 intervals
+//     all back at 90% or more, minus F; 0 if throughput never fell that low, -1 if it never
+//     came back.
+//   - window: from the start of the interval F falls in to the later of
+//     the recovery point and the end of the longest stretch without
+//     acknowledgements; at least one interval.
 //   - after: the window's end to the next fault or the end of production,
 //     at most 10 s.
 func (r *run) analyseFaults(res *results.Run) {
@@ -309,32 +311,27 @@ func (r *run) analyseFaults(res *results.Run) {
 		fo.MaxNoAckS = gap
 		fo.WorstPartition, fo.WorstPartitionNoAckS = r.worstPartition(acks, ev.At, limit)
 
-		recovered := ev.At
-		fo.RecoveryS = 0
-		dipped := false
+		// The disturbed window starts with the interval the fault fell in.
+		from := ev.At
+		var after []results.Interval
 		for _, iv := range ivs {
-			if iv.Start < ev.At-1e-9 && iv.End <= ev.At || iv.Start >= limit {
-				continue
-			}
-			rate := float64(iv.Acked) / (iv.End - iv.Start)
-			if !dipped && rate < recoveredShare*fo.RateBefore {
-				dipped = true
-				fo.RecoveryS = -1
-			}
-			if dipped && rate >= recoveredShare*fo.RateBefore {
-				recovered = iv.End
-				fo.RecoveryS = iv.End - ev.At
-				break
+			if iv.End > ev.At+1e-9 && iv.Start < limit && !iv.Warmup {
+				if len(after) == 0 {
+					from = iv.Start
+				}
+				after = append(after, iv)
 			}
 		}
-		end := max(recovered, gapStart+gap)
-		if fo.RecoveryS < 0 {
+		recovered, rec := recovery(after, recoveredShare*fo.RateBefore)
+		fo.RecoveryS = rec
+		if rec > 0 {
+			fo.RecoveryS = recovered - ev.At
+		}
+		end := max(recovered, gapStart+gap, from+r.w.Interval.D().Seconds())
+		if rec < 0 {
 			end = limit
 		}
-		during := sliceIntervals(ivs, ev.At, end)
-		if len(during) == 0 {
-			during = sliceIntervals(ivs, ev.At, ev.At+r.w.Interval.D().Seconds())
-		}
+		during := sliceIntervals(ivs, from, end)
 		if len(during) > 0 {
 			fo.WindowStart, fo.WindowEnd = during[0].Start, during[len(during)-1].End
 		}
@@ -352,6 +349,42 @@ func (r *run) analyseFaults(res *results.Run) {
 		fo.RateAfter = rateOf(sliceIntervals(ivs, fo.WindowEnd, min(limit, fo.WindowEnd+baselineSpan.Seconds())))
 		res.Failover = append(res.Failover, fo)
 	}
+}
+
+// stableIntervals is how many intervals in a row must hold the level for
+// throughput to count as recovered, so a catch-up burst between two stalls
+// is not taken for recovery.
+const stableIntervals = 3
+
+// recovery looks at the intervals from a fault on: if none falls below
+// level, it returns (0, 0); otherwise the end of the first interval of the
+// first run of stableIntervals intervals (or all that remain) at level or
+// above after the first dip, and 1; or (0, -1) if throughput never got
+// back.
+func recovery(ivs []results.Interval, level float64) (at float64, state float64) {
+	dip := -1
+	for i, iv := range ivs {
+		if float64(iv.Acked)/(iv.End-iv.Start) < level {
+			dip = i
+			break
+		}
+	}
+	if dip < 0 {
+		return 0, 0
+	}
+	for j := dip + 1; j < len(ivs); j++ {
+		ok := true
+		for k := j; k < min(j+stableIntervals, len(ivs)); k++ {
+			if float64(ivs[k].Acked)/(ivs[k].End-ivs[k].Start) < level {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return ivs[j].End, 1
+		}
+	}
+	return 0, -1
 }
 
 // sliceIntervals returns the intervals lying within [from, to), allowing

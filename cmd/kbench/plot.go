@@ -109,10 +109,18 @@ type inputs struct {
 }
 
 // readInputs reads the runs of paths; a file that cannot be read is a
-// usage error naming it.
+// usage error naming it. A result named twice (say, by a shell glob that
+// matched both a sweep index and its results) is read once.
 func readInputs(paths []string) (*inputs, error) {
 	in := &inputs{}
+	seen := map[string]bool{}
 	add := func(path string) error {
+		if abs, err := filepath.Abs(path); err == nil {
+			if seen[abs] {
+				return nil
+			}
+			seen[abs] = true
+		}
 		r, err := results.Read(path)
 		if err != nil {
 			return usageError{fmt.Errorf("result %s: %w", path, err)}

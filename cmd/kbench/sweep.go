@@ -21,7 +21,8 @@ import (
 )
 
 const sweepExamples = `  # acks against message size: 6 runs, one result each, plus sweep.json
-  kbench sweep --workload acks-all-1k --rate 5000 --duration 30s --vary acks=1,all --vary messageSize=100,1024,10240
+  kbench sweep --workload acks-all-1k --set enable.idempotence=false --rate 5000 --duration 30s \
+    --vary acks=1,all --vary messageSize=100,1024,10240
   # two profiles and two drivers at one setting: 4 runs
   kbench sweep --profile throughput,low-latency --driver franz,confluent --duration 30s
   # the highest rate with publish p99 under 50 ms and consumers keeping up
