@@ -195,8 +195,8 @@ func runCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tgt.Close()
-	if err := checkFaults(w, tgt); err != nil {
-		return err
+	if err := bench.CheckFaults(w, tgt); err != nil {
+		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
 	}
 	admin, err := franz.NewAdmin(tgt.Bootstrap())
 	if err != nil {

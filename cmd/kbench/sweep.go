@@ -101,8 +101,8 @@ func sweepCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tgt.Close()
-	if err := checkFaults(first, tgt); err != nil {
-		return err
+	if err := bench.CheckFaults(first, tgt); err != nil {
+		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
 	}
 	admin, err := franz.NewAdmin(tgt.Bootstrap())
 	if err != nil {

@@ -166,27 +166,3 @@ func overlay(base, top map[string]string) map[string]string {
 	}
 	return out
 }
-
-// checkFaults refuses, before anything runs, a fault the target cannot
-// perform.
-func checkFaults(w *bench.Workload, t cluster.Target) error {
-	if len(w.Faults) == 0 {
-		return nil
-	}
-	f, ok := t.(cluster.Faulter)
-	var problems bench.Problems
-	for i, spec := range w.Faults {
-		path := fmt.Sprintf("faults[%d].action", i)
-		if !ok {
-			problems = append(problems, fmt.Errorf("%s: the %s target cannot inject faults", path, t.Kind()))
-			continue
-		}
-		if err := f.Supports(spec.Action); err != nil {
-			problems = append(problems, fmt.Errorf("%s: %w", path, err))
-		}
-	}
-	if len(problems) > 0 {
-		return usageError{problems}
-	}
-	return nil
-}
