@@ -137,3 +137,36 @@ func TestVerifierCatchesInjectedFaults(t *testing.T) {
 		})
 	}
 }
+
+// kfake models a broker dying (removed, then added back) and freezing
+// (its requests held): both show as a stretch without acknowledgements.
+func TestEmbeddedFaults(t *testing.T) {
+	d, _ := all.Get("franz")
+	for _, action := range []string{"kill", "pause", "leader-move"} {
+		t.Run(action, func(t *testing.T) {
+			w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+				SubscriptionsPerTopic: 1, ProducerRate: 500, MaxInFlight: 5000,
+				Duration: Duration(6 * time.Second), Drain: Duration(30 * time.Second),
+				Producer: map[string]string{"request.timeout.ms": "1000"},
+				Faults:   []FaultSpec{{At: Duration(2 * time.Second), Action: action, Target: "leader:0/0", Duration: Duration(2 * time.Second)}}}
+			if action == "leader-move" {
+				w.Faults[0].Duration = 0
+			}
+			res := runEmbedded(t, w, d)
+			for _, f := range res.Faults {
+				if f.Error != "" {
+					t.Fatalf("fault %s %s: %s", f.Phase, f.Action, f.Error)
+				}
+			}
+			if res.Summary.Lost != 0 || res.Summary.ProducedMessages != 3000 {
+				t.Errorf("lost %d, produced %d: want 0 and 3000", res.Summary.Lost, res.Summary.ProducedMessages)
+			}
+			if len(res.Failover) != 1 {
+				t.Fatalf("failover summaries %+v, want 1", res.Failover)
+			}
+			if gap := res.Failover[0].MaxNoAckS; action == "pause" && gap < 1.5 {
+				t.Errorf("pause: longest stretch without acks %.2f s, want about 2", gap)
+			}
+		})
+	}
+}

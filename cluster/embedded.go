@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbench/kbench/results"
 )
@@ -77,14 +78,13 @@ func (e *Embedded) Close() error {
 	return nil
 }
 
-// Supports: kfake can drop a node and bring it back (kill, stop) and move
-// leaders; it cannot freeze a node, nor run a command.
+// Supports: kfake can drop a node and bring it back (kill, stop), stall
+// the requests a node receives (pause) and move leaders; it runs no
+// commands.
 func (e *Embedded) Supports(action string) error {
 	switch action {
-	case ActionKill, ActionStop, ActionLeaderMove:
+	case ActionKill, ActionStop, ActionPause, ActionLeaderMove:
 		return nil
-	case ActionPause:
-		return fmt.Errorf("the embedded target cannot pause a broker (kfake has one request loop); use kill or stop, or the local target")
 	case ActionExec:
 		return fmt.Errorf("the embedded target runs no commands; exec is for external clusters")
 	}
@@ -104,7 +104,8 @@ func (e *Embedded) BrokerIDs() []int32 {
 
 // Inject removes node id from the cluster (kill and stop alike: kfake keeps
 // no per-node data, so there is nothing to lose or flush) and returns how to
-// add it back on its old port.
+// add it back on its old port; or, for pause, holds every request node id
+// receives until the undo.
 func (e *Embedded) Inject(ctx context.Context, action string, id int32, args []string) (Undo, error) {
 	if err := e.Supports(action); err != nil {
 		return nil, err
@@ -118,6 +119,9 @@ func (e *Embedded) Inject(ctx context.Context, action string, id int32, args []s
 	if !ok {
 		return nil, fmt.Errorf("embedded cluster has no broker %d; brokers are %v", id, e.BrokerIDs())
 	}
+	if action == ActionPause {
+		return e.pause(id), nil
+	}
 	if err := e.c.RemoveNode(id); err != nil {
 		return nil, fmt.Errorf("remove embedded broker %d: %w", id, err)
 	}
@@ -127,4 +131,28 @@ func (e *Embedded) Inject(ctx context.Context, action string, id int32, args []s
 		}
 		return nil
 	}, nil
+}
+
+// pause stalls node id: a control function sleeps each request the node
+// receives until resumed, then lets kfake handle it as usual. Sleeping
+// yields kfake's request loop, so the other nodes keep serving.
+func (e *Embedded) pause(id int32) Undo {
+	resumed := make(chan struct{})
+	e.c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		select {
+		case <-resumed:
+			e.c.DropControl()
+			return nil, nil, false
+		default:
+		}
+		if e.c.CurrentNode() == id {
+			e.c.SleepControl(func() { <-resumed })
+		}
+		return nil, nil, false
+	})
+	var once sync.Once
+	return func(context.Context) error {
+		once.Do(func() { close(resumed) })
+		return nil
+	}
 }
