@@ -35,6 +35,9 @@ func CheckFaults(w *Workload, t cluster.Target) error {
 		if err == nil && tgt.Kind == TargetBroker && !slices.Contains(f.BrokerIDs(), tgt.Broker) {
 			p.addf(path+".target", "the cluster has no broker %d; its brokers are %v", tgt.Broker, f.BrokerIDs())
 		}
+		if err == nil && tgt.Kind == TargetRandom && len(f.BrokerIDs()) == 0 {
+			p.addf(path+".target", "random needs the cluster's broker ids, which are not known; name a broker:ID")
+		}
 	}
 	if len(p) > 0 {
 		return p
@@ -65,8 +68,9 @@ func (r *run) runFaults(ctx context.Context) {
 	for _, spec := range r.w.Faults {
 		var pick int32 = -1
 		if t, _ := ParseTarget(spec.Target); t.Kind == TargetRandom && f != nil {
-			ids := f.BrokerIDs()
-			pick = ids[rng.IntN(len(ids))]
+			if ids := f.BrokerIDs(); len(ids) > 0 {
+				pick = ids[rng.IntN(len(ids))]
+			}
 		}
 		wg.Add(1)
 		go func() {
@@ -241,6 +245,19 @@ func (r *run) undoFaults() {
 	}
 }
 
+// injected counts the faults that were carried out (or tried).
+func (r *run) injected() int {
+	r.faultMu.Lock()
+	defer r.faultMu.Unlock()
+	n := 0
+	for _, f := range r.faults {
+		if f.Phase == "inject" {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *run) faultEvents() []results.Fault {
 	r.faultMu.Lock()
 	defer r.faultMu.Unlock()
@@ -283,7 +300,7 @@ func (r *run) analyseFaults(res *results.Run) {
 		}
 	}
 	acks := r.mergedAckTimes()
-	prodEnd := r.produceEnd.Seconds()
+	prodEnd := r.produceDone().Seconds()
 	var injects []results.Fault
 	for _, ev := range res.Faults {
 		if ev.Phase == "inject" && ev.Error == "" {
@@ -449,7 +466,7 @@ func (r *run) mergedAckTimes() ackTimeline {
 // acknowledgement in [from, to) seconds, for one partition or (part -1)
 // for any. It returns the gap's start and length in seconds.
 func (t ackTimeline) longestGap(part int, from, to float64) (start, length float64) {
-	b0, b1 := int(from*1e9/ackResolution), int(to*1e9/ackResolution)
+	b0, b1 := max(int(from*1e9/ackResolution), 0), int(to*1e9/ackResolution)
 	best, bestStart, run := 0, b0, 0
 	for b := b0; b < b1; b++ {
 		hit := false

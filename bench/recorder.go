@@ -109,7 +109,7 @@ func (t *ackTimeline) mark(part int, nanos int64) {
 }
 
 func (t ackTimeline) has(part, bucket int) bool {
-	if part >= len(t) || bucket/64 >= len(t[part]) {
+	if bucket < 0 || part >= len(t) || bucket/64 >= len(t[part]) {
 		return false
 	}
 	return t[part][bucket/64]&(1<<(uint(bucket)%64)) != 0

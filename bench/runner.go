@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -91,7 +93,10 @@ type run struct {
 	pending []*pendingUndo
 	notes   []string
 
-	produceEnd, consumeEnd time.Duration
+	// produceEnd is when the producers finished, as a Duration; the
+	// collector reads it while the run goes on.
+	produceEnd atomic.Int64
+	consumeEnd time.Duration
 }
 
 // Run performs the workload against the target and returns its result.
@@ -207,7 +212,12 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	r.t0 = started
 	r.warmup = w.Warmup.D()
 	r.warmupEnd = started.UnixNano() + int64(r.warmup)
-	planned := w.Warmup.D() + w.Duration.D()
+	// The time bound covers warm-up and measurement; a run bounded by
+	// count alone has none.
+	var planned time.Duration
+	if w.Duration > 0 {
+		planned = w.Warmup.D() + w.Duration.D()
+	}
 
 	consCtx, stopConsumers := context.WithCancel(context.Background())
 	defer stopConsumers()
@@ -233,26 +243,32 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	prodWG.Wait()
 
 	// Everything issued gets its outcome before the producers are judged:
-	// a grace of the delivery timeout, shorter after an interruption.
-	grace := 2 * time.Minute
-	if ctx.Err() != nil {
-		grace = 5 * time.Second
-	}
-	flushCtx, cancelFlush := context.WithTimeout(context.Background(), grace)
+	// a grace of the delivery timeout, cut to 5 s by an interruption
+	// (even one that comes while flushing).
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 2*time.Minute)
+	stopShorten := context.AfterFunc(ctx, func() {
+		time.AfterFunc(5*time.Second, cancelFlush)
+	})
 	var flushErr error
 	for _, p := range r.producers {
 		if err := p.drv.Flush(flushCtx); err != nil && flushErr == nil {
 			flushErr = fmt.Errorf("flush producer %d: %w", p.id, err)
 		}
 	}
+	stopShorten()
 	cancelFlush()
-	r.produceEnd = time.Since(r.t0)
-	r.logf("producers done after %s", r.produceEnd.Round(time.Millisecond))
+	r.produceEnd.Store(int64(time.Since(r.t0)))
+	r.logf("producers done after %s", r.produceDone().Round(time.Millisecond))
+
+	// The fault schedule ends with production, and what it left in place
+	// is undone before consumers drain, so verification reads a whole
+	// cluster.
+	stopFaults()
+	<-faultsDone
+	r.undoFaults()
 
 	drainErr := r.drain(ctx)
 	r.consumeEnd = time.Since(r.t0)
-	stopFaults()
-	<-faultsDone
 	stopConsumers()
 	consWG.Wait()
 	close(stopCollect)
@@ -271,22 +287,25 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		// finding, reported in the verification, not a failure.
 		res.Notes = append(res.Notes, drainErr.Error())
 	}
-	r.undoFaults()
 	res.Faults = r.faultEvents()
+	if n := len(w.Faults) - r.injected(); n > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d scheduled fault(s) did not happen: production ended before their time", n))
+	}
 	r.analyseFaults(res)
 	return res, nil
 }
 
+// produceDone is when the producers finished (0 while they run).
+func (r *run) produceDone() time.Duration { return time.Duration(r.produceEnd.Load()) }
+
 // drain waits until every subscription has read the run's topics up to
-// their end offsets, at most the workload's drain time.
+// their end offsets, at most the workload's drain time, or 2 s once ctx
+// ends.
 func (r *run) drain(ctx context.Context) error {
 	if len(r.verifiers) == 0 {
 		return nil
 	}
 	deadline := time.Now().Add(r.w.Drain.D())
-	if ctx.Err() != nil {
-		deadline = time.Now().Add(2 * time.Second)
-	}
 	ends, err := r.endOffsets(context.Background())
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
@@ -302,11 +321,21 @@ func (r *run) drain(ctx context.Context) error {
 			r.logf("consumers caught up after %s", time.Since(r.t0).Round(time.Millisecond))
 			return nil
 		}
+		if ctx.Err() != nil {
+			deadline = minTime(deadline, time.Now().Add(2*time.Second))
+		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("consumers had not caught up with the end offsets when the drain time (%s) ran out", r.w.Drain.D())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // endOffsets returns the run-wide partition index's end offsets.
@@ -424,7 +453,7 @@ func (r *run) collect(end, planned time.Duration) {
 		switch {
 		case warm:
 			phase = "warmup"
-		case r.produceEnd > 0:
+		case r.produceDone() > 0:
 			phase = "drain"
 		}
 		r.cfg.Progress(Progress{Phase: phase, Elapsed: end, Planned: planned, PlannedMessages: r.w.Messages,
@@ -499,7 +528,7 @@ func (r *run) result(started time.Time) *results.Run {
 			consEnd = iv.End
 		}
 	}
-	prodWindow := r.produceEnd.Seconds() - measStart
+	prodWindow := r.produceDone().Seconds() - measStart
 	s.DurationS = max(prodWindow, 0)
 	if prodWindow > 0 {
 		s.ProduceRateMsgs = float64(r.totals.measAcked) / prodWindow
@@ -525,38 +554,45 @@ func (r *run) verify(res *results.Run) {
 	sent := make([]uint64, len(r.producers))
 	for i, p := range r.producers {
 		p.rec.mu.Lock()
-		acked[i] = p.acked
+		// A copy: an acknowledgement arriving after a flush timed out
+		// must not change the set while it is read.
+		acked[i] = slices.Clone(p.acked)
 		p.rec.mu.Unlock()
 		sent[i] = p.issued.Load()
 	}
+	ends, endsErr := r.endOffsets(context.Background())
+	// Each subscription reads everything, so each is checked on its own
+	// and the worst is reported: two subscriptions missing the same
+	// message is one message lost, not two.
 	var total results.Verify
 	for _, v := range r.verifiers {
-		one := v.verdict(acked, sent)
-		total.Lost += one.Lost
-		total.Duplicated += one.Duplicated
-		total.Reordered += one.Reordered
-		total.Unacked += one.Unacked
-		total.Consumed += one.Consumed
+		one := v.verdict(acked, sent, endsErr == nil && v.reached(ends))
 		total.Acked = one.Acked
-		if len(total.LostSamples) == 0 {
+		total.Consumed += one.Consumed
+		total.Lost = max(total.Lost, one.Lost)
+		total.Unverified = max(total.Unverified, one.Unverified)
+		total.Duplicated = max(total.Duplicated, one.Duplicated)
+		total.Reordered = max(total.Reordered, one.Reordered)
+		total.Unacked = max(total.Unacked, one.Unacked)
+		if len(one.LostSamples) > len(total.LostSamples) {
 			total.LostSamples = one.LostSamples
 		}
 	}
 	total.EndOffsets = -1
-	if ends, err := r.endOffsets(context.Background()); err != nil {
-		total.OffsetCheck = "not checked: " + err.Error()
+	if endsErr != nil {
+		total.OffsetCheck = "not checked: " + endsErr.Error()
 	} else {
 		var sum int64
 		for _, e := range ends {
 			sum += e
 		}
 		total.EndOffsets = sum
-		perSub := total.Consumed / int64(len(r.verifiers))
+		subs := int64(len(r.verifiers))
 		switch {
 		case sum < total.Acked:
 			total.OffsetCheck = fmt.Sprintf("FAILED: end offsets add up to %d, fewer than the %d messages acknowledged", sum, total.Acked)
-		case total.Consumed != sum*int64(len(r.verifiers)):
-			total.OffsetCheck = fmt.Sprintf("FAILED: end offsets add up to %d, consumers read %d per subscription", sum, perSub)
+		case total.Consumed != sum*subs:
+			total.OffsetCheck = fmt.Sprintf("incomplete: end offsets add up to %d, consumers read %d per subscription", sum, total.Consumed/subs)
 		case sum != total.Acked:
 			total.OffsetCheck = fmt.Sprintf("ok: end offsets %d = records consumed; %d more than acknowledged (written, but the client saw an error)", sum, sum-total.Acked)
 		default:
@@ -564,7 +600,8 @@ func (r *run) verify(res *results.Run) {
 		}
 	}
 	res.Verify = &total
-	res.Summary.Lost, res.Summary.Duplicated, res.Summary.Reordered = total.Lost, total.Duplicated, total.Reordered
+	s := &res.Summary
+	s.Lost, s.Unverified, s.Duplicated, s.Reordered = total.Lost, total.Unverified, total.Duplicated, total.Reordered
 }
 
 // secretKeys are client properties never written to a result or log.

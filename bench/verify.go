@@ -61,7 +61,9 @@ func (v *verifier) observe(part int, offset int64, stamp []byte) bool {
 		return true
 	}
 	if v.consumed[s.Producer].set(s.Seq) {
+		// A second copy is a duplicate, not also a reordering.
 		v.duplicated++
+		return true
 	}
 	last := &v.lastSeq[part*v.producers+int(s.Producer)]
 	if int64(s.Seq) < *last {
@@ -87,7 +89,10 @@ func (v *verifier) reached(ends []int64) bool {
 
 // verdict compares what was consumed with what each producer had
 // acknowledged (acked) and sent (sent: the number of sequences issued).
-func (v *verifier) verdict(acked []bitset, sent []uint64) results.Verify {
+// An acknowledged message not consumed is lost if the subscription read
+// every partition to its end offset (complete), and unverified if it did
+// not: the consumers may simply not have got there.
+func (v *verifier) verdict(acked []bitset, sent []uint64, complete bool) results.Verify {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	out := results.Verify{Consumed: v.distinct, Duplicated: v.duplicated, Reordered: v.reordered}
@@ -97,7 +102,9 @@ func (v *verifier) verdict(acked []bitset, sent []uint64) results.Verify {
 			switch {
 			case a:
 				out.Acked++
-				if !c {
+				if !c && !complete {
+					out.Unverified++
+				} else if !c {
 					out.Lost++
 					if len(out.LostSamples) < 10 {
 						out.LostSamples = append(out.LostSamples, fmt.Sprintf("producer %d seq %d", p, seq))

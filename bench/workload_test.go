@@ -153,7 +153,7 @@ func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
 	for i := uint64(0); i < 5; i++ {
 		acked.set(i)
 	}
-	got := v.verdict([]bitset{acked}, []uint64{5})
+	got := v.verdict([]bitset{acked}, []uint64{5}, true)
 	if got.Lost != 1 || got.Duplicated != 1 || got.Reordered != 1 || got.Consumed != 5 {
 		t.Errorf("verdict %+v: want lost 1, duplicated 1, reordered 1, consumed 5", got)
 	}
@@ -172,5 +172,27 @@ func TestParseFaultFlag(t *testing.T) {
 		if _, err := ParseFaultFlag(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// A subscription that never reached the end offsets cannot call a missing
+// message lost; and a duplicate is not also a reordering.
+func TestVerifierUnverifiedAndDuplicates(t *testing.T) {
+	v := newVerifier(1, 1)
+	stamp := func(seq uint64) []byte {
+		b := make([]byte, StampSize)
+		Stamp{Producer: 0, Seq: seq}.Put(b)
+		return b
+	}
+	for off, seq := range []uint64{0, 1, 2, 1} {
+		v.observe(0, int64(off), stamp(seq))
+	}
+	var acked bitset
+	for i := uint64(0); i < 5; i++ {
+		acked.set(i)
+	}
+	got := v.verdict([]bitset{acked}, []uint64{5}, false)
+	if got.Lost != 0 || got.Unverified != 2 || got.Duplicated != 1 || got.Reordered != 0 {
+		t.Errorf("verdict %+v: want unverified 2, duplicated 1, nothing lost or reordered", got)
 	}
 }

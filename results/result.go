@@ -162,6 +162,10 @@ type Summary struct {
 	Lost       int64 `json:"lost"`
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
+	// Unverified: acknowledged, not consumed, by consumers that did not
+	// reach the end offsets (the drain ran out, or the run was
+	// interrupted), so neither lost nor known to be kept.
+	Unverified int64 `json:"unverified"`
 }
 
 // Latency is a latency distribution in milliseconds.
@@ -253,12 +257,15 @@ type Failover struct {
 type Verify struct {
 	Acked    int64 `json:"acked"`
 	Consumed int64 `json:"consumed"`
-	// Lost: acknowledged, never consumed. Duplicated: consumed more than
-	// once. Reordered: consumed after a later message of the same producer
-	// on the same partition.
+	// Lost: acknowledged, never consumed although consumers read to the
+	// end offsets. Unverified: acknowledged, not consumed, by consumers
+	// that did not get to the end. Duplicated: stored at two offsets.
+	// Reordered: consumed after a later message of the same producer on
+	// the same partition. Each is the worst over the subscriptions.
 	Lost       int64 `json:"lost"`
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
+	Unverified int64 `json:"unverified"`
 	// Unacked are messages consumed whose produce reported an error (the
 	// broker kept a write the client gave up on); not a loss.
 	Unacked int64 `json:"unacked_consumed"`
