@@ -2,6 +2,9 @@ package bench
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,5 +177,43 @@ func TestEmbeddedFaults(t *testing.T) {
 				t.Errorf("pause: longest stretch without acks %.2f s, want about 2", gap)
 			}
 		})
+	}
+}
+
+// On an external cluster, exec runs the user's command with the broker's id
+// and address, learnt from metadata, and its undo after the duration.
+func TestExternalExecFault(t *testing.T) {
+	fake, err := cluster.StartEmbedded(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	ext, err := cluster.NewExternal(fake.Bootstrap(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := franz.NewAdmin(ext.Bootstrap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	out := filepath.Join(t.TempDir(), "exec.log")
+	script := `echo "$0 $KBENCH_BROKER_ID $KBENCH_BROKER_ADDR" >> ` + out
+	w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+		ProducerRate: 200, Duration: Duration(3 * time.Second),
+		Faults: []FaultSpec{{At: Duration(time.Second), Action: "exec", Target: "broker:2", Duration: Duration(time.Second),
+			Command: []string{"sh", "-c", script, "down"}, Undo: []string{"sh", "-c", script, "up"}}}})
+	d, _ := all.Get("franz")
+	res, err := Run(context.Background(), Config{Workload: w, Driver: d, Target: ext, Admin: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("the command did not run: %v (faults %+v)", err, res.Faults)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "down 2 127.0.0.1:") || !strings.HasPrefix(lines[1], "up 2 127.0.0.1:") {
+		t.Errorf("commands wrote %q, want down then up for broker 2 with its address", lines)
 	}
 }

@@ -136,14 +136,14 @@ func runID() string {
 // the clients.
 func (r *run) setup(ctx context.Context) error {
 	w := r.w
+	if err := Discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
+		return err
+	}
 	if err := CheckFaults(w, r.cfg.Target); err != nil {
 		return err
 	}
 	reachCtx, cancel := context.WithTimeout(ctx, ReachTimeout)
 	defer cancel()
-	if _, err := r.cfg.Admin.Brokers(reachCtx); err != nil {
-		return fmt.Errorf("cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", r.cfg.Target.Bootstrap(), ReachTimeout, err)
-	}
 	rf := int16(w.ReplicationFactor)
 	if rf == 0 {
 		rf = -1
@@ -184,6 +184,22 @@ func (r *run) setup(ctx context.Context) error {
 		if err := p.Ping(reachCtx); err != nil {
 			return fmt.Errorf("producer cannot reach %v: %w", r.cfg.Target.Bootstrap(), err)
 		}
+	}
+	return nil
+}
+
+// Discover checks, within ReachTimeout, that the cluster answers, and
+// tells a target that learns its brokers from metadata (an external
+// cluster) what they are, so faults can name them.
+func Discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error {
+	ctx, cancel := context.WithTimeout(ctx, ReachTimeout)
+	defer cancel()
+	brokers, err := admin.Brokers(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", t.Bootstrap(), ReachTimeout, err)
+	}
+	if l, ok := t.(interface{ LearnBrokers([]drivers.Broker) }); ok {
+		l.LearnBrokers(brokers)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -75,8 +76,8 @@ func (w *Workload) Resolve() error {
 		if ws.Size < StampSize {
 			p.addf(path+".size", "must be at least %d bytes, got %d", StampSize, ws.Size)
 		}
-		if ws.Weight <= 0 {
-			p.addf(path+".weight", "must be above 0, got %g", ws.Weight)
+		if !(ws.Weight > 0) || math.IsInf(ws.Weight, 0) { // also refuses NaN
+			p.addf(path+".weight", "must be a finite number above 0, got %g", ws.Weight)
 		}
 	}
 	switch w.KeyDistributor {
@@ -90,8 +91,18 @@ func (w *Workload) Resolve() error {
 	if w.ConsumerPerSubscription < 0 {
 		p.addf("consumerPerSubscription", "must not be negative, got %d", w.ConsumerPerSubscription)
 	}
+	for path, f := range map[string]float64{"producerRate": w.ProducerRate, "randomBytesRatio": w.RandomBytesRatio,
+		"testDurationMinutes": w.TestDurationMinutes, "warmupDurationMinutes": w.WarmupDurationMinutes,
+		"consumerBacklogSizeGB": w.ConsumerBacklogSizeGB} {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			p.addf(path, "must be a finite number, got %g", f)
+		}
+	}
 	if w.ProducerRate < 0 {
 		p.addf("producerRate", "must not be negative (0 means as fast as possible), got %g", w.ProducerRate)
+	}
+	if w.MaxInFlight > 1_000_000 {
+		p.addf("maxInFlight", "at most 1000000 (each in-flight message holds a buffer), got %d", w.MaxInFlight)
 	}
 	if w.ConsumerBacklogSizeGB != 0 {
 		p.addf("consumerBacklogSizeGB", "building a backlog is not supported yet; remove the field or set 0")

@@ -6,10 +6,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
@@ -47,6 +49,16 @@ func NewExternal(bootstrap []string, brokers map[int32]string) (*External, error
 	return &External{bootstrap: bootstrap, addrs: brokers}, nil
 }
 
+// LearnBrokers records the brokers the cluster's metadata lists, so faults
+// can target them by id and exec commands get their addresses. It is called
+// before a run starts, not while faults run.
+func (e *External) LearnBrokers(brokers []drivers.Broker) {
+	e.addrs = make(map[int32]string, len(brokers))
+	for _, b := range brokers {
+		e.addrs[b.ID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+}
+
 // Kind returns "external".
 func (e *External) Kind() string { return "external" }
 
@@ -77,12 +89,13 @@ func (e *External) Supports(action string) error {
 	return fmt.Errorf("unknown fault action %q", action)
 }
 
-// BrokerIDs lists the brokers known from metadata.
+// BrokerIDs lists the brokers known from metadata, sorted.
 func (e *External) BrokerIDs() []int32 {
 	ids := make([]int32, 0, len(e.addrs))
 	for id := range e.addrs {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	return ids
 }
 

@@ -74,6 +74,14 @@ func realMain(args []string) int {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// The first signal stops the command gracefully (results are
+		// written); restoring the default then lets a second one end the
+		// process at once.
+		stopped := context.AfterFunc(ctx, func() {
+			stop()
+			fmt.Fprintln(os.Stderr, "kbench: stopping; interrupt again to quit at once")
+		})
+		defer stopped()
 		err := c.run(ctx, args[1:])
 		var ue usageError
 		switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,7 +114,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	}
 	if f.rate >= 0 {
 		w.ProducerRate = f.rate
-	} else if f.rate != -1 {
+	} else if f.rate != -1 || math.IsNaN(f.rate) {
 		problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
 	}
 	if f.duration != "" {
@@ -131,6 +132,8 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	}
 	if f.messages >= 0 {
 		w.Messages = f.messages
+	} else if f.messages != -1 {
+		problems = append(problems, fmt.Errorf("--messages: must not be negative, got %d", f.messages))
 	}
 	for _, spec := range f.faults {
 		fault, err := bench.ParseFaultFlag(spec)
@@ -195,14 +198,17 @@ func runCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tgt.Close()
-	if err := bench.CheckFaults(w, tgt); err != nil {
-		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
-	}
 	admin, err := franz.NewAdmin(tgt.Bootstrap())
 	if err != nil {
 		return fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
 	}
 	defer admin.Close()
+	if err := bench.Discover(ctx, tgt, admin); err != nil {
+		return err
+	}
+	if err := bench.CheckFaults(w, tgt); err != nil {
+		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
+	}
 
 	bar := newRunBar(w, f.quiet)
 	cfg := bench.Config{

@@ -101,14 +101,17 @@ func sweepCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tgt.Close()
-	if err := bench.CheckFaults(first, tgt); err != nil {
-		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
-	}
 	admin, err := franz.NewAdmin(tgt.Bootstrap())
 	if err != nil {
 		return fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
 	}
 	defer admin.Close()
+	if err := bench.Discover(ctx, tgt, admin); err != nil {
+		return err
+	}
+	if err := bench.CheckFaults(first, tgt); err != nil {
+		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
+	}
 	host := profiles.DetectHost()
 
 	cfg.Run = func(ctx context.Context, p bench.SweepPoint) (*results.Run, error) {
