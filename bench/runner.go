@@ -86,7 +86,6 @@ type run struct {
 	lastTick   time.Duration
 	totals     snapshot
 	consTotals snapshot
-	retries    int64
 
 	faultMu sync.Mutex
 	faults  []results.Fault
@@ -396,8 +395,15 @@ func (r *run) teardown() {
 // and once more when stopped.
 func (r *run) collectLoop(stop <-chan struct{}, planned time.Duration) {
 	iv := r.w.Interval.D()
-	for k := 1; ; k++ {
+	for k := 1; ; {
 		next := time.Duration(k) * iv
+		if r.warmup > r.lastTick && r.warmup < next {
+			// An extra boundary at the warm-up's end, so that no interval
+			// is part warm-up and part measurement.
+			next = r.warmup
+		} else {
+			k++
+		}
 		timer := time.NewTimer(time.Until(r.t0.Add(next)))
 		select {
 		case <-timer.C:
@@ -459,7 +465,6 @@ func (r *run) collect(end, planned time.Duration) {
 			p.retriesSeen = n
 		}
 	}
-	r.retries += iv.Retries
 	r.faultMu.Lock()
 	r.intervals = append(r.intervals, iv)
 	r.faultMu.Unlock()
@@ -527,19 +532,29 @@ func (r *run) result(started time.Time) *results.Run {
 	s.ProducedBytes = r.totals.ackedBytes
 	s.ConsumedMessages = r.consTotals.acked
 	s.ConsumedBytes = r.consTotals.ackedBytes
-	s.Errors = r.totals.errors
 	s.ConsumeErrors = r.consTotals.errors
-	if len(r.totals.errKinds) > 0 {
-		s.ErrorsByKind = r.totals.errKinds
-	}
 	s.TargetRate = w.ProducerRate
-	s.Retries = r.retries
+	// Errors, late sends and retries of the measurement window only, as
+	// the latencies and rates are.
+	for _, iv := range r.intervals {
+		if iv.Warmup {
+			continue
+		}
+		s.Errors += iv.Errors
+		s.LateSends += iv.LateSends
+		s.Retries += iv.Retries
+		for k, n := range iv.ErrorsByKind {
+			if s.ErrorsByKind == nil {
+				s.ErrorsByKind = map[string]int64{}
+			}
+			s.ErrorsByKind[k] += n
+		}
+	}
 	// Rates count the messages meant to be sent after the warm-up, over
 	// the time from the warm-up's end to the last acknowledgement (the
 	// last consumed message for consumers).
 	measStart, consEnd := r.warmup.Seconds(), 0.0
 	for _, iv := range r.intervals {
-		s.LateSends += iv.LateSends
 		if iv.Consumed > 0 {
 			consEnd = iv.End
 		}

@@ -253,3 +253,37 @@ func TestRecovery(t *testing.T) {
 		}
 	}
 }
+
+// A warm-up that is not a whole number of intervals still ends on an
+// interval boundary, and stalls during it stay out of the summary.
+func TestWarmupBoundary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, MaxInFlight: 5, Warmup: Duration(1500 * time.Millisecond), Duration: Duration(2 * time.Second)}
+		var start time.Time
+		lag := func(now time.Time) time.Duration {
+			if start.IsZero() {
+				start = now
+			}
+			if now.Sub(start) < time.Second {
+				return 50 * time.Millisecond // late sends during warm-up
+			}
+			return 0
+		}
+		res := runMem(t, w, lag)
+		for _, iv := range res.Intervals {
+			if iv.Start < 1.5 && iv.End > 1.5+1e-9 {
+				t.Errorf("interval %.2f-%.2f straddles the warm-up's end", iv.Start, iv.End)
+			}
+			if iv.Warmup != (iv.End <= 1.5+1e-9) {
+				t.Errorf("interval %.2f-%.2f marked warmup=%v", iv.Start, iv.End, iv.Warmup)
+			}
+		}
+		if res.Intervals[0].LateSends == 0 {
+			t.Fatal("the stall made no late sends in the warm-up; the test checks nothing")
+		}
+		if res.Summary.LateSends != 0 {
+			t.Errorf("summary counts %d late sends, all of them in the warm-up", res.Summary.LateSends)
+		}
+	})
+}
