@@ -71,7 +71,7 @@ func (c *consumer) receive(m *drivers.Message) {
 	r := c.rec
 	r.mu.Lock()
 	if s, err := ReadStamp(m.Value); err == nil {
-		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd)
+		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
 	} else {
 		r.acked++
 		r.ackedBytes += int64(len(m.Value))

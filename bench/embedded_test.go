@@ -58,6 +58,11 @@ func TestDriversEndToEndEmbedded(t *testing.T) {
 			if res.Verify.EndOffsets != 3000 {
 				t.Errorf("end offsets %d, want 3000 (%s)", res.Verify.EndOffsets, res.Verify.OffsetCheck)
 			}
+			for _, n := range res.Notes {
+				if strings.Contains(n, "did not hold every partition") {
+					t.Errorf("the driver never reported its consumers' assignment: %s", n)
+				}
+			}
 		})
 	}
 }

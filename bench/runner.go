@@ -69,9 +69,10 @@ type run struct {
 	topics []string
 	parts  int // total partitions over all topics
 	t0     time.Time
-	// warmup is the warm-up's length, warmupEnd its end in Unix ns.
+	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
+	// once consumers run, so atomic).
 	warmup    time.Duration
-	warmupEnd int64
+	warmupEnd atomic.Int64
 
 	producers []*producer
 	consumers []*consumer
@@ -223,23 +224,24 @@ func splitCount(n int64, k int) []int64 {
 // drains, verifies and assembles the result.
 func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	w := r.w
-	started := time.Now()
-	r.t0 = started
-	r.warmup = w.Warmup.D()
-	r.warmupEnd = started.UnixNano() + int64(r.warmup)
-	// The time bound covers warm-up and measurement; a run bounded by
-	// count alone has none.
-	var planned time.Duration
-	if w.Duration > 0 {
-		planned = w.Warmup.D() + w.Duration.D()
-	}
-
 	consCtx, stopConsumers := context.WithCancel(context.Background())
 	defer stopConsumers()
 	var consWG sync.WaitGroup
 	for _, c := range r.consumers {
 		consWG.Add(1)
 		go func() { defer consWG.Done(); c.loop(consCtx) }()
+	}
+	r.awaitAssignment(ctx)
+
+	started := time.Now()
+	r.t0 = started
+	r.warmup = w.Warmup.D()
+	r.warmupEnd.Store(started.UnixNano() + int64(r.warmup))
+	// The time bound covers warm-up and measurement; a run bounded by
+	// count alone has none.
+	var planned time.Duration
+	if w.Duration > 0 {
+		planned = w.Warmup.D() + w.Duration.D()
 	}
 
 	collectDone := make(chan struct{})
@@ -308,6 +310,45 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 	r.analyseFaults(res)
 	return res, nil
+}
+
+// AssignTimeout bounds the wait for consumer groups to hand out every
+// partition before producing starts.
+const AssignTimeout = 30 * time.Second
+
+// awaitAssignment waits until each subscription's consumers hold every
+// partition, so the group's join is not measured as end-to-end latency.
+// Drivers that cannot tell (no drivers.Assigned) are not waited for.
+func (r *run) awaitAssignment(ctx context.Context) {
+	if len(r.consumers) == 0 {
+		return
+	}
+	for _, c := range r.consumers {
+		if _, ok := c.drv.(drivers.Assigned); !ok {
+			return
+		}
+	}
+	deadline := time.Now().Add(AssignTimeout)
+	for ctx.Err() == nil {
+		held := map[*verifier]int{}
+		for _, c := range r.consumers {
+			held[c.v] += c.drv.(drivers.Assigned).AssignedPartitions()
+		}
+		done := true
+		for _, v := range r.verifiers {
+			if held[v] < r.parts {
+				done = false
+			}
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.notes = append(r.notes, fmt.Sprintf("consumers did not hold every partition %s after they started; producing began anyway, so early end-to-end latency includes the group's join", AssignTimeout))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // produceDone is when the producers finished (0 while they run).

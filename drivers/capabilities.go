@@ -20,3 +20,11 @@ type RetryCounter interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// Assigned is a consumer that can tell how many partitions its group has
+// given it. kbench waits until a subscription's consumers hold every
+// partition before it starts producing, so that the group's join does not
+// show as end-to-end latency. Safe to call while Poll runs.
+type Assigned interface {
+	AssignedPartitions() int
+}

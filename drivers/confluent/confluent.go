@@ -319,7 +319,20 @@ type consumer struct {
 	closeErr  error
 }
 
-var _ drivers.Consumer = (*consumer)(nil)
+var (
+	_ drivers.Consumer = (*consumer)(nil)
+	_ drivers.Assigned = (*consumer)(nil)
+)
+
+// AssignedPartitions counts the partitions librdkafka has assigned to this
+// consumer (0 before it joined, or on error).
+func (c *consumer) AssignedPartitions() int {
+	parts, err := c.kc.Assignment()
+	if err != nil {
+		return 0
+	}
+	return len(parts)
+}
 
 // Poll waits up to a second for records, then hands over those that are
 // ready, up to a batch. Non-fatal client errors are left to librdkafka,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -176,10 +177,21 @@ func (Driver) NewConsumer(_ context.Context, cfg drivers.ConsumerConfig) (driver
 	if cfg.Group == "" {
 		return nil, errors.New("franz driver: a consumer needs a group")
 	}
+	c := &consumer{}
+	count := func(sign int64) func(context.Context, *kgo.Client, map[string][]int32) {
+		return func(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+			for _, ps := range parts {
+				c.assigned.Add(sign * int64(len(ps)))
+			}
+		}
+	}
 	opts = append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Bootstrap...),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topics...),
+		kgo.OnPartitionsAssigned(count(1)),
+		kgo.OnPartitionsRevoked(count(-1)),
+		kgo.OnPartitionsLost(count(-1)),
 	}, opts...)
 	if cfg.ClientID != "" && cfg.Props["client.id"] == "" {
 		opts = append(opts, kgo.ClientID(cfg.ClientID))
@@ -188,7 +200,8 @@ func (Driver) NewConsumer(_ context.Context, cfg drivers.ConsumerConfig) (driver
 	if err != nil {
 		return nil, fmt.Errorf("franz driver: consumer for %s: %w", strings.Join(cfg.Bootstrap, ","), err)
 	}
-	return &consumer{cl: cl}, nil
+	c.cl = cl
+	return c, nil
 }
 
 // consumer is a drivers.Consumer over one kgo group client.
@@ -196,9 +209,18 @@ type consumer struct {
 	cl        *kgo.Client
 	msg       drivers.Message // reused: fn may not keep it
 	closeOnce sync.Once
+	// assigned counts the partitions the group gave this member.
+	assigned atomic.Int64
 }
 
-var _ drivers.Consumer = (*consumer)(nil)
+var (
+	_ drivers.Consumer = (*consumer)(nil)
+	_ drivers.Assigned = (*consumer)(nil)
+)
+
+// AssignedPartitions counts the partitions the group has given this
+// consumer.
+func (c *consumer) AssignedPartitions() int { return int(c.assigned.Load()) }
 
 // Poll waits up to a second for records and hands them to fn.
 func (c *consumer) Poll(ctx context.Context, fn func(*drivers.Message)) error {
