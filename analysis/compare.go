@@ -27,6 +27,10 @@ type metric struct {
 
 func always(*results.Run) bool { return true }
 
+// exact metrics count correctness failures; their changes are never put
+// down to noise.
+var exact = map[string]bool{"errors": true, "lost": true, "duplicated": true, "reordered": true}
+
 func publishMeasured(r *results.Run) bool { return r.Summary.PublishLatencyMs.Count > 0 }
 func e2eMeasured(r *results.Run) bool     { return r.Summary.E2ELatencyMs.Count > 0 }
 func consumed(r *results.Run) bool        { return r.Summary.ConsumedMessages > 0 || r.Verify != nil }
@@ -152,10 +156,11 @@ type Verdict struct {
 // bound. Direction matters: throughput falling is worse, latency, errors
 // and losses rising are.
 //
-// With one run a side the two figures are compared as they are. With
-// several, each side is its mean m and sample standard deviation s, and a
-// change past its bound is a regression only if it is also outside the
-// noise:
+// With one run on either side the figures are compared as they are. With
+// several on both, each side is its mean m and sample standard deviation
+// s, and a change past its bound is a regression only if it is also
+// outside the noise (never for errors, lost, duplicated and reordered, nor
+// for a bound of 0: those are failures in any repeat):
 //
 //	|m_next - m_base| > s_base + s_next
 //
@@ -227,7 +232,11 @@ func compareMetric(m metric, base, next []*results.Run, bound float64) Row {
 	if m.higherIsBetter {
 		worse = -worse
 	}
-	noisy := (len(bv) > 1 || len(nv) > 1) && math.Abs(row.New-row.Base) <= row.BaseSpread+row.NewSpread
+	// Noise can only be judged with repeats on both sides, and never
+	// excuses a correctness count or a bound of 0: one lost message in
+	// one repeat is a finding, not noise.
+	noisy := len(bv) > 1 && len(nv) > 1 && bound > 0 && !exact[m.name] &&
+		math.Abs(row.New-row.Base) <= row.BaseSpread+row.NewSpread
 	switch {
 	case worse > bound && noisy:
 		row.Status = StatusNoise

@@ -70,7 +70,14 @@ func Plot(kind string, runs []*results.Run, path string) error {
 }
 
 // WritePlot draws a chart of kind from runs to w in format "png" or "svg".
-func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) error {
+func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) (err error) {
+	// gonum panics on ranges it cannot draw; such data is reported, not
+	// allowed to crash a report of otherwise good results.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("plot %s: cannot draw these results: %v", kind, p)
+		}
+	}()
 	fig, err := newFigure(kind, runs)
 	if err != nil {
 		return err

@@ -70,6 +70,7 @@ func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
 	}
 	p.X.Min, p.X.Max = 0, maxX
 	p.X.Tick.Marker = ninesTicks(maxX)
+	widenLogRange(p)
 	return &figure{panels: []*plot.Plot{p}}, nil
 }
 

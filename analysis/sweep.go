@@ -124,7 +124,7 @@ func sweep(runs []*results.Run, param string) (*figure, error) {
 	}
 	for i, g := range groups(runs) {
 		rate := meanBy(g.runs, func(r *results.Run) float64 { return valueOf[r] }, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs })
-		p99 := meanBy(g.runs, func(r *results.Run) float64 { return valueOf[r] }, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P99 })
+		p99 := p99By(g.runs, func(r *results.Run) float64 { return valueOf[r] })
 		if err := addLinePoints(top, rate, i, g.label); err != nil {
 			return nil, err
 		}
@@ -150,13 +150,56 @@ func latencyThroughput(runs []*results.Run) (*figure, error) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = logTicks{}
 	for i, g := range groups(runs) {
-		pts := meanBy(g.runs, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs },
-			func(r *results.Run) float64 { return max(r.Summary.PublishLatencyMs.P99, 0.001) })
+		pts := p99By(g.runs, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs })
+		for j := range pts {
+			pts[j].Y = max(pts[j].Y, 0.001) // the log axis needs > 0
+		}
 		if err := addLinePoints(p, pts, i, g.label); err != nil {
 			return nil, err
 		}
 	}
+	widenLogRange(p)
 	return &figure{panels: []*plot.Plot{p}}, nil
+}
+
+// p99By returns one point per distinct x: the publish p99 of the runs at
+// that x, from their merged histograms (percentiles are never averaged);
+// a run without a histogram contributes its summary p99 only when it is
+// alone at its x.
+func p99By(runs []*results.Run, x func(*results.Run) float64) plotter.XYs {
+	at := map[float64][]*results.Run{}
+	var xs []float64
+	for _, r := range runs {
+		xs = append(xs, x(r))
+		at[x(r)] = append(at[x(r)], r)
+	}
+	xs = sortedFloats(xs)
+	pts := make(plotter.XYs, len(xs))
+	for i, v := range xs {
+		pts[i] = plotter.XY{X: v, Y: mergedP99(at[v])}
+	}
+	return pts
+}
+
+func mergedP99(runs []*results.Run) float64 {
+	if len(runs) == 1 {
+		return runs[0].Summary.PublishLatencyMs.P99
+	}
+	h := results.NewHist()
+	for _, r := range runs {
+		if one, err := results.DecodeHist(r.Histograms.Publish); err == nil {
+			h.Merge(one)
+		}
+	}
+	return float64(h.ValueAtQuantile(99)) / 1000
+}
+
+// widenLogRange keeps a log axis drawable when every value is the same:
+// gonum would pad the range by ±1, below zero for values under 1.
+func widenLogRange(p *plot.Plot) {
+	if p.Y.Min == p.Y.Max && p.Y.Min > 0 {
+		p.Y.Min, p.Y.Max = p.Y.Min/2, p.Y.Max*2
+	}
 }
 
 // meanBy returns one point per distinct x, the mean of y over the runs at

@@ -236,8 +236,8 @@ func ParseStep(s string) (factor, increment float64, err error) {
 // Validate returns every problem with the search's settings.
 func (s RateSearch) Validate() error {
 	var p Problems
-	if !(s.Start > 0) {
-		p = append(p, fmt.Errorf("start rate must be above 0, got %g", s.Start))
+	if !(s.Start >= 1) || math.IsInf(s.Start, 0) {
+		p = append(p, fmt.Errorf("start rate must be at least 1 msg/s, got %g", s.Start))
 	}
 	if !(s.Factor > 1) && !(s.Increment > 0) {
 		p = append(p, errors.New("step must multiply by more than 1 or add more than 0"))
@@ -286,7 +286,9 @@ func (s *Searcher) Next() (float64, bool) {
 		if s.spec.Factor > 1 {
 			next = s.good * s.spec.Factor
 		}
-		next = math.Round(next)
+		// At least one message per second more, or a small step rounds
+		// back to the same rate forever.
+		next = max(math.Round(next), s.good+1)
 		if s.spec.MaxRate > 0 {
 			next = min(next, s.spec.MaxRate)
 		}

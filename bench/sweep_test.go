@@ -180,6 +180,9 @@ func TestSearcherConverges(t *testing.T) {
 		{"capped", RateSearch{Start: 1000, Factor: 2, Bisections: 3, MaxRate: 5000}, 1e9, 5000},
 		// Adding instead of multiplying.
 		{"additive", RateSearch{Start: 1000, Increment: 1000, Bisections: 2}, 4600, 4500},
+		// A step that rounds back to the same rate still climbs, by at
+		// least 1 msg/s, and ends.
+		{"tiny step", RateSearch{Start: 2, Factor: 1.2, Bisections: 1}, 10, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, tried := search(tc.spec, tc.capacity)

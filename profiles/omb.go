@@ -54,23 +54,49 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 }
 
 // javaProperties parses "key=value" lines (also "key: value"), skipping
-// blank lines and # or ! comments, as java.util.Properties does for the
-// simple cases these files use.
+// blank lines and # or ! comments, and joining a line that ends in an odd
+// number of backslashes with the next one (how sasl.jaas.config is often
+// written), as java.util.Properties does.
 func javaProperties(file, field, text string) (map[string]string, []error) {
 	props := map[string]string{}
 	var errs []error
 	sc := bufio.NewScanner(strings.NewReader(text))
+	var pending strings.Builder
+	start := 0
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == '!' {
+		if pending.Len() == 0 {
+			if line == "" || line[0] == '#' || line[0] == '!' {
+				continue
+			}
+			start = n
+		}
+		if continued(line) {
+			pending.WriteString(line[:len(line)-1])
 			continue
 		}
-		i := strings.IndexAny(line, "=:")
+		pending.WriteString(line)
+		entry := pending.String()
+		pending.Reset()
+		i := strings.IndexAny(entry, "=:")
 		if i <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %s line %d: %q is not key=value", file, field, n, line))
+			errs = append(errs, fmt.Errorf("%s: %s line %d: %q is not key=value", file, field, start, entry))
 			continue
 		}
-		props[strings.TrimSpace(line[:i])] = strings.TrimSpace(line[i+1:])
+		props[strings.TrimSpace(entry[:i])] = strings.TrimSpace(entry[i+1:])
+	}
+	if pending.Len() > 0 {
+		errs = append(errs, fmt.Errorf("%s: %s line %d: the last line ends in a backslash with nothing to join", file, field, start))
 	}
 	return props, errs
+}
+
+// continued reports whether a properties line ends in an odd number of
+// backslashes, that is, escapes its line break.
+func continued(line string) bool {
+	n := 0
+	for i := len(line) - 1; i >= 0 && line[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
 }

@@ -228,3 +228,15 @@ func TestDetectHostDoesNotFail(t *testing.T) {
 		t.Errorf("DetectHost() = %+v", h)
 	}
 }
+
+func TestJavaPropertiesContinuation(t *testing.T) {
+	props, errs := javaProperties("f.yaml", "commonConfig",
+		"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\\n  username=\"u\" password=\"p=q\";\nacks=all\n")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p=q";`
+	if props["sasl.jaas.config"] != want || props["acks"] != "all" || len(props) != 2 {
+		t.Errorf("got %q", props)
+	}
+}

@@ -226,16 +226,17 @@ func (f *sweepFlags) search(fs interface{ Changed(string) bool }) (*bench.RateSe
 	if f.p99Max == "" {
 		return nil, usagef("--find-max-rate needs --p99-max, the publish p99 a sustained rate stays within, e.g. --p99-max 50ms")
 	}
-	p99, err := bench.ParseDuration(f.p99Max)
+	// A unit is required: a bare "50" would read as 50 seconds.
+	p99, err := time.ParseDuration(f.p99Max)
 	if err != nil || p99 <= 0 {
-		return nil, usagef("--p99-max %q: want a positive duration such as 50ms", f.p99Max)
+		return nil, usagef("--p99-max %q: want a positive duration with its unit, such as 50ms", f.p99Max)
 	}
 	factor, inc, err := bench.ParseStep(f.step)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--step: %w", err)}
 	}
 	s := &bench.RateSearch{Start: f.start, Factor: factor, Increment: inc, Bisections: f.bisect,
-		MaxRate: f.maxRate, P99MaxMs: float64(p99.D()) / float64(time.Millisecond)}
+		MaxRate: f.maxRate, P99MaxMs: float64(p99) / float64(time.Millisecond)}
 	if err := s.Validate(); err != nil {
 		return nil, usageError{fmt.Errorf("--find-max-rate: %w", err)}
 	}
