@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -110,7 +111,9 @@ func (e *External) Inject(ctx context.Context, action string, id int32, args []s
 
 // RunCommand runs a user's fault command with KBENCH_BROKER_ID and
 // KBENCH_BROKER_ADDR set, at most 5 minutes; its output is in the error
-// when it fails.
+// when it fails. The command runs in its own process group, killed whole
+// when ctx ends, and a child it leaves in the background (a self-healing
+// "sleep 60; undo &") does not hold kbench up past a few seconds.
 func RunCommand(ctx context.Context, args []string, id int32, addr string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("exec: no command")
@@ -121,7 +124,12 @@ func RunCommand(ctx context.Context, args []string, id int32, addr string) error
 	cmd.Env = append(os.Environ(),
 		"KBENCH_BROKER_ID="+strconv.Itoa(int(id)),
 		"KBENCH_BROKER_ADDR="+addr)
+	groupKill(cmd)
+	cmd.WaitDelay = 3 * time.Second
 	out, err := cmd.CombinedOutput()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil // it exited; only a background child kept its output open
+	}
 	if err != nil {
 		return fmt.Errorf("exec %s for broker %d: %w: %s", strings.Join(args, " "), id, err, clipOutput(string(out), 500))
 	}

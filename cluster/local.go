@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -190,6 +191,9 @@ var (
 // is an error. If the cluster does not become ready, every node is stopped
 // and the error carries the tail of the failing nodes' logs.
 func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
+	if err := localSupported(); err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -282,6 +286,9 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 // StartLocal (typically `kbench cluster up`). Close on it leaves the
 // cluster running; Down stops it.
 func OpenLocal(dir string) (*Local, error) {
+	if err := localSupported(); err != nil {
+		return nil, err
+	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("local cluster dir %s: %w", dir, err)
@@ -363,9 +370,11 @@ func prepareDir(dir string) error {
 }
 
 // pickPorts returns n ports on 127.0.0.1: base, base+1, ... if base is set
-// (checking each is free), else ports the kernel hands out. All are held
-// open together so they differ; they are released before the brokers bind
-// them, which leaves a small window for another program to take one.
+// (checking each is free), else free ports below the kernel's ephemeral
+// range. Ports in that range would be handed out as source ports of
+// outgoing connections, and a broker killed for a fault could find its
+// port so taken when it restarts. All are held open together so they
+// differ; they are released before the brokers bind them.
 func pickPorts(base, n int) ([]int, error) {
 	var ports []int
 	var lns []net.Listener
@@ -374,15 +383,31 @@ func pickPorts(base, n int) ([]int, error) {
 			ln.Close()
 		}
 	}()
-	for i := range n {
-		addr := "127.0.0.1:0"
-		if base != 0 {
-			addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i))
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			if base != 0 {
+	if base != 0 {
+		for i := range n {
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i))
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
 				return nil, fmt.Errorf("port %s is in use: pick another base port or stop what holds it: %w", addr, err)
+			}
+			lns = append(lns, ln)
+			ports = append(ports, base+i)
+		}
+		return ports, nil
+	}
+	lo, hi := 10000, ephemeralLow()-1
+	if hi-lo < 1000 {
+		lo, hi = 0, 0 // no room below the range: let the kernel choose
+	}
+	for tries := 0; len(ports) < n; tries++ {
+		port := 0
+		if hi > lo {
+			port = lo + mrand.IntN(hi-lo+1)
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			if port != 0 && tries < 1000 {
+				continue // taken: draw another
 			}
 			return nil, fmt.Errorf("picking a free port on 127.0.0.1: %w", err)
 		}
@@ -390,6 +415,20 @@ func pickPorts(base, n int) ([]int, error) {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// when it cannot be read).
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(data)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // newClusterID makes a KRaft cluster id: 16 random bytes, base64url
@@ -618,6 +657,9 @@ func (l *Local) Close() error {
 // removes the cluster's data and state, keeping each node's logs in
 // Dir/node-<id>/logs; remove Dir to drop those too.
 func (l *Local) Down(ctx context.Context) error {
+	l.mu.Lock()
+	l.closed = true // no restart from a fault may race the stop
+	l.mu.Unlock()
 	err := l.stopAll(ctx)
 	l.closeAdmin()
 	var errs []error

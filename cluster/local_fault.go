@@ -3,10 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 )
 
 // Supports reports whether the local target can perform action: kill,
@@ -64,13 +60,5 @@ func (l *Local) exec(ctx context.Context, id int32, args []string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(os.Environ(),
-		"KBENCH_BROKER_ID="+strconv.Itoa(int(id)),
-		"KBENCH_BROKER_ADDR="+addr(port))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("exec fault %q on broker %d: %w: %s", strings.Join(args, " "), id, err, strings.TrimSpace(string(out)))
-	}
-	return nil
+	return RunCommand(ctx, args, id, addr(port))
 }

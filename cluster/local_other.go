@@ -15,3 +15,7 @@ func isNodeProcess(int, string) bool         { return false }
 func isStopped(int) bool                     { return false }
 
 const canSeeStopped = false
+
+// localSupported refuses the local target where kbench cannot manage
+// processes, before anything is fetched or started.
+func localSupported() error { return errLocalUnsupported }

@@ -80,6 +80,9 @@ func (l *Local) pidLocked(id int32) (int, bool, error) {
 func (l *Local) startProcess(id int32) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return fmt.Errorf("broker %d not started: the cluster is being stopped", id)
+	}
 	pid, up, err := l.pidLocked(id)
 	if err != nil {
 		return err
@@ -114,7 +117,12 @@ func (l *Local) startProcess(id int32) error {
 	l.procs[id] = p
 	n.PID = p.pid
 	fmt.Fprintf(l.log, "kbench: broker %d started (pid %d, %s)\n", id, p.pid, addr(n.Port))
-	if err := os.WriteFile(l.pidPath(id), []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
+	// Written aside and renamed, so another kbench never reads half a pid.
+	tmp := l.pidPath(id) + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
+	}
+	if err := os.Rename(tmp, l.pidPath(id)); err != nil {
 		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
 	}
 	return l.saveState()

@@ -36,3 +36,6 @@ func signalPID(pid int, s sig) error {
 	}
 	return err
 }
+
+// localSupported: unix systems can run and signal broker processes.
+func localSupported() error { return nil }

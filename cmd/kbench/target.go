@@ -74,27 +74,51 @@ func openTarget(ctx context.Context, tf targetFlags, brokerProps map[string]stri
 			Dir: runDir, Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Log: log,
 		})
 		if err != nil {
-			os.RemoveAll(runDir)
+			removeData(runDir) // the logs the error points to stay
 			return nil, err
 		}
-		return &ownedLocal{Local: l, dir: runDir}, nil
+		return &ownedLocal{Local: l, dir: runDir, log: log}, nil
 	}
 	return nil, usagef("--cluster %q: use embedded, local or external", kind)
 }
 
 // ownedLocal is a local cluster started for one run: Close stops it and
-// removes its data.
+// removes its directory, or, if its logs were not copied beside a result
+// (the run failed before), only its data, keeping the logs.
 type ownedLocal struct {
 	*cluster.Local
-	dir string
+	dir    string
+	log    io.Writer
+	copied bool
+}
+
+// CopyLogs copies the brokers' logs and remembers that it did.
+func (o *ownedLocal) CopyLogs(dst string) error {
+	err := o.Local.CopyLogs(dst)
+	o.copied = err == nil
+	return err
 }
 
 func (o *ownedLocal) Close() error {
 	err := o.Local.Close()
-	if rmErr := os.RemoveAll(o.dir); err == nil {
-		err = rmErr
+	if o.copied {
+		if rmErr := os.RemoveAll(o.dir); err == nil {
+			err = rmErr
+		}
+		return err
 	}
+	removeData(o.dir)
+	fmt.Fprintf(o.log, "the brokers' logs are kept in %s\n", o.dir)
 	return err
+}
+
+// removeData deletes the brokers' data of a cluster directory, keeping
+// their logs.
+func removeData(dir string) {
+	data, _ := filepath.Glob(filepath.Join(dir, "node-*", "data"))
+	for _, d := range data {
+		os.RemoveAll(d)
+	}
 }
 
 func allUp(ctx context.Context, l *cluster.Local) bool {
