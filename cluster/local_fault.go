@@ -50,13 +50,7 @@ func (l *Local) exec(ctx context.Context, id int32, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("exec fault on broker %d: no command given", id)
 	}
-	l.mu.Lock()
-	n, err := l.node(id)
-	var port int
-	if err == nil {
-		port = n.Port
-	}
-	l.mu.Unlock()
+	port, err := l.clientPort(id)
 	if err != nil {
 		return err
 	}

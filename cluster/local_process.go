@@ -51,6 +51,17 @@ func (l *Local) node(id int32) (*localNode, error) {
 	return nil, fmt.Errorf("local cluster has no broker %d (ids: %s)", id, strings.Join(ids, ", "))
 }
 
+// clientPort returns broker id's client port.
+func (l *Local) clientPort(id int32) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.node(id)
+	if err != nil {
+		return 0, err
+	}
+	return n.Port, nil
+}
+
 // pid returns node id's pid and whether that process is alive and is the
 // node's broker.
 func (l *Local) pid(id int32) (int, bool, error) {

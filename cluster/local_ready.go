@@ -86,13 +86,7 @@ func (l *Local) unregistered(ctx context.Context) ([]int32, error) {
 // the others' metadata may still list it from before it died, so only
 // its own answer shows it is back.
 func (l *Local) answers(ctx context.Context, id int32) ([]int32, error) {
-	l.mu.Lock()
-	n, err := l.node(id)
-	var port int
-	if err == nil {
-		port = n.Port
-	}
-	l.mu.Unlock()
+	port, err := l.clientPort(id)
 	if err != nil {
 		return nil, err
 	}

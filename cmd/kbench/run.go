@@ -16,7 +16,6 @@ import (
 
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/drivers/all"
-	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workloads"
@@ -193,22 +192,11 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.quiet {
 		log = io.Discard
 	}
-	tgt, err := openTarget(ctx, f.target, tuning.Broker, log)
+	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, w, log)
 	if err != nil {
 		return err
 	}
-	defer tgt.Close()
-	admin, err := franz.NewAdmin(tgt.Bootstrap())
-	if err != nil {
-		return fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
-	}
-	defer admin.Close()
-	if err := bench.Discover(ctx, tgt, admin); err != nil {
-		return err
-	}
-	if err := bench.CheckFaults(w, tgt); err != nil {
-		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
-	}
+	defer release()
 
 	bar := newRunBar(w, f.quiet)
 	cfg := bench.Config{

@@ -15,7 +15,6 @@ import (
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
-	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 )
@@ -96,22 +95,11 @@ func sweepCmd(ctx context.Context, args []string) error {
 		log = io.Discard
 	}
 	// One target for the whole sweep: every point runs on the same brokers.
-	tgt, err := openTarget(ctx, f.run.target, broker, log)
+	tgt, admin, release, err := connect(ctx, f.run.target, broker, first, log)
 	if err != nil {
 		return err
 	}
-	defer tgt.Close()
-	admin, err := franz.NewAdmin(tgt.Bootstrap())
-	if err != nil {
-		return fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
-	}
-	defer admin.Close()
-	if err := bench.Discover(ctx, tgt, admin); err != nil {
-		return err
-	}
-	if err := bench.CheckFaults(first, tgt); err != nil {
-		return usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
-	}
+	defer release()
 	host := profiles.DetectHost()
 
 	cfg.Run = func(ctx context.Context, p bench.SweepPoint) (*results.Run, error) {

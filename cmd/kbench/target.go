@@ -10,6 +10,8 @@ import (
 
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/profiles"
 )
 
@@ -80,6 +82,31 @@ func openTarget(ctx context.Context, tf targetFlags, brokerProps map[string]stri
 		return &ownedLocal{Local: l, dir: runDir, log: log}, nil
 	}
 	return nil, usagef("--cluster %q: use embedded, local or external", kind)
+}
+
+// connect opens the target and its admin client, checks the cluster
+// answers, and refuses a fault schedule it cannot carry out; release
+// closes both (the target last, as it may stop brokers).
+func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, w *bench.Workload, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
+	tgt, err = openTarget(ctx, tf, brokerProps, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	admin, err = franz.NewAdmin(tgt.Bootstrap())
+	if err != nil {
+		tgt.Close()
+		return nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
+	}
+	release = func() { admin.Close(); tgt.Close() }
+	if err := bench.Discover(ctx, tgt, admin); err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	if err := bench.CheckFaults(w, tgt); err != nil {
+		release()
+		return nil, nil, nil, usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
+	}
+	return tgt, admin, release, nil
 }
 
 // ownedLocal is a local cluster started for one run: Close stops it and
