@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -83,6 +84,7 @@ func clusterCmd(ctx context.Context, args []string) error {
 		fmt.Println(strings.Join(l.Bootstrap(), ","))
 		return nil
 	case "down":
+		cleanRunLeftovers(ctx, dir)
 		l, err := cluster.OpenLocal(dir)
 		if err != nil {
 			// No readable state: still kill whatever pid files name.
@@ -100,6 +102,33 @@ func clusterCmd(ctx context.Context, args []string) error {
 		return nil
 	}
 	return usagef("unknown cluster command %q: want up, status or down", fs.Arg(0))
+}
+
+// cleanRunLeftovers removes the data of clusters that runs started for
+// themselves beside dir (run-*) and that a killed kbench left behind; their
+// logs stay. On Linux the kernel already killed those brokers with kbench;
+// a directory with a broker still up belongs to a run in progress and is
+// left alone.
+func cleanRunLeftovers(ctx context.Context, dir string) {
+	runs, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "run-*"))
+	for _, d := range runs {
+		if l, err := cluster.OpenLocal(d); err == nil {
+			live := false
+			for _, n := range l.Status(ctx) {
+				live = live || n.Up
+			}
+			l.Close()
+			if live {
+				continue
+			}
+		}
+		data, _ := filepath.Glob(filepath.Join(d, "node-*", "data"))
+		if len(data) == 0 {
+			continue
+		}
+		removeData(d)
+		fmt.Printf("removed the data of a killed run's cluster in %s (its logs are kept)\n", d)
+	}
 }
 
 func printStatus(ctx context.Context, l *cluster.Local) {
