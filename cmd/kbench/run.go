@@ -26,7 +26,7 @@ const runExamples = `  # the quick smoke workload on the in-process fake cluster
   # 1 KiB acks=all at 5000 msgs/s for 10 s with confluent-kafka-go
   kbench run --workload acks-all-1k --driver confluent --rate 5000 --duration 10s
   # pause the leader of partition 0 for 5 s, 10 s into measurement
-  kbench run --profile durable --fault at=10s,action=pause,target=leader:0/0,duration=5s
+  kbench run --profile durable --rate 2000 --duration 30s --fault at=10s,action=pause,target=leader:0/0,duration=5s
   # a user's cluster, overriding client properties and workload fields
   kbench run --bootstrap broker1:9092 --workload my.yaml --set acks=1 --set messageSize=512
 `
