@@ -121,46 +121,38 @@ type SweepPoint struct {
 }
 
 // Label names the point for people: "acks=1 messageSize=100 durable franz".
-func (p SweepPoint) Label() string {
-	var parts []string
-	for _, kv := range p.Params {
-		parts = append(parts, kv.Key+"="+kv.Value)
-	}
-	if p.Rate > 0 {
-		parts = append(parts, "rate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
-	}
-	for _, s := range []string{p.Profile, p.Driver} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	return strings.Join(parts, " ")
-}
+func (p SweepPoint) Label() string { return strings.Join(p.parts("="), " ") }
 
 // fileName names the result of the sweep's n-th point (from 1) by its
 // number, which keeps names unique and in order, and its values:
 // "003-acks-1_messageSize-100_franz.json".
 func (p SweepPoint) fileName(n int) string {
-	var parts []string
-	for _, kv := range p.Params {
-		parts = append(parts, kv.Key+"-"+kv.Value)
-	}
-	if p.Rate > 0 {
-		parts = append(parts, "rate-"+strconv.FormatFloat(p.Rate, 'f', -1, 64))
-	}
-	for _, s := range []string{p.Profile, p.Driver} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
 	name := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_', r == '+':
 			return r
 		}
 		return '-'
-	}, strings.Join(parts, "_"))
+	}, strings.Join(p.parts("-"), "_"))
 	return fmt.Sprintf("%03d-%s.json", n, name)
+}
+
+// parts lists the point's values, each parameter as key, sep, value, then
+// the rate, profile and driver.
+func (p SweepPoint) parts(sep string) []string {
+	var parts []string
+	for _, kv := range p.Params {
+		parts = append(parts, kv.Key+sep+kv.Value)
+	}
+	if p.Rate > 0 {
+		parts = append(parts, "rate"+sep+strconv.FormatFloat(p.Rate, 'f', -1, 64))
+	}
+	for _, s := range []string{p.Profile, p.Driver} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return parts
 }
 
 // Matrix returns every combination of the drivers, the profiles and the

@@ -137,18 +137,13 @@ func TestParseTarget(t *testing.T) {
 
 func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
 	v := newVerifier(1, 1)
-	stamp := func(seq uint64) []byte {
-		b := make([]byte, StampSize)
-		Stamp{Producer: 0, Seq: seq}.Put(b)
-		return b
-	}
 	// Sequences 0..4 acknowledged. Consumed: 0, 2, 1 (reordered), 2 again
 	// at a new offset (duplicated), 4; 3 never (lost). A re-read of offset
 	// 1 after a rebalance is neither.
 	for off, seq := range []uint64{0, 2, 1, 2, 4} {
-		v.observe(0, int64(off), stamp(seq))
+		v.observe(0, int64(off), stampOf(seq))
 	}
-	v.observe(0, 1, stamp(2))
+	v.observe(0, 1, stampOf(2))
 	var acked bitset
 	for i := uint64(0); i < 5; i++ {
 		acked.set(i)
@@ -179,13 +174,8 @@ func TestParseFaultFlag(t *testing.T) {
 // message lost; and a duplicate is not also a reordering.
 func TestVerifierUnverifiedAndDuplicates(t *testing.T) {
 	v := newVerifier(1, 1)
-	stamp := func(seq uint64) []byte {
-		b := make([]byte, StampSize)
-		Stamp{Producer: 0, Seq: seq}.Put(b)
-		return b
-	}
 	for off, seq := range []uint64{0, 1, 2, 1} {
-		v.observe(0, int64(off), stamp(seq))
+		v.observe(0, int64(off), stampOf(seq))
 	}
 	var acked bitset
 	for i := uint64(0); i < 5; i++ {
@@ -195,4 +185,11 @@ func TestVerifierUnverifiedAndDuplicates(t *testing.T) {
 	if got.Lost != 0 || got.Unverified != 2 || got.Duplicated != 1 || got.Reordered != 0 {
 		t.Errorf("verdict %+v: want unverified 2, duplicated 1, nothing lost or reordered", got)
 	}
+}
+
+// stampOf is the value of producer 0's message seq.
+func stampOf(seq uint64) []byte {
+	b := make([]byte, StampSize)
+	Stamp{Producer: 0, Seq: seq}.Put(b)
+	return b
 }
