@@ -236,23 +236,14 @@ func (l *Local) stopPID(ctx context.Context, id int32, pid int) error {
 
 // Pause stops broker id with SIGSTOP: it keeps its connections but answers
 // nothing until Resume.
-func (l *Local) Pause(id int32) error {
-	pid, up, err := l.pid(id)
-	if err != nil {
-		return err
-	}
-	if !up {
-		return fmt.Errorf("broker %d is not running", id)
-	}
-	if err := signalPID(pid, sigStop); err != nil {
-		return fmt.Errorf("pausing broker %d (pid %d): %w", id, pid, err)
-	}
-	waitStopped(pid, true)
-	return nil
-}
+func (l *Local) Pause(id int32) error { return l.freeze(id, sigStop, "pausing", true) }
 
 // Resume continues broker id after Pause (SIGCONT).
-func (l *Local) Resume(id int32) error {
+func (l *Local) Resume(id int32) error { return l.freeze(id, sigCont, "resuming", false) }
+
+// freeze sends s to running broker id and waits until the kernel shows it
+// stopped (or running again).
+func (l *Local) freeze(id int32, s sig, doing string, stopped bool) error {
 	pid, up, err := l.pid(id)
 	if err != nil {
 		return err
@@ -260,10 +251,10 @@ func (l *Local) Resume(id int32) error {
 	if !up {
 		return fmt.Errorf("broker %d is not running", id)
 	}
-	if err := signalPID(pid, sigCont); err != nil {
-		return fmt.Errorf("resuming broker %d (pid %d): %w", id, pid, err)
+	if err := signalPID(pid, s); err != nil {
+		return fmt.Errorf("%s broker %d (pid %d): %w", doing, id, pid, err)
 	}
-	waitStopped(pid, false)
+	waitStopped(pid, stopped)
 	return nil
 }
 
