@@ -21,7 +21,7 @@ func CheckFaults(w *Workload, t cluster.Target) error {
 		return nil
 	}
 	f, ok := t.(cluster.Faulter)
-	var p Problems
+	var p problems
 	for i, spec := range w.Faults {
 		path := "faults[" + strconv.Itoa(i) + "]"
 		if !ok {
@@ -39,10 +39,7 @@ func CheckFaults(w *Workload, t cluster.Target) error {
 			p.addf(path+".target", "random needs the cluster's broker ids, which are not known; name a broker:ID")
 		}
 	}
-	if len(p) > 0 {
-		return p
-	}
-	return nil
+	return p.err()
 }
 
 // pendingUndo is a fault in place, waiting to be undone.

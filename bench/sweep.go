@@ -227,7 +227,7 @@ func ParseStep(s string) (factor, increment float64, err error) {
 
 // Validate returns every problem with the search's settings.
 func (s RateSearch) Validate() error {
-	var p Problems
+	var p []error
 	if !(s.Start >= 1) || math.IsInf(s.Start, 0) {
 		p = append(p, fmt.Errorf("start rate must be at least 1 msg/s, got %g", s.Start))
 	}
@@ -243,10 +243,7 @@ func (s RateSearch) Validate() error {
 	if !(s.P99MaxMs > 0) {
 		p = append(p, fmt.Errorf("p99 bound must be above 0, got %g ms", s.P99MaxMs))
 	}
-	if len(p) > 0 {
-		return p
-	}
-	return nil
+	return errors.Join(p...)
 }
 
 // Searcher is the state of one rate search. Call Next for the rate to try,

@@ -22,7 +22,7 @@ var faultActions = setOf("kill", "stop", "pause", "leader-move", "exec")
 // problem found (nil when it is fine). Run it after files and flags have
 // all been applied.
 func (w *Workload) Resolve() error {
-	var p Problems
+	var p problems
 	if w.Name == "" {
 		w.Name = "workload"
 	}
@@ -132,10 +132,7 @@ func (w *Workload) Resolve() error {
 	for i, f := range w.Faults {
 		validateFault(f, "faults["+strconv.Itoa(i)+"]", w, &p)
 	}
-	if len(p) > 0 {
-		return p
-	}
-	return nil
+	return p.err()
 }
 
 // defInt gives an unset field its default; a field given as 0 stays 0,
@@ -148,7 +145,7 @@ func (w *Workload) defInt(v *int, field string, def int) {
 
 // validateProducerProps checks what any client must refuse; each driver
 // checks again what its own library cannot do.
-func validateProducerProps(props map[string]string, p *Problems) {
+func validateProducerProps(props map[string]string, p *problems) {
 	path := func(k string) string { return "producer." + k }
 	acks, hasAcks := props["acks"]
 	if hasAcks {
@@ -185,7 +182,7 @@ func validateProducerProps(props map[string]string, p *Problems) {
 	}
 }
 
-func validateConsumerProps(props map[string]string, p *Problems) {
+func validateConsumerProps(props map[string]string, p *problems) {
 	checkInts(props, "consumer", p, "fetch.min.bytes", "fetch.max.wait.ms", "fetch.max.bytes",
 		"max.partition.fetch.bytes", "session.timeout.ms", "heartbeat.interval.ms")
 	if r, ok := props["auto.offset.reset"]; ok && r != "earliest" && r != "latest" {
@@ -193,7 +190,7 @@ func validateConsumerProps(props map[string]string, p *Problems) {
 	}
 }
 
-func checkInts(props map[string]string, section string, p *Problems, keys ...string) {
+func checkInts(props map[string]string, section string, p *problems, keys ...string) {
 	for _, k := range keys {
 		if v, ok := props[k]; ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
@@ -203,7 +200,7 @@ func checkInts(props map[string]string, section string, p *Problems, keys ...str
 	}
 }
 
-func checkPositive(props map[string]string, section string, p *Problems, keys ...string) {
+func checkPositive(props map[string]string, section string, p *problems, keys ...string) {
 	for _, k := range keys {
 		if v, ok := props[k]; ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
@@ -213,7 +210,7 @@ func checkPositive(props map[string]string, section string, p *Problems, keys ..
 	}
 }
 
-func validateFault(f FaultSpec, path string, w *Workload, p *Problems) {
+func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
 	if !faultActions[f.Action] {
 		p.addf(path+".action", "unknown action %q; use kill, stop, pause, leader-move or exec", f.Action)
 	}
@@ -313,7 +310,7 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		}
 		k, v, ok := strings.Cut(item, "=")
 		if !ok {
-			return f, fmt.Errorf("--fault %q: %q is not key=value; want at=20s,action=kill,target=broker:1,duration=10s", s, item)
+			return f, fmt.Errorf("%q: %q is not key=value; want at=20s,action=kill,target=broker:1,duration=10s", s, item)
 		}
 		var err error
 		switch k {
@@ -328,10 +325,10 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		case "command":
 			f.Command = strings.Fields(v)
 		default:
-			return f, fmt.Errorf("--fault %q: unknown key %q; use at, action, target, duration, command", s, k)
+			return f, fmt.Errorf("%q: unknown key %q; use at, action, target, duration, command", s, k)
 		}
 		if err != nil {
-			return f, fmt.Errorf("--fault %q: %s: %w", s, k, err)
+			return f, fmt.Errorf("%q: %s: %w", s, k, err)
 		}
 	}
 	return f, nil

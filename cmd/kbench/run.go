@@ -93,7 +93,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	}
 	// Every problem is gathered, from the file, the flags and the
 	// resolved workload, and reported at once.
-	var problems bench.Problems
+	var problems []error
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -108,7 +108,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 			continue
 		}
 		if err := w.Set(k, v); err != nil {
-			problems = append(problems, err)
+			problems = append(problems, fmt.Errorf("--set %w", err))
 		}
 	}
 	if f.rate >= 0 {
@@ -137,7 +137,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	for _, spec := range f.faults {
 		fault, err := bench.ParseFaultFlag(spec)
 		if err != nil {
-			problems = append(problems, err)
+			problems = append(problems, fmt.Errorf("--fault %w", err))
 			continue
 		}
 		w.Faults = append(w.Faults, fault)
@@ -146,7 +146,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
-		return nil, nil, usageError{fmt.Errorf("the workload has problems:\n%w", problems)}
+		return nil, nil, usageError{fmt.Errorf("the workload has problems:\n%w", errors.Join(problems...))}
 	}
 	return w, tuning, nil
 }

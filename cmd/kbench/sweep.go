@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -180,7 +181,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (bench.SweepConf
 
 	// Every point's workload must load, so no sweep stops half way on a
 	// bad value; each distinct problem is reported once.
-	var problems bench.Problems
+	var problems []error
 	seen := map[string]bool{}
 	var first *bench.Workload
 	for i, p := range bench.Matrix(vary, cfg.Profiles, drvs) {
@@ -200,7 +201,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (bench.SweepConf
 		}
 	}
 	if len(problems) > 0 {
-		return cfg, nil, nil, usageError{problems}
+		return cfg, nil, nil, usageError{errors.Join(problems...)}
 	}
 	cfg.Workload = first.Name
 	return cfg, first, broker, nil
