@@ -49,7 +49,7 @@ func TestDriversEndToEndEmbedded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d, _ := all.Get(name)
 			w := smallWorkload(3000)
-			w.PartitionsPerTopic, w.ProducersPerTopic, w.KeyDistributor = 3, 2, KeyRoundRobin
+			w.PartitionsPerTopic, w.ProducersPerTopic, w.KeyDistributor = 3, 2, keyRoundRobin
 			res := runEmbedded(t, w, d)
 			s := res.Summary
 			if s.ProducedMessages != 3000 || s.ConsumedMessages != 3000 || s.Lost+s.Duplicated+s.Reordered != 0 {

@@ -88,7 +88,7 @@ func TestLocalEndOffsetsMatchProduced(t *testing.T) {
 	for _, driver := range all.Names() {
 		t.Run(driver, func(t *testing.T) {
 			w := durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
-				SubscriptionsPerTopic: 1, Messages: 6000, Duration: Duration(2 * time.Minute), KeyDistributor: KeyRoundRobin})
+				SubscriptionsPerTopic: 1, Messages: 6000, Duration: Duration(2 * time.Minute), KeyDistributor: keyRoundRobin})
 			res := runLocal(t, l, driver, w)
 			s, v := res.Summary, res.Verify
 			if s.ProducedMessages != 6000 || v.EndOffsets != 6000 || s.ConsumedMessages != 6000 {
@@ -108,7 +108,7 @@ func TestLocalEndOffsetsMatchProduced(t *testing.T) {
 // under load, 6 s into a 20 s measurement, for 6 s.
 func failoverWorkload(action string) *Workload {
 	return durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 1,
-		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: KeyRoundRobin, MaxInFlight: 20000,
+		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: keyRoundRobin, MaxInFlight: 20000,
 		Warmup: Duration(3 * time.Second), Duration: Duration(20 * time.Second), Drain: Duration(60 * time.Second),
 		Faults: []FaultSpec{{At: Duration(6 * time.Second), Action: action, Target: "leader:0/0", Duration: Duration(6 * time.Second)}}})
 }
@@ -174,7 +174,7 @@ func TestLocalRefusesImpossibleFaults(t *testing.T) {
 	l := localCluster(t)
 	w := failoverWorkload("kill")
 	w.Faults[0].Target = "broker:99"
-	err := CheckFaults(mustResolve(t, w), l)
+	err := checkFaults(mustResolve(t, w), l)
 	if err == nil || !strings.Contains(err.Error(), "no broker 99") {
 		t.Errorf("unknown broker: %v", err)
 	}
@@ -185,7 +185,7 @@ func TestLocalRefusesImpossibleFaults(t *testing.T) {
 	defer e.Close()
 	exec := failoverWorkload("exec")
 	exec.Faults[0].Command = []string{"true"}
-	if err := CheckFaults(mustResolve(t, exec), e); err == nil || !strings.Contains(err.Error(), "runs no commands") {
+	if err := checkFaults(mustResolve(t, exec), e); err == nil || !strings.Contains(err.Error(), "runs no commands") {
 		t.Errorf("exec on embedded: %v", err)
 	}
 }

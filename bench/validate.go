@@ -10,9 +10,9 @@ import (
 
 // Key distributors, as OpenMessaging Benchmark names them.
 const (
-	NoKey         = "NO_KEY"          // no key; the client's partitioner spreads records
-	KeyRoundRobin = "KEY_ROUND_ROBIN" // keys taken in turn from a fixed set
-	RandomNano    = "RANDOM_NANO"     // a random key per message
+	noKey         = "NO_KEY"          // no key; the client's partitioner spreads records
+	keyRoundRobin = "KEY_ROUND_ROBIN" // keys taken in turn from a fixed set
+	randomNano    = "RANDOM_NANO"     // a random key per message
 )
 
 // Fault actions a schedule may name.
@@ -31,7 +31,7 @@ func (w *Workload) Resolve() error {
 	w.defInt(&w.MessageSize, "messageSize", 1024)
 	w.defInt(&w.ProducersPerTopic, "producersPerTopic", 1)
 	if w.KeyDistributor == "" {
-		w.KeyDistributor = NoKey
+		w.KeyDistributor = noKey
 	}
 	if w.Duration == 0 && w.TestDurationMinutes > 0 {
 		w.Duration = Duration(w.TestDurationMinutes * float64(time.Minute))
@@ -40,14 +40,14 @@ func (w *Workload) Resolve() error {
 		w.Warmup = Duration(w.WarmupDurationMinutes * float64(time.Minute))
 	}
 	if w.Interval == 0 {
-		w.Interval = DefaultInterval
+		w.Interval = defaultInterval
 	}
 	if w.Drain == 0 {
-		w.Drain = DefaultDrain
+		w.Drain = defaultDrain
 	}
-	w.defInt(&w.MaxInFlight, "maxInFlight", DefaultMaxInFlight)
+	w.defInt(&w.MaxInFlight, "maxInFlight", defaultMaxInFlight)
 	if w.TopicPrefix == "" {
-		w.TopicPrefix = DefaultTopicPrefix
+		w.TopicPrefix = defaultTopicPrefix
 	}
 	if w.SubscriptionsPerTopic > 0 && w.ConsumerPerSubscription == 0 {
 		w.ConsumerPerSubscription = 1
@@ -62,8 +62,8 @@ func (w *Workload) Resolve() error {
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
 	positive("producersPerTopic", w.ProducersPerTopic)
 	positive("maxInFlight", w.MaxInFlight)
-	if w.MessageSize < StampSize {
-		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", StampSize, w.MessageSize)
+	if w.MessageSize < stampSize {
+		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", stampSize, w.MessageSize)
 	}
 	if w.MessageSizeMax != 0 && w.MessageSizeMax < w.MessageSize {
 		p.addf("messageSizeMax", "must be at least messageSize (%d), got %d", w.MessageSize, w.MessageSizeMax)
@@ -73,15 +73,15 @@ func (w *Workload) Resolve() error {
 	}
 	for i, ws := range w.MessageSizes {
 		path := "messageSizes[" + strconv.Itoa(i) + "]"
-		if ws.Size < StampSize {
-			p.addf(path+".size", "must be at least %d bytes, got %d", StampSize, ws.Size)
+		if ws.Size < stampSize {
+			p.addf(path+".size", "must be at least %d bytes, got %d", stampSize, ws.Size)
 		}
 		if !(ws.Weight > 0) || math.IsInf(ws.Weight, 0) { // also refuses NaN
 			p.addf(path+".weight", "must be a finite number above 0, got %g", ws.Weight)
 		}
 	}
 	switch w.KeyDistributor {
-	case NoKey, KeyRoundRobin, RandomNano:
+	case noKey, keyRoundRobin, randomNano:
 	default:
 		p.addf("keyDistributor", "unknown distributor %q; use NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO", w.KeyDistributor)
 	}
@@ -232,57 +232,57 @@ func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
 	if f.Action != "exec" && (len(f.Command) > 0 || len(f.Undo) > 0) {
 		p.addf(path+".command", "only exec runs a command")
 	}
-	if _, err := ParseTarget(f.Target); err != nil {
+	if _, err := parseTarget(f.Target); err != nil {
 		p.addf(path+".target", "%v", err)
-	} else if t, _ := ParseTarget(f.Target); t.Kind == TargetLeader && t.Topic >= w.Topics {
+	} else if t, _ := parseTarget(f.Target); t.Kind == targetLeader && t.Topic >= w.Topics {
 		p.addf(path+".target", "topic index %d is out of range: the workload has %d topic(s), numbered from 0", t.Topic, w.Topics)
-	} else if t.Kind == TargetLeader && t.Partition >= int32(w.PartitionsPerTopic) {
+	} else if t.Kind == targetLeader && t.Partition >= int32(w.PartitionsPerTopic) {
 		p.addf(path+".target", "partition %d is out of range: topics have %d partition(s)", t.Partition, w.PartitionsPerTopic)
 	}
 }
 
 // Target kinds of a fault.
 const (
-	TargetBroker     = "broker"
-	TargetLeader     = "leader"
-	TargetController = "controller"
-	TargetRandom     = "random"
+	targetBroker     = "broker"
+	targetLeader     = "leader"
+	targetController = "controller"
+	targetRandom     = "random"
 )
 
-// FaultTarget is a parsed fault target.
-type FaultTarget struct {
+// faultTarget is a parsed fault target.
+type faultTarget struct {
 	Kind      string
 	Broker    int32 // for broker
 	Topic     int   // for leader: the run's topic index
 	Partition int32 // for leader
 }
 
-// ParseTarget reads "broker:ID", "leader:TOPIC/PARTITION", "controller" or
+// parseTarget reads "broker:ID", "leader:TOPIC/PARTITION", "controller" or
 // "random".
-func ParseTarget(s string) (FaultTarget, error) {
+func parseTarget(s string) (faultTarget, error) {
 	kind, arg, _ := strings.Cut(s, ":")
 	switch kind {
-	case TargetController, TargetRandom:
+	case targetController, targetRandom:
 		if arg != "" {
-			return FaultTarget{}, errTarget(s)
+			return faultTarget{}, errTarget(s)
 		}
-		return FaultTarget{Kind: kind}, nil
-	case TargetBroker:
+		return faultTarget{Kind: kind}, nil
+	case targetBroker:
 		id, err := strconv.ParseInt(arg, 10, 32)
 		if err != nil || id < 0 {
-			return FaultTarget{}, errTarget(s)
+			return faultTarget{}, errTarget(s)
 		}
-		return FaultTarget{Kind: kind, Broker: int32(id)}, nil
-	case TargetLeader:
+		return faultTarget{Kind: kind, Broker: int32(id)}, nil
+	case targetLeader:
 		ts, ps, ok := strings.Cut(arg, "/")
 		t, err1 := strconv.Atoi(ts)
 		pn, err2 := strconv.ParseInt(ps, 10, 32)
 		if !ok || err1 != nil || err2 != nil || t < 0 || pn < 0 {
-			return FaultTarget{}, errTarget(s)
+			return faultTarget{}, errTarget(s)
 		}
-		return FaultTarget{Kind: kind, Topic: t, Partition: int32(pn)}, nil
+		return faultTarget{Kind: kind, Topic: t, Partition: int32(pn)}, nil
 	}
-	return FaultTarget{}, errTarget(s)
+	return faultTarget{}, errTarget(s)
 }
 
 func errTarget(s string) error {

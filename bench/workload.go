@@ -143,13 +143,13 @@ func ParseDuration(s string) (Duration, error) {
 
 // Defaults of the kbench fields.
 const (
-	DefaultInterval    = Duration(time.Second)
-	DefaultDrain       = Duration(30 * time.Second)
-	DefaultMaxInFlight = 1000
-	DefaultTopicPrefix = "kbench"
-	// StampSize is the header kbench writes at the start of every message
-	// (see Stamp); messages can be no smaller.
-	StampSize = 24
+	defaultInterval    = Duration(time.Second)
+	defaultDrain       = Duration(30 * time.Second)
+	defaultMaxInFlight = 1000
+	defaultTopicPrefix = "kbench"
+	// stampSize is the header kbench writes at the start of every message
+	// (see stamp); messages can be no smaller.
+	stampSize = 24
 )
 
 // LoadWorkload reads a workload file. Every problem is reported, one per

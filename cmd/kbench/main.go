@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/kbench/kbench/bench"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -92,7 +94,7 @@ func realMain(args []string) int {
 		case errors.Is(err, errInterrupted):
 			fmt.Fprintln(os.Stderr, "kbench: interrupted; the result holds what was measured until then")
 			return exitInterrupted
-		case errors.As(err, &ue):
+		case errors.As(err, &ue), errors.Is(err, bench.ErrBadWorkload):
 			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
 			return exitUsage
 		default:

@@ -192,7 +192,7 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.quiet {
 		log = io.Discard
 	}
-	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, w, log)
+	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, log)
 	if err != nil {
 		return err
 	}

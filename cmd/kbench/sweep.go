@@ -96,7 +96,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 		log = io.Discard
 	}
 	// One target for the whole sweep: every point runs on the same brokers.
-	tgt, admin, release, err := connect(ctx, f.run.target, broker, first, log)
+	tgt, admin, release, err := connect(ctx, f.run.target, broker, log)
 	if err != nil {
 		return err
 	}

@@ -84,10 +84,10 @@ func openTarget(ctx context.Context, tf targetFlags, brokerProps map[string]stri
 	return nil, usagef("--cluster %q: use embedded, local or external", kind)
 }
 
-// connect opens the target and its admin client, checks the cluster
-// answers, and refuses a fault schedule it cannot carry out; release
-// closes both (the target last, as it may stop brokers).
-func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, w *bench.Workload, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
+// connect opens the target and its admin client; release closes both (the
+// target last, as it may stop brokers). bench.Run checks the cluster
+// answers and can carry out the fault schedule.
+func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
 	tgt, err = openTarget(ctx, tf, brokerProps, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -98,14 +98,6 @@ func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string,
 		return nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
 	}
 	release = func() { admin.Close(); tgt.Close() }
-	if err := bench.Discover(ctx, tgt, admin); err != nil {
-		release()
-		return nil, nil, nil, err
-	}
-	if err := bench.CheckFaults(w, tgt); err != nil {
-		release()
-		return nil, nil, nil, usageError{fmt.Errorf("the fault schedule has problems:\n%w", err)}
-	}
 	return tgt, admin, release, nil
 }
 
