@@ -4,8 +4,8 @@
 // A run creates fresh topics, starts producers (each with its own client)
 // and consumer groups, closes an interval of figures at every tick, carries
 // out the fault schedule, drains the consumers, verifies what they read
-// and deletes the topics. Run is the one entry point; its Config says what
-// to run against.
+// and, unless told to keep them, deletes the topics. Run is the one entry
+// point; its Config says what to run against.
 //
 // The engine keeps these measurement rules:
 //   - Open model (a target rate): message n of a producer is due at n/rate
