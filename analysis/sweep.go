@@ -188,7 +188,8 @@ func mergedP99(runs []*results.Run) float64 {
 	h := results.NewHist()
 	for _, r := range runs {
 		if one, err := results.DecodeHist(r.Histograms.Publish); err == nil {
-			h.Merge(one)
+			// Result histograms share NewHist's bounds, so nothing is dropped.
+			results.MergeHist(h, one)
 		}
 	}
 	return float64(h.ValueAtQuantile(99)) / 1000

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Write stores run as indented JSON at path atomically (see WriteFile).
@@ -86,55 +84,4 @@ func Decode(data []byte, name string) (*Run, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &run, nil
-}
-
-// Histogram bounds used throughout kbench: 1 µs to 1 hour, 3 significant
-// digits.
-const (
-	HistMinUS   = 1
-	HistMaxUS   = 3600 * 1000 * 1000
-	HistSigFigs = 3
-)
-
-// NewHist returns an empty latency histogram in microseconds.
-func NewHist() *hdrhistogram.Histogram {
-	return hdrhistogram.New(HistMinUS, HistMaxUS, HistSigFigs)
-}
-
-// EncodeHist returns h in HdrHistogram's compressed base64 form.
-func EncodeHist(h *hdrhistogram.Histogram) (string, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return "", fmt.Errorf("encode histogram: %w", err)
-	}
-	return string(b), nil
-}
-
-// DecodeHist parses a histogram written by EncodeHist; "" gives an empty one.
-func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
-	if s == "" {
-		return NewHist(), nil
-	}
-	h, err := hdrhistogram.Decode([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("decode histogram: %w", err)
-	}
-	return h, nil
-}
-
-// LatencyOf summarises a microsecond histogram in milliseconds.
-func LatencyOf(h *hdrhistogram.Histogram) Latency {
-	if h == nil || h.TotalCount() == 0 {
-		return Latency{}
-	}
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	return Latency{
-		P50:   ms(h.ValueAtQuantile(50)),
-		P95:   ms(h.ValueAtQuantile(95)),
-		P99:   ms(h.ValueAtQuantile(99)),
-		P999:  ms(h.ValueAtQuantile(99.9)),
-		Max:   ms(h.Max()),
-		Mean:  h.Mean() / 1000,
-		Count: h.TotalCount(),
-	}
 }
