@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -430,10 +429,7 @@ func WriteSweepIndex(path string, idx *SweepIndex) error {
 	if err != nil {
 		return fmt.Errorf("encode sweep index: %w", err)
 	}
-	return results.WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return results.WriteFileAtomic(path, append(data, '\n'), 0o644)
 }
 
 // SweepConfig is a sweep to run: every point of Matrix(Vary, Profiles,

@@ -2,14 +2,15 @@ package results
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// Write stores run as indented JSON at path atomically (see WriteFile).
+// Write stores run as indented JSON at path (see WriteFileAtomic).
 func Write(path string, run *Run) error {
 	if run.Schema == "" {
 		run.Schema = Schema
@@ -18,37 +19,45 @@ func Write(path string, run *Run) error {
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	return WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return WriteFileAtomic(path, append(data, '\n'), 0o644)
 }
 
-// WriteFile writes a file through write into a temporary file in path's
-// directory (created if missing), syncs it and renames it into place, so
-// path never holds half a file, even if kbench dies while writing.
-func WriteFile(path string, write func(io.Writer) error) error {
+// WriteFileAtomic writes data to path, creating its directory, through a
+// temporary file in that directory that is synced and renamed over path, so
+// path never holds half a file even if kbench dies while writing (Windows
+// cannot rename atomically: there it writes in place). perm is
+// masked by the umask, and an existing file keeps its permissions. A
+// destination that exists and is not a regular file (a FIFO, a device such
+// as /dev/stdout) cannot be renamed over, so it is written in place; a
+// directory is an error.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("write %s: is a directory, name a file", path)
+	case err == nil && !fi.Mode().IsRegular():
+		return writeInPlace(path, data)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err := replaceFile(path, data, perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

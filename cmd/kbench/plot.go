@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,8 +89,11 @@ func plotCmd(ctx context.Context, args []string) error {
 			return usagef("--param is for --kind sweep only")
 		}
 	}
-	err = results.WriteFile(output, func(w io.Writer) error { return analysis.WritePlot(w, kind, in.runs, format) })
-	if err != nil {
+	var buf bytes.Buffer
+	if err := analysis.WritePlot(&buf, kind, in.runs, format); err != nil {
+		return fmt.Errorf("plot %s: %w", output, err)
+	}
+	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("plot %s: %w", output, err)
 	}
 	fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.runs), output)

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,11 +47,14 @@ func reportCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	write := func(w io.Writer) error { return analysis.Report(w, in.runs, format) }
 	if output == "" {
-		return write(os.Stdout)
+		return analysis.Report(os.Stdout, in.runs, format)
 	}
-	if err := results.WriteFile(output, write); err != nil {
+	var buf bytes.Buffer
+	if err := analysis.Report(&buf, in.runs, format); err != nil {
+		return fmt.Errorf("report %s: %w", output, err)
+	}
+	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("report %s: %w", output, err)
 	}
 	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.runs), output)
