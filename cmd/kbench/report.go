@@ -43,20 +43,20 @@ func reportCmd(ctx context.Context, args []string) error {
 	default:
 		return usagef("--format %q: use html or markdown", format)
 	}
-	in, err := readInputs(fs.Args())
+	in, err := load(fs.Args())
 	if err != nil {
 		return err
 	}
 	if output == "" {
-		return analysis.Report(os.Stdout, in.runs, format)
+		return analysis.Report(os.Stdout, in.Runs, format)
 	}
 	var buf bytes.Buffer
-	if err := analysis.Report(&buf, in.runs, format); err != nil {
+	if err := analysis.Report(&buf, in.Runs, format); err != nil {
 		return fmt.Errorf("report %s: %w", output, err)
 	}
 	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("report %s: %w", output, err)
 	}
-	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.runs), output)
+	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.Runs), output)
 	return nil
 }
