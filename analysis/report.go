@@ -64,7 +64,7 @@ var summaryHeader = []string{"run", "msgs/s", "MiB/s", "publish p50", "p99", "p9
 var failoverHeader = []string{"run", "fault", "no acks (s)", "worst partition (s)", "back to 90% (s)", "msgs/s before / during / after", "p99 before / window (ms)", "window (s)", "errors", "retries"}
 
 func newReportData(runs []*results.Run) *reportData {
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	d := &reportData{Labels: labels, SummaryHeader: summaryHeader, FailoverHeader: failoverHeader}
 	for i, r := range runs {
 		s := r.Summary

@@ -91,7 +91,7 @@ func groups(runs []*results.Run) []series {
 // one value are averaged.
 func sweep(runs []*results.Run, param string) (*figure, error) {
 	values := make([]string, len(runs))
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	numeric := true
 	for i, r := range runs {
 		v, ok := Param(r, param)

@@ -20,7 +20,7 @@ import (
 func timeline(runs []*results.Run) (*figure, error) {
 	top := newPanel("Throughput and publish p99 over time", "time (s)", "throughput (msgs/s acked)")
 	bottom := newPanel("", "time (s)", "publish p99 (ms)")
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	var rate, p99 []plotter.XYs
 	maxRate, maxP99, maxT := 0.0, 0.0, 0.0
 	for _, r := range runs {

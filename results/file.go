@@ -71,11 +71,11 @@ func Read(path string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Decode(data, path)
+	return decode(data, path)
 }
 
-// Decode parses a result document; name is used in errors.
-func Decode(data []byte, name string) (*Run, error) {
+// decode parses a result document; name is used in errors.
+func decode(data []byte, name string) (*Run, error) {
 	var head struct {
 		Schema string `json:"schema"`
 	}

@@ -49,7 +49,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestDecodeRefusesOtherSchemas(t *testing.T) {
 	for _, doc := range []string{`{"schema":"kbench.result/v9"}`, `{"schema":"other"}`, `not json`} {
-		_, err := Decode([]byte(doc), "f.json")
+		_, err := decode([]byte(doc), "f.json")
 		if err == nil || !strings.Contains(err.Error(), "f.json") {
 			t.Errorf("%s: error %v, want one naming the file", doc, err)
 		}

@@ -9,14 +9,14 @@ import (
 // Histogram bounds used throughout kbench: 1 µs to 1 hour, 3 significant
 // digits.
 const (
-	HistMinUS   = 1
-	HistMaxUS   = 3600 * 1000 * 1000
-	HistSigFigs = 3
+	histMinUS   = 1
+	histMaxUS   = 3600 * 1000 * 1000
+	histSigFigs = 3
 )
 
 // NewHist returns an empty latency histogram in microseconds.
 func NewHist() *hdrhistogram.Histogram {
-	return hdrhistogram.New(HistMinUS, HistMaxUS, HistSigFigs)
+	return hdrhistogram.New(histMinUS, histMaxUS, histSigFigs)
 }
 
 // EncodeHist returns h in HdrHistogram's compressed base64 form.

@@ -49,17 +49,17 @@ func Load(paths ...string) (*Loaded, error) {
 		var head struct {
 			Schema string `json:"schema"`
 		}
-		if json.Unmarshal(data, &head) != nil || head.Schema != SweepSchema {
+		if json.Unmarshal(data, &head) != nil || head.Schema != sweepSchema {
 			if err := add(p); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		idx, err := DecodeSweepIndex(data, p)
+		idx, err := decodeSweepIndex(data, p)
 		if err != nil {
 			return nil, err
 		}
-		files := idx.ResultPaths(filepath.Dir(p))
+		files := idx.resultPaths(filepath.Dir(p))
 		if len(files) == 0 {
 			return nil, fmt.Errorf("sweep index %s lists no results yet", p)
 		}

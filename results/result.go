@@ -2,7 +2,8 @@
 // per run, holding everything needed to reproduce, re-plot or compare the run
 // later without the cluster. The names in Summary are a public contract
 // (see docs/results.md): add fields, never rename or remove them within a
-// schema version.
+// schema version. A sweep's index (SweepIndex) lists the result files of
+// its points; Load reads results and indexes alike.
 package results
 
 import (

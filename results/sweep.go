@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// SweepSchema is the version tag of the sweep index this package writes.
-const SweepSchema = "kbench.sweep/v1"
+// sweepSchema is the version tag of the sweep index this package writes.
+const sweepSchema = "kbench.sweep/v1"
 
 // SweepIndexFile is the name of a sweep's index in its directory.
 const SweepIndexFile = "sweep.json"
@@ -217,9 +217,9 @@ func (idx *SweepIndex) Param() string {
 	return idx.Vary[0].Key
 }
 
-// ResultPaths lists the result files of the points that wrote one, as
+// resultPaths lists the result files of the points that wrote one, as
 // paths joined to dir, the index's directory.
-func (idx *SweepIndex) ResultPaths(dir string) []string {
+func (idx *SweepIndex) resultPaths(dir string) []string {
 	var out []string
 	for _, e := range idx.Points {
 		if e.Result != "" {
@@ -235,17 +235,17 @@ func ReadSweepIndex(path string) (*SweepIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DecodeSweepIndex(data, path)
+	return decodeSweepIndex(data, path)
 }
 
-// DecodeSweepIndex parses a sweep index; name is used in errors.
-func DecodeSweepIndex(data []byte, name string) (*SweepIndex, error) {
+// decodeSweepIndex parses a sweep index; name is used in errors.
+func decodeSweepIndex(data []byte, name string) (*SweepIndex, error) {
 	var idx SweepIndex
 	if err := json.Unmarshal(data, &idx); err != nil {
 		return nil, fmt.Errorf("%s: not a kbench sweep index: %w", name, err)
 	}
-	if idx.Schema != SweepSchema {
-		return nil, fmt.Errorf("%s: not a kbench sweep index (schema %q, want %q)", name, idx.Schema, SweepSchema)
+	if idx.Schema != sweepSchema {
+		return nil, fmt.Errorf("%s: not a kbench sweep index (schema %q, want %q)", name, idx.Schema, sweepSchema)
 	}
 	return &idx, nil
 }
@@ -253,7 +253,7 @@ func DecodeSweepIndex(data []byte, name string) (*SweepIndex, error) {
 // WriteSweepIndex stores idx as indented JSON at path (see
 // WriteFileAtomic), so a reader never sees half an index.
 func WriteSweepIndex(path string, idx *SweepIndex) error {
-	idx.Schema = SweepSchema
+	idx.Schema = sweepSchema
 	data, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode sweep index: %w", err)

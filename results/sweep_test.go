@@ -64,7 +64,7 @@ func TestSweepIndexRoundTrip(t *testing.T) {
 	if got.Param() != "acks" {
 		t.Errorf("Param() = %q, want acks", got.Param())
 	}
-	if _, err := DecodeSweepIndex([]byte(`{"schema":"kbench.result/v1"}`), "r.json"); err == nil || !strings.Contains(err.Error(), "r.json: not a kbench sweep index") {
+	if _, err := decodeSweepIndex([]byte(`{"schema":"kbench.result/v1"}`), "r.json"); err == nil || !strings.Contains(err.Error(), "r.json: not a kbench sweep index") {
 		t.Errorf("decoding a result as an index: %v", err)
 	}
 }

@@ -27,10 +27,10 @@ func ParseStep(s string) (factor, increment float64, err error) {
 	return 0, 0, fmt.Errorf("step %q: use xF with F above 1 (x2 doubles) or +N with N above 0 (+1000 adds 1000 msgs/s)", s)
 }
 
-// Searcher is the state of one rate search. Call Next for the rate to try,
-// run it, Record the outcome, and repeat until Next says done; Best is then
-// the answer. A Searcher is not safe for use from several goroutines.
-type Searcher struct {
+// searcher is the state of one rate search. Call next for the rate to try,
+// run it, record the outcome, and repeat until next says done; best is then
+// the answer. A searcher is not safe for use from several goroutines.
+type searcher struct {
 	spec    results.RateSearch
 	started bool
 	// good is the highest sustained rate, bad the lowest failed one (0:
@@ -39,12 +39,12 @@ type Searcher struct {
 	bisected  int
 }
 
-// NewSearcher starts a search; spec must be valid (RateSearch.Validate).
-func NewSearcher(spec results.RateSearch) *Searcher { return &Searcher{spec: spec} }
+// newSearcher starts a search; spec must be valid (RateSearch.Validate).
+func newSearcher(spec results.RateSearch) *searcher { return &searcher{spec: spec} }
 
-// Next returns the next rate to try, or false when the search is over.
+// next returns the next rate to try, or false when the search is over.
 // Rates are whole messages per second.
-func (s *Searcher) Next() (float64, bool) {
+func (s *searcher) next() (float64, bool) {
 	if !s.started {
 		return s.spec.Start, true
 	}
@@ -74,28 +74,28 @@ func (s *Searcher) Next() (float64, bool) {
 	return mid, true
 }
 
-// Record notes whether the rate was sustained.
-func (s *Searcher) Record(rate float64, sustained bool) {
+// record notes whether the rate was sustained.
+func (s *searcher) record(rate float64, ok bool) {
 	s.started = true
 	if s.bad != 0 {
 		s.bisected++
 	}
 	switch {
-	case sustained && rate > s.good:
+	case ok && rate > s.good:
 		s.good = rate
-	case !sustained && (s.bad == 0 || rate < s.bad):
+	case !ok && (s.bad == 0 || rate < s.bad):
 		s.bad = rate
 	}
 }
 
-// Best returns the highest sustained rate so far, 0 if none.
-func (s *Searcher) Best() float64 { return s.good }
+// best returns the highest sustained rate so far, 0 if none.
+func (s *searcher) best() float64 { return s.good }
 
-// Sustained judges a rate search's point. A run sustains its target rate
+// sustained judges a rate search's point. A run sustains its target rate
 // when it completed without errors, achieved at least 95% of the target,
 // kept publish p99 within p99MaxMs, and, if consumers ran, they read at
 // least 95% of the produce rate. Otherwise the reasons say what failed.
-func Sustained(res *results.Run, p99MaxMs float64) (bool, []string) {
+func sustained(res *results.Run, p99MaxMs float64) (bool, []string) {
 	s := res.Summary
 	var why []string
 	if !res.Complete {

@@ -28,18 +28,18 @@ func TestParseStep(t *testing.T) {
 	}
 }
 
-// search drives a Searcher against a system that sustains any rate up to
+// search drives a searcher against a system that sustains any rate up to
 // capacity, returning the best rate and the rates tried.
 func search(spec results.RateSearch, capacity float64) (float64, []float64) {
-	s := NewSearcher(spec)
+	s := newSearcher(spec)
 	var tried []float64
 	for {
-		rate, ok := s.Next()
+		rate, ok := s.next()
 		if !ok || len(tried) > 100 {
-			return s.Best(), tried
+			return s.best(), tried
 		}
 		tried = append(tried, rate)
-		s.Record(rate, rate <= capacity)
+		s.record(rate, rate <= capacity)
 	}
 }
 
@@ -104,7 +104,7 @@ func TestSustained(t *testing.T) {
 		{"errors", ok(func(r *results.Run) { r.Summary.Errors = 3 }), "3 errors"},
 		{"incomplete", ok(func(r *results.Run) { r.Complete, r.Incomplete = false, "flush timed out" }), "incomplete: flush timed out"},
 	} {
-		got, why := Sustained(tc.run, 50)
+		got, why := sustained(tc.run, 50)
 		if got != (tc.why == "") || !strings.Contains(strings.Join(why, "; "), tc.why) {
 			t.Errorf("%s: Sustained = %v, %q; want reason %q", tc.name, got, why, tc.why)
 		}

@@ -136,7 +136,7 @@ func (r *runner) point(ctx context.Context, p results.SweepPoint) (*results.Run,
 		e.Outcome = "error: the run returned no result"
 		failed = true
 	case r.cfg.Search != nil:
-		ok, why := Sustained(res, r.cfg.Search.P99MaxMs)
+		ok, why := sustained(res, r.cfg.Search.P99MaxMs)
 		e.Outcome = "sustained"
 		if !ok {
 			e.Outcome = "not sustained: " + strings.Join(why, "; ")
@@ -169,9 +169,9 @@ func (r *runner) point(ctx context.Context, p results.SweepPoint) (*results.Run,
 // search runs a rate search at the matrix point base and records the
 // highest rate it sustained.
 func (r *runner) search(ctx context.Context, base results.SweepPoint) error {
-	s := NewSearcher(*r.cfg.Search)
+	s := newSearcher(*r.cfg.Search)
 	for {
-		rate, more := s.Next()
+		rate, more := s.next()
 		if !more {
 			break
 		}
@@ -184,9 +184,9 @@ func (r *runner) search(ctx context.Context, base results.SweepPoint) error {
 		if failed {
 			break // the run itself failed: the search cannot tell anything more
 		}
-		ok, _ := Sustained(res, r.cfg.Search.P99MaxMs)
-		s.Record(rate, ok)
+		ok, _ := sustained(res, r.cfg.Search.P99MaxMs)
+		s.record(rate, ok)
 	}
-	r.index.Best = append(r.index.Best, results.SearchFound{SweepPoint: base, MaxRate: s.Best()})
+	r.index.Best = append(r.index.Best, results.SearchFound{SweepPoint: base, MaxRate: s.best()})
 	return r.save()
 }
