@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,7 +75,7 @@ func TestLabels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Labels(tt.runs)
+			got := runLabels(tt.runs)
 			if tt.want == nil {
 				seen := map[string]bool{}
 				for _, l := range got {
@@ -147,13 +148,12 @@ func TestPlotSVG(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "plot.svg")
-			if err := Plot(tt.kind, tt.runs, path); err != nil {
+			var b bytes.Buffer
+			if err := WritePlot(&b, tt.kind, tt.runs, "svg"); err != nil {
 				t.Fatal(err)
 			}
-			b, _ := os.ReadFile(path)
 			for _, w := range tt.want {
-				if !bytes.Contains(b, []byte(w)) {
+				if !bytes.Contains(b.Bytes(), []byte(w)) {
 					t.Errorf("SVG lacks %q", w)
 				}
 			}
@@ -183,16 +183,11 @@ func TestTimelineShadesFailoverWindow(t *testing.T) {
 }
 
 func TestPlotPNG(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spectrum.png")
-	if err := Plot(KindSpectrum, load(t, "base-1"), path); err != nil {
+	var b bytes.Buffer
+	if err := WritePlot(&b, KindSpectrum, load(t, "base-1"), "png"); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := png.Decode(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,20 +198,20 @@ func TestPlotPNG(t *testing.T) {
 
 func TestPlotErrors(t *testing.T) {
 	runs := load(t, "base-1")
-	for _, c := range []struct{ kind, path, want string }{
-		{"pie", "x.svg", `unknown plot kind "pie"`},
-		{"sweep", "x.svg", "needs its parameter"},
-		{"sweep:nonesuch", "x.svg", `no setting "nonesuch"`},
-		{KindSpectrum, "x.gif", `unknown image format "gif"`},
-		{KindE2ESpectrum, "x.svg", "no run has a end-to-end"},
+	for _, c := range []struct{ kind, format, want string }{
+		{"pie", "svg", `unknown plot kind "pie"`},
+		{"sweep", "svg", "needs its parameter"},
+		{"sweep:nonesuch", "svg", `no setting "nonesuch"`},
+		{KindSpectrum, "gif", `unknown image format "gif"`},
+		{KindE2ESpectrum, "svg", "no run has a end-to-end"},
 	} {
 		rs := runs
 		if c.kind == KindE2ESpectrum {
 			rs = load(t, "sweep-franz-10k")
 		}
-		err := Plot(c.kind, rs, filepath.Join(t.TempDir(), c.path))
+		err := WritePlot(io.Discard, c.kind, rs, c.format)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Plot(%s, %s) = %v, want %q", c.kind, c.path, err, c.want)
+			t.Errorf("WritePlot(%s, %s) = %v, want %q", c.kind, c.format, err, c.want)
 		}
 	}
 }
@@ -228,7 +223,7 @@ func TestReportHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := b.String()
-	for _, l := range Labels(runs) {
+	for _, l := range runLabels(runs) {
 		if !strings.Contains(html, l) {
 			t.Errorf("report lacks run label %q", l)
 		}

@@ -10,7 +10,7 @@ import (
 // maxLabelValue keeps a long setting (a list, a command) out of legends.
 const maxLabelValue = 32
 
-// Labels names each run by what differs between the runs: its driver,
+// runLabels names each run by what differs between the runs: its driver,
 // profiles, workload fields, client properties or target rate, e.g.
 // "franz durable messageSize=1024". A setting that differs exactly where an
 // earlier one does adds nothing and is left out (a profile change that also
@@ -18,7 +18,7 @@ const maxLabelValue = 32
 // setting are named by run.Name, else "run 1", "run 2"...; labels that
 // would still repeat get the run's name in brackets, else " #1", " #2"...,
 // so every legend entry is unique.
-func Labels(runs []*results.Run) []string {
+func runLabels(runs []*results.Run) []string {
 	labels := make([]string, len(runs))
 	if len(runs) == 0 {
 		return labels

@@ -1,13 +1,10 @@
 package analysis
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -40,8 +37,8 @@ const (
 	KindLatencyThroughput = "latency-throughput"
 )
 
-// PlotKinds lists the plot kinds, for help texts.
-var PlotKinds = []string{KindSpectrum, KindE2ESpectrum, KindTimeline, KindSweep + ":<parameter>", KindLatencyThroughput}
+// plotKinds lists the plot kinds, for errors.
+var plotKinds = []string{KindSpectrum, KindE2ESpectrum, KindTimeline, KindSweep + ":<parameter>", KindLatencyThroughput}
 
 // PNG resolution, and the size of a one-panel figure; figures of stacked
 // panels grow in height.
@@ -50,24 +47,6 @@ const (
 	panelWidth  = 10 * vg.Inch
 	panelHeight = 5 * vg.Inch
 )
-
-// Plot draws a chart of kind (see the Kind constants) from runs and writes it
-// to path, as PNG or SVG by the path's extension.
-func Plot(kind string, runs []*results.Run, path string) error {
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	fig, err := newFigure(kind, runs)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := fig.write(&buf, format); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
-}
 
 // WritePlot draws a chart of kind from runs to w in format "png" or "svg".
 func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) (err error) {
@@ -105,7 +84,7 @@ func newFigure(kind string, runs []*results.Run) (*figure, error) {
 	case KindLatencyThroughput:
 		return latencyThroughput(runs)
 	}
-	return nil, fmt.Errorf("unknown plot kind %q; use %s", kind, strings.Join(PlotKinds, ", "))
+	return nil, fmt.Errorf("unknown plot kind %q; use %s", kind, strings.Join(plotKinds, ", "))
 }
 
 // figure is one or more plots stacked vertically and sharing a width.

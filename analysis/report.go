@@ -64,7 +64,7 @@ var summaryHeader = []string{"run", "msgs/s", "MiB/s", "publish p50", "p99", "p9
 var failoverHeader = []string{"run", "fault", "no acks (s)", "worst partition (s)", "back to 90% (s)", "msgs/s before / during / after", "p99 before / window (ms)", "window (s)", "errors", "retries"}
 
 func newReportData(runs []*results.Run) *reportData {
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	d := &reportData{Labels: labels, SummaryHeader: summaryHeader, FailoverHeader: failoverHeader}
 	for i, r := range runs {
 		s := r.Summary
@@ -91,8 +91,8 @@ func newReportData(runs []*results.Run) *reportData {
 			d.Notes = append(d.Notes, fmt.Sprintf("%s: INCOMPLETE: %s", labels[i], orDash(r.Incomplete)))
 		}
 		notes := r.Notes
-		if r.Cluster.Kind == "embedded" && !mentions(notes, "replication") {
-			notes = append(notes, "embedded target (kfake in process) has no replication and one request loop: its numbers say nothing about Kafka")
+		if r.Cluster.Kind == results.KindEmbedded && !mentions(notes, "replication") {
+			notes = append(notes, results.EmbeddedCaveat)
 		}
 		for _, n := range notes {
 			d.Notes = append(d.Notes, labels[i]+": "+n)

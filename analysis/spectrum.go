@@ -32,7 +32,7 @@ func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
 	p := newPanel(title, "percentile (%)", "latency (ms)")
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = logTicks{}
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	maxX, plotted := 0.0, 0
 	for i, r := range runs {
 		enc := r.Histograms.Publish

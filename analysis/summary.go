@@ -16,7 +16,7 @@ import (
 // lost/duplicated/reordered counts, then each run's failover summaries,
 // notes and whether it was interrupted.
 func Summarize(w io.Writer, runs ...*results.Run) {
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\terrors\tlate\tlost/dup/reord\t")
 	for i, r := range runs {

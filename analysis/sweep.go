@@ -91,7 +91,7 @@ func groups(runs []*results.Run) []series {
 // one value are averaged.
 func sweep(runs []*results.Run, param string) (*figure, error) {
 	values := make([]string, len(runs))
-	labels := Labels(runs)
+	labels := runLabels(runs)
 	numeric := true
 	for i, r := range runs {
 		v, ok := Param(r, param)
@@ -188,7 +188,8 @@ func mergedP99(runs []*results.Run) float64 {
 	h := results.NewHist()
 	for _, r := range runs {
 		if one, err := results.DecodeHist(r.Histograms.Publish); err == nil {
-			h.Merge(one)
+			// Result histograms share NewHist's bounds, so nothing is dropped.
+			results.MergeHist(h, one)
 		}
 	}
 	return float64(h.ValueAtQuantile(99)) / 1000

@@ -47,7 +47,7 @@ type runShape struct {
 func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTimeline, run runShape) []results.Failover {
 	var injects []results.Fault
 	for _, ev := range events {
-		if ev.Phase == "inject" && ev.Error == "" {
+		if ev.Phase == results.PhaseInject && ev.Error == "" {
 			injects = append(injects, ev)
 		}
 	}
@@ -55,7 +55,7 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 	for k, ev := range injects {
 		fo := results.Failover{Fault: ev, RecoveryS: -1}
 		for _, rec := range events {
-			if rec.Phase == "recover" && rec.Broker == ev.Broker && rec.Action == ev.Action && rec.At > ev.At {
+			if rec.Phase == results.PhaseRecover && rec.Broker == ev.Broker && rec.Action == ev.Action && rec.At > ev.At {
 				fo.RecoveredAt = rec.At
 				break
 			}

@@ -27,10 +27,10 @@ func timeline(acked ...int64) ([]results.Interval, ackTimeline) {
 
 func TestAnalyseFailover(t *testing.T) {
 	inject := func(at float64) results.Fault {
-		return results.Fault{At: at, Action: "kill", Broker: 1, Phase: "inject"}
+		return results.Fault{At: at, Action: "kill", Broker: 1, Phase: results.PhaseInject}
 	}
 	recovered := func(at float64) results.Fault {
-		return results.Fault{At: at, Action: "kill", Broker: 1, Phase: "recover"}
+		return results.Fault{At: at, Action: "kill", Broker: 1, Phase: results.PhaseRecover}
 	}
 	// want holds the fields checked of each summary.
 	type want struct {
@@ -99,7 +99,7 @@ func TestAnalyseFailover(t *testing.T) {
 			// An injection that failed has no failover to measure.
 			name:   "failed injection",
 			acked:  []int64{100, 100, 100, 100, 100, 0, 0, 100, 100, 100, 100, 100},
-			events: []results.Fault{{At: 5, Action: "kill", Broker: 1, Phase: "inject", Error: "refused"}},
+			events: []results.Fault{{At: 5, Action: "kill", Broker: 1, Phase: results.PhaseInject, Error: "refused"}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -116,7 +116,7 @@ func (s *faultScheduler) run(ctx context.Context) {
 
 // inject performs one fault and records the event.
 func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec FaultSpec, pick int32) *pendingUndo {
-	ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: spec.Action, Target: spec.Target, Broker: -1, Phase: "inject"}
+	ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: spec.Action, Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
 	p, err := s.doInject(ctx, f, spec, pick, &ev)
 	if err != nil {
 		ev.Error = err.Error()
@@ -242,7 +242,7 @@ func (s *faultScheduler) brokerAddr(ctx context.Context, id int32) string {
 // recover undoes a fault once and records the event.
 func (s *faultScheduler) recover(p *pendingUndo) {
 	p.once.Do(func() {
-		ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: p.action, Target: p.target, Broker: p.broker, Phase: "recover"}
+		ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: p.action, Target: p.target, Broker: p.broker, Phase: results.PhaseRecover}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := p.undo(ctx); err != nil {
@@ -274,7 +274,7 @@ func (s *faultScheduler) injected() int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, f := range s.evs {
-		if f.Phase == "inject" {
+		if f.Phase == results.PhaseInject {
 			n++
 		}
 	}

@@ -33,7 +33,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
 	if r.cfg.Target.Kind() == "embedded" {
-		res.Notes = append(res.Notes, "embedded target: kfake in process, with no replication and one request loop; its figures say nothing about Apache Kafka's throughput, latency or durability")
+		res.Notes = append(res.Notes, results.EmbeddedCaveat)
 	}
 	res.Histograms.Publish, _ = results.EncodeHist(c.pubSum)
 	res.Histograms.E2E, _ = results.EncodeHist(c.e2eSum)
@@ -91,7 +91,7 @@ func markFaults(ivs []results.Interval, events []results.Fault) {
 	for _, ev := range events {
 		for i := range ivs {
 			if ev.At >= ivs[i].Start && ev.At < ivs[i].End {
-				ivs[i].Faults = append(ivs[i].Faults, ev.Phase+" "+ev.Action+" broker "+strconv.Itoa(int(ev.Broker)))
+				ivs[i].Faults = append(ivs[i].Faults, string(ev.Phase)+" "+ev.Action+" broker "+strconv.Itoa(int(ev.Broker)))
 			}
 		}
 	}

@@ -192,7 +192,7 @@ func TestFailoverMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Faults) != 2 || res.Faults[0].Phase != "inject" || res.Faults[1].Phase != "recover" {
+		if len(res.Faults) != 2 || res.Faults[0].Phase != results.PhaseInject || res.Faults[1].Phase != results.PhaseRecover {
 			t.Fatalf("fault events %+v: want inject then recover", res.Faults)
 		}
 		if len(res.Failover) != 1 {

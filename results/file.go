@@ -2,16 +2,15 @@ package results
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Write stores run as indented JSON at path atomically (see WriteFile).
+// Write stores run as indented JSON at path (see WriteFileAtomic).
 func Write(path string, run *Run) error {
 	if run.Schema == "" {
 		run.Schema = Schema
@@ -20,37 +19,45 @@ func Write(path string, run *Run) error {
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	return WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return WriteFileAtomic(path, append(data, '\n'), 0o644)
 }
 
-// WriteFile writes a file through write into a temporary file in path's
-// directory (created if missing), syncs it and renames it into place, so
-// path never holds half a file, even if kbench dies while writing.
-func WriteFile(path string, write func(io.Writer) error) error {
+// WriteFileAtomic writes data to path, creating its directory, through a
+// temporary file in that directory that is synced and renamed over path, so
+// path never holds half a file even if kbench dies while writing (Windows
+// cannot rename atomically: there it writes in place). perm is
+// masked by the umask, and an existing file keeps its permissions. A
+// destination that exists and is not a regular file (a FIFO, a device such
+// as /dev/stdout) cannot be renamed over, so it is written in place; a
+// directory is an error.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("write %s: is a directory, name a file", path)
+	case err == nil && !fi.Mode().IsRegular():
+		return writeInPlace(path, data)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err := replaceFile(path, data, perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -64,11 +71,11 @@ func Read(path string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Decode(data, path)
+	return decode(data, path)
 }
 
-// Decode parses a result document; name is used in errors.
-func Decode(data []byte, name string) (*Run, error) {
+// decode parses a result document; name is used in errors.
+func decode(data []byte, name string) (*Run, error) {
 	var head struct {
 		Schema string `json:"schema"`
 	}
@@ -86,55 +93,4 @@ func Decode(data []byte, name string) (*Run, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &run, nil
-}
-
-// Histogram bounds used throughout kbench: 1 µs to 1 hour, 3 significant
-// digits.
-const (
-	HistMinUS   = 1
-	HistMaxUS   = 3600 * 1000 * 1000
-	HistSigFigs = 3
-)
-
-// NewHist returns an empty latency histogram in microseconds.
-func NewHist() *hdrhistogram.Histogram {
-	return hdrhistogram.New(HistMinUS, HistMaxUS, HistSigFigs)
-}
-
-// EncodeHist returns h in HdrHistogram's compressed base64 form.
-func EncodeHist(h *hdrhistogram.Histogram) (string, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return "", fmt.Errorf("encode histogram: %w", err)
-	}
-	return string(b), nil
-}
-
-// DecodeHist parses a histogram written by EncodeHist; "" gives an empty one.
-func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
-	if s == "" {
-		return NewHist(), nil
-	}
-	h, err := hdrhistogram.Decode([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("decode histogram: %w", err)
-	}
-	return h, nil
-}
-
-// LatencyOf summarises a microsecond histogram in milliseconds.
-func LatencyOf(h *hdrhistogram.Histogram) Latency {
-	if h == nil || h.TotalCount() == 0 {
-		return Latency{}
-	}
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	return Latency{
-		P50:   ms(h.ValueAtQuantile(50)),
-		P95:   ms(h.ValueAtQuantile(95)),
-		P99:   ms(h.ValueAtQuantile(99)),
-		P999:  ms(h.ValueAtQuantile(99.9)),
-		Max:   ms(h.Max()),
-		Mean:  h.Mean() / 1000,
-		Count: h.TotalCount(),
-	}
 }

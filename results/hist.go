@@ -1,9 +1,64 @@
 package results
 
-import hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+import (
+	"fmt"
 
-// MergeHist adds src's counts to dst and returns how many values fell
-// outside dst's range and were dropped.
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram bounds used throughout kbench: 1 µs to 1 hour, 3 significant
+// digits.
+const (
+	histMinUS   = 1
+	histMaxUS   = 3600 * 1000 * 1000
+	histSigFigs = 3
+)
+
+// NewHist returns an empty latency histogram in microseconds.
+func NewHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMinUS, histMaxUS, histSigFigs)
+}
+
+// EncodeHist returns h in HdrHistogram's compressed base64 form.
+func EncodeHist(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encode histogram: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeHist parses a histogram written by EncodeHist; "" gives an empty one.
+func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
+	if s == "" {
+		return NewHist(), nil
+	}
+	h, err := hdrhistogram.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return h, nil
+}
+
+// MergeHist adds src's counts to dst and returns how many values dst could
+// not hold: values outside its range, or counts overflowing its total.
 func MergeHist(dst, src *hdrhistogram.Histogram) (dropped int64) {
 	return dst.Merge(src)
+}
+
+// LatencyOf summarises a microsecond histogram in milliseconds.
+func LatencyOf(h *hdrhistogram.Histogram) Latency {
+	if h == nil || h.TotalCount() == 0 {
+		return Latency{}
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return Latency{
+		P50:   ms(h.ValueAtQuantile(50)),
+		P95:   ms(h.ValueAtQuantile(95)),
+		P99:   ms(h.ValueAtQuantile(99)),
+		P999:  ms(h.ValueAtQuantile(99.9)),
+		Max:   ms(h.Max()),
+		Mean:  h.Mean() / 1000,
+		Count: h.TotalCount(),
+	}
 }

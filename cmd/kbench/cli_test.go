@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/results"
 )
 
@@ -61,7 +60,7 @@ func TestSweepMatrix(t *testing.T) {
 	if !strings.Contains(stderr, "[4/4] acks=1 messageSize=200 franz:") {
 		t.Errorf("no progress line for the fourth point in:\n%s", stderr)
 	}
-	idx, err := bench.ReadSweepIndex(filepath.Join(dir, bench.IndexFile))
+	idx, err := results.ReadSweepIndex(filepath.Join(dir, results.SweepIndexFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +95,7 @@ func TestSweepFindMaxRate(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit code %d, want 0", code)
 	}
-	idx, err := bench.ReadSweepIndex(filepath.Join(dir, bench.IndexFile))
+	idx, err := results.ReadSweepIndex(filepath.Join(dir, results.SweepIndexFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +136,7 @@ func TestSweepRefusesBadInputBeforeRunning(t *testing.T) {
 			if code != exitUsage || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tc.want)
 			}
-			if _, err := os.Stat(filepath.Join(dir, bench.IndexFile)); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, results.SweepIndexFile)); err == nil {
 				t.Errorf("a refused sweep wrote an index")
 			}
 		})

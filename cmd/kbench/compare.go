@@ -52,19 +52,19 @@ func compareCmd(ctx context.Context, args []string) error {
 	if format != "text" && format != "gobench" {
 		return usagef("--format %q: use text or gobench", format)
 	}
-	baseIn, err := readInputs(base)
+	baseIn, err := load(base)
 	if err != nil {
 		return err
 	}
-	nextIn, err := readInputs(next)
+	nextIn, err := load(next)
 	if err != nil {
 		return err
 	}
-	verdict := analysis.Compare(baseIn.runs, nextIn.runs, b)
+	verdict := analysis.Compare(baseIn.Runs, nextIn.Runs, b)
 	out := os.Stdout
 	if format == "gobench" {
-		analysis.WriteGoBench(os.Stdout, baseIn.runs, "side=base")
-		analysis.WriteGoBench(os.Stdout, nextIn.runs, "side=new")
+		analysis.WriteGoBench(os.Stdout, baseIn.Runs, "side=base")
+		analysis.WriteGoBench(os.Stdout, nextIn.Runs, "side=new")
 		out = os.Stderr
 	}
 	verdict.Write(out)

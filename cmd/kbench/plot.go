@@ -1,17 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/kbench/kbench/analysis"
-	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/results"
 )
 
@@ -58,29 +56,29 @@ func plotCmd(ctx context.Context, args []string) error {
 	if kind != "" && !slices.Contains(plotKinds, kind) {
 		return usagef("--kind %q: use one of %s", kind, strings.Join(plotKinds, ", "))
 	}
-	in, err := readInputs(fs.Args())
+	in, err := load(fs.Args())
 	if err != nil {
 		return err
 	}
 	if kind == "" {
 		kind = analysis.KindSpectrum
-		if in.index != nil && in.index.Search != nil {
+		if in.Index != nil && in.Index.Search != nil {
 			kind = analysis.KindLatencyThroughput
-		} else if in.index != nil && in.index.Param() != "" {
+		} else if in.Index != nil && in.Index.Param() != "" {
 			kind = analysis.KindSweep
 		}
 	}
 	switch kind {
 	case analysis.KindSweep:
-		if param == "" && in.index != nil {
-			param = in.index.Param()
+		if param == "" && in.Index != nil {
+			param = in.Index.Param()
 		}
 		if param == "" {
 			return usagef("--kind sweep: name the varied parameter with --param, e.g. --param messageSize")
 		}
-		for i, r := range in.runs {
+		for i, r := range in.Runs {
 			if _, ok := analysis.Param(r, param); !ok {
-				return usagef("--param %s: %s has no such setting; name a workload field or a Kafka property", param, in.files[i])
+				return usagef("--param %s: %s has no such setting; name a workload field or a Kafka property", param, in.Files[i])
 			}
 		}
 		kind += ":" + param
@@ -89,79 +87,23 @@ func plotCmd(ctx context.Context, args []string) error {
 			return usagef("--param is for --kind sweep only")
 		}
 	}
-	err = results.WriteFile(output, func(w io.Writer) error { return analysis.WritePlot(w, kind, in.runs, format) })
-	if err != nil {
+	var buf bytes.Buffer
+	if err := analysis.WritePlot(&buf, kind, in.Runs, format); err != nil {
 		return fmt.Errorf("plot %s: %w", output, err)
 	}
-	fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.runs), output)
+	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("plot %s: %w", output, err)
+	}
+	fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.Runs), output)
 	return nil
 }
 
-// inputs are the runs a command line names: result files as they are,
-// and sweep indexes (or sweep directories) expanded to their points'
-// results.
-type inputs struct {
-	runs []*results.Run
-	// files[i] is the file runs[i] was read from.
-	files []string
-	// index is the first sweep index named, nil if none.
-	index *bench.SweepIndex
-}
-
-// readInputs reads the runs of paths; a file that cannot be read is a
-// usage error naming it. A result named twice (say, by a shell glob that
-// matched both a sweep index and its results) is read once.
-func readInputs(paths []string) (*inputs, error) {
-	in := &inputs{}
-	seen := map[string]bool{}
-	add := func(path string) error {
-		if abs, err := filepath.Abs(path); err == nil {
-			if seen[abs] {
-				return nil
-			}
-			seen[abs] = true
-		}
-		r, err := results.Read(path)
-		if err != nil {
-			return usageError{fmt.Errorf("result %s: %w", path, err)}
-		}
-		in.runs = append(in.runs, r)
-		in.files = append(in.files, path)
-		return nil
-	}
-	for _, p := range paths {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, bench.IndexFile)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		var head struct {
-			Schema string `json:"schema"`
-		}
-		if json.Unmarshal(data, &head) != nil || head.Schema != bench.SweepSchema {
-			if err := add(p); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		idx, err := bench.DecodeSweepIndex(data, p)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		files := idx.ResultPaths(filepath.Dir(p))
-		if len(files) == 0 {
-			return nil, usagef("sweep index %s lists no results yet", p)
-		}
-		for _, f := range files {
-			if err := add(f); err != nil {
-				return nil, err
-			}
-		}
-		if in.index == nil {
-			in.index = idx
-		}
+// load reads the runs paths name (see results.Load); any problem is a
+// usage error.
+func load(paths []string) (*results.Loaded, error) {
+	in, err := results.Load(paths...)
+	if err != nil {
+		return nil, usageError{err}
 	}
 	return in, nil
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,17 +43,20 @@ func reportCmd(ctx context.Context, args []string) error {
 	default:
 		return usagef("--format %q: use html or markdown", format)
 	}
-	in, err := readInputs(fs.Args())
+	in, err := load(fs.Args())
 	if err != nil {
 		return err
 	}
-	write := func(w io.Writer) error { return analysis.Report(w, in.runs, format) }
 	if output == "" {
-		return write(os.Stdout)
+		return analysis.Report(os.Stdout, in.Runs, format)
 	}
-	if err := results.WriteFile(output, write); err != nil {
+	var buf bytes.Buffer
+	if err := analysis.Report(&buf, in.Runs, format); err != nil {
 		return fmt.Errorf("report %s: %w", output, err)
 	}
-	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.runs), output)
+	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("report %s: %w", output, err)
+	}
+	fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.Runs), output)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/sweep"
 )
 
 const sweepExamples = `  # acks against message size: 6 runs, one result each, plus sweep.json
@@ -57,7 +58,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 	f.run.register(fs)
 	fs.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
 	fs.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
-	fs.Lookup("output").Usage = "directory for the results and " + bench.IndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
+	fs.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
 	fs.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
 	fs.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
 	fs.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
@@ -84,10 +85,10 @@ func sweepCmd(ctx context.Context, args []string) error {
 	if cfg.Dir == "" {
 		cfg.Dir = filepath.Join("kbench-results", fmt.Sprintf("sweep-%s-%s", first.Name, time.Now().Format("20060102-150405")))
 	}
-	if _, err := os.Stat(filepath.Join(cfg.Dir, bench.IndexFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(cfg.Dir, results.SweepIndexFile)); err == nil {
 		return usagef("-o %s already holds a sweep; give another directory", cfg.Dir)
 	}
-	if err := checkWritable(filepath.Join(cfg.Dir, bench.IndexFile)); err != nil {
+	if err := checkWritable(filepath.Join(cfg.Dir, results.SweepIndexFile)); err != nil {
 		return usageError{fmt.Errorf("-o %s: %w", cfg.Dir, err)}
 	}
 
@@ -103,7 +104,9 @@ func sweepCmd(ctx context.Context, args []string) error {
 	defer release()
 	host := profiles.DetectHost()
 
-	cfg.Run = func(ctx context.Context, p bench.SweepPoint) (*results.Run, error) {
+	// Each point is one 'kbench run' on the shared target, its result
+	// written by sweep.Run.
+	cfg.RunPoint = func(ctx context.Context, p results.SweepPoint) (*results.Run, error) {
 		w, tuning, drv, err := f.prepare(p)
 		if err != nil {
 			return nil, err
@@ -123,12 +126,12 @@ func sweepCmd(ctx context.Context, args []string) error {
 	if !f.run.quiet {
 		cfg.Progress = printSweepProgress
 	}
-	idx, err := bench.Sweep(ctx, cfg)
+	idx, err := sweep.Run(ctx, cfg)
 	if idx != nil && !f.run.quiet {
 		printSweep(os.Stdout, idx)
 	}
 	if idx != nil {
-		fmt.Fprintf(os.Stderr, "sweep index written to %s\n", filepath.Join(cfg.Dir, bench.IndexFile))
+		fmt.Fprintf(os.Stderr, "sweep index written to %s\n", filepath.Join(cfg.Dir, results.SweepIndexFile))
 	}
 	if err != nil && ctx.Err() != nil {
 		return errInterrupted
@@ -139,11 +142,11 @@ func sweepCmd(ctx context.Context, args []string) error {
 // plan checks every flag and the workload of every point before anything
 // runs, and returns the sweep, the first point's workload, and the broker
 // settings to start a local cluster with.
-func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (bench.SweepConfig, *bench.Workload, map[string]string, error) {
-	var cfg bench.SweepConfig
-	vary, err := bench.ParseVary(f.vary)
+func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *bench.Workload, map[string]string, error) {
+	var cfg sweep.Config
+	vary, err := sweep.ParseVary(f.vary)
 	if err != nil {
-		return cfg, nil, nil, usageError{err}
+		return cfg, nil, nil, usageError{fmt.Errorf("--vary %w", err)} // err starts with the spec at fault
 	}
 	for _, v := range vary {
 		if flag := runFlagOf[v.Key]; flag != "" && fs.Changed(flag) {
@@ -184,7 +187,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (bench.SweepConf
 	var problems []error
 	seen := map[string]bool{}
 	var first *bench.Workload
-	for i, p := range bench.Matrix(vary, cfg.Profiles, drvs) {
+	for i, p := range sweep.Matrix(vary, cfg.Profiles, drvs) {
 		if cfg.Search != nil {
 			p.Rate = cfg.Search.Start
 		}
@@ -208,7 +211,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (bench.SweepConf
 }
 
 // search reads the rate search's flags.
-func (f *sweepFlags) search(fs interface{ Changed(string) bool }) (*bench.RateSearch, error) {
+func (f *sweepFlags) search(fs interface{ Changed(string) bool }) (*results.RateSearch, error) {
 	if fs.Changed("rate") {
 		return nil, usagef("--rate and --find-max-rate: the search sets the rate; give the first with --start")
 	}
@@ -220,11 +223,11 @@ func (f *sweepFlags) search(fs interface{ Changed(string) bool }) (*bench.RateSe
 	if err != nil || p99 <= 0 {
 		return nil, usagef("--p99-max %q: want a positive duration with its unit, such as 50ms", f.p99Max)
 	}
-	factor, inc, err := bench.ParseStep(f.step)
+	factor, inc, err := sweep.ParseStep(f.step)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--step: %w", err)}
 	}
-	s := &bench.RateSearch{Start: f.start, Factor: factor, Increment: inc, Bisections: f.bisect,
+	s := &results.RateSearch{Start: f.start, Factor: factor, Increment: inc, Bisections: f.bisect,
 		MaxRate: f.maxRate, P99MaxMs: float64(p99) / float64(time.Millisecond)}
 	if err := s.Validate(); err != nil {
 		return nil, usageError{fmt.Errorf("--find-max-rate: %w", err)}
@@ -252,11 +255,11 @@ func (f *sweepFlags) brokerSettings() (map[string]string, error) {
 		if maps.Equal(broker, t.Broker) {
 			continue
 		}
-		kind := f.run.target.kind
+		kind := results.ClusterKind(f.run.target.kind)
 		if kind == "" && f.run.target.bootstrap == "" {
-			kind = "local"
+			kind = results.KindLocal
 		}
-		if kind == "local" {
+		if kind == results.KindLocal {
 			return nil, usagef("--profile %s and %s set different broker properties, but a sweep runs every point on one cluster started with one set of them; run one sweep per profile, or compare profiles that differ only in topic and client settings", f.run.profiles[0], alt)
 		}
 		fmt.Fprintf(os.Stderr, "kbench sweep: --profile %s and %s differ in broker settings; the %s target does not take broker settings from profiles, so only their topic and client settings differ between points\n", f.run.profiles[0], alt, kind)
@@ -267,7 +270,7 @@ func (f *sweepFlags) brokerSettings() (map[string]string, error) {
 
 // prepare loads the workload of one point: the run flags, then the point's
 // profile, its varied values (after --set, so they win), and its rate.
-func (f *sweepFlags) prepare(p bench.SweepPoint) (*bench.Workload, *profiles.Tuning, drivers.Driver, error) {
+func (f *sweepFlags) prepare(p results.SweepPoint) (*bench.Workload, *profiles.Tuning, drivers.Driver, error) {
 	rf := f.run
 	rf.profiles = profileList(p.Profile)
 	rf.sets = slices.Clip(rf.sets)
@@ -298,7 +301,7 @@ func profileList(alt string) []string {
 }
 
 // printSweepProgress prints one line per finished point on stderr.
-func printSweepProgress(p bench.SweepProgress) {
+func printSweepProgress(p sweep.Progress) {
 	e := p.Entry
 	n := fmt.Sprint(p.N)
 	if p.Of > 0 {
@@ -309,7 +312,7 @@ func printSweepProgress(p bench.SweepProgress) {
 
 // printSweep prints the sweep's points and, for a rate search, the
 // highest rate each search sustained.
-func printSweep(w io.Writer, idx *bench.SweepIndex) {
+func printSweep(w io.Writer, idx *results.SweepIndex) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tpoint\tmsgs/s\tconsumed/s\tp99 ms\terrors\toutcome")
 	for i, e := range idx.Points {
