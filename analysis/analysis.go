@@ -45,7 +45,7 @@ func settings(r *results.Run) []setting {
 	add("run", "driver", r.Driver.Name)
 	add("run", "library", r.Driver.Library)
 	add("run", "profiles", strings.Join(r.Profiles, "+"))
-	add("run", "cluster", r.Cluster.Kind)
+	add("run", "cluster", string(r.Cluster.Kind))
 	add("run", "kafka", r.Cluster.KafkaVersion)
 	if r.Cluster.ReplicationFactor > 0 {
 		add("run", "replication", strconv.Itoa(r.Cluster.ReplicationFactor))

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 type spec struct {
 	driver, library string
 	profiles        []string
-	cluster         string
+	cluster         results.ClusterKind
 	rate            float64 // target msgs/s, 0 for closed
 	throughput      float64 // achieved msgs/s
 	msgSize         int
@@ -139,7 +139,7 @@ func (s spec) run(name string) *results.Run {
 			TargetRate: s.rate, PublishLatencyMs: results.LatencyOf(pub),
 		},
 	}
-	if s.cluster == "embedded" {
+	if s.cluster == results.KindEmbedded {
 		r.Cluster.ReplicationFactor, r.Cluster.KafkaVersion = 1, ""
 		r.Notes = []string{"embedded target: kfake has no replication; numbers say nothing about Kafka"}
 	}

@@ -91,8 +91,8 @@ func newReportData(runs []*results.Run) *reportData {
 			d.Notes = append(d.Notes, fmt.Sprintf("%s: INCOMPLETE: %s", labels[i], orDash(r.Incomplete)))
 		}
 		notes := r.Notes
-		if r.Cluster.Kind == "embedded" && !mentions(notes, "replication") {
-			notes = append(notes, "embedded target (kfake in process) has no replication and one request loop: its numbers say nothing about Kafka")
+		if r.Cluster.Kind == results.KindEmbedded && !mentions(notes, "replication") {
+			notes = append(notes, results.EmbeddedCaveat)
 		}
 		for _, n := range notes {
 			d.Notes = append(d.Notes, labels[i]+": "+n)

@@ -112,7 +112,7 @@ func markFaults(runs []*results.Run, p *plot.Plot, ymax float64, withLabels bool
 	var marks []mark
 	for _, r := range runs {
 		for _, f := range r.Faults {
-			m := mark{f.At, faultMark(f), f.Phase == "recover"}
+			m := mark{f.At, faultMark(f), f.Phase == results.PhaseRecover}
 			if !seen[m] {
 				seen[m] = true
 				marks = append(marks, m)
@@ -154,7 +154,7 @@ func markFaults(runs []*results.Run, p *plot.Plot, ymax float64, withLabels bool
 // faultMark is a fault's label on a timeline: "kill broker 2" when it is
 // injected, "recover broker 2" when it is undone.
 func faultMark(f results.Fault) string {
-	if f.Phase == "recover" {
+	if f.Phase == results.PhaseRecover {
 		return fmt.Sprintf("recover broker %d", f.Broker)
 	}
 	return fmt.Sprintf("%s broker %d", f.Action, f.Broker)

@@ -295,7 +295,7 @@ func (r *run) analyseFaults(res *results.Run) {
 	for _, ev := range res.Faults {
 		for i := range ivs {
 			if ev.At >= ivs[i].Start && ev.At < ivs[i].End {
-				ivs[i].Faults = append(ivs[i].Faults, ev.Phase+" "+ev.Action+" broker "+strconv.Itoa(int(ev.Broker)))
+				ivs[i].Faults = append(ivs[i].Faults, string(ev.Phase)+" "+ev.Action+" broker "+strconv.Itoa(int(ev.Broker)))
 			}
 		}
 	}

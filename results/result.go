@@ -68,11 +68,10 @@ type Client struct {
 
 // Cluster describes the target of a run.
 type Cluster struct {
-	// Kind is embedded, local or external.
-	Kind         string   `json:"kind"`
-	Bootstrap    []string `json:"bootstrap"`
-	KafkaVersion string   `json:"kafka_version,omitempty"`
-	Nodes        []Node   `json:"nodes,omitempty"`
+	Kind         ClusterKind `json:"kind"`
+	Bootstrap    []string    `json:"bootstrap"`
+	KafkaVersion string      `json:"kafka_version,omitempty"`
+	Nodes        []Node      `json:"nodes,omitempty"`
 	// BrokerProps are the broker properties common to every node.
 	BrokerProps map[string]string `json:"broker_props,omitempty"`
 	// TopicConfig are the topic-level configs the run's topics were
@@ -220,11 +219,10 @@ type Fault struct {
 	Action string  `json:"action"`
 	// Target is what the schedule asked for (e.g. "leader:topic-0");
 	// Broker is the broker it resolved to.
-	Target string `json:"target"`
-	Broker int32  `json:"broker"`
-	// Phase is "inject" or "recover".
-	Phase string `json:"phase"`
-	Error string `json:"error,omitempty"`
+	Target string     `json:"target"`
+	Broker int32      `json:"broker"`
+	Phase  FaultPhase `json:"phase"`
+	Error  string     `json:"error,omitempty"`
 }
 
 // Failover summarises the disturbance around one fault.
