@@ -24,7 +24,7 @@ func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	admin, err := franz.NewAdmin(c.Bootstrap())
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: c.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestExternalExecFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := franz.NewAdmin(ext.Bootstrap())
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: ext.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
 // CheckFaults refuses, before anything runs, a schedule the target cannot
-// carry out: an action it cannot perform, or a broker it does not have.
-func CheckFaults(w *Workload, t cluster.Target) error {
+// carry out: an action it cannot perform, a broker it does not have, or a
+// leader move admin cannot make.
+func CheckFaults(w *Workload, t cluster.Target, admin drivers.Admin) error {
 	if len(w.Faults) == 0 {
 		return nil
 	}
@@ -28,8 +30,10 @@ func CheckFaults(w *Workload, t cluster.Target) error {
 			p.addf(path+".action", "the %s target cannot inject faults", t.Kind())
 			continue
 		}
-		if err := f.Supports(spec.Action); err != nil {
+		if err := f.Supports(cluster.Action(spec.Action)); err != nil {
 			p.addf(path+".action", "%v", err)
+		} else if _, ok := admin.(drivers.LeaderMover); !ok && spec.Action == string(cluster.ActionLeaderMove) {
+			p.addf(path+".action", "leader-move needs an admin client that can move partition leaders, and this driver's cannot; use the franz driver")
 		}
 		tgt, err := ParseTarget(spec.Target)
 		if err == nil && tgt.Kind == TargetBroker && !slices.Contains(f.BrokerIDs(), tgt.Broker) {
@@ -116,24 +120,18 @@ func (r *run) doInject(ctx context.Context, f cluster.Faulter, spec FaultSpec, p
 		return nil, err
 	}
 	ev.Broker = id
-	if spec.Action == cluster.ActionLeaderMove {
+	if spec.Action == string(cluster.ActionLeaderMove) {
 		return nil, r.moveLeaders(ctx, spec.Target, id)
 	}
 	if f == nil {
 		return nil, fmt.Errorf("the %s target cannot inject faults", r.cfg.Target.Kind())
 	}
-	undo, err := f.Inject(ctx, spec.Action, id, spec.Command)
-	if err != nil {
+	undo, err := f.Inject(ctx, cluster.Fault{Action: cluster.Action(spec.Action), Broker: id, Command: spec.Command, UndoCommand: spec.Undo})
+	if undo == nil {
 		return nil, err
 	}
-	if spec.Action == cluster.ActionExec && len(spec.Undo) > 0 {
-		addr := r.brokerAddr(ctx, id)
-		undo = func(ctx context.Context) error { return cluster.RunCommand(ctx, spec.Undo, id, addr) }
-	}
-	if undo == nil {
-		return nil, nil
-	}
-	return &pendingUndo{undo: undo, action: spec.Action, target: spec.Target, broker: id}, nil
+	// An undo comes with an error when the fault may have acted anyway.
+	return &pendingUndo{undo: undo, action: spec.Action, target: spec.Target, broker: id}, err
 }
 
 // resolveTarget turns a fault target into a broker id, at the time of the
@@ -178,10 +176,14 @@ func (r *run) resolveTarget(ctx context.Context, f cluster.Faulter, target strin
 // id leads.
 func (r *run) moveLeaders(ctx context.Context, target string, id int32) error {
 	t, _ := ParseTarget(target)
+	lm, ok := r.cfg.Admin.(drivers.LeaderMover)
+	if !ok {
+		return errors.New("the admin client cannot move partition leaders")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if t.Kind == TargetLeader {
-		_, err := r.cfg.Admin.MoveLeader(ctx, r.topics[t.Topic], t.Partition, id)
+		_, err := lm.MoveLeader(ctx, r.topics[t.Topic], t.Partition, id)
 		return err
 	}
 	var errs []error
@@ -192,28 +194,13 @@ func (r *run) moveLeaders(ctx context.Context, target string, id int32) error {
 		}
 		for _, p := range parts {
 			if p.Leader == id {
-				if _, err := r.cfg.Admin.MoveLeader(ctx, topic, p.Partition, id); err != nil {
+				if _, err := lm.MoveLeader(ctx, topic, p.Partition, id); err != nil {
 					errs = append(errs, err)
 				}
 			}
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (r *run) brokerAddr(ctx context.Context, id int32) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	bs, err := r.cfg.Admin.Brokers(ctx)
-	if err != nil {
-		return ""
-	}
-	for _, b := range bs {
-		if b.ID == id {
-			return b.Host + ":" + strconv.Itoa(int(b.Port))
-		}
-	}
-	return ""
 }
 
 // recover undoes a fault once and records the event.

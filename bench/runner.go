@@ -139,8 +139,8 @@ func (r *run) setup(ctx context.Context) error {
 	if err := Discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
 		return err
 	}
-	if err := CheckFaults(w, r.cfg.Target); err != nil {
-		return err
+	if err := CheckFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
+		return fmt.Errorf("%w: the fault schedule has problems:\n%w", ErrBadWorkload, err)
 	}
 	reachCtx, cancel := context.WithTimeout(ctx, ReachTimeout)
 	defer cancel()
@@ -198,7 +198,7 @@ func Discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error 
 	if err != nil {
 		return fmt.Errorf("cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", t.Bootstrap(), ReachTimeout, err)
 	}
-	if l, ok := t.(interface{ LearnBrokers([]drivers.Broker) }); ok {
+	if l, ok := t.(cluster.BrokerLearner); ok {
 		l.LearnBrokers(brokers)
 	}
 	return nil
@@ -562,8 +562,8 @@ func (r *run) result(started time.Time) *results.Run {
 	}
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
-	if r.cfg.Target.Kind() == "embedded" {
-		res.Notes = append(res.Notes, "embedded target: kfake in process, with no replication and one request loop; its figures say nothing about Apache Kafka's throughput, latency or durability")
+	if r.cfg.Target.Kind() == results.KindEmbedded {
+		res.Notes = append(res.Notes, results.EmbeddedCaveat)
 	}
 	res.Histograms.Publish, _ = results.EncodeHist(r.pubSum)
 	res.Histograms.E2E, _ = results.EncodeHist(r.e2eSum)
