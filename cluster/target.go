@@ -15,6 +15,7 @@ import (
 
 // Target is a Kafka cluster a run produces to and consumes from.
 type Target interface {
+	// Kind is embedded, local or external.
 	Kind() results.ClusterKind
 	// Bootstrap lists the addresses clients connect to.
 	Bootstrap() []string
