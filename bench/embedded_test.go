@@ -24,7 +24,7 @@ func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	admin, err := franz.NewAdmin(c.Bootstrap())
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: c.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +156,8 @@ func TestVerifierCatchesInjectedFaults(t *testing.T) {
 // lost.
 func TestEmbeddedFaults(t *testing.T) {
 	d, _ := all.Get("franz")
-	for _, action := range []string{"kill", "pause", "leader-move"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []cluster.Action{cluster.ActionKill, cluster.ActionPause, cluster.ActionLeaderMove} {
+		t.Run(string(action), func(t *testing.T) {
 			w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
 				SubscriptionsPerTopic: 1, ProducerRate: 500, MaxInFlight: 5000,
 				Duration: Duration(6 * time.Second), Drain: Duration(10 * time.Second),
@@ -197,7 +197,7 @@ func TestExternalExecFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := franz.NewAdmin(ext.Bootstrap())
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: ext.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,9 @@ type nodeProc struct {
 	err  error
 }
 
+// errNotRunning is a fault or signal for a broker that is down.
+var errNotRunning = errors.New("is not running")
+
 // logTailLines is how much of a broker's log an error carries.
 const logTailLines = 30
 
@@ -197,7 +200,7 @@ func (l *Local) Kill(ctx context.Context, id int32) error {
 		return err
 	}
 	if !up {
-		return fmt.Errorf("broker %d is not running", id)
+		return fmt.Errorf("broker %d %w", id, errNotRunning)
 	}
 	if err := signalPID(pid, sigKill); err != nil {
 		return fmt.Errorf("killing broker %d (pid %d): %w", id, pid, err)
@@ -213,7 +216,7 @@ func (l *Local) Stop(ctx context.Context, id int32) error {
 		return err
 	}
 	if !up {
-		return fmt.Errorf("broker %d is not running", id)
+		return fmt.Errorf("broker %d %w", id, errNotRunning)
 	}
 	return l.stopPID(ctx, id, pid)
 }
@@ -249,7 +252,7 @@ func (l *Local) freeze(id int32, s sig, doing string, stopped bool) error {
 		return err
 	}
 	if !up {
-		return fmt.Errorf("broker %d is not running", id)
+		return fmt.Errorf("broker %d %w", id, errNotRunning)
 	}
 	if err := signalPID(pid, s); err != nil {
 		return fmt.Errorf("%s broker %d (pid %d): %w", doing, id, pid, err)

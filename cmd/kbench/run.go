@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
@@ -97,10 +98,13 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	if err != nil {
 		problems = append(problems, err)
 	}
-	tuning, err := applyProfiles(w, f.profiles)
+	tuning, err := loadTuning(f.profiles)
 	if err != nil {
 		return nil, nil, err
 	}
+	// A profile's settings win over the workload file's; --set, applied
+	// next, wins over both.
+	w.ApplyTuning(tuning)
 	for _, kv := range f.sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -192,7 +196,7 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.quiet {
 		log = io.Discard
 	}
-	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, log)
+	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
 	if err != nil {
 		return err
 	}
@@ -214,7 +218,7 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	res.Hardware = hw
 	res.Notes = append(res.Notes, tuning.Notes...)
-	if lc, ok := tgt.(interface{ CopyLogs(string) error }); ok {
+	if lc, ok := tgt.(cluster.LogCopier); ok {
 		logDir := strings.TrimSuffix(output, ".json") + "-logs"
 		if err := lc.CopyLogs(logDir); err != nil {
 			fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)

@@ -97,7 +97,12 @@ func sweepCmd(ctx context.Context, args []string) error {
 		log = io.Discard
 	}
 	// One target for the whole sweep: every point runs on the same brokers.
-	tgt, admin, release, err := connect(ctx, f.run.target, broker, log)
+	// The admin client is the first driver's.
+	drv, err := all.Get(cfg.Drivers[0])
+	if err != nil {
+		return usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	tgt, admin, release, err := connect(ctx, f.run.target, broker, drv, log)
 	if err != nil {
 		return err
 	}
