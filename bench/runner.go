@@ -178,7 +178,7 @@ func discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error 
 	defer cancel()
 	brokers, err := admin.Brokers(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", t.Bootstrap(), reachTimeout, err)
+		return fmt.Errorf("%w: cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", ErrUnreachable, t.Bootstrap(), reachTimeout, err)
 	}
 	if l, ok := t.(cluster.BrokerLearner); ok {
 		l.LearnBrokers(brokers)

@@ -320,19 +320,23 @@ func readState(dir string) (localState, error) {
 	path := filepath.Join(dir, "cluster.json")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return st, fmt.Errorf("no local cluster in %s (%s is missing): start one with `kbench cluster up`", dir, path)
+		return st, fmt.Errorf("%w in %s (%s is missing)", ErrNoLocalCluster, dir, path)
 	}
 	if err != nil {
 		return st, fmt.Errorf("reading local cluster state: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("local cluster state %s is corrupt: %w; stop leftovers with `kbench cluster down`", path, err)
+		return st, fmt.Errorf("local cluster state %s is corrupt: %w; tear the cluster down to stop leftovers and clear it", path, err)
 	}
 	if len(st.Nodes) == 0 || st.Java == "" || st.Libs == "" {
-		return st, fmt.Errorf("local cluster state %s is incomplete; stop leftovers with `kbench cluster down`", path)
+		return st, fmt.Errorf("local cluster state %s is incomplete; tear the cluster down to stop leftovers and clear it", path)
 	}
 	return st, nil
 }
+
+// ErrNoLocalCluster is returned by OpenLocal for a directory that holds no
+// local cluster's state.
+var ErrNoLocalCluster = errors.New("no local cluster")
 
 // saveState writes cluster.json atomically. Callers hold l.mu.
 func (l *Local) saveState() error {
@@ -340,12 +344,7 @@ func (l *Local) saveState() error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(l.dir, "cluster.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing local cluster state: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := results.WriteFileAtomic(filepath.Join(l.dir, "cluster.json"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing local cluster state: %w", err)
 	}
 	return nil
@@ -362,7 +361,7 @@ func prepareDir(dir string) error {
 		return err
 	}
 	if len(running) > 0 {
-		return fmt.Errorf("a local cluster is already running in %s (pid %d, ...): stop it with `kbench cluster down` or use it as is",
+		return fmt.Errorf("a local cluster is already running in %s (pid %d, ...): tear it down first, or use it as it is",
 			dir, running[0].pid)
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "node-*"))

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kbench/kbench/results"
 )
 
 // sig is a signal kbench sends a broker, named portably.
@@ -131,12 +133,8 @@ func (l *Local) startProcess(id int32) error {
 	l.procs[id] = p
 	n.PID = p.pid
 	fmt.Fprintf(l.log, "kbench: broker %d started (pid %d, %s)\n", id, p.pid, addr(n.Port))
-	// Written aside and renamed, so another kbench never reads half a pid.
-	tmp := l.pidPath(id) + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
-		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
-	}
-	if err := os.Rename(tmp, l.pidPath(id)); err != nil {
+	// Atomic, so another kbench never reads half a pid.
+	if err := results.WriteFileAtomic(l.pidPath(id), []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
 	}
 	return l.saveState()

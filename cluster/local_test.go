@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -441,8 +442,8 @@ func TestPickPorts(t *testing.T) {
 
 func TestOpenLocalMissing(t *testing.T) {
 	_, err := OpenLocal(t.TempDir(), testAdmin)
-	if err == nil || !strings.Contains(err.Error(), "kbench cluster up") {
-		t.Fatalf("err = %v, want a hint to start a cluster", err)
+	if !errors.Is(err, ErrNoLocalCluster) {
+		t.Fatalf("err = %v, want ErrNoLocalCluster", err)
 	}
 }
 

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/kbench/kbench/cluster"
-	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/drivers/all"
 )
 
 const clusterExamples = `  # start a 3-node Apache Kafka cluster on 127.0.0.1 and keep it running
@@ -52,7 +53,7 @@ func clusterCmd(ctx context.Context, args []string) error {
 	}
 	// The cluster checks its brokers with franz-go's admin client; this
 	// command has no --driver.
-	admin := franz.Driver{}.NewAdmin
+	admin := all.ProbeAdmin
 	switch fs.Arg(0) {
 	case "up":
 		tuning, err := loadTuning(profs)
@@ -72,7 +73,7 @@ func clusterCmd(ctx context.Context, args []string) error {
 	case "status":
 		l, err := cluster.OpenLocal(dir, admin)
 		if err != nil {
-			return fmt.Errorf("no local cluster in %s: %w (start one with 'kbench cluster up')", dir, err)
+			return noCluster(err)
 		}
 		defer l.Close()
 		st := l.Status(ctx)
@@ -84,7 +85,7 @@ func clusterCmd(ctx context.Context, args []string) error {
 	case "bootstrap":
 		l, err := cluster.OpenLocal(dir, admin)
 		if err != nil {
-			return fmt.Errorf("no local cluster in %s: %w (start one with 'kbench cluster up')", dir, err)
+			return noCluster(err)
 		}
 		fmt.Println(strings.Join(l.Bootstrap(), ","))
 		return nil
@@ -125,4 +126,12 @@ func printStatus(st []cluster.NodeStatus) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%v\n", n.ID, n.Address, n.Controller, n.PID, state, n.Registered)
 	}
 	tw.Flush()
+}
+
+// noCluster adds to OpenLocal's error how to get a cluster.
+func noCluster(err error) error {
+	if errors.Is(err, cluster.ErrNoLocalCluster) {
+		return fmt.Errorf("%w; start one with 'kbench cluster up'", err)
+	}
+	return err
 }

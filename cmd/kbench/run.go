@@ -16,6 +16,7 @@ import (
 
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
@@ -202,22 +203,11 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	defer release()
 
-	bar := newRunBar(w, f.quiet)
-	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: tgt, Admin: admin,
-		Version: version, Host: profiles.DetectHost(), Progress: bar.update,
-		Profiles: f.profiles,
-	}
-	if !bar.active() {
-		cfg.Log = log
-	}
-	res, runErr := bench.Run(ctx, cfg)
-	bar.finish()
+	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
+	res, runErr := m.run(ctx, w, tuning, drv, f.profiles)
 	if res == nil {
 		return runErr
 	}
-	res.Hardware = hw
-	res.Notes = append(res.Notes, tuning.Notes...)
 	if lc, ok := tgt.(cluster.LogCopier); ok {
 		logDir := strings.TrimSuffix(output, ".json") + "-logs"
 		if err := lc.CopyLogs(logDir); err != nil {
@@ -243,6 +233,37 @@ func runCmd(ctx context.Context, args []string) error {
 		return errors.New("run incomplete: " + res.Incomplete)
 	}
 	return nil
+}
+
+// measurement is an open target and what every run on it shares: the
+// one flow of 'kbench run' and of each sweep point.
+type measurement struct {
+	target cluster.Target
+	admin  drivers.Admin
+	host   results.Host
+	hw     *results.Hardware
+	log    io.Writer
+	quiet  bool
+}
+
+// run performs w with drv, showing progress, and completes the result with
+// what the command knows (hardware, the profiles' notes).
+func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+	bar := newRunBar(w, m.quiet)
+	cfg := bench.Config{
+		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
+		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames,
+	}
+	if !bar.active() {
+		cfg.Log = m.log
+	}
+	res, err := bench.Run(ctx, cfg)
+	bar.finish()
+	if res != nil {
+		res.Hardware = m.hw
+		res.Notes = append(res.Notes, tuning.Notes...)
+	}
+	return res, err
 }
 
 // checkWritable fails early, before a run, if the result could not be

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 )
@@ -26,12 +27,13 @@ type targetFlags struct {
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
 	"Nodes": "--nodes", "HeapMB": "--heap"}
 
-// connect opens the target the flags describe, with admin clients of drv;
+// connect opens the target the flags describe and an admin client of drv
+// (the local target checks its own brokers with all.ProbeAdmin);
 // release closes both (the target last, as it may stop brokers).
 func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, drv drivers.Driver, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
 	tgt, err = cluster.Open(ctx, cluster.Spec{
 		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
-		Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Admin: drv.NewAdmin, Log: log,
+		Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Admin: all.ProbeAdmin, Log: log,
 	})
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
