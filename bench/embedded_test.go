@@ -24,14 +24,21 @@ func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: c.Bootstrap()})
+	return runOn(t, c, d, w, 2*time.Minute)
+}
+
+// runOn runs w with d against target, with a franz admin client, and fails
+// the test if the run returns an error.
+func runOn(t *testing.T, target cluster.Target, d drivers.Driver, w *Workload, timeout time.Duration) *results.Run {
+	t.Helper()
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: target.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: c, Admin: admin})
+	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: target, Admin: admin})
 	if err != nil {
 		t.Fatal(err)
 	}

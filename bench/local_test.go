@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
-	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
@@ -56,17 +55,7 @@ func runLocal(t *testing.T, l *cluster.Local, driver string, w *Workload) *resul
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: l.Bootstrap()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: l, Admin: admin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runOn(t, l, d, w, 5*time.Minute)
 	if !res.Complete {
 		t.Errorf("run incomplete: %s", res.Incomplete)
 	}
