@@ -36,10 +36,52 @@ var pomTemplate string
 // finished, so a half-fetched directory is never used.
 const completeMarker = ".complete"
 
-// KafkaCacheDir returns the directory the jars of KafkaVersion are cached in:
-// $KBENCH_CACHE/kafka-<version> when KBENCH_CACHE is set, else
-// $XDG_CACHE_HOME/kbench/kafka-<version>, else ~/.cache/kbench/kafka-<version>.
-func KafkaCacheDir() (string, error) {
+// jarSet is one set of Apache Kafka jars that kbench fetches with Maven,
+// each into its own cache directory so that the broker's classpath never
+// holds what only the tools need.
+type jarSet struct {
+	name      string     // cache directory prefix, followed by -KafkaVersion
+	what      string     // what it is, for messages
+	artifacts []artifact // listed in the pom; their runtime closure is fetched
+	needed    []string   // jars a finished fetch must hold
+}
+
+// artifact is one Maven dependency of a jarSet's pom.
+type artifact struct{ Group, Name, Version string }
+
+// brokerJars run kafka.Kafka and its storage tool. kafka_2.13's pom brings
+// no logging backend, so log4j2 and its slf4j 1.7 binding are added.
+var brokerJars = jarSet{
+	name: "kafka",
+	what: "Apache Kafka " + KafkaVersion,
+	artifacts: []artifact{
+		{"org.apache.kafka", "kafka_2.13", KafkaVersion},
+		{"org.apache.logging.log4j", "log4j-api", log4jVersion},
+		{"org.apache.logging.log4j", "log4j-core", log4jVersion},
+		{"org.apache.logging.log4j", "log4j-slf4j-impl", log4jVersion},
+	},
+	needed: []string{"kafka_2.13-" + KafkaVersion + ".jar", "log4j-core-" + log4jVersion + ".jar", "log4j-slf4j-impl-" + log4jVersion + ".jar"},
+}
+
+// toolsJars run Kafka's perf tools (ProducerPerformance,
+// ConsumerPerformance); kafka-tools brings log4j-core but no slf4j binding.
+var toolsJars = jarSet{
+	name: "kafka-tools",
+	what: "Apache Kafka " + KafkaVersion + " tools",
+	artifacts: []artifact{
+		{"org.apache.kafka", "kafka-tools", KafkaVersion},
+		{"org.apache.logging.log4j", "log4j-slf4j-impl", log4jVersion},
+	},
+	needed: []string{"kafka-tools-" + KafkaVersion + ".jar", "kafka-clients-" + KafkaVersion + ".jar", "log4j-slf4j-impl-" + log4jVersion + ".jar"},
+}
+
+// KafkaCacheDir returns the directory the broker jars of KafkaVersion are
+// cached in: $KBENCH_CACHE/kafka-<version> when KBENCH_CACHE is set, else
+// $XDG_CACHE_HOME/kbench/kafka-<version>, else
+// ~/.cache/kbench/kafka-<version>.
+func KafkaCacheDir() (string, error) { return cacheDir(brokerJars) }
+
+func cacheDir(set jarSet) (string, error) {
 	root := os.Getenv("KBENCH_CACHE")
 	if root == "" {
 		base := os.Getenv("XDG_CACHE_HOME")
@@ -52,7 +94,7 @@ func KafkaCacheDir() (string, error) {
 		}
 		root = filepath.Join(base, "kbench")
 	}
-	abs, err := filepath.Abs(filepath.Join(root, "kafka-"+KafkaVersion))
+	abs, err := filepath.Abs(filepath.Join(root, set.name+"-"+KafkaVersion))
 	if err != nil {
 		return "", fmt.Errorf("jar cache %s: %w", root, err)
 	}
@@ -64,10 +106,21 @@ func KafkaCacheDir() (string, error) {
 // them from Maven Central with mvn, streaming Maven's output to log (nil
 // discards it); later calls return at once.
 func FetchKafka(ctx context.Context, log io.Writer) (libDir string, err error) {
+	return fetchJars(ctx, brokerJars, log)
+}
+
+// FetchKafkaTools is FetchKafka for the jars of Kafka's command-line tools
+// (org.apache.kafka:kafka-tools of KafkaVersion), cached beside the
+// broker's in kafka-tools-<version>.
+func FetchKafkaTools(ctx context.Context, log io.Writer) (libDir string, err error) {
+	return fetchJars(ctx, toolsJars, log)
+}
+
+func fetchJars(ctx context.Context, set jarSet, log io.Writer) (libDir string, err error) {
 	if log == nil {
 		log = io.Discard
 	}
-	dir, err := KafkaCacheDir()
+	dir, err := cacheDir(set)
 	if err != nil {
 		return "", err
 	}
@@ -77,10 +130,10 @@ func FetchKafka(ctx context.Context, log io.Writer) (libDir string, err error) {
 	}
 	mvn, err := exec.LookPath("mvn")
 	if err != nil {
-		return "", errors.New("mvn not found on PATH: the local target fetches Apache Kafka's jars with Maven; " +
+		return "", errors.New("mvn not found on PATH: kbench fetches Apache Kafka's jars with Maven; " +
 			"install Maven 3 (e.g. apt install maven) or put mvn on PATH")
 	}
-	fmt.Fprintf(log, "kbench: fetching Apache Kafka %s jars from Maven Central into %s (first use only)\n", KafkaVersion, dir)
+	fmt.Fprintf(log, "kbench: fetching %s jars from Maven Central into %s (first use only)\n", set.what, dir)
 
 	root := filepath.Dir(dir)
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -88,14 +141,14 @@ func FetchKafka(ctx context.Context, log io.Writer) (libDir string, err error) {
 	}
 	// Fetch into a fresh directory and rename it into place at the end, so
 	// an interrupted fetch leaves nothing that looks usable.
-	tmp, err := os.MkdirTemp(root, "kafka-"+KafkaVersion+".fetch-")
+	tmp, err := os.MkdirTemp(root, filepath.Base(dir)+".fetch-")
 	if err != nil {
 		return "", fmt.Errorf("creating jar cache %s: %w; set KBENCH_CACHE to a writable directory", root, err)
 	}
 	defer os.RemoveAll(tmp)
 
 	pom := filepath.Join(tmp, "pom.xml")
-	if err := writePom(pom); err != nil {
+	if err := writePom(pom, set); err != nil {
 		return "", err
 	}
 	cmd := exec.CommandContext(ctx, mvn, "-B", "-Dstyle.color=never", "-f", pom,
@@ -109,10 +162,10 @@ func FetchKafka(ctx context.Context, log io.Writer) (libDir string, err error) {
 	err = cmd.Run()
 	out.Flush()
 	if err != nil {
-		return "", fmt.Errorf("mvn could not fetch Apache Kafka %s (check network access to Maven Central and ~/.m2/settings.xml): %w\nlast lines of its output:\n%s",
-			KafkaVersion, err, tail.String())
+		return "", fmt.Errorf("mvn could not fetch %s (check network access to Maven Central and ~/.m2/settings.xml): %w\nlast lines of its output:\n%s",
+			set.what, err, tail.String())
 	}
-	for _, jar := range []string{"kafka_2.13-" + KafkaVersion + ".jar", "log4j-core-" + log4jVersion + ".jar", "log4j-slf4j-impl-" + log4jVersion + ".jar"} {
+	for _, jar := range set.needed {
 		if _, err := os.Stat(filepath.Join(tmp, "libs", jar)); err != nil {
 			return "", fmt.Errorf("mvn finished but %s is missing from %s: %w", jar, filepath.Join(tmp, "libs"), err)
 		}
@@ -132,17 +185,21 @@ func FetchKafka(ctx context.Context, log io.Writer) (libDir string, err error) {
 	if err := os.WriteFile(filepath.Join(dir, completeMarker), []byte(KafkaVersion+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("marking jar cache %s complete: %w", dir, err)
 	}
-	fmt.Fprintf(log, "kbench: Apache Kafka %s jars ready in %s\n", KafkaVersion, libs)
+	fmt.Fprintf(log, "kbench: %s jars ready in %s\n", set.what, libs)
 	return libs, nil
 }
 
-func writePom(path string) error {
+func writePom(path string, set jarSet) error {
 	t, err := template.New("pom").Parse(pomTemplate)
 	if err != nil {
 		return fmt.Errorf("kbench's embedded pom template: %w", err)
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, struct{ Kafka, Log4j string }{KafkaVersion, log4jVersion}); err != nil {
+	if err := t.Execute(&b, struct {
+		Name      string
+		Version   string
+		Artifacts []artifact
+	}{set.name, KafkaVersion, set.artifacts}); err != nil {
 		return fmt.Errorf("kbench's embedded pom template: %w", err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
