@@ -7,8 +7,11 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 TEST_CLUSTER_DIR ?= $(CURDIR)/.test-cluster
 # Arguments for 'make run'.
 RUN_ARGS ?= --workload failover
+# The peers benchmark's own cluster, and its arguments (see 'bin/kbench-peers --help').
+PEERS_CLUSTER_DIR ?= $(CURDIR)/.peers-cluster
+PEERS_ARGS ?=
 
-.PHONY: build run test unit integration bench lint clean
+.PHONY: build run test unit integration bench bench-peers lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -35,6 +38,17 @@ unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/
+
+# kbench against Apache Kafka's kafka-producer-perf-test and
+# kafka-consumer-perf-test, on a 3-broker cluster of its own, started here
+# and always stopped; the table and peers.json go to kbench-results/.
+bench-peers: build
+	$(GO) build -o bin/kbench-peers ./cmd/peers
+	@set -e; \
+	$(BIN) cluster down --dir $(PEERS_CLUSTER_DIR) >/dev/null 2>&1 || true; \
+	trap '$(BIN) cluster down --dir $(PEERS_CLUSTER_DIR)' EXIT; \
+	$(BIN) cluster up --dir $(PEERS_CLUSTER_DIR); \
+	bin/kbench-peers --kbench $(BIN) --bootstrap $$($(BIN) cluster bootstrap --dir $(PEERS_CLUSTER_DIR)) $(PEERS_ARGS)
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
