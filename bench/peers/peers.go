@@ -413,7 +413,7 @@ func method(cfg Config) []string {
 	m := []string{
 		fmt.Sprintf("every tool: %d records of %d bytes to a fresh topic of %d partitions, replication factor %d; producer properties %s; kbench keeps at most %d records (buffer.memory / record size) awaiting acknowledgement",
 			s.Records, s.RecordSize, s.Partitions, s.ReplicationFactor, strings.Join(keyValues(s.producerProps()), " "), s.maxInFlight()),
-		"publish latency: perf-test measures from its send() call to the callback, in whole ms, over a sample of records; " +
+		"publish latency: perf-test measures from its send() call to the callback, in whole ms (every record up to 500,000 per run, an even sample beyond); " +
 			"kbench over every record in µs, from the send in the unthrottled (closed) phase and from the intended send time in the rate (open) phase, " +
 			"so at a fixed rate a stall counts as latency for kbench and as a lower rate for perf-test, whose throttle waits from the actual send",
 		"client CPU: user + system time of the tool's own process as the OS accounts it at exit (JVM start-up and JIT included for perf-test; " +
