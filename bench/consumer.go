@@ -70,7 +70,7 @@ func (c *consumer) receive(m *drivers.Message) {
 	}
 	r := c.rec
 	r.mu.Lock()
-	if s, err := ReadStamp(m.Value); err == nil {
+	if s, err := readStamp(m.Value); err == nil {
 		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
 	} else {
 		r.acked++

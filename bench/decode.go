@@ -12,7 +12,7 @@ import (
 // every unknown key and every value of the wrong type is added to errs with
 // its path. yaml.v3's own strict mode stops at line numbers; users asked for
 // field paths, which is what this walk gives.
-func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, errs *Problems) {
+func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, errs *problems) {
 	node = resolve(node)
 	if node.Kind != yaml.MappingNode {
 		errs.addf(orRoot(path), "want a mapping of fields, got %s", describe(node))
@@ -30,7 +30,7 @@ func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, e
 	}
 }
 
-func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *Problems) {
+func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) {
 	node = resolve(node)
 	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
 		v.Set(reflect.Zero(v.Type()))

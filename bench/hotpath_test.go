@@ -22,7 +22,7 @@ func (p *nopProducer) Close() error                { return nil }
 
 func benchProducer(b *testing.B, rate float64) *producer {
 	w := &Workload{Topics: 1, PartitionsPerTopic: 4, MessageSize: 1024, ProducersPerTopic: 1,
-		Duration: Duration(time.Hour), KeyDistributor: KeyRoundRobin, ProducerRate: rate}
+		Duration: Duration(time.Hour), KeyDistributor: keyRoundRobin, ProducerRate: rate}
 	if err := w.Resolve(); err != nil {
 		b.Fatal(err)
 	}

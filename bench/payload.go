@@ -54,7 +54,7 @@ func maxSize(w *Workload) int {
 }
 
 // payloadBody returns the bytes message values are filled with (the stamp
-// overwrites the first StampSize): the payload file's content if the
+// overwrites the first stampSize): the payload file's content if the
 // workload names one that exists, else random bytes for
 // useRandomizedPayloads (so compression sees incompressible data, in the
 // proportion randomBytesRatio), else zeros as OMB's default payload is.
@@ -99,12 +99,12 @@ func payloadBody(w *Workload, size int, rng *rand.Rand) (body []byte, note strin
 const keyTableLen = 1024
 
 func keyTable(w *Workload, rng *rand.Rand) [][]byte {
-	if w.KeyDistributor == NoKey {
+	if w.KeyDistributor == noKey {
 		return nil
 	}
 	keys := make([][]byte, keyTableLen)
 	for i := range keys {
-		if w.KeyDistributor == KeyRoundRobin {
+		if w.KeyDistributor == keyRoundRobin {
 			keys[i] = []byte("key-" + strconv.Itoa(i))
 		} else {
 			keys[i] = []byte(strconv.FormatUint(rng.Uint64(), 36))

@@ -11,6 +11,10 @@ import (
 	"github.com/kbench/kbench/drivers"
 )
 
+// lateThreshold is how far behind its intended time a send may be issued
+// before it counts as late (open model).
+const lateThreshold = time.Millisecond
+
 // producer is one producing goroutine with its own client.
 type producer struct {
 	id       uint32
@@ -30,8 +34,7 @@ type producer struct {
 	// issued is the number of sequences handed to the client.
 	issued atomic.Uint64
 	// acked holds the sequences acknowledged; written under rec.mu.
-	acked       bitset
-	retriesSeen int64
+	acked bitset
 }
 
 // slot is one in-flight message: its record and buffer are reused once the
@@ -96,7 +99,7 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 // Open model: message n of this producer is due at n/rate seconds after
 // the run's start, whatever happened to message n-1, and its latency is
 // measured from that intended time, so a stalled client or broker shows as
-// latency (no coordinated omission). A send issued more than LateThreshold
+// latency (no coordinated omission). A send issued more than lateThreshold
 // after its intended time is counted as late.
 //
 // Closed model (rate 0): as fast as the client takes them, at most
@@ -137,7 +140,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 				return
 			}
 			intended = now
-		} else if now-intended > LateThreshold {
+		} else if now-intended > lateThreshold {
 			p.rec.late.Add(1)
 		}
 		p.send(ctx, s, n, intended)
@@ -148,12 +151,12 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.Duration) {
 	size := p.sizes[seq%uint64(len(p.sizes))]
 	s.seq, s.intended, s.size = seq, intended, size
-	Stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0.UnixNano() + int64(intended)}.Put(s.buf)
+	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0.UnixNano() + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {
-	case KeyRoundRobin:
+	case keyRoundRobin:
 		s.rec.Key = p.keys[seq%uint64(len(p.keys))]
-	case RandomNano:
+	case randomNano:
 		s.rec.Key = p.keys[p.rng.IntN(len(p.keys))]
 	}
 	p.issued.Store(seq + 1)

@@ -56,9 +56,9 @@ func (r *recorder) take(interval, summary *hdrhistogram.Histogram, s *snapshot) 
 	s.sent += r.sent.Swap(0)
 	s.late += r.late.Swap(0)
 	r.mu.Lock()
-	interval.Merge(r.lat)
-	interval.Merge(r.warmLat)
-	summary.Merge(r.lat)
+	results.MergeHist(interval, r.lat)
+	results.MergeHist(interval, r.warmLat)
+	results.MergeHist(summary, r.lat)
 	r.lat.Reset()
 	r.warmLat.Reset()
 	s.acked += r.acked
@@ -134,4 +134,25 @@ func (b *bitset) set(i uint64) (was bool) {
 func (b bitset) has(i uint64) bool {
 	w := int(i / 64)
 	return w < len(b) && b[w]&(1<<(i%64)) != 0
+}
+
+// mergeAckTimes combines every producer's acknowledgement timeline.
+func mergeAckTimes(producers []*producer) ackTimeline {
+	var all ackTimeline
+	for _, p := range producers {
+		p.rec.mu.Lock()
+		for part, row := range p.rec.ackTimes {
+			for len(all) <= part {
+				all = append(all, nil)
+			}
+			for len(all[part]) < len(row) {
+				all[part] = append(all[part], 0)
+			}
+			for i, bits := range row {
+				all[part][i] |= bits
+			}
+		}
+		p.rec.mu.Unlock()
+	}
+	return all
 }

@@ -4,30 +4,21 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
-// LateThreshold is how far behind its intended time a send may be issued
-// before it counts as late (open model).
-const LateThreshold = time.Millisecond
-
-// ReachTimeout bounds how long a run waits for an unreachable cluster.
-const ReachTimeout = 25 * time.Second
+// reachTimeout bounds how long a run waits for an unreachable cluster.
+const reachTimeout = 25 * time.Second
 
 // Config is everything a run needs besides its context.
 type Config struct {
@@ -61,7 +52,9 @@ type Progress struct {
 	Interval        results.Interval
 }
 
-// run is the state of one run.
+// run is one run's lifecycle: its clients, topics and clock. The interval
+// collector and the fault schedule keep their own state (collector,
+// faultScheduler).
 type run struct {
 	cfg    Config
 	w      *Workload
@@ -77,21 +70,8 @@ type run struct {
 	producers []*producer
 	consumers []*consumer
 	verifiers []*verifier
-
-	// Collector state: owned by the collector goroutine, read after it
-	// stops.
-	intervals  []results.Interval
-	pubSum     *hdrhistogram.Histogram
-	e2eSum     *hdrhistogram.Histogram
-	spare      *hdrhistogram.Histogram
-	lastTick   time.Duration
-	totals     snapshot
-	consTotals snapshot
-
-	faultMu sync.Mutex
-	faults  []results.Fault
-	pending []*pendingUndo
-	notes   []string
+	// notes are written during setup, before producing starts.
+	notes []string
 
 	// produceEnd is when the producers finished, as a Duration; the
 	// collector reads it while the run goes on.
@@ -100,6 +80,8 @@ type run struct {
 }
 
 // Run performs the workload against the target and returns its result.
+// It first checks that the cluster answers and that the target can carry
+// out the fault schedule (an error wrapping ErrBadWorkload if not).
 // When measurement has begun, Run returns a result even if it also returns
 // an error or ctx is cancelled: such a result has Complete false, and
 // everything measured until then.
@@ -108,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	r := &run{cfg: cfg, w: w, id: runID(), pubSum: results.NewHist(), e2eSum: results.NewHist(), spare: results.NewHist()}
+	r := &run{cfg: cfg, w: w, id: runID()}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -132,17 +114,17 @@ func runID() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// setup checks the cluster answers, creates the run's topics and starts
-// the clients.
+// setup checks the cluster answers and can carry out the fault schedule,
+// creates the run's topics and starts the clients.
 func (r *run) setup(ctx context.Context) error {
 	w := r.w
-	if err := Discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
+	if err := discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
 		return err
 	}
-	if err := CheckFaults(w, r.cfg.Target); err != nil {
-		return err
+	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
+		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
-	reachCtx, cancel := context.WithTimeout(ctx, ReachTimeout)
+	reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
 	rf := int16(w.ReplicationFactor)
 	if rf == 0 {
@@ -188,17 +170,17 @@ func (r *run) setup(ctx context.Context) error {
 	return nil
 }
 
-// Discover checks, within ReachTimeout, that the cluster answers, and
+// discover checks, within reachTimeout, that the cluster answers, and
 // tells a target that learns its brokers from metadata (an external
 // cluster) what they are, so faults can name them.
-func Discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error {
-	ctx, cancel := context.WithTimeout(ctx, ReachTimeout)
+func discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error {
+	ctx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
 	brokers, err := admin.Brokers(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", t.Bootstrap(), ReachTimeout, err)
+		return fmt.Errorf("%w: cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", ErrUnreachable, t.Bootstrap(), reachTimeout, err)
 	}
-	if l, ok := t.(interface{ LearnBrokers([]drivers.Broker) }); ok {
+	if l, ok := t.(cluster.BrokerLearner); ok {
 		l.LearnBrokers(brokers)
 	}
 	return nil
@@ -244,13 +226,15 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		planned = w.Warmup.D() + w.Duration.D()
 	}
 
+	col := newCollector(r, planned)
 	collectDone := make(chan struct{})
 	stopCollect := make(chan struct{})
-	go func() { defer close(collectDone); r.collectLoop(stopCollect, planned) }()
+	go func() { defer close(collectDone); col.loop(stopCollect) }()
 
+	faults := newFaultScheduler(r)
 	faultCtx, stopFaults := context.WithCancel(ctx)
 	faultsDone := make(chan struct{})
-	go func() { defer close(faultsDone); r.runFaults(faultCtx) }()
+	go func() { defer close(faultsDone); faults.run(faultCtx) }()
 
 	var prodWG sync.WaitGroup
 	for _, p := range r.producers {
@@ -282,7 +266,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	// cluster.
 	stopFaults()
 	<-faultsDone
-	r.undoFaults()
+	faults.undoAll()
 
 	drainErr := r.drain(ctx)
 	r.consumeEnd = time.Since(r.t0)
@@ -291,7 +275,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	close(stopCollect)
 	<-collectDone
 
-	res := r.result(started)
+	res := r.result(started, col)
 	switch {
 	case ctx.Err() != nil:
 		res.Complete = false
@@ -304,17 +288,29 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		// finding, reported in the verification, not a failure.
 		res.Notes = append(res.Notes, drainErr.Error())
 	}
-	res.Faults = r.faultEvents()
-	if n := len(w.Faults) - r.injected(); n > 0 {
+	res.Faults = faults.events()
+	if n := len(w.Faults) - faults.injected(); n > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d scheduled fault(s) did not happen: production ended before their time", n))
 	}
-	r.analyseFaults(res)
+	markFaults(res.Intervals, res.Faults)
+	res.Failover = analyseFailover(res.Intervals, res.Faults, mergeAckTimes(r.producers), r.shape())
 	return res, nil
 }
 
-// AssignTimeout bounds the wait for consumer groups to hand out every
+// shape is what failover analysis needs to know of the run.
+func (r *run) shape() runShape {
+	return runShape{
+		warmup:             r.warmup.Seconds(),
+		produceEnd:         r.produceDone().Seconds(),
+		interval:           r.w.Interval.D().Seconds(),
+		topics:             r.topics,
+		partitionsPerTopic: r.w.PartitionsPerTopic,
+	}
+}
+
+// assignTimeout bounds the wait for consumer groups to hand out every
 // partition before producing starts.
-const AssignTimeout = 30 * time.Second
+const assignTimeout = 30 * time.Second
 
 // awaitAssignment waits until each subscription's consumers hold every
 // partition, so the group's join is not measured as end-to-end latency.
@@ -328,7 +324,7 @@ func (r *run) awaitAssignment(ctx context.Context) {
 			return
 		}
 	}
-	deadline := time.Now().Add(AssignTimeout)
+	deadline := time.Now().Add(assignTimeout)
 	for ctx.Err() == nil {
 		held := map[*verifier]int{}
 		for _, c := range r.consumers {
@@ -344,7 +340,7 @@ func (r *run) awaitAssignment(ctx context.Context) {
 			return
 		}
 		if time.Now().After(deadline) {
-			r.notes = append(r.notes, fmt.Sprintf("consumers did not hold every partition %s after they started; producing began anyway, so early end-to-end latency includes the group's join", AssignTimeout))
+			r.notes = append(r.notes, fmt.Sprintf("consumers did not hold every partition %s after they started; producing began anyway, so early end-to-end latency includes the group's join", assignTimeout))
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -394,25 +390,6 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// endOffsets returns the run-wide partition index's end offsets.
-func (r *run) endOffsets(ctx context.Context) ([]int64, error) {
-	ends := make([]int64, r.parts)
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for ti, t := range r.topics {
-		offs, err := r.cfg.Admin.EndOffsets(ctx, t)
-		if err != nil {
-			return nil, fmt.Errorf("end offsets of %s: %w", t, err)
-		}
-		for p, o := range offs {
-			if int(p) < r.w.PartitionsPerTopic {
-				ends[ti*r.w.PartitionsPerTopic+int(p)] = o
-			}
-		}
-	}
-	return ends, nil
-}
-
 func (r *run) teardown() {
 	for _, p := range r.producers {
 		p.drv.Close()
@@ -429,269 +406,4 @@ func (r *run) teardown() {
 			}
 		}
 	}
-}
-
-// collectLoop closes an interval at every multiple of the interval from
-// the run's start (computed, not accumulated, so boundaries do not drift)
-// and once more when stopped.
-func (r *run) collectLoop(stop <-chan struct{}, planned time.Duration) {
-	iv := r.w.Interval.D()
-	for k := 1; ; {
-		next := time.Duration(k) * iv
-		if r.warmup > r.lastTick && r.warmup < next {
-			// An extra boundary at the warm-up's end, so that no interval
-			// is part warm-up and part measurement.
-			next = r.warmup
-		} else {
-			k++
-		}
-		timer := time.NewTimer(time.Until(r.t0.Add(next)))
-		select {
-		case <-timer.C:
-			r.collect(next, planned)
-		case <-stop:
-			timer.Stop()
-			r.collect(time.Since(r.t0), planned)
-			return
-		}
-	}
-}
-
-// collect closes the interval ending at end.
-func (r *run) collect(end, planned time.Duration) {
-	if end <= r.lastTick {
-		return
-	}
-	warm := r.lastTick < r.w.Warmup.D()
-	iv := results.Interval{
-		Start:  r.lastTick.Seconds(),
-		End:    end.Seconds(),
-		Warmup: warm,
-	}
-	r.lastTick = end
-
-	var ps snapshot
-	ps.errKinds = map[string]int64{}
-	pub := r.spare
-	for _, p := range r.producers {
-		p.rec.take(pub, r.pubSum, &ps)
-	}
-	iv.Sent, iv.Acked, iv.AckedBytes, iv.Errors, iv.LateSends = ps.sent, ps.acked, ps.ackedBytes, ps.errors, ps.late
-	if len(ps.errKinds) > 0 {
-		iv.ErrorsByKind = ps.errKinds
-	}
-	iv.PublishP50Ms = float64(pub.ValueAtQuantile(50)) / 1000
-	iv.PublishP99Ms = float64(pub.ValueAtQuantile(99)) / 1000
-	iv.PublishMaxMs = float64(pub.Max()) / 1000
-	iv.PublishHist, _ = results.EncodeHist(pub)
-	pub.Reset()
-
-	var cs snapshot
-	cs.errKinds = map[string]int64{}
-	e2e := pub // reuse the same spare histogram
-	for _, c := range r.consumers {
-		c.rec.take(e2e, r.e2eSum, &cs)
-	}
-	iv.Consumed, iv.ConsumedBytes = cs.acked, cs.ackedBytes
-	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000
-	iv.E2EHist, _ = results.EncodeHist(e2e)
-	e2e.Reset()
-
-	r.addTotals(&r.totals, ps)
-	r.addTotals(&r.consTotals, cs)
-	for _, p := range r.producers {
-		if rc, ok := p.drv.(drivers.RetryCounter); ok {
-			n := rc.Retries()
-			iv.Retries += n - p.retriesSeen
-			p.retriesSeen = n
-		}
-	}
-	r.faultMu.Lock()
-	r.intervals = append(r.intervals, iv)
-	r.faultMu.Unlock()
-
-	if r.cfg.Progress != nil {
-		phase := "measure"
-		switch {
-		case warm:
-			phase = "warmup"
-		case r.produceDone() > 0:
-			phase = "drain"
-		}
-		r.cfg.Progress(Progress{Phase: phase, Elapsed: end, Planned: planned, PlannedMessages: r.w.Messages,
-			Acked: r.totals.acked, Consumed: r.consTotals.acked, Interval: iv})
-	}
-}
-
-func (r *run) addTotals(t *snapshot, s snapshot) {
-	t.sent += s.sent
-	t.late += s.late
-	t.acked += s.acked
-	t.ackedBytes += s.ackedBytes
-	t.errors += s.errors
-	t.measAcked += s.measAcked
-	t.measBytes += s.measBytes
-	if t.errKinds == nil {
-		t.errKinds = map[string]int64{}
-	}
-	for k, n := range s.errKinds {
-		t.errKinds[k] += n
-	}
-}
-
-// result assembles the run's result document.
-func (r *run) result(started time.Time) *results.Run {
-	w := r.w
-	wl, _ := json.Marshal(w)
-	res := &results.Run{
-		Schema:       results.Schema,
-		Complete:     true,
-		Name:         w.Name,
-		Kbench:       r.cfg.Version,
-		Started:      started.UTC(),
-		Ended:        time.Now().UTC(),
-		MeasureStart: started.Add(w.Warmup.D()).UTC(),
-		Workload:     wl,
-		Profiles:     r.cfg.Profiles,
-		Driver:       results.Driver{Name: r.cfg.Driver.Name(), Library: r.cfg.Driver.Library()},
-		Client:       results.Client{Producer: redact(w.Producer), Consumer: redact(w.Consumer)},
-		Cluster:      r.cfg.Target.Describe(),
-		Host:         r.cfg.Host,
-		Intervals:    r.intervals,
-		Notes:        r.notes,
-	}
-	res.Cluster.TopicConfig = w.TopicConfig
-	res.Cluster.ReplicationFactor = w.ReplicationFactor
-	if r.cfg.Target.Kind() == "embedded" {
-		res.Notes = append(res.Notes, "embedded target: kfake in process, with no replication and one request loop; its figures say nothing about Apache Kafka's throughput, latency or durability")
-	}
-	res.Histograms.Publish, _ = results.EncodeHist(r.pubSum)
-	res.Histograms.E2E, _ = results.EncodeHist(r.e2eSum)
-
-	s := &res.Summary
-	s.ProducedMessages = r.totals.acked
-	s.ProducedBytes = r.totals.ackedBytes
-	s.ConsumedMessages = r.consTotals.acked
-	s.ConsumedBytes = r.consTotals.ackedBytes
-	s.ConsumeErrors = r.consTotals.errors
-	s.TargetRate = w.ProducerRate
-	// Errors, late sends and retries of the measurement window only, as
-	// the latencies and rates are.
-	for _, iv := range r.intervals {
-		if iv.Warmup {
-			continue
-		}
-		s.Errors += iv.Errors
-		s.LateSends += iv.LateSends
-		s.Retries += iv.Retries
-		for k, n := range iv.ErrorsByKind {
-			if s.ErrorsByKind == nil {
-				s.ErrorsByKind = map[string]int64{}
-			}
-			s.ErrorsByKind[k] += n
-		}
-	}
-	// Rates count the messages meant to be sent after the warm-up, over
-	// the time from the warm-up's end to the last acknowledgement (the
-	// last consumed message for consumers).
-	measStart, consEnd := r.warmup.Seconds(), 0.0
-	for _, iv := range r.intervals {
-		if iv.Consumed > 0 {
-			consEnd = iv.End
-		}
-	}
-	prodWindow := r.produceDone().Seconds() - measStart
-	s.DurationS = max(prodWindow, 0)
-	if prodWindow > 0 {
-		s.ProduceRateMsgs = float64(r.totals.measAcked) / prodWindow
-		s.ProduceRateMiB = float64(r.totals.measBytes) / prodWindow / (1 << 20)
-	}
-	if consWindow := min(consEnd, r.consumeEnd.Seconds()) - measStart; consWindow > 0 {
-		s.ConsumeRateMsgs = float64(r.consTotals.measAcked) / consWindow
-		s.ConsumeRateMiB = float64(r.consTotals.measBytes) / consWindow / (1 << 20)
-	}
-	s.PublishLatencyMs = results.LatencyOf(r.pubSum)
-	s.E2ELatencyMs = results.LatencyOf(r.e2eSum)
-	r.verify(res)
-	return res
-}
-
-// verify fills in the loss/duplication/order check and cross-checks the
-// counts with the brokers' end offsets.
-func (r *run) verify(res *results.Run) {
-	if len(r.verifiers) == 0 {
-		return
-	}
-	acked := make([]bitset, len(r.producers))
-	sent := make([]uint64, len(r.producers))
-	for i, p := range r.producers {
-		p.rec.mu.Lock()
-		// A copy: an acknowledgement arriving after a flush timed out
-		// must not change the set while it is read.
-		acked[i] = slices.Clone(p.acked)
-		p.rec.mu.Unlock()
-		sent[i] = p.issued.Load()
-	}
-	ends, endsErr := r.endOffsets(context.Background())
-	// Each subscription reads everything, so each is checked on its own
-	// and the worst is reported: two subscriptions missing the same
-	// message is one message lost, not two.
-	var total results.Verify
-	for _, v := range r.verifiers {
-		one := v.verdict(acked, sent, endsErr == nil && v.reached(ends))
-		total.Acked = one.Acked
-		total.Consumed += one.Consumed
-		total.Lost = max(total.Lost, one.Lost)
-		total.Unverified = max(total.Unverified, one.Unverified)
-		total.Duplicated = max(total.Duplicated, one.Duplicated)
-		total.Reordered = max(total.Reordered, one.Reordered)
-		total.Unacked = max(total.Unacked, one.Unacked)
-		if len(one.LostSamples) > len(total.LostSamples) {
-			total.LostSamples = one.LostSamples
-		}
-	}
-	total.EndOffsets = -1
-	if endsErr != nil {
-		total.OffsetCheck = "not checked: " + endsErr.Error()
-	} else {
-		var sum int64
-		for _, e := range ends {
-			sum += e
-		}
-		total.EndOffsets = sum
-		subs := int64(len(r.verifiers))
-		switch {
-		case sum < total.Acked:
-			total.OffsetCheck = fmt.Sprintf("FAILED: end offsets add up to %d, fewer than the %d messages acknowledged", sum, total.Acked)
-		case total.Consumed != sum*subs:
-			total.OffsetCheck = fmt.Sprintf("incomplete: end offsets add up to %d, consumers read %d per subscription", sum, total.Consumed/subs)
-		case sum != total.Acked:
-			total.OffsetCheck = fmt.Sprintf("ok: end offsets %d = records consumed; %d more than acknowledged (written, but the client saw an error)", sum, sum-total.Acked)
-		default:
-			total.OffsetCheck = fmt.Sprintf("ok: end offsets %d = acknowledged = consumed per subscription", sum)
-		}
-	}
-	res.Verify = &total
-	s := &res.Summary
-	s.Lost, s.Unverified, s.Duplicated, s.Reordered = total.Lost, total.Unverified, total.Duplicated, total.Reordered
-}
-
-// secretKeys are client properties never written to a result or log.
-var secretKeys = setOf("sasl.password", "sasl.jaas.config", "ssl.key.password", "ssl.keystore.password",
-	"ssl.truststore.password", "sasl.oauthbearer.client.secret", "ssl.key.pem")
-
-func redact(props map[string]string) map[string]string {
-	out := make(map[string]string, len(props))
-	for k, v := range props {
-		if secretKeys[k] {
-			v = "(redacted)"
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// seededRand returns a generator for stream i of the workload's seed.
-func seededRand(seed int64, i int) *mrand.Rand {
-	return mrand.New(mrand.NewPCG(uint64(seed), uint64(i)+1))
 }

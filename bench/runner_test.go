@@ -192,7 +192,7 @@ func TestFailoverMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Faults) != 2 || res.Faults[0].Phase != "inject" || res.Faults[1].Phase != "recover" {
+		if len(res.Faults) != 2 || res.Faults[0].Phase != results.PhaseInject || res.Faults[1].Phase != results.PhaseRecover {
 			t.Fatalf("fault events %+v: want inject then recover", res.Faults)
 		}
 		if len(res.Failover) != 1 {
@@ -227,31 +227,6 @@ func TestFailoverMetrics(t *testing.T) {
 			t.Error("no interval marks the fault")
 		}
 	})
-}
-
-func TestRecovery(t *testing.T) {
-	ivs := func(acked ...int64) []results.Interval {
-		out := make([]results.Interval, len(acked))
-		for i, n := range acked {
-			out[i] = results.Interval{Start: float64(i), End: float64(i + 1), Acked: n}
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		acked     []int64
-		at, state float64
-	}{
-		{[]int64{100, 100, 100}, 0, 0},            // never dipped
-		{[]int64{0, 0, 100, 100, 100}, 3, 1},      // back at 2, ending at 3
-		{[]int64{0, 400, 0, 100, 100, 100}, 4, 1}, // a catch-up burst between stalls is not recovery
-		{[]int64{0, 0, 50}, 0, -1},                // never back
-		{[]int64{100, 0, 100, 100}, 3, 1},         // the last intervals count if fewer than 3 remain
-	} {
-		at, state := recovery(ivs(tc.acked...), 90)
-		if at != tc.at || state != tc.state {
-			t.Errorf("recovery(%v) = %v, %v; want %v, %v", tc.acked, at, state, tc.at, tc.state)
-		}
-	}
 }
 
 // A warm-up that is not a whole number of intervals still ends on an

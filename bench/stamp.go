@@ -5,9 +5,9 @@ import (
 	"errors"
 )
 
-// Stamp is the header kbench writes at the start of every message value,
+// stamp is the header kbench writes at the start of every message value,
 // so consumers can check loss, duplication and order, and measure
-// end-to-end latency. Layout (big-endian, StampSize bytes):
+// end-to-end latency. Layout (big-endian, stampSize bytes):
 //
 //	0..1   magic "kb"
 //	2      format version (1)
@@ -15,7 +15,7 @@ import (
 //	4..7   producer id
 //	8..15  sequence number within the producer, from 0
 //	16..23 send time, Unix nanoseconds (the intended time in the open model)
-type Stamp struct {
+type stamp struct {
 	Producer uint32
 	Seq      uint64
 	SentNano int64
@@ -26,21 +26,21 @@ const stampVersion = 1
 // errNoStamp is returned for a message kbench did not write.
 var errNoStamp = errors.New("message has no kbench stamp")
 
-// Put writes s into the first StampSize bytes of b.
-func (s Stamp) Put(b []byte) {
-	_ = b[StampSize-1]
+// Put writes s into the first stampSize bytes of b.
+func (s stamp) Put(b []byte) {
+	_ = b[stampSize-1]
 	b[0], b[1], b[2], b[3] = 'k', 'b', stampVersion, 0
 	binary.BigEndian.PutUint32(b[4:], s.Producer)
 	binary.BigEndian.PutUint64(b[8:], s.Seq)
 	binary.BigEndian.PutUint64(b[16:], uint64(s.SentNano))
 }
 
-// ReadStamp reads the stamp at the start of b.
-func ReadStamp(b []byte) (Stamp, error) {
-	if len(b) < StampSize || b[0] != 'k' || b[1] != 'b' || b[2] != stampVersion {
-		return Stamp{}, errNoStamp
+// readStamp reads the stamp at the start of b.
+func readStamp(b []byte) (stamp, error) {
+	if len(b) < stampSize || b[0] != 'k' || b[1] != 'b' || b[2] != stampVersion {
+		return stamp{}, errNoStamp
 	}
-	return Stamp{
+	return stamp{
 		Producer: binary.BigEndian.Uint32(b[4:]),
 		Seq:      binary.BigEndian.Uint64(b[8:]),
 		SentNano: int64(binary.BigEndian.Uint64(b[16:])),

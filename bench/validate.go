@@ -3,26 +3,28 @@ package bench
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // Key distributors, as OpenMessaging Benchmark names them.
 const (
-	NoKey         = "NO_KEY"          // no key; the client's partitioner spreads records
-	KeyRoundRobin = "KEY_ROUND_ROBIN" // keys taken in turn from a fixed set
-	RandomNano    = "RANDOM_NANO"     // a random key per message
+	noKey         = "NO_KEY"          // no key; the client's partitioner spreads records
+	keyRoundRobin = "KEY_ROUND_ROBIN" // keys taken in turn from a fixed set
+	randomNano    = "RANDOM_NANO"     // a random key per message
 )
 
 // Fault actions a schedule may name.
-var faultActions = setOf("kill", "stop", "pause", "leader-move", "exec")
 
 // Resolve fills in defaults and checks the workload, returning every
 // problem found (nil when it is fine). Run it after files and flags have
 // all been applied.
 func (w *Workload) Resolve() error {
-	var p Problems
+	var p problems
 	if w.Name == "" {
 		w.Name = "workload"
 	}
@@ -31,7 +33,7 @@ func (w *Workload) Resolve() error {
 	w.defInt(&w.MessageSize, "messageSize", 1024)
 	w.defInt(&w.ProducersPerTopic, "producersPerTopic", 1)
 	if w.KeyDistributor == "" {
-		w.KeyDistributor = NoKey
+		w.KeyDistributor = noKey
 	}
 	if w.Duration == 0 && w.TestDurationMinutes > 0 {
 		w.Duration = Duration(w.TestDurationMinutes * float64(time.Minute))
@@ -40,14 +42,14 @@ func (w *Workload) Resolve() error {
 		w.Warmup = Duration(w.WarmupDurationMinutes * float64(time.Minute))
 	}
 	if w.Interval == 0 {
-		w.Interval = DefaultInterval
+		w.Interval = defaultInterval
 	}
 	if w.Drain == 0 {
-		w.Drain = DefaultDrain
+		w.Drain = defaultDrain
 	}
-	w.defInt(&w.MaxInFlight, "maxInFlight", DefaultMaxInFlight)
+	w.defInt(&w.MaxInFlight, "maxInFlight", defaultMaxInFlight)
 	if w.TopicPrefix == "" {
-		w.TopicPrefix = DefaultTopicPrefix
+		w.TopicPrefix = defaultTopicPrefix
 	}
 	if w.SubscriptionsPerTopic > 0 && w.ConsumerPerSubscription == 0 {
 		w.ConsumerPerSubscription = 1
@@ -62,8 +64,8 @@ func (w *Workload) Resolve() error {
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
 	positive("producersPerTopic", w.ProducersPerTopic)
 	positive("maxInFlight", w.MaxInFlight)
-	if w.MessageSize < StampSize {
-		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", StampSize, w.MessageSize)
+	if w.MessageSize < stampSize {
+		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", stampSize, w.MessageSize)
 	}
 	if w.MessageSizeMax != 0 && w.MessageSizeMax < w.MessageSize {
 		p.addf("messageSizeMax", "must be at least messageSize (%d), got %d", w.MessageSize, w.MessageSizeMax)
@@ -73,15 +75,15 @@ func (w *Workload) Resolve() error {
 	}
 	for i, ws := range w.MessageSizes {
 		path := "messageSizes[" + strconv.Itoa(i) + "]"
-		if ws.Size < StampSize {
-			p.addf(path+".size", "must be at least %d bytes, got %d", StampSize, ws.Size)
+		if ws.Size < stampSize {
+			p.addf(path+".size", "must be at least %d bytes, got %d", stampSize, ws.Size)
 		}
 		if !(ws.Weight > 0) || math.IsInf(ws.Weight, 0) { // also refuses NaN
 			p.addf(path+".weight", "must be a finite number above 0, got %g", ws.Weight)
 		}
 	}
 	switch w.KeyDistributor {
-	case NoKey, KeyRoundRobin, RandomNano:
+	case noKey, keyRoundRobin, randomNano:
 	default:
 		p.addf("keyDistributor", "unknown distributor %q; use NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO", w.KeyDistributor)
 	}
@@ -132,10 +134,7 @@ func (w *Workload) Resolve() error {
 	for i, f := range w.Faults {
 		validateFault(f, "faults["+strconv.Itoa(i)+"]", w, &p)
 	}
-	if len(p) > 0 {
-		return p
-	}
-	return nil
+	return p.err()
 }
 
 // defInt gives an unset field its default; a field given as 0 stays 0,
@@ -148,7 +147,7 @@ func (w *Workload) defInt(v *int, field string, def int) {
 
 // validateProducerProps checks what any client must refuse; each driver
 // checks again what its own library cannot do.
-func validateProducerProps(props map[string]string, p *Problems) {
+func validateProducerProps(props map[string]string, p *problems) {
 	path := func(k string) string { return "producer." + k }
 	acks, hasAcks := props["acks"]
 	if hasAcks {
@@ -185,7 +184,7 @@ func validateProducerProps(props map[string]string, p *Problems) {
 	}
 }
 
-func validateConsumerProps(props map[string]string, p *Problems) {
+func validateConsumerProps(props map[string]string, p *problems) {
 	checkInts(props, "consumer", p, "fetch.min.bytes", "fetch.max.wait.ms", "fetch.max.bytes",
 		"max.partition.fetch.bytes", "session.timeout.ms", "heartbeat.interval.ms")
 	if r, ok := props["auto.offset.reset"]; ok && r != "earliest" && r != "latest" {
@@ -193,7 +192,7 @@ func validateConsumerProps(props map[string]string, p *Problems) {
 	}
 }
 
-func checkInts(props map[string]string, section string, p *Problems, keys ...string) {
+func checkInts(props map[string]string, section string, p *problems, keys ...string) {
 	for _, k := range keys {
 		if v, ok := props[k]; ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
@@ -203,7 +202,7 @@ func checkInts(props map[string]string, section string, p *Problems, keys ...str
 	}
 }
 
-func checkPositive(props map[string]string, section string, p *Problems, keys ...string) {
+func checkPositive(props map[string]string, section string, p *problems, keys ...string) {
 	for _, k := range keys {
 		if v, ok := props[k]; ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
@@ -213,9 +212,9 @@ func checkPositive(props map[string]string, section string, p *Problems, keys ..
 	}
 }
 
-func validateFault(f FaultSpec, path string, w *Workload, p *Problems) {
-	if !faultActions[f.Action] {
-		p.addf(path+".action", "unknown action %q; use kill, stop, pause, leader-move or exec", f.Action)
+func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
+	if !slices.Contains(cluster.Actions(), f.Action) {
+		p.addf(path+".action", "unknown action %q; use one of %v", f.Action, cluster.Actions())
 	}
 	if f.At < 0 {
 		p.addf(path+".at", "must not be negative, got %s", f.At.D())
@@ -226,66 +225,66 @@ func validateFault(f FaultSpec, path string, w *Workload, p *Problems) {
 	if f.Duration < 0 {
 		p.addf(path+".duration", "must not be negative, got %s", f.Duration.D())
 	}
-	if f.Action == "pause" && f.Duration == 0 {
+	if f.Action == cluster.ActionPause && f.Duration == 0 {
 		p.addf(path+".duration", "pause needs a duration, after which the broker is resumed")
 	}
-	if f.Action == "exec" && len(f.Command) == 0 {
+	if f.Action == cluster.ActionExec && len(f.Command) == 0 {
 		p.addf(path+".command", "exec needs a command to run")
 	}
-	if f.Action != "exec" && (len(f.Command) > 0 || len(f.Undo) > 0) {
+	if f.Action != cluster.ActionExec && (len(f.Command) > 0 || len(f.Undo) > 0) {
 		p.addf(path+".command", "only exec runs a command")
 	}
-	if _, err := ParseTarget(f.Target); err != nil {
+	if _, err := parseTarget(f.Target); err != nil {
 		p.addf(path+".target", "%v", err)
-	} else if t, _ := ParseTarget(f.Target); t.Kind == TargetLeader && t.Topic >= w.Topics {
+	} else if t, _ := parseTarget(f.Target); t.Kind == targetLeader && t.Topic >= w.Topics {
 		p.addf(path+".target", "topic index %d is out of range: the workload has %d topic(s), numbered from 0", t.Topic, w.Topics)
-	} else if t.Kind == TargetLeader && t.Partition >= int32(w.PartitionsPerTopic) {
+	} else if t.Kind == targetLeader && t.Partition >= int32(w.PartitionsPerTopic) {
 		p.addf(path+".target", "partition %d is out of range: topics have %d partition(s)", t.Partition, w.PartitionsPerTopic)
 	}
 }
 
 // Target kinds of a fault.
 const (
-	TargetBroker     = "broker"
-	TargetLeader     = "leader"
-	TargetController = "controller"
-	TargetRandom     = "random"
+	targetBroker     = "broker"
+	targetLeader     = "leader"
+	targetController = "controller"
+	targetRandom     = "random"
 )
 
-// FaultTarget is a parsed fault target.
-type FaultTarget struct {
+// faultTarget is a parsed fault target.
+type faultTarget struct {
 	Kind      string
 	Broker    int32 // for broker
 	Topic     int   // for leader: the run's topic index
 	Partition int32 // for leader
 }
 
-// ParseTarget reads "broker:ID", "leader:TOPIC/PARTITION", "controller" or
+// parseTarget reads "broker:ID", "leader:TOPIC/PARTITION", "controller" or
 // "random".
-func ParseTarget(s string) (FaultTarget, error) {
+func parseTarget(s string) (faultTarget, error) {
 	kind, arg, _ := strings.Cut(s, ":")
 	switch kind {
-	case TargetController, TargetRandom:
+	case targetController, targetRandom:
 		if arg != "" {
-			return FaultTarget{}, errTarget(s)
+			return faultTarget{}, errTarget(s)
 		}
-		return FaultTarget{Kind: kind}, nil
-	case TargetBroker:
+		return faultTarget{Kind: kind}, nil
+	case targetBroker:
 		id, err := strconv.ParseInt(arg, 10, 32)
 		if err != nil || id < 0 {
-			return FaultTarget{}, errTarget(s)
+			return faultTarget{}, errTarget(s)
 		}
-		return FaultTarget{Kind: kind, Broker: int32(id)}, nil
-	case TargetLeader:
+		return faultTarget{Kind: kind, Broker: int32(id)}, nil
+	case targetLeader:
 		ts, ps, ok := strings.Cut(arg, "/")
 		t, err1 := strconv.Atoi(ts)
 		pn, err2 := strconv.ParseInt(ps, 10, 32)
 		if !ok || err1 != nil || err2 != nil || t < 0 || pn < 0 {
-			return FaultTarget{}, errTarget(s)
+			return faultTarget{}, errTarget(s)
 		}
-		return FaultTarget{Kind: kind, Topic: t, Partition: int32(pn)}, nil
+		return faultTarget{Kind: kind, Topic: t, Partition: int32(pn)}, nil
 	}
-	return FaultTarget{}, errTarget(s)
+	return faultTarget{}, errTarget(s)
 }
 
 func errTarget(s string) error {
@@ -313,7 +312,7 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		}
 		k, v, ok := strings.Cut(item, "=")
 		if !ok {
-			return f, fmt.Errorf("--fault %q: %q is not key=value; want at=20s,action=kill,target=broker:1,duration=10s", s, item)
+			return f, fmt.Errorf("%q: %q is not key=value; want at=20s,action=kill,target=broker:1,duration=10s", s, item)
 		}
 		var err error
 		switch k {
@@ -322,16 +321,16 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		case "duration":
 			f.Duration, err = ParseDuration(v)
 		case "action":
-			f.Action = v
+			f.Action = cluster.Action(v)
 		case "target":
 			f.Target = v
 		case "command":
 			f.Command = strings.Fields(v)
 		default:
-			return f, fmt.Errorf("--fault %q: unknown key %q; use at, action, target, duration, command", s, k)
+			return f, fmt.Errorf("%q: unknown key %q; use at, action, target, duration, command", s, k)
 		}
 		if err != nil {
-			return f, fmt.Errorf("--fault %q: %s: %w", s, k, err)
+			return f, fmt.Errorf("%q: %s: %w", s, k, err)
 		}
 	}
 	return f, nil

@@ -1,14 +1,17 @@
 package bench
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/kbench/kbench/results"
 )
 
 // verifier checks one subscription's view of what was produced: every
-// message carries its producer id and sequence number (see Stamp), and the
+// message carries its producer id and sequence number (see stamp), and the
 // verifier counts what was consumed more than once or out of order. Loss
 // is found at the end by comparing with what producers had acknowledged.
 //
@@ -47,7 +50,7 @@ func newVerifier(partitions, producers int) *verifier {
 
 // observe records one consumed record of partition part (the run-wide
 // partition index) and reports whether it was new (not a re-read).
-func (v *verifier) observe(part int, offset int64, stamp []byte) bool {
+func (v *verifier) observe(part int, offset int64, value []byte) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if offset <= v.high[part] {
@@ -55,7 +58,7 @@ func (v *verifier) observe(part int, offset int64, stamp []byte) bool {
 	}
 	v.high[part] = offset
 	v.distinct++
-	s, err := ReadStamp(stamp)
+	s, err := readStamp(value)
 	if err != nil || int(s.Producer) >= v.producers {
 		v.foreign++
 		return true
@@ -116,4 +119,86 @@ func (v *verifier) verdict(acked []bitset, sent []uint64, complete bool) results
 		}
 	}
 	return out
+}
+
+// verify fills in the loss/duplication/order check and cross-checks the
+// counts with the brokers' end offsets.
+func (r *run) verify(res *results.Run) {
+	if len(r.verifiers) == 0 {
+		return
+	}
+	acked := make([]bitset, len(r.producers))
+	sent := make([]uint64, len(r.producers))
+	for i, p := range r.producers {
+		p.rec.mu.Lock()
+		// A copy: an acknowledgement arriving after a flush timed out
+		// must not change the set while it is read.
+		acked[i] = slices.Clone(p.acked)
+		p.rec.mu.Unlock()
+		sent[i] = p.issued.Load()
+	}
+	ends, endsErr := r.endOffsets(context.Background())
+	// Each subscription reads everything, so each is checked on its own
+	// and the worst is reported: two subscriptions missing the same
+	// message is one message lost, not two.
+	var total results.Verify
+	for _, v := range r.verifiers {
+		one := v.verdict(acked, sent, endsErr == nil && v.reached(ends))
+		total.Acked = one.Acked
+		total.Consumed += one.Consumed
+		total.Lost = max(total.Lost, one.Lost)
+		total.Unverified = max(total.Unverified, one.Unverified)
+		total.Duplicated = max(total.Duplicated, one.Duplicated)
+		total.Reordered = max(total.Reordered, one.Reordered)
+		total.Unacked = max(total.Unacked, one.Unacked)
+		if len(one.LostSamples) > len(total.LostSamples) {
+			total.LostSamples = one.LostSamples
+		}
+	}
+	total.EndOffsets = -1
+	if endsErr != nil {
+		total.OffsetCheck = "not checked: " + endsErr.Error()
+	} else {
+		total.EndOffsets, total.OffsetCheck = offsetCheck(ends, total.Acked, total.Consumed, int64(len(r.verifiers)))
+	}
+	res.Verify = &total
+	s := &res.Summary
+	s.Lost, s.Unverified, s.Duplicated, s.Reordered = total.Lost, total.Unverified, total.Duplicated, total.Reordered
+}
+
+// offsetCheck compares the sum of the end offsets with what was
+// acknowledged and what each of subs subscriptions consumed (consumed is
+// their total).
+func offsetCheck(ends []int64, acked, consumed, subs int64) (sum int64, verdict string) {
+	for _, e := range ends {
+		sum += e
+	}
+	switch {
+	case sum < acked:
+		return sum, fmt.Sprintf("FAILED: end offsets add up to %d, fewer than the %d messages acknowledged", sum, acked)
+	case consumed != sum*subs:
+		return sum, fmt.Sprintf("incomplete: end offsets add up to %d, consumers read %d per subscription", sum, consumed/subs)
+	case sum != acked:
+		return sum, fmt.Sprintf("ok: end offsets %d = records consumed; %d more than acknowledged (written, but the client saw an error)", sum, sum-acked)
+	}
+	return sum, fmt.Sprintf("ok: end offsets %d = acknowledged = consumed per subscription", sum)
+}
+
+// endOffsets returns the run-wide partition index's end offsets.
+func (r *run) endOffsets(ctx context.Context) ([]int64, error) {
+	ends := make([]int64, r.parts)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for ti, t := range r.topics {
+		offs, err := r.cfg.Admin.EndOffsets(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("end offsets of %s: %w", t, err)
+		}
+		for p, o := range offs {
+			if int(p) < r.w.PartitionsPerTopic {
+				ends[ti*r.w.PartitionsPerTopic+int(p)] = o
+			}
+		}
+	}
+	return ends, nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // Workload describes a run: what is produced, by how many producers, at what
@@ -97,8 +99,8 @@ type WeightedSize struct {
 type FaultSpec struct {
 	// At is the time of the fault from the start of measurement.
 	At Duration `yaml:"at" json:"at"`
-	// Action is kill, stop, pause, leader-move or exec.
-	Action string `yaml:"action" json:"action"`
+	// Action is one of cluster.Actions().
+	Action cluster.Action `yaml:"action" json:"action"`
 	// Target picks the broker: "broker:ID", "leader:TOPIC-INDEX/PARTITION"
 	// (the leader of that partition of the run's topic number INDEX, e.g.
 	// leader:0/0) , "controller", or "random" (seeded by Seed).
@@ -143,18 +145,18 @@ func ParseDuration(s string) (Duration, error) {
 
 // Defaults of the kbench fields.
 const (
-	DefaultInterval    = Duration(time.Second)
-	DefaultDrain       = Duration(30 * time.Second)
-	DefaultMaxInFlight = 1000
-	DefaultTopicPrefix = "kbench"
-	// StampSize is the header kbench writes at the start of every message
-	// (see Stamp); messages can be no smaller.
-	StampSize = 24
+	defaultInterval    = Duration(time.Second)
+	defaultDrain       = Duration(30 * time.Second)
+	defaultMaxInFlight = 1000
+	defaultTopicPrefix = "kbench"
+	// stampSize is the header kbench writes at the start of every message
+	// (see stamp); messages can be no smaller.
+	stampSize = 24
 )
 
-// LoadWorkload reads a workload file. Every problem is reported, each with
-// its field path (Problems; the workload decoded so far is returned with
-// them); the result is not resolved yet (see Resolve), so flags can still
+// LoadWorkload reads a workload file. Every problem is reported, one per
+// line, each with its field path (the workload decoded so far is returned
+// with them); the result is not resolved yet (see Resolve), so flags can still
 // change it.
 func LoadWorkload(path string) (*Workload, error) {
 	data, err := os.ReadFile(path)
@@ -173,8 +175,8 @@ func LoadWorkload(path string) (*Workload, error) {
 }
 
 // ParseWorkload decodes a workload document strictly: an unknown field or
-// a value of the wrong type is an error naming its path. With Problems it
-// still returns what it could decode, so a caller can go on to list the
+// a value of the wrong type is an error naming its path. With such errors
+// it still returns what it could decode, so a caller can go on to list the
 // problems Resolve finds too.
 func ParseWorkload(data []byte) (*Workload, error) {
 	var doc yaml.Node
@@ -185,7 +187,7 @@ func ParseWorkload(data []byte) (*Workload, error) {
 	if doc.Kind == 0 { // empty document
 		return w, nil
 	}
-	var errs Problems
+	var errs problems
 	root := resolve(doc.Content[0])
 	decodeNode(root, fieldsOf(w), "", &errs)
 	if root.Kind == yaml.MappingNode {
@@ -193,10 +195,7 @@ func ParseWorkload(data []byte) (*Workload, error) {
 			w.markGiven(root.Content[i].Value)
 		}
 	}
-	if len(errs) > 0 {
-		return w, errs
-	}
-	return w, nil
+	return w, errs.err()
 }
 
 func (w *Workload) markGiven(field string) {
@@ -213,7 +212,7 @@ func (w *Workload) markGiven(field string) {
 func (w *Workload) Set(key, value string) error {
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return fmt.Errorf("--set %q: want key=value", key+"="+value)
+		return fmt.Errorf("%q: want key=value", key+"="+value)
 	}
 	field, rest, _ := strings.Cut(key, ".")
 	if _, ok := fieldsOf(w)[field]; !ok {
@@ -223,7 +222,7 @@ func (w *Workload) Set(key, value string) error {
 		case consumerProps[key]:
 			field, rest = "consumer", key
 		default:
-			return fmt.Errorf("--set %s: unknown workload field or client property; use a workload field (see docs/workload.md), or producer.<property>, consumer.<property>, topicConfig.<property>", key)
+			return fmt.Errorf("%s: unknown workload field or client property; use a workload field (see docs/workload.md), or producer.<property>, consumer.<property>, topicConfig.<property>", key)
 		}
 	}
 	var node yaml.Node
@@ -240,18 +239,18 @@ func (w *Workload) Set(key, value string) error {
 			{Kind: yaml.ScalarNode, Tag: "!!str", Value: value},
 		}}
 	}
-	var errs Problems
+	var errs problems
 	decodeNode(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
 	}}, fieldsOf(w), "", &errs)
 	if len(errs) > 0 {
-		return fmt.Errorf("--set %s=%s: %w", key, value, errs)
+		return fmt.Errorf("%s=%s: %w", key, value, errs.err())
 	}
 	w.markGiven(field)
 	return nil
 }
 
-// producerProps and consumerProps let --set take a bare client property.
+// producerProps and consumerProps let Set take a bare client property.
 // They list the properties kbench documents; any other goes through
 // producer.<name> or consumer.<name>.
 var producerProps = setOf("acks", "retries", "enable.idempotence", "linger.ms", "batch.size",
@@ -270,23 +269,4 @@ func setOf(names ...string) map[string]bool {
 		m[n] = true
 	}
 	return m
-}
-
-// Problems is a list of problems found in a workload or profile, each
-// naming its field path. It is an error.
-type Problems []error
-
-func (p Problems) Error() string {
-	msgs := make([]string, len(p))
-	for i, e := range p {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Unwrap lets errors.Is and errors.As look into every problem.
-func (p Problems) Unwrap() []error { return p }
-
-func (p *Problems) addf(path, format string, args ...any) {
-	*p = append(*p, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 }

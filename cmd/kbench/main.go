@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/kbench/kbench/bench"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -20,7 +22,7 @@ var version = "dev"
 const (
 	exitOK          = 0
 	exitFailed      = 1   // the run or command failed
-	exitUsage       = 2   // bad flags, workload or profile: nothing ran
+	exitUsage       = 2   // bad flags, workload, profile or cluster spec: nothing ran
 	exitInterrupted = 130 // stopped by a signal; results were still written
 )
 
@@ -93,7 +95,7 @@ func realMain(args []string) int {
 		case errors.Is(err, errInterrupted):
 			fmt.Fprintln(os.Stderr, "kbench: interrupted; the result holds what was measured until then")
 			return exitInterrupted
-		case errors.As(err, &ue):
+		case errors.As(err, &ue), errors.Is(err, bench.ErrBadWorkload):
 			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
 			return exitUsage
 		default:
