@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -38,6 +39,11 @@ type Config struct {
 	Progress func(Progress)
 	// Log receives a line per phase; nil discards.
 	Log io.Writer
+	// RunID names the run and its topics; empty makes one up (NewRunID).
+	RunID string
+	// Metrics, if set, is given each interval as the collector closes it,
+	// and each fault event, for a live view of the run.
+	Metrics *live.Metrics
 }
 
 // Progress is the state of a run after an interval.
@@ -90,7 +96,13 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	r := &run{cfg: cfg, w: w, id: runID()}
+	id := cfg.RunID
+	if id == "" {
+		id = NewRunID()
+	} else if err := CheckRunID(id); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, w: w, id: id}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -108,7 +120,21 @@ func (r *run) logf(format string, args ...any) {
 	}
 }
 
-func runID() string {
+// CheckRunID reports whether id can name a run: it becomes part of the
+// run's topic names, so it is 1 to 100 of a-z, A-Z, 0-9, '.', '_', '-'.
+func CheckRunID(id string) error {
+	ok := len(id) > 0 && len(id) <= 100
+	for _, c := range id {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
+	}
+	if !ok {
+		return fmt.Errorf("run id %q: want 1 to 100 letters, digits, '.', '_' or '-' (it names the run's topics)", id)
+	}
+	return nil
+}
+
+// NewRunID returns a fresh run id: the time and a random suffix.
+func NewRunID() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])

@@ -325,3 +325,20 @@ func TestMerge(t *testing.T) {
 		t.Errorf("results that are not shards: exit code %d, want %d", code, exitUsage)
 	}
 }
+
+// --run-id names the run's topics, so one that cannot is refused before
+// anything runs; --metrics-addr serves while the run goes on.
+func TestRunIDAndMetricsAddr(t *testing.T) {
+	if code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--run-id", "no spaces"); code != exitUsage || !strings.Contains(stderr, "--run-id") {
+		t.Errorf("bad run id: exit code %d, want %d naming --run-id", code, exitUsage)
+	}
+	if code, _, _ := kbench(t, "run", "--cluster", "embedded", "--metrics-addr", "not-an-address"); code != exitUsage {
+		t.Errorf("bad metrics address: exit code %d, want %d", code, exitUsage)
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--messages", "2000", "--run-id", "cli-1",
+		"--metrics-addr", "127.0.0.1:0", "-o", out)
+	if code != exitOK || !strings.Contains(stderr, "serving metrics at http://127.0.0.1:") {
+		t.Errorf("exit code %d, want 0 and the metrics address in stderr", code)
+	}
+}

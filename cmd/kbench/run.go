@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
@@ -163,13 +165,21 @@ func fileExists(path string) bool {
 
 func runCmd(ctx context.Context, args []string) error {
 	var f runFlags
+	var runID, metricsAddr string
 	fs := newFlags("run", "run [flags]", runExamples)
 	f.register(fs)
+	fs.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
+	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	}
+	if runID == "" {
+		runID = bench.NewRunID()
+	} else if err := bench.CheckRunID(runID); err != nil {
+		return usagef("--run-id: %w", err)
 	}
 	w, tuning, err := f.loadWorkload()
 	if err != nil {
@@ -203,7 +213,24 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	defer release()
 
-	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
+	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet, runID: runID}
+	if metricsAddr != "" {
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return usagef("--metrics-addr: %w", err)
+		}
+		m.metrics = live.New(runID, 0)
+		serveCtx, stopServing := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- live.Serve(serveCtx, ln, m.metrics) }()
+		defer func() {
+			stopServing()
+			if err := <-served; err != nil {
+				fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
+			}
+		}()
+		fmt.Fprintf(log, "serving metrics at http://%s/metrics\n", ln.Addr())
+	}
 	res, runErr := m.run(ctx, w, tuning, drv, f.profiles)
 	if res == nil {
 		return runErr
@@ -244,6 +271,10 @@ type measurement struct {
 	hw     *results.Hardware
 	log    io.Writer
 	quiet  bool
+	// runID and metrics are those of a single run; a sweep leaves them
+	// empty.
+	runID   string
+	metrics *live.Metrics
 }
 
 // run performs w with drv, showing progress, and completes the result with
@@ -253,6 +284,7 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
 		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames,
+		RunID: m.runID, Metrics: m.metrics,
 	}
 	if !bar.active() {
 		cfg.Log = m.log
