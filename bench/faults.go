@@ -67,8 +67,12 @@ type faultScheduler struct {
 }
 
 func newFaultScheduler(r *run) *faultScheduler {
+	specs := r.w.Faults
+	if r.shard != nil && r.shard.Index != 0 {
+		specs = nil // shard 0 alone carries out the schedule
+	}
 	return &faultScheduler{
-		specs: r.w.Faults, seed: r.w.Seed,
+		specs: specs, seed: r.w.Seed,
 		target: r.cfg.Target, admin: r.cfg.Admin, topics: r.topics,
 		t0: r.t0, warmup: r.warmup, logf: r.logf, metrics: r.cfg.Metrics,
 	}
