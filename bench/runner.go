@@ -78,7 +78,7 @@ type run struct {
 	// is ahead of that producer's (ns), taken off end-to-end latency; nil
 	// in a run in one process. Set before the start, then only read.
 	e2eShift []int64
-	t0     time.Time
+	t0       time.Time
 	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
 	// once consumers run, so atomic).
 	warmup    time.Duration
