@@ -43,10 +43,11 @@ type slice struct {
 
 // sliceOf shares the workload's producers and consumers over count shards
 // round-robin, over the shards the roles name (all, by default), and
-// returns shard index's share. Every shard computes the same split.
+// returns shard index's share. Every shard computes the same split. A run
+// in one process (count 1) runs everything, whatever the roles.
 func sliceOf(w *Workload, index, count int) slice {
 	on := func(roles []int) []int {
-		if len(roles) == 0 {
+		if len(roles) == 0 || count == 1 {
 			roles = make([]int, count)
 			for i := range roles {
 				roles[i] = i
