@@ -7,9 +7,9 @@ import (
 	"io"
 	"math"
 	"net"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
