@@ -299,8 +299,17 @@ func (s *shardRun) begin(ctx context.Context, r *run) (time.Time, error) {
 // e2eShifts sets, per producer of the run, how much this shard's clock is
 // ahead of the clock of the shard the producer is on, from the offsets
 // the shards reported when ready; consumers take it off end-to-end
-// latency. Called under the control state's lock.
+// latency. An offset within its error bound is taken as 0: it is not
+// known to differ from 0 (shards on one machine share a clock). Called
+// under the control state's lock.
 func (s *shardRun) e2eShifts(r *run, st *controlState) {
+	significant := func(offset, bound int64) int64 {
+		if offset <= bound && offset >= -bound {
+			return 0
+		}
+		return offset
+	}
+	own := significant(int64(s.offset), int64(s.offErr))
 	r.e2eShift = make([]int64, r.w.Topics*r.w.ProducersPerTopic)
 	for _, j := range s.present {
 		ready, ok := st.ready[j]
@@ -308,7 +317,7 @@ func (s *shardRun) e2eShifts(r *run, st *controlState) {
 			continue
 		}
 		for _, id := range sliceOf(r.w, j, s.Count).producers {
-			r.e2eShift[id] = int64(s.offset) - ready.OffsetNs
+			r.e2eShift[id] = own - significant(ready.OffsetNs, ready.ErrorNs)
 		}
 	}
 }

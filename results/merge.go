@@ -113,7 +113,7 @@ func Merge(shards []*Run) (*Run, error) {
 		maxErr = max(maxErr, r.Shard.ClockErrorMs)
 	}
 	if maxOff > 0 || maxErr > 0 {
-		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by the measured offsets, so carries at most that error", maxOff, maxErr))
+		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by each offset larger than its error, and so is right to within that error", maxOff, maxErr))
 	}
 	return out, nil
 }
