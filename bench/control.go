@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 )
 
 // The kinds of control message, in the order a run uses them.
@@ -306,4 +308,79 @@ func (st *controlState) result(i int) []byte {
 		out = append(out, c...)
 	}
 	return out
+}
+
+// collectTimeout bounds CollectShards' read of a control topic.
+const collectTimeout = 30 * time.Second
+
+// CollectShards reads the results the shards of run id posted to the
+// run's control topic, for merging them (results.Merge) from anywhere
+// that reaches the cluster, when shard 0 could not. prefix is the
+// workload's topicPrefix. It reads up to the topic's end offset, within
+// 30 s, and returns every whole result found.
+func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin, bootstrap []string, prefix, id string) ([]*results.Run, error) {
+	name := controlTopic(&Workload{TopicPrefix: prefix}, id)
+	ctx, cancel := context.WithTimeout(ctx, collectTimeout)
+	defer cancel()
+	ends, err := admin.EndOffsets(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("control topic %s of run %s: %w", name, id, err)
+	}
+	cons, err := drv.NewConsumer(ctx, drivers.ConsumerConfig{Bootstrap: bootstrap, ClientID: "kbench-merge-" + id,
+		Group: name + "-merge-" + NewRunID(), Topics: []string{name}, Props: map[string]string{"auto.offset.reset": "earliest"}})
+	if err != nil {
+		return nil, fmt.Errorf("control topic %s: %w", name, err)
+	}
+	defer cons.Close()
+	c := &control{changed: make(chan struct{}), st: controlState{hellos: map[int]controlMsg{}, refused: map[int]string{},
+		ready: map[int]controlMsg{}, produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}}
+	next := int64(0)
+	for next < ends[0] {
+		err := cons.Poll(ctx, func(m *drivers.Message) {
+			next = max(next, m.Offset+1)
+			var msg controlMsg
+			if json.Unmarshal(m.Value, &msg) == nil {
+				c.apply(msg)
+			}
+		})
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("control topic %s: read %d of %d messages within %s", name, next, ends[0], collectTimeout)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("control topic %s: %w", name, err)
+		}
+	}
+	var out []*results.Run
+	for _, i := range slices.Sorted(maps.Keys(c.st.chunks)) {
+		if b := c.st.result(i); b != nil {
+			var r results.Run
+			if err := json.Unmarshal(b, &r); err != nil {
+				return nil, fmt.Errorf("shard %d's result: %w", i, err)
+			}
+			out = append(out, &r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("control topic %s holds no shard's whole result", name)
+	}
+	return out, nil
+}
+
+// DeleteRunTopics deletes the topics of run res names, and its control
+// topic: what shard 0 deletes at the end of a distributed run.
+func DeleteRunTopics(ctx context.Context, admin drivers.Admin, res *results.Run) error {
+	w, err := ParseWorkload(res.Workload)
+	if err != nil {
+		return fmt.Errorf("the result's workload: %w", err)
+	}
+	if w.TopicPrefix == "" {
+		w.TopicPrefix = defaultTopicPrefix
+	}
+	r := &run{w: w, id: res.RunID}
+	r.topicNames()
+	var errs []error
+	for _, t := range append(r.topics, controlTopic(w, res.RunID)) {
+		errs = append(errs, admin.DeleteTopic(ctx, t))
+	}
+	return errors.Join(errs...)
 }

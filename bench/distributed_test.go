@@ -133,3 +133,47 @@ func TestShardRefusedWorkload(t *testing.T) {
 		t.Fatalf("merged %+v", m)
 	}
 }
+
+// With the topics kept, the shards' results stay on the control topic,
+// and CollectShards reads them back for a merge from anywhere; then
+// DeleteRunTopics removes the run's topics and the control topic.
+func TestCollectShards(t *testing.T) {
+	c, err := cluster.StartEmbedded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ws := make([]*Workload, 2)
+	for i := range ws {
+		w := smallWorkload(2000)
+		w.KeepTopics = true
+		ws[i] = mustResolve(t, w)
+	}
+	outs, errs := runShards(t, c, "collect-1", Shard{Count: 2}, ws)
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: c.Bootstrap()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	got, err := CollectShards(context.Background(), franz.Driver{}, admin, c.Bootstrap(), ws[0].TopicPrefix, "collect-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := results.Merge(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := outs[0].Merged
+	if len(got) != 2 || m.Summary.ProducedMessages != want.Summary.ProducedMessages || m.Summary.PublishLatencyMs != want.Summary.PublishLatencyMs {
+		t.Errorf("merged from the control topic: %d results, %+v; shard 0 merged %+v", len(got), m.Summary, want.Summary)
+	}
+	if err := DeleteRunTopics(context.Background(), admin, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CollectShards(context.Background(), franz.Driver{}, admin, c.Bootstrap(), ws[0].TopicPrefix, "collect-1"); err == nil {
+		t.Error("the control topic is still there after DeleteRunTopics")
+	}
+}
