@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/bench/live"
 )
 
@@ -213,6 +214,20 @@ func TestJob(t *testing.T) {
 	}
 	if p := vols["results"].PersistentVolumeClaim; p == nil || p.ClaimName != m.pvc.Name || mounts["results"] != "/results" {
 		t.Error("volume results must be the PersistentVolumeClaim, mounted at /results")
+	}
+	// The workload is one kbench takes, with roles within the shards.
+	w, err := bench.ParseWorkload([]byte(m.configMap.Data["workload.yaml"]))
+	if err == nil {
+		err = w.Resolve()
+	}
+	if err != nil {
+		t.Errorf("the ConfigMap's workload.yaml: %v", err)
+	} else {
+		for _, s := range append(w.Shards.Producers, w.Shards.Consumers...) {
+			if s >= n {
+				t.Errorf("the workload's shards roles name shard %d of %d", s, n)
+			}
+		}
 	}
 	if !slices.Contains(m.pvc.Spec.AccessModes, corev1.ReadWriteMany) {
 		t.Error("the results volume is written from several nodes: ReadWriteMany")
