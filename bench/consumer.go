@@ -71,8 +71,8 @@ func (c *consumer) receive(m *drivers.Message) {
 	r := c.rec
 	r.mu.Lock()
 	if s, err := readStamp(m.Value); err == nil {
-		if int(s.Producer) < len(c.r.e2eShift) {
-			now -= c.r.e2eShift[s.Producer]
+		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
+			now -= (*shift)[s.Producer]
 		}
 		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
 	} else {

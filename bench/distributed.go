@@ -310,16 +310,17 @@ func (s *shardRun) e2eShifts(r *run, st *controlState) {
 		return offset
 	}
 	own := significant(int64(s.offset), int64(s.offErr))
-	r.e2eShift = make([]int64, r.w.Topics*r.w.ProducersPerTopic)
+	shift := make([]int64, r.w.Topics*r.w.ProducersPerTopic)
 	for _, j := range s.present {
 		ready, ok := st.ready[j]
 		if !ok {
 			continue
 		}
 		for _, id := range sliceOf(r.w, j, s.Count).producers {
-			r.e2eShift[id] = own - significant(ready.OffsetNs, ready.ErrorNs)
+			shift[id] = own - significant(ready.OffsetNs, ready.ErrorNs)
 		}
 	}
+	r.e2eShift.Store(&shift)
 }
 
 // produced reports this shard's producers done and waits until every
@@ -329,6 +330,9 @@ func (s *shardRun) produced(ctx context.Context, r *run) {
 	if err := c.send(ctx, controlMsg{Kind: msgProduced}); err != nil {
 		r.logf("control: %v", err)
 	}
+	// No time limit of its own: a producing shard is waited for while it
+	// sends heartbeats, and its producers end by the workload's bounds and
+	// the flush grace.
 	_ = c.wait(ctx, 24*time.Hour, func(st *controlState) bool {
 		for _, j := range s.present {
 			if producing(r.w, j, s.Count) && !st.produced[j] && st.alive(j, s.Silence) {

@@ -76,8 +76,9 @@ type run struct {
 	shard *shardRun
 	// e2eShift is, per run-wide producer id, how far this process's clock
 	// is ahead of that producer's (ns), taken off end-to-end latency; nil
-	// in a run in one process. Set before the start, then only read.
-	e2eShift []int64
+	// in a run in one process. Set before the start, while consumers
+	// already run, hence atomic.
+	e2eShift atomic.Pointer[[]int64]
 	t0       time.Time
 	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
 	// once consumers run, so atomic).

@@ -79,13 +79,8 @@ func TestLocalShards(t *testing.T) {
 		}
 		produced += s.Summary.ProducedMessages
 		consumed += s.Summary.ConsumedMessages
-		for _, x := range [][2]any{{pub, s.Histograms.Publish}, {e2e, s.Histograms.E2E}} {
-			h, err := results.DecodeHist(x[1].(string))
-			if err != nil {
-				t.Fatal(err)
-			}
-			results.MergeHist(x[0].(*hdrhistogram.Histogram), h)
-		}
+		addHist(t, pub, s.Histograms.Publish)
+		addHist(t, e2e, s.Histograms.E2E)
 		if (i == 2) != (s.Summary.ConsumedMessages > 0) || (i == 2) == (s.Summary.ProducedMessages > 0) {
 			t.Errorf("shard %d produced %d consumed %d: roles not kept", i, s.Summary.ProducedMessages, s.Summary.ConsumedMessages)
 		}
@@ -108,6 +103,16 @@ func TestLocalShards(t *testing.T) {
 	if want := float64(e2e.ValueAtQuantile(99)) / 1000; s.E2ELatencyMs.P99 != want {
 		t.Errorf("merged e2e p99 %g ms, the union's %g ms", s.E2ELatencyMs.P99, want)
 	}
+}
+
+// addHist adds the encoded histogram enc to h.
+func addHist(t *testing.T, h *hdrhistogram.Histogram, enc string) {
+	t.Helper()
+	src, err := results.DecodeHist(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results.MergeHist(h, src)
 }
 
 // A shard killed with SIGKILL mid-run: the others finish within bounded
