@@ -50,9 +50,9 @@ type Interval struct {
 	Publish, E2E, SendLag   *hdrhistogram.Histogram
 }
 
-// Buckets are the upper bounds, in seconds, of the latency histograms'
+// buckets are the upper bounds, in seconds, of the latency histograms'
 // buckets: 100 µs to 60 s in 1-2-5 steps.
-var Buckets = []float64{
+var buckets = []float64{
 	0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
 	0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 60,
 }
@@ -137,13 +137,6 @@ func merge(dst, src *hdrhistogram.Histogram) {
 	}
 }
 
-// SetPhase records that the run entered phase p between intervals.
-func (m *Metrics) SetPhase(p Phase) {
-	m.mu.Lock()
-	m.phase = p
-	m.mu.Unlock()
-}
-
 // Fault counts one fault event: action (kill, pause, ...) in phase
 // (inject or recover).
 func (m *Metrics) Fault(action, phase string) {
@@ -192,25 +185,25 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 // constHistogram turns a microsecond HdrHistogram into a Prometheus
-// histogram in seconds with the bounds of Buckets. A value counts below a
+// histogram in seconds with the bounds of buckets. A value counts below a
 // bound when the highest value equivalent to it (to 3 significant digits)
 // does. The sum is mean × count, as HdrHistogram keeps no exact sum.
 func constHistogram(d *prometheus.Desc, h *hdrhistogram.Histogram) prometheus.Metric {
-	counts := make(map[float64]uint64, len(Buckets))
+	counts := make(map[float64]uint64, len(buckets))
 	i := 0
 	var below uint64
 	for _, bar := range h.Distribution() {
 		if bar.Count == 0 {
 			continue
 		}
-		for i < len(Buckets) && float64(bar.To) > Buckets[i]*1e6 {
-			counts[Buckets[i]] = below
+		for i < len(buckets) && float64(bar.To) > buckets[i]*1e6 {
+			counts[buckets[i]] = below
 			i++
 		}
 		below += uint64(bar.Count)
 	}
-	for ; i < len(Buckets); i++ {
-		counts[Buckets[i]] = below
+	for ; i < len(buckets); i++ {
+		counts[buckets[i]] = below
 	}
 	n := uint64(h.TotalCount())
 	return prometheus.MustNewConstHistogram(d, n, h.Mean()*float64(n)/1e6, counts)

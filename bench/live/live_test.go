@@ -72,7 +72,7 @@ kbench_produced_messages_total{run_id="r1",shard="2"} 15
 }
 
 // Latency histograms are cumulative over intervals, in seconds, with
-// Buckets as bounds.
+// buckets as bounds.
 func TestHistogramBuckets(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(twoIntervals())
@@ -94,8 +94,8 @@ func TestHistogramBuckets(t *testing.T) {
 		if s := h.GetSampleSum(); s < 0.0409 || s > 0.0411 {
 			t.Errorf("sum %g s, want about 0.041", s)
 		}
-		if len(h.GetBucket()) != len(Buckets) {
-			t.Fatalf("%d buckets, want %d", len(h.GetBucket()), len(Buckets))
+		if len(h.GetBucket()) != len(buckets) {
+			t.Fatalf("%d buckets, want %d", len(h.GetBucket()), len(buckets))
 		}
 		for _, b := range h.GetBucket() {
 			if n, ok := want[b.GetUpperBound()]; ok && b.GetCumulativeCount() != n {
