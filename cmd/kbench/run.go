@@ -191,6 +191,8 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	var sh *bench.Shard
 	switch {
+	case shards > 1 && f.target.kind == "embedded":
+		return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
 	case localShards != 0 && (shards != 1 || shard != -1):
 		return usagef("--local-shards starts the shards itself: drop --shards and --shard")
 	case localShards < 0 || localShards == 1:
@@ -243,7 +245,7 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	defer release()
 	if localShards > 1 {
-		return runLocalShards(ctx, fs, tgt, localShards, runID, output, f.quiet)
+		return runLocalShards(ctx, fs, tgt, localShards, runID, output, metricsAddr, f.quiet)
 	}
 
 	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet, runID: runID}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -21,10 +22,22 @@ import (
 
 // runLocalShards runs 'kbench run' as n shard processes of this
 // executable (--shards n, --shard i, the same run id, the other flags as
-// given), waits for them, and writes the run's merged result to output:
-// shard 0's merge, or, if shard 0 wrote none, the merge of the shards'
-// own result files.
-func runLocalShards(ctx context.Context, fs *pflag.FlagSet, tgt cluster.Target, n int, runID, output string, quiet bool) error {
+// given; shard i serves metrics on metricsAddr's port + i), waits for
+// them, and writes the run's merged result to output: shard 0's merge,
+// or, if shard 0 wrote none, the merge of the shards' own result files.
+func runLocalShards(ctx context.Context, fs *pflag.FlagSet, tgt cluster.Target, n int, runID, output, metricsAddr string, quiet bool) error {
+	var host string
+	var port int
+	if metricsAddr != "" {
+		h, p, err := net.SplitHostPort(metricsAddr)
+		if err == nil {
+			port, err = strconv.Atoi(p)
+		}
+		if err != nil {
+			return usagef("--metrics-addr %s: want HOST:PORT", metricsAddr)
+		}
+		host = h
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("--local-shards: cannot find this executable: %w", err)
@@ -57,6 +70,13 @@ func runLocalShards(ctx context.Context, fs *pflag.FlagSet, tgt cluster.Target, 
 		files[i] = stem + "-shard-" + strconv.Itoa(i) + ".json"
 		args := append([]string{"run"}, common...)
 		args = append(args, "--shards="+strconv.Itoa(n), "--shard="+strconv.Itoa(i), "--run-id="+runID, "--output="+files[i])
+		if metricsAddr != "" {
+			p := 0 // any free port, when the given one is
+			if port > 0 {
+				p = port + i
+			}
+			args = append(args, "--metrics-addr="+net.JoinHostPort(host, strconv.Itoa(p)))
+		}
 		cmd := exec.CommandContext(ctx, exe, args...)
 		// Interrupted, a shard still writes what it measured.
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }

@@ -173,3 +173,30 @@ func TestShardKilled(t *testing.T) {
 		t.Errorf("shards 0 and 2: %s, %s", m.Shards[0].State, m.Shards[2].State)
 	}
 }
+
+// --local-shards on the embedded cluster: the shard processes reach this
+// process's kfake, and the merged result adds up. --shards alone cannot
+// use an embedded cluster.
+func TestLocalShardsEmbedded(t *testing.T) {
+	t.Setenv("KBENCH_AS_MAIN", "1")
+	out := filepath.Join(t.TempDir(), "m.json")
+	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--messages", "4000", "--set", "producersPerTopic=2",
+		"--local-shards", "2", "--metrics-addr", "127.0.0.1:0", "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit code %d:\n%s", code, stderr)
+	}
+	m, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Complete || len(m.Shards) != 2 || m.Summary.ProducedMessages != 4000 || m.Summary.ConsumedMessages != 4000 || m.Summary.Lost != 0 {
+		t.Errorf("merged: complete %v, %d shards, produced %d, consumed %d, lost %d", m.Complete, len(m.Shards),
+			m.Summary.ProducedMessages, m.Summary.ConsumedMessages, m.Summary.Lost)
+	}
+	if !strings.Contains(stderr, "shard 1: serving metrics at http://127.0.0.1:") {
+		t.Error("shard 1 served no metrics")
+	}
+	if code, _, _ := kbench(t, "run", "--cluster", "embedded", "--shards", "2", "--shard", "0", "--run-id", "x"); code != exitUsage {
+		t.Errorf("--shards on embedded: exit code %d, want %d", code, exitUsage)
+	}
+}
