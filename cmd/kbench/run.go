@@ -191,7 +191,7 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	var sh *bench.Shard
 	switch {
-	case shards > 1 && f.target.kind == "embedded":
+	case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
 		return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
 	case localShards != 0 && (shards != 1 || shard != -1):
 		return usagef("--local-shards starts the shards itself: drop --shards and --shard")
