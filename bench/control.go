@@ -194,7 +194,7 @@ func (c *control) beat(ctx context.Context) {
 // read applies every message of the control topic to the state.
 func (c *control) read(ctx context.Context) {
 	for ctx.Err() == nil {
-		_ = c.cons.Poll(ctx, func(m *drivers.Message) {
+		err := c.cons.Poll(ctx, func(m *drivers.Message) {
 			var msg controlMsg
 			if json.Unmarshal(m.Value, &msg) != nil {
 				return
@@ -214,6 +214,10 @@ func (c *control) read(ctx context.Context) {
 			}
 			c.apply(msg)
 		})
+		if err != nil {
+			// The client retries; a silent cluster shows as silence.
+			sleepCtx(ctx, 100*time.Millisecond)
+		}
 	}
 }
 
