@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -38,6 +39,9 @@ type Config struct {
 	Progress func(Progress)
 	// Log receives a line per phase; nil discards.
 	Log io.Writer
+	// RunID names the run's topics ("" makes one with NewRunID); a
+	// caller that names files after the run sets it first.
+	RunID string
 }
 
 // Progress is the state of a run after an interval.
@@ -90,7 +94,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	r := &run{cfg: cfg, w: w, id: runID()}
+	r := &run{cfg: cfg, w: w, id: cmp.Or(cfg.RunID, NewRunID())}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -108,7 +112,9 @@ func (r *run) logf(format string, args ...any) {
 	}
 }
 
-func runID() string {
+// NewRunID returns a run id: the UTC time to the second and random hex,
+// unique among runs started in the same second.
+func NewRunID() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])

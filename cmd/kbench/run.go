@@ -5,15 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
@@ -73,7 +77,7 @@ func (f *runFlags) register(fs interface {
 	fs.Float64Var(&f.rate, "rate", -1, "target rate in messages/s over all producers; 0 = as fast as possible")
 	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
 	fs.Int64Var(&f.messages, "messages", -1, "stop after this many messages (all producers together)")
-	fs.StringVarP(&f.output, "output", "o", "", "result file (default ./kbench-results/WORKLOAD-DRIVER-TIME.json)")
+	fs.StringVarP(&f.output, "output", "o", "", "result file, or a directory to put it in (default ./kbench-results/WORKLOAD-DRIVER-RUNID.json)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no summary")
 }
 
@@ -106,6 +110,16 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	// A profile's settings win over the workload file's; --set, applied
 	// next, wins over both.
 	w.ApplyTuning(tuning)
+	// A bound given on the command line replaces the file's bound of the
+	// other kind; one given with both kinds ends at whichever comes first.
+	byTime := f.duration != "" || f.setsAny("duration", "testDurationMinutes")
+	byCount := f.messages >= 0 || f.setsAny("messages")
+	switch {
+	case byTime && !byCount:
+		w.Messages = 0
+	case byCount && !byTime:
+		w.Duration, w.TestDurationMinutes = 0, 0
+	}
 	for _, kv := range f.sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -127,11 +141,6 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 			problems = append(problems, fmt.Errorf("--duration: want a positive duration such as 30s, got %q", f.duration))
 		} else {
 			w.Duration = d
-			if f.messages < 0 && f.rate >= 0 {
-				// A duration given with a rate on the command line means a
-				// time-bounded run, whatever count the file had.
-				w.Messages = 0
-			}
 		}
 	}
 	if f.messages >= 0 {
@@ -156,6 +165,17 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	return w, tuning, nil
 }
 
+// setsAny reports whether --set gives one of the keys.
+func (f *runFlags) setsAny(keys ...string) bool {
+	for _, kv := range f.sets {
+		k, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(keys, strings.TrimSpace(k)) {
+			return true
+		}
+	}
+	return false
+}
+
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -163,13 +183,17 @@ func fileExists(path string) bool {
 
 func runCmd(ctx context.Context, args []string) error {
 	var f runFlags
-	fs := newFlags("run", "run [flags]", runExamples)
-	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	flags := newFlags("run", "run [flags]", runExamples)
+	f.register(flags)
+	var force bool
+	var errorShare string
+	flags.BoolVar(&force, "force", false, "replace an existing result file")
+	flags.StringVar(&errorShare, "max-error-share", fmt.Sprintf("%g%%", 100*analysis.DefaultMaxErrorShare), "fail the run (exit 1) when more than this share of produces fail")
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	if flags.NArg() > 0 {
+		return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 	}
 	w, tuning, err := f.loadWorkload()
 	if err != nil {
@@ -185,12 +209,18 @@ func runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--driver: %w", err)}
 	}
-	output := f.output
-	if output == "" {
-		output = filepath.Join("kbench-results", fmt.Sprintf("%s-%s-%s.json", w.Name, drv.Name(), time.Now().Format("20060102-150405")))
+	maxErrorShare, err := parseShare(errorShare)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-error-share: %w", err)}
 	}
-	if err := checkWritable(output); err != nil {
-		return usageError{fmt.Errorf("-o %s: %w", output, err)}
+	runID := bench.NewRunID()
+	name := results.FileName(w.Name, drv.Name(), runID)
+	output, inPlace, err := results.Destination(f.output, resultsDir, name+".json", force)
+	if errors.Is(err, fs.ErrExist) {
+		return usagef("-o %w: give another name, or --force to replace it", err)
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("-o: %w", err)}
 	}
 
 	var log io.Writer = os.Stderr
@@ -204,12 +234,15 @@ func runCmd(ctx context.Context, args []string) error {
 	defer release()
 
 	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
-	res, runErr := m.run(ctx, w, tuning, drv, f.profiles)
+	res, runErr := m.run(ctx, w, tuning, drv, f.profiles, runID)
 	if res == nil {
 		return runErr
 	}
 	if lc, ok := tgt.(cluster.LogCopier); ok {
 		logDir := strings.TrimSuffix(output, ".json") + "-logs"
+		if inPlace { // a FIFO or device has no directory of its own
+			logDir = filepath.Join(resultsDir, name+"-logs")
+		}
 		if err := lc.CopyLogs(logDir); err != nil {
 			fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
 		} else {
@@ -232,7 +265,26 @@ func runCmd(ctx context.Context, args []string) error {
 	if !res.Complete {
 		return errors.New("run incomplete: " + res.Incomplete)
 	}
+	if err := analysis.RunFailure(res, maxErrorShare); err != nil {
+		return fmt.Errorf("run failed: %w", err)
+	}
 	return nil
+}
+
+// resultsDir is where results go when -o names no directory.
+const resultsDir = "kbench-results"
+
+// parseShare reads a share as a percentage ("5%") or a fraction (0.05).
+func parseShare(s string) (float64, error) {
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if pct {
+		v /= 100
+	}
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 0, fmt.Errorf("want a share from 0%% to 100%%, such as 5%% or 0.05, got %q", s)
+	}
+	return v, nil
 }
 
 // measurement is an open target and what every run on it shares: the
@@ -248,11 +300,11 @@ type measurement struct {
 
 // run performs w with drv, showing progress, and completes the result with
 // what the command knows (hardware, the profiles' notes).
-func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, runID string) (*results.Run, error) {
 	bar := newRunBar(w, m.quiet)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
-		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames,
+		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames, RunID: runID,
 	}
 	if !bar.active() {
 		cfg.Log = m.log
@@ -264,21 +316,6 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 		res.Notes = append(res.Notes, tuning.Notes...)
 	}
 	return res, err
-}
-
-// checkWritable fails early, before a run, if the result could not be
-// written.
-func checkWritable(path string) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".kbench-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write results there: %w", err)
-	}
-	tmp.Close()
-	return os.Remove(tmp.Name())
 }
 
 // runBar is the progress bar on stderr, shown only when stderr is a

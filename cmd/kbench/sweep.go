@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -54,25 +55,25 @@ var runFlagOf = map[string]string{"producerRate": "rate", "duration": "duration"
 
 func sweepCmd(ctx context.Context, args []string) error {
 	var f sweepFlags
-	fs := newFlags("sweep", "sweep [flags]", sweepExamples)
-	f.run.register(fs)
-	fs.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
-	fs.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
-	fs.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
-	fs.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
-	fs.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
-	fs.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
-	fs.Float64Var(&f.start, "start", 1000, "rate search: the first rate, msgs/s")
-	fs.StringVar(&f.step, "step", "x2", "rate search: the step up, xF multiplies (x2 doubles), +N adds N msgs/s")
-	fs.IntVar(&f.bisect, "bisect", 3, "rate search: points spent narrowing between the last sustained and the first failed rate")
-	fs.Float64Var(&f.maxRate, "max-rate", 0, "rate search: never go past this rate, msgs/s (0: no limit)")
-	if err := parseFlags(fs, args); err != nil {
+	flags := newFlags("sweep", "sweep [flags]", sweepExamples)
+	f.run.register(flags)
+	flags.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
+	flags.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
+	flags.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
+	flags.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
+	flags.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
+	flags.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
+	flags.Float64Var(&f.start, "start", 1000, "rate search: the first rate, msgs/s")
+	flags.StringVar(&f.step, "step", "x2", "rate search: the step up, xF multiplies (x2 doubles), +N adds N msgs/s")
+	flags.IntVar(&f.bisect, "bisect", 3, "rate search: points spent narrowing between the last sustained and the first failed rate")
+	flags.Float64Var(&f.maxRate, "max-rate", 0, "rate search: never go past this rate, msgs/s (0: no limit)")
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	if flags.NArg() > 0 {
+		return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 	}
-	cfg, first, broker, err := f.plan(fs)
+	cfg, first, broker, err := f.plan(flags)
 	if err != nil {
 		return err
 	}
@@ -83,13 +84,12 @@ func sweepCmd(ctx context.Context, args []string) error {
 		}
 	}
 	if cfg.Dir == "" {
-		cfg.Dir = filepath.Join("kbench-results", fmt.Sprintf("sweep-%s-%s", first.Name, time.Now().Format("20060102-150405")))
+		cfg.Dir = filepath.Join(resultsDir, results.FileName("sweep", first.Name, bench.NewRunID()))
 	}
-	if _, err := os.Stat(filepath.Join(cfg.Dir, results.SweepIndexFile)); err == nil {
+	if _, _, err := results.Destination(cfg.Dir+string(filepath.Separator), "", results.SweepIndexFile, false); errors.Is(err, fs.ErrExist) {
 		return usagef("-o %s already holds a sweep; give another directory", cfg.Dir)
-	}
-	if err := checkWritable(filepath.Join(cfg.Dir, results.SweepIndexFile)); err != nil {
-		return usageError{fmt.Errorf("-o %s: %w", cfg.Dir, err)}
+	} else if err != nil {
+		return usageError{fmt.Errorf("-o: %w", err)}
 	}
 
 	var log io.Writer = os.Stderr
@@ -117,7 +117,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile))
+		res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile), "")
 		if errors.Is(err, bench.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
 			err = fmt.Errorf("%w: %w", sweep.ErrStop, err)
 		}
