@@ -1,11 +1,15 @@
 package bench
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/drivers"
 )
 
 // decodeNode decodes a YAML mapping into the struct fields given, strictly:
@@ -144,15 +148,10 @@ func kindName(k reflect.Kind) string {
 	}
 }
 
-// suggest names a known field that differs from key only in case, the
-// commonest slip with OMB's camelCase names.
+// suggest names the known field nearest to key: the commonest slips are
+// case in OMB's camelCase names and a letter or two.
 func suggest(key string, fields map[string]reflect.Value) string {
-	for name := range fields {
-		if strings.EqualFold(name, key) {
-			return "; did you mean " + name + "?"
-		}
-	}
-	return ""
+	return drivers.DidYouMean(key, slices.Collect(maps.Keys(fields)))
 }
 
 func join(path, key string) string {

@@ -56,6 +56,9 @@ func clusterCmd(ctx context.Context, args []string) error {
 	admin := all.ProbeAdmin
 	switch fs.Arg(0) {
 	case "up":
+		if nodes < 1 {
+			return usagef("--nodes %d: a cluster needs at least 1 node", nodes)
+		}
 		tuning, err := loadTuning(profs)
 		if err != nil {
 			return err

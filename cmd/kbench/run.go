@@ -91,6 +91,9 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		if w != nil && w.Name == "" {
 			w.Name = f.workload
 		}
+	} else if !fileExists(f.workload) && !strings.ContainsAny(f.workload, `/\`) && filepath.Ext(f.workload) == "" {
+		return nil, nil, usagef("--workload %s: no such file, and no shipped workload of that name%s; shipped: %s",
+			f.workload, drivers.DidYouMean(f.workload, workloads.Names()), strings.Join(workloads.Names(), ", "))
 	} else {
 		w, err = bench.LoadWorkload(f.workload)
 	}
@@ -176,6 +179,19 @@ func (f *runFlags) setsAny(keys ...string) bool {
 	return false
 }
 
+// checkProps refuses, before anything starts, client properties drv
+// cannot take.
+func checkProps(drv drivers.Driver, w *bench.Workload) error {
+	pc, ok := drv.(drivers.PropertyChecker)
+	if !ok {
+		return nil
+	}
+	if err := pc.CheckProperties(w.Producer, w.Consumer); err != nil {
+		return usageError{fmt.Errorf("client properties the %s driver cannot take:\n%w", drv.Name(), err)}
+	}
+	return nil
+}
+
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -199,6 +215,9 @@ func runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := f.target.checkShape(w, flags.Changed("nodes")); err != nil {
+		return err
+	}
 	var hw *results.Hardware
 	if f.hardware != "" {
 		if hw, err = profiles.LoadHardware(f.hardware); err != nil {
@@ -208,6 +227,9 @@ func runCmd(ctx context.Context, args []string) error {
 	drv, err := all.Get(f.driver)
 	if err != nil {
 		return usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	if err := checkProps(drv, w); err != nil {
+		return err
 	}
 	maxErrorShare, err := parseShare(errorShare)
 	if err != nil {

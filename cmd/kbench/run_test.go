@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
 )
 
@@ -120,5 +121,42 @@ func TestRunDurationFlagWins(t *testing.T) {
 	}
 	if r.Summary.DurationS < 1.4 {
 		t.Errorf("measured %.2fs, want the 1.5s asked for", r.Summary.DurationS)
+	}
+}
+
+// Bad input is refused with exit 2 before a cluster starts: the local
+// target would print that it is starting one.
+func TestRunRefusesBeforeStarting(t *testing.T) {
+	type refusal struct {
+		name string
+		args []string
+		// want is part of the error message.
+		want string
+	}
+	cases := []refusal{
+		{"misspelt property", []string{"--set", "producer.lingerms=5"}, "did you mean linger.ms?"},
+		{"misspelt bare property", []string{"--set", "lingerms=5"}, "did you mean linger.ms?"},
+		{"misspelt field", []string{"--set", "messagesize=512"}, "did you mean messageSize?"},
+		{"unknown shipped workload", []string{"--workload", "smok"}, "did you mean smoke?; shipped: acks-all-1k, failover, smoke"},
+		{"no nodes", []string{"--nodes", "0"}, "--nodes 0: a cluster needs at least 1 node"},
+		{"negative nodes", []string{"--nodes", "-5"}, "--nodes -5"},
+		{"replication above nodes", []string{"--nodes", "1", "--set", "replicationFactor=3"}, "replicationFactor 3 needs at least 3 nodes"},
+	}
+	if _, err := all.Get("confluent"); err == nil {
+		cases = append(cases, refusal{"misspelt property, confluent", []string{"--driver", "confluent", "--set", "producer.lingerms=5"}, "did you mean linger.ms?"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"run", "--cluster", "local", "--cluster-dir", filepath.Join(dir, "cluster"), "-o", dir + "/"}, tc.args...)
+			code, _, stderr := kbench(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "starting") {
+				t.Errorf("exit %d, stderr %q; want %d and %q before starting", code, stderr, exitUsage, tc.want)
+			}
+		})
+	}
+	code, _, stderr := kbench(t, "cluster", "up", "--nodes", "0", "--dir", filepath.Join(t.TempDir(), "c"))
+	if code != exitUsage || !strings.Contains(stderr, "at least 1 node") {
+		t.Errorf("cluster up --nodes 0: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -192,6 +192,9 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 			p.Rate = cfg.Search.Start
 		}
 		w, _, _, err := f.prepare(p)
+		if err == nil {
+			err = f.run.target.checkShape(w, fs.Changed("nodes"))
+		}
 		if err != nil {
 			if !seen[err.Error()] {
 				seen[err.Error()] = true
@@ -287,6 +290,9 @@ func (f *sweepFlags) prepare(p results.SweepPoint) (*bench.Workload, *profiles.T
 	drv, err := all.Get(p.Driver)
 	if err != nil {
 		return nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	if err := checkProps(drv, w); err != nil {
+		return nil, nil, nil, err
 	}
 	return w, tuning, drv, nil
 }
