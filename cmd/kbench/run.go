@@ -12,10 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
@@ -255,7 +251,7 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	defer release()
 
-	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
+	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet}
 	res, runErr := m.run(ctx, w, tuning, drv, f.profiles, runID)
 	if res == nil {
 		return runErr
@@ -323,65 +319,16 @@ type measurement struct {
 // run performs w with drv, showing progress, and completes the result with
 // what the command knows (hardware, the profiles' notes).
 func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, runID string) (*results.Run, error) {
-	bar := newRunBar(w, m.quiet)
+	prog := newProgress(w, m.quiet, m.log)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
-		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames, RunID: runID,
-	}
-	if !bar.active() {
-		cfg.Log = m.log
+		Version: version, Host: m.host, Progress: prog.update, Log: prog.log(), Profiles: profileNames, RunID: runID,
 	}
 	res, err := bench.Run(ctx, cfg)
-	bar.finish()
+	prog.finish()
 	if res != nil {
 		res.Hardware = m.hw
 		res.Notes = append(res.Notes, tuning.Notes...)
 	}
 	return res, err
-}
-
-// runBar is the progress bar on stderr, shown only when stderr is a
-// terminal and --quiet is not given.
-type runBar struct {
-	bar *progressbar.ProgressBar
-}
-
-func newRunBar(w *bench.Workload, quiet bool) *runBar {
-	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
-		return &runBar{}
-	}
-	planned := (w.Warmup.D() + w.Duration.D()).Seconds()
-	max := int64(planned)
-	if w.Messages > 0 && (planned == 0 || w.ProducerRate == 0) {
-		max = w.Messages
-	}
-	return &runBar{bar: progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription(w.Name),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionClearOnFinish(),
-	)}
-}
-
-func (b *runBar) active() bool { return b.bar != nil }
-
-func (b *runBar) update(p bench.Progress) {
-	if b.bar == nil {
-		return
-	}
-	desc := fmt.Sprintf("%-7s %8.0f msgs/s p99 %6.1f ms", p.Phase, float64(p.Interval.Acked)/(p.Interval.End-p.Interval.Start), p.Interval.PublishP99Ms)
-	b.bar.Describe(desc)
-	if b.bar.GetMax64() == p.PlannedMessages && p.PlannedMessages > 0 {
-		_ = b.bar.Set64(min(p.Acked, p.PlannedMessages))
-	} else {
-		_ = b.bar.Set64(min(int64(p.Elapsed.Seconds()), b.bar.GetMax64()))
-	}
-}
-
-func (b *runBar) finish() {
-	if b.bar != nil {
-		_ = b.bar.Finish()
-	}
 }

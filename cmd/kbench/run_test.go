@@ -160,3 +160,31 @@ func TestRunRefusesBeforeStarting(t *testing.T) {
 		t.Errorf("cluster up --nodes 0: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// Without a terminal (CI), progress is printed as plain lines.
+func TestRunProgressWithoutTerminal(t *testing.T) {
+	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--workload", "smoke", "--rate", "1000", "--duration", "1s",
+		"--set", "warmup=500ms", "-o", t.TempDir()+"/")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, phase := range []string{"warmup", "measure", "drain"} {
+		if !strings.Contains(stderr, phase+" ") || !strings.Contains(stderr, "msgs/s  worst 1s p99") {
+			t.Errorf("no %s progress line in:\n%s", phase, stderr)
+		}
+	}
+}
+
+// A run on the embedded target starts no JVM to describe the host.
+func TestRunEmbeddedStartsNoJava(t *testing.T) {
+	bin := t.TempDir()
+	marker := filepath.Join(bin, "java-ran")
+	os.WriteFile(filepath.Join(bin, "java"), []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if code, _ := smokeRun(t, t.TempDir()+"/"); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("java was run for an embedded target")
+	}
+}

@@ -107,7 +107,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer release()
-	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.run.quiet}
+	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
 
 	// Each point is one 'kbench run' on the shared target, its result
 	// written by sweep.Run. A workload the target refuses, or a cluster
