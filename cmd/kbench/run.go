@@ -47,6 +47,9 @@ type runFlags struct {
 	messages int64
 	output   string
 	quiet    bool
+	// changed reports whether a flag was given (rate and messages have
+	// no default of their own: the workload's applies).
+	changed func(name string) bool
 }
 
 func (f *runFlags) register(fs interface {
@@ -58,7 +61,9 @@ func (f *runFlags) register(fs interface {
 	Float64Var(*float64, string, float64, string)
 	Int64Var(*int64, string, int64, string)
 	BoolVarP(*bool, string, string, bool, string)
+	Changed(string) bool
 }) {
+	f.changed = fs.Changed
 	fs.StringVar(&f.workload, "workload", "smoke", "workload file, or the name of a shipped workload ("+strings.Join(workloads.Names(), ", ")+")")
 	fs.StringVar(&f.driver, "driver", "franz", "client driver: "+strings.Join(all.Names(), " or "))
 	fs.StringVar(&f.target.kind, "cluster", "", "target: embedded, local or external (default local; external when --bootstrap is given)")
@@ -70,9 +75,9 @@ func (f *runFlags) register(fs interface {
 	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
 	fs.StringArrayVar(&f.faults, "fault", nil, "add a fault, e.g. at=20s,action=kill,target=leader:0/0,duration=20s (repeatable)")
-	fs.Float64Var(&f.rate, "rate", -1, "target rate in messages/s over all producers; 0 = as fast as possible")
+	fs.Float64Var(&f.rate, "rate", 0, "target rate in messages/s over all producers; 0 = as fast as possible (default: the workload's producerRate)")
 	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
-	fs.Int64Var(&f.messages, "messages", -1, "stop after this many messages (all producers together)")
+	fs.Int64Var(&f.messages, "messages", 0, "stop after this many messages (all producers together; default: the workload's messages)")
 	fs.StringVarP(&f.output, "output", "o", "", "result file, or a directory to put it in (default ./kbench-results/WORKLOAD-DRIVER-RUNID.json)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no summary")
 }
@@ -112,7 +117,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	// A bound given on the command line replaces the file's bound of the
 	// other kind; one given with both kinds ends at whichever comes first.
 	byTime := f.duration != "" || f.setsAny("duration", "testDurationMinutes")
-	byCount := f.messages >= 0 || f.setsAny("messages")
+	byCount := f.changed("messages") || f.setsAny("messages")
 	switch {
 	case byTime && !byCount:
 		w.Messages = 0
@@ -129,10 +134,11 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 			problems = append(problems, fmt.Errorf("--set %w", err))
 		}
 	}
-	if f.rate >= 0 {
+	if f.changed("rate") {
+		if !(f.rate >= 0) || math.IsInf(f.rate, 0) { // also refuses NaN
+			problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
+		}
 		w.ProducerRate = f.rate
-	} else if f.rate != -1 || math.IsNaN(f.rate) {
-		problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
 	}
 	if f.duration != "" {
 		d, err := bench.ParseDuration(f.duration)
@@ -142,10 +148,11 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 			w.Duration = d
 		}
 	}
-	if f.messages >= 0 {
+	if f.changed("messages") {
+		if f.messages < 0 {
+			problems = append(problems, fmt.Errorf("--messages: must not be negative, got %d", f.messages))
+		}
 		w.Messages = f.messages
-	} else if f.messages != -1 {
-		problems = append(problems, fmt.Errorf("--messages: must not be negative, got %d", f.messages))
 	}
 	for _, spec := range f.faults {
 		fault, err := bench.ParseFaultFlag(spec)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -281,7 +282,7 @@ func (f *sweepFlags) prepare(p results.SweepPoint) (*bench.Workload, *profiles.T
 		rf.sets = append(rf.sets, kv.Key+"="+kv.Value)
 	}
 	if p.Rate > 0 {
-		rf.rate = p.Rate
+		rf.sets = append(rf.sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
 	}
 	w, tuning, err := rf.loadWorkload()
 	if err != nil {
