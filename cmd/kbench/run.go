@@ -164,6 +164,8 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	}
 	if err := w.Resolve(); err != nil {
 		problems = append(problems, err)
+	} else if err := bench.CheckMemory(w, profiles.DetectHost(false).MemoryMiB<<20); err != nil {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		return nil, nil, usageError{fmt.Errorf("the workload has problems:\n%w", errors.Join(problems...))}

@@ -16,7 +16,7 @@ func TestRunFailedExitsOne(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.json")
 	// kfake refuses records above its 1 MiB message.max.bytes.
 	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--workload", "smoke", "-q", "-o", out,
-		"--set", "messageSize=1100000", "--messages", "5", "--set", "drain=1s")
+		"--set", "messageSize=1100000", "--set", "maxInFlight=4", "--messages", "5", "--set", "drain=1s")
 	if code != exitFailed || !strings.Contains(stderr, "every produce failed") {
 		t.Errorf("exit %d, stderr %q; want %d and why", code, stderr, exitFailed)
 	}
@@ -186,5 +186,13 @@ func TestRunEmbeddedStartsNoJava(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("java was run for an embedded target")
+	}
+}
+
+// A message size the machine cannot hold is refused, saying what it needs.
+func TestRunRefusesAbsurdSize(t *testing.T) {
+	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--workload", "smoke", "-q", "-o", t.TempDir()+"/", "--set", "messageSize=2000000000")
+	if code != exitUsage || !strings.Contains(stderr, "would need at least") {
+		t.Errorf("exit %d, stderr %q; want %d and the memory needed", code, stderr, exitUsage)
 	}
 }
