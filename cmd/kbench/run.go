@@ -220,6 +220,9 @@ func runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range tuning.Notes {
+		fmt.Fprintln(os.Stderr, "kbench run: note:", n)
+	}
 	if err := f.target.checkShape(w, flags.Changed("nodes")); err != nil {
 		return err
 	}
