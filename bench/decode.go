@@ -25,6 +25,9 @@ func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, e
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, val := node.Content[i].Value, node.Content[i+1]
 		fp := join(path, key)
+		if key == "" {
+			fp = join(path, `""`) // a path still names the empty key
+		}
 		f, ok := fields[key]
 		if !ok {
 			errs.addf(fp, "unknown field%s", suggest(key, fields))
@@ -131,7 +134,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	default:
-		return "\"" + n.Value + "\""
+		return strconv.Quote(n.Value)
 	}
 }
 
