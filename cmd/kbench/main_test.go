@@ -35,3 +35,16 @@ func TestClusterUsageListsEverySubcommand(t *testing.T) {
 		t.Errorf("cluster status said 'no local cluster' %d times:\n%s", n, stderr)
 	}
 }
+
+// Comparing different workloads warns; --strict refuses.
+func TestCompareDifferentWorkloads(t *testing.T) {
+	args := append([]string{"compare"}, fixture("base-1", "sweep-franz-10k")...)
+	code, stdout, _ := kbench(t, args...)
+	if code != exitFailed || !strings.Contains(stdout, "note: the sides differ: workload consumers 2 vs 0, rate 0 vs 10000") {
+		t.Errorf("exit %d, stdout %q; want %d and a warning", code, stdout, exitFailed)
+	}
+	code, _, stderr := kbench(t, append(args, "--strict")...)
+	if code != exitUsage || !strings.Contains(stderr, "--strict: the sides differ") {
+		t.Errorf("--strict: exit %d, stderr %q; want %d", code, stderr, exitUsage)
+	}
+}
