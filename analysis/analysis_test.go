@@ -141,7 +141,7 @@ func TestPlotSVG(t *testing.T) {
 	}{
 		{KindSpectrum, load(t, "base-1", "slow-1"), []string{"percentile (%)", "latency (ms)", "99.9", "base-1", "slow-1"}},
 		{KindE2ESpectrum, load(t, "base-1"), []string{"End-to-end latency", "latency (ms)"}},
-		{KindTimeline, load(t, "failover"), []string{"time (s)", "throughput (msgs/s acked)", "publish p99 (ms)", "kill broker 2", "recover broker 2"}},
+		{KindTimeline, load(t, "failover"), []string{"time since measurement began (s)", "throughput (msgs/s acked)", "publish p99 (ms)", "kill broker 2", "recover broker 2"}},
 		{"sweep:rate", sweepRuns(t), []string{"by rate", "throughput (msgs/s)", "publish p99 (ms)", "franz", "confluent"}},
 		{"sweep:acks", load(t, "base-1", "sweep-franz-10k"), []string{">all<", ">1<", "durable", "throughput"}},
 		{KindLatencyThroughput, sweepRuns(t), []string{"throughput (msgs/s acked)", "publish p99 (ms)", "franz", "confluent"}},

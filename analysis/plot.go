@@ -152,6 +152,7 @@ var (
 	injectColor  = color.RGBA{R: 200, G: 30, B: 30, A: 255}
 	recoverColor = color.RGBA{R: 30, G: 140, B: 60, A: 255}
 	windowColor  = color.NRGBA{R: 255, G: 170, B: 60, A: 70}
+	warmupColor  = color.NRGBA{R: 128, G: 128, B: 128, A: 40}
 	gridColor    = color.Gray{Y: 225}
 )
 
@@ -179,9 +180,25 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if m == 1 || m == 2 || m == 5 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+				t.Label = strconv.FormatFloat(v, 'g', 3, 64)
 			}
 			ticks = append(ticks, t)
+		}
+	}
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	// A range inside one stretch between 1, 2 and 5 (3 to 4.5 ms) would
+	// carry no number: label every tick, or, with none, the ends.
+	if labelled < 2 {
+		for i := range ticks {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+		}
+		if len(ticks) < 2 {
+			ticks = []plot.Tick{{Value: min, Label: strconv.FormatFloat(min, 'g', 3, 64)}, {Value: max, Label: strconv.FormatFloat(max, 'g', 3, 64)}}
 		}
 	}
 	return ticks
