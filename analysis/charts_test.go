@@ -1,6 +1,9 @@
 package analysis
 
 import (
+	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kbench/kbench/results"
@@ -46,5 +49,42 @@ func TestLogTicksLabelNarrowRange(t *testing.T) {
 	}
 	if labelled < 2 {
 		t.Errorf("%d labelled ticks between 3 and 4.5", labelled)
+	}
+}
+
+// A sweep varying acks and messageSize draws one acks line per size,
+// never an average of 256 B and 4 KiB runs.
+func TestSweepSeriesPerOtherVariedValue(t *testing.T) {
+	mk := func(acks string, size int, rate float64) *results.Run {
+		return &results.Run{Driver: results.Driver{Name: "franz"},
+			Workload: []byte(fmt.Sprintf(`{"name":"w","messageSize":%d,"producer":{"acks":%q}}`, size, acks)),
+			Summary:  results.Summary{ProduceRateMsgs: rate, ProduceRateMiB: rate * float64(size) / (1 << 20)}}
+	}
+	runs := []*results.Run{mk("0", 256, 100), mk("1", 256, 90), mk("0", 4096, 10), mk("1", 4096, 9)}
+	acks := func(r *results.Run) string { v, _ := Param(r, "acks"); return v }
+	var labels []string
+	for _, g := range groups(runs, acks) {
+		labels = append(labels, fmt.Sprintf("%s:%d", g.label, len(g.runs)))
+	}
+	if want := []string{"messageSize=256:2", "messageSize=4096:2"}; fmt.Sprint(labels) != fmt.Sprint(want) {
+		t.Errorf("series %v, want %v", labels, want)
+	}
+	fig, err := sweep(runs, "acks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fig.panels) != 3 || fig.panels[1].Y.Label.Text != "throughput (MiB/s)" {
+		t.Errorf("the sweep chart has no MiB/s panel")
+	}
+}
+
+// A rate search's p99 bound is drawn on the latency-throughput chart.
+func TestLatencyThroughputBound(t *testing.T) {
+	var b bytes.Buffer
+	if err := WritePlot(&b, KindLatencyThroughput, sweepRuns(t), "svg", P99Bound(50)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "p99 bound 50 ms") {
+		t.Error("no bound line in the legend")
 	}
 }

@@ -48,8 +48,19 @@ const (
 	panelHeight = 5 * vg.Inch
 )
 
+// Option adjusts a chart.
+type Option func(*options)
+
+type options struct {
+	p99BoundMs float64
+}
+
+// P99Bound sets the publish p99 bound of a rate search (ms), drawn as a
+// horizontal line on the latency-throughput chart.
+func P99Bound(ms float64) Option { return func(o *options) { o.p99BoundMs = ms } }
+
 // WritePlot draws a chart of kind from runs to w in format "png" or "svg".
-func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) (err error) {
+func WritePlot(w io.Writer, kind string, runs []*results.Run, format string, opts ...Option) (err error) {
 	// gonum panics on ranges it cannot draw; such data is reported, not
 	// allowed to crash a report of otherwise good results.
 	defer func() {
@@ -57,14 +68,18 @@ func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) (er
 			err = fmt.Errorf("plot %s: cannot draw these results: %v", kind, p)
 		}
 	}()
-	fig, err := newFigure(kind, runs)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	fig, err := newFigure(kind, runs, o)
 	if err != nil {
 		return err
 	}
 	return fig.write(w, format)
 }
 
-func newFigure(kind string, runs []*results.Run) (*figure, error) {
+func newFigure(kind string, runs []*results.Run, o options) (*figure, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("plot %s: no runs to plot", kind)
 	}
@@ -82,7 +97,7 @@ func newFigure(kind string, runs []*results.Run) (*figure, error) {
 		}
 		return sweep(runs, param)
 	case KindLatencyThroughput:
-		return latencyThroughput(runs)
+		return latencyThroughput(runs, o.p99BoundMs)
 	}
 	return nil, fmt.Errorf("unknown plot kind %q; use %s", kind, strings.Join(plotKinds, ", "))
 }

@@ -57,7 +57,7 @@ func timeline(runs []*results.Run) (*figure, error) {
 	maxRate, maxP99 = nonZero(maxRate)*1.15, nonZero(maxP99)*1.15
 
 	// Shading first, so the lines are drawn over it.
-	shade := func(from, to float64, c color.Color) error {
+	shade := func(from, to float64, c color.Color, legend string) error {
 		for _, pl := range []struct {
 			p    *plot.Plot
 			ymax float64
@@ -69,11 +69,14 @@ func timeline(runs []*results.Run) (*figure, error) {
 			poly.Color = c
 			poly.LineStyle = draw.LineStyle{}
 			pl.p.Add(poly)
+			if legend != "" && pl.p == top {
+				top.Legend.Add(legend, poly)
+			}
 		}
 		return nil
 	}
 	if minT < 0 {
-		if err := shade(minT, 0, warmupColor); err != nil {
+		if err := shade(minT, 0, warmupColor, "warm-up"); err != nil {
 			return nil, err
 		}
 	}
@@ -83,7 +86,7 @@ func timeline(runs []*results.Run) (*figure, error) {
 			if f.WindowEnd <= f.WindowStart {
 				continue
 			}
-			if err := shade(f.WindowStart-t0, f.WindowEnd-t0, windowColor); err != nil {
+			if err := shade(f.WindowStart-t0, f.WindowEnd-t0, windowColor, ""); err != nil {
 				return nil, err
 			}
 		}

@@ -88,7 +88,11 @@ func plotCmd(ctx context.Context, args []string) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := analysis.WritePlot(&buf, kind, in.Runs, format); err != nil {
+	var opts []analysis.Option
+	if in.Index != nil && in.Index.Search != nil {
+		opts = append(opts, analysis.P99Bound(in.Index.Search.P99MaxMs))
+	}
+	if err := analysis.WritePlot(&buf, kind, in.Runs, format, opts...); err != nil {
 		return fmt.Errorf("plot %s: %w", output, err)
 	}
 	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
