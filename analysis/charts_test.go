@@ -88,3 +88,27 @@ func TestLatencyThroughputBound(t *testing.T) {
 		t.Error("no bound line in the legend")
 	}
 }
+
+// The summary shows the consume rate and the consumers' largest lag, and
+// "unverified" when consumers verified none of the acknowledged messages.
+func TestSummaryConsumersAndUnverified(t *testing.T) {
+	r := &results.Run{Name: "r", Complete: true, Workload: []byte(`{"subscriptionsPerTopic":1}`),
+		Intervals: []results.Interval{
+			{Start: 0, End: 1, Acked: 100, Consumed: 100},
+			{Start: 1, End: 2, Acked: 100, Consumed: 20}, // 80 behind
+			{Start: 2, End: 3, Acked: 100, Consumed: 50}, // 130 behind
+		},
+		Summary: results.Summary{ProduceRateMsgs: 100, ConsumeRateMsgs: 57, ProducedMessages: 300},
+		Verify:  &results.Verify{Acked: 300, Unverified: 300},
+	}
+	var b bytes.Buffer
+	Summarize(&b, r)
+	for _, want := range []string{"consumed/s", "max lag", " 57 ", " 130 ", "unverified"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "0/0/0") {
+		t.Errorf("summary claims a check that never happened:\n%s", b.String())
+	}
+}
