@@ -196,3 +196,26 @@ func TestRunRefusesAbsurdSize(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d and the memory needed", code, stderr, exitUsage)
 	}
 }
+
+// In a sweep too, --duration wins over the workload's message count.
+func TestSweepDurationFlagWins(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := kbench(t, "sweep", "--cluster", "embedded", "--workload", "smoke", "-q", "--duration", "800ms",
+		"--vary", "acks=0,1", "-o", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	idx, err := results.ReadSweepIndex(filepath.Join(dir, results.SweepIndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range idx.Points {
+		r, err := results.Read(filepath.Join(dir, e.Result))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Summary.DurationS < 0.7 {
+			t.Errorf("%s measured %.2fs, want the 0.8s asked for", e.Label(), r.Summary.DurationS)
+		}
+	}
+}
