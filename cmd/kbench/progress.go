@@ -100,8 +100,14 @@ func (p *progress) update(s bench.Progress) {
 	if span <= 0 || span < plainEvery && s.Phase == p.lastPhase {
 		return
 	}
-	fmt.Fprintf(p.out, "%-7s %6.1fs  %8.0f msgs/s  worst 1s p99 %.1f ms  acked %d  consumed %d\n",
-		s.Phase, s.Elapsed.Seconds(), float64(s.Acked-p.lastAcked)/span.Seconds(), p.worstP99, s.Acked, s.Consumed)
+	// A rate over a sliver of time (a phase that just changed) would be
+	// noise: a few acks over milliseconds.
+	rate := "       -"
+	if span >= time.Second {
+		rate = fmt.Sprintf("%8.0f", float64(s.Acked-p.lastAcked)/span.Seconds())
+	}
+	fmt.Fprintf(p.out, "%-7s %6.1fs  %s msgs/s  worst 1s p99 %.1f ms  acked %d  consumed %d\n",
+		s.Phase, s.Elapsed.Seconds(), rate, p.worstP99, s.Acked, s.Consumed)
 	p.lastAt, p.lastAcked, p.worstP99, p.lastPhase = s.Elapsed, s.Acked, 0, s.Phase
 }
 
