@@ -71,6 +71,9 @@ func (c *consumer) receive(m *drivers.Message) {
 	r := c.rec
 	r.mu.Lock()
 	if s, err := readStamp(m.Value); err == nil {
+		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
+			now -= (*shift)[s.Producer]
+		}
 		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
 	} else {
 		r.acked++

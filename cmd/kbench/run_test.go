@@ -54,7 +54,7 @@ func TestRunResultDestinations(t *testing.T) {
 		if code, _ := smokeRun(t, fifo); code != exitOK {
 			t.Fatalf("exit %d", code)
 		}
-		if b := <-read; !strings.Contains(string(b), `"schema": "kbench.result/v1"`) {
+		if b := <-read; !strings.Contains(string(b), `"schema": "kbench.result/v1`) {
 			t.Errorf("the reader got %.80q, not a result", b)
 		}
 		if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
@@ -163,8 +163,8 @@ func TestRunRefusesBeforeStarting(t *testing.T) {
 
 // Without a terminal (CI), progress is printed as plain lines.
 func TestRunProgressWithoutTerminal(t *testing.T) {
-	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--workload", "smoke", "--rate", "1000", "--duration", "1s",
-		"--set", "warmup=500ms", "-o", t.TempDir()+"/")
+	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--workload", "smoke", "--rate", "1000", "--duration", "2500ms",
+		"--set", "warmup=1s", "-o", t.TempDir()+"/")
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
