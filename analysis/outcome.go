@@ -12,9 +12,9 @@ import (
 const DefaultMaxErrorShare = 0.10
 
 // RunFailure says why a run did not measure what it was meant to, or
-// returns nil. A run fails when no produce was acknowledged, when
-// consumers ran and received none of the acknowledged messages (judged on
-// a whole or merged run, not one shard's result), or when
+// returns nil. A run fails when every produce failed, when no produce was
+// acknowledged or consumers received none of the acknowledged messages
+// (judged on a whole or merged run: one shard may only consume), or when
 // the share of failed produces in the measurement window,
 //
 //	errors / (errors + acknowledged),
@@ -29,15 +29,16 @@ func RunFailure(r *results.Run, maxErrorShare float64) error {
 			acked += iv.Acked
 		}
 	}
-	if s.ProducedMessages == 0 {
-		if allErrors == 0 {
-			return fmt.Errorf("no message was acknowledged")
-		}
+	// One shard may only consume, and another only produce: only a whole
+	// (or merged) run says whether anything was produced or consumed.
+	whole := r.Shard == nil
+	switch {
+	case s.ProducedMessages == 0 && allErrors > 0:
 		return fmt.Errorf("every produce failed (%d errors: %s)", allErrors, countsByKind(s.ErrorsByKind))
+	case s.ProducedMessages == 0 && whole:
+		return fmt.Errorf("no message was acknowledged")
 	}
-	// One shard's consumers may run on another shard: only a whole (or
-	// merged) run says whether anything was consumed.
-	if subscriptions(r) > 0 && r.Shard == nil && s.ConsumedMessages == 0 {
+	if subscriptions(r) > 0 && whole && s.ConsumedMessages == 0 {
 		return fmt.Errorf("consumers received none of the %d acknowledged messages (%d consume errors)", s.ProducedMessages, s.ConsumeErrors)
 	}
 	if s.Errors > 0 {
