@@ -24,6 +24,7 @@ const plainEvery = 5 * time.Second
 type progress struct {
 	mu  sync.Mutex
 	bar *progressbar.ProgressBar
+	tty io.Writer // the terminal the bar is drawn on
 	out io.Writer // plain lines; nil when quiet or on a terminal
 
 	// Since the last plain line.
@@ -40,13 +41,18 @@ func newProgress(w *bench.Workload, quiet bool, log io.Writer) *progress {
 	if !term.IsTerminal(int(os.Stderr.Fd())) {
 		return &progress{out: log}
 	}
+	return newBar(w, os.Stderr)
+}
+
+// newBar draws the bar on tty.
+func newBar(w *bench.Workload, tty io.Writer) *progress {
 	planned := (w.Warmup.D() + w.Duration.D()).Seconds()
 	max := int64(planned)
 	if w.Messages > 0 && (planned == 0 || w.ProducerRate == 0) {
 		max = w.Messages
 	}
-	return &progress{bar: progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(os.Stderr),
+	return &progress{tty: tty, bar: progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(tty),
 		progressbar.OptionSetDescription(w.Name),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionShowElapsedTimeOnFinish(),
@@ -74,7 +80,7 @@ func (a aboveBar) Write(b []byte) (int, error) {
 	a.p.mu.Lock()
 	defer a.p.mu.Unlock()
 	_ = a.p.bar.Clear()
-	n, err := os.Stderr.Write(b)
+	n, err := a.p.tty.Write(b)
 	_ = a.p.bar.RenderBlank()
 	return n, err
 }
