@@ -60,7 +60,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 	f.run.register(flags)
 	flags.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
 	flags.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
-	flags.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
+	flags.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-RUNID/)"
 	flags.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
 	flags.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
 	flags.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
