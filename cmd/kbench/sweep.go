@@ -31,7 +31,7 @@ const sweepExamples = `  # acks against message size: 6 runs, one result each, p
   # the highest rate with publish p99 under 50 ms and consumers keeping up
   kbench sweep --find-max-rate --p99-max 50ms --start 1000 --step x2 --duration 10s
   # plot and report what a sweep wrote
-  kbench plot kbench-results/sweep-smoke-20260301-120000/ -o sweep.png
+  kbench plot kbench-results/sweep-smoke-20260301-120000-3fa9c2/ -o sweep.png
 `
 
 // sweepFlags are the flags of 'kbench sweep': those of 'kbench run', read
