@@ -168,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("writing %s: %w", logConf, err)
 	}
 	b := &bencher{cfg: cfg, java: java, libs: libs, logConf: logConf}
-	rep := &Report{Started: time.Now().UTC(), Kafka: cluster.KafkaVersion, Host: profiles.DetectHost(),
+	rep := &Report{Started: time.Now().UTC(), Kafka: cluster.KafkaVersion, Host: profiles.DetectHost(true),
 		Settings: cfg.Settings, Method: method(cfg)}
 	err = b.phases(ctx, rep)
 	rep.Rows = summarize(rep.Samples)
