@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kbench/kbench/results"
@@ -20,16 +21,16 @@ import (
 // duplicates written by the producer, so a record at an offset at or below
 // the highest already seen on its partition is skipped: what is counted as
 // duplicated is the same producer sequence stored at two offsets.
+//
+// The consumers of a subscription call observe at once, and nothing they
+// share is locked per message: each partition's state has its own lock,
+// taken only by the one consumer the group gave the partition to (two, for
+// a moment, around a rebalance), and the sequences seen are bits set
+// atomically.
 type verifier struct {
-	mu         sync.Mutex
-	producers  int
-	high       []int64  // per partition: highest offset seen, -1 none
-	lastSeq    []int64  // per partition and producer: last sequence seen, -1 none
-	consumed   []bitset // per producer: sequences seen
-	distinct   int64    // records at new offsets
-	duplicated int64    // a sequence seen again at a new offset
-	reordered  int64    // a sequence below the last of its producer on its partition
-	foreign    int64    // records without a kbench stamp
+	producers int
+	parts     []partView
+	consumed  []seqSet // per producer: sequences seen, over every partition
 
 	// subscription is the index of the subscription checked; split marks
 	// one whose consumers are on several shards of a distributed run.
@@ -37,18 +38,32 @@ type verifier struct {
 	split        bool
 }
 
+// partView is one partition's share of a verifier. The padding keeps
+// partitions read by different consumers off each other's cache lines.
+type partView struct {
+	mu         sync.Mutex
+	high       int64   // highest offset seen, -1 none
+	lastSeq    []int64 // per producer: last sequence seen, -1 none
+	distinct   int64   // records at new offsets
+	duplicated int64   // a sequence seen again at a new offset
+	reordered  int64   // a sequence below the last of its producer on this partition
+	foreign    int64   // records without a kbench stamp
+	_          [64]byte
+}
+
 func newVerifier(partitions, producers int) *verifier {
 	v := &verifier{
 		producers: producers,
-		high:      make([]int64, partitions),
-		lastSeq:   make([]int64, partitions*producers),
-		consumed:  make([]bitset, producers),
+		parts:     make([]partView, partitions),
+		consumed:  make([]seqSet, producers),
 	}
-	for i := range v.high {
-		v.high[i] = -1
-	}
-	for i := range v.lastSeq {
-		v.lastSeq[i] = -1
+	for i := range v.parts {
+		pv := &v.parts[i]
+		pv.high = -1
+		pv.lastSeq = make([]int64, producers)
+		for j := range pv.lastSeq {
+			pv.lastSeq[j] = -1
+		}
 	}
 	return v
 }
@@ -56,39 +71,65 @@ func newVerifier(partitions, producers int) *verifier {
 // observe records one consumed record of partition part (the run-wide
 // partition index) and reports whether it was new (not a re-read).
 func (v *verifier) observe(part int, offset int64, value []byte) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if offset <= v.high[part] {
+	pv := &v.parts[part]
+	pv.mu.Lock()
+	defer pv.mu.Unlock()
+	if offset <= pv.high {
 		return false
 	}
-	v.high[part] = offset
-	v.distinct++
+	pv.high = offset
+	pv.distinct++
 	s, err := readStamp(value)
 	if err != nil || int(s.Producer) >= v.producers {
-		v.foreign++
+		pv.foreign++
 		return true
 	}
-	if v.consumed[s.Producer].set(s.Seq) {
+	if v.consumed[s.Producer].add(s.Seq) {
 		// A second copy is a duplicate, not also a reordering.
-		v.duplicated++
+		pv.duplicated++
 		return true
 	}
-	last := &v.lastSeq[part*v.producers+int(s.Producer)]
+	last := &pv.lastSeq[s.Producer]
 	if int64(s.Seq) < *last {
-		v.reordered++
+		pv.reordered++
 	} else {
 		*last = int64(s.Seq)
 	}
 	return true
 }
 
+// highs returns each partition's highest offset seen (-1 none).
+func (v *verifier) highs() []int64 {
+	out := make([]int64, len(v.parts))
+	for i := range v.parts {
+		pv := &v.parts[i]
+		pv.mu.Lock()
+		out[i] = pv.high
+		pv.mu.Unlock()
+	}
+	return out
+}
+
+// counts returns the distinct, duplicated and reordered records over
+// every partition.
+func (v *verifier) counts() (distinct, duplicated, reordered int64) {
+	for i := range v.parts {
+		pv := &v.parts[i]
+		pv.mu.Lock()
+		distinct += pv.distinct
+		duplicated += pv.duplicated
+		reordered += pv.reordered
+		pv.mu.Unlock()
+	}
+	return distinct, duplicated, reordered
+}
+
 // reached reports whether the subscription has read every partition up to
 // the given end offsets (next offset to be written, per partition).
 func (v *verifier) reached(ends []int64) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	high := v.highs()
 	for p, end := range ends {
-		if end > 0 && v.high[p] < end-1 {
+		if end > 0 && high[p] < end-1 {
 			return false
 		}
 	}
@@ -99,10 +140,9 @@ func (v *verifier) reached(ends []int64) bool {
 // every partition this shard's consumers read from is read to its end
 // offset (the others are other shards' to read).
 func (v *verifier) reachedRead(ends []int64) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	high := v.highs()
 	for p, end := range ends {
-		if v.high[p] >= 0 && v.high[p] < end-1 {
+		if high[p] >= 0 && high[p] < end-1 {
 			return false
 		}
 	}
@@ -112,16 +152,97 @@ func (v *verifier) reachedRead(ends []int64) bool {
 // seqs is what this subscription read here, for merging with other
 // shards' reads.
 func (v *verifier) seqs() results.SubscriptionSeqs {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	out := results.SubscriptionSeqs{Subscription: v.subscription, High: slices.Clone(v.high),
-		Distinct: v.distinct, Duplicated: v.duplicated, Reordered: v.reordered}
-	for p, b := range v.consumed {
+	out := results.SubscriptionSeqs{Subscription: v.subscription, High: v.highs()}
+	out.Distinct, out.Duplicated, out.Reordered = v.counts()
+	for p := range v.consumed {
+		b := v.consumed[p].bits()
 		if s := seqsOf(b, uint64(len(b))*64); len(s) > 0 {
 			out.Consumed = append(out.Consumed, results.ConsumedSeqs{Producer: p, Seqs: s})
 		}
 	}
 	return out
+}
+
+// seqSet is a set of sequence numbers that several goroutines may add to
+// at once without a lock: bits set with an atomic OR, in fixed-size chunks
+// allocated on first use and found through a directory. Only adding a
+// chunk, once per chunkSeqs sequences, takes mu; the directory grows by
+// copying, so a reader holding the old one still finds every chunk it
+// lists.
+type seqSet struct {
+	mu  sync.Mutex
+	dir atomic.Pointer[[]atomic.Pointer[seqChunk]]
+}
+
+// chunkSeqs is the number of sequences one chunk holds (8 KiB of bits).
+const chunkSeqs = 1 << 16
+
+type seqChunk [chunkSeqs / 64]atomic.Uint64
+
+// add puts seq in the set and reports whether it was there already.
+func (s *seqSet) add(seq uint64) (was bool) {
+	c := s.chunk(seq / chunkSeqs)
+	m := uint64(1) << (seq % 64)
+	return c[seq%chunkSeqs/64].Or(m)&m != 0
+}
+
+func (s *seqSet) has(seq uint64) bool {
+	d := s.dir.Load()
+	i := seq / chunkSeqs
+	if d == nil || i >= uint64(len(*d)) {
+		return false
+	}
+	c := (*d)[i].Load()
+	return c != nil && c[seq%chunkSeqs/64].Load()&(1<<(seq%64)) != 0
+}
+
+// bits returns a copy of the set as a bitset.
+func (s *seqSet) bits() bitset {
+	d := s.dir.Load()
+	if d == nil {
+		return nil
+	}
+	b := make(bitset, len(*d)*len(seqChunk{}))
+	for i := range *d {
+		if c := (*d)[i].Load(); c != nil {
+			for j := range c {
+				b[i*len(c)+j] = c[j].Load()
+			}
+		}
+	}
+	return b
+}
+
+// chunk returns chunk i, adding it (and room for it) if it is missing.
+func (s *seqSet) chunk(i uint64) *seqChunk {
+	if d := s.dir.Load(); d != nil && i < uint64(len(*d)) {
+		if c := (*d)[i].Load(); c != nil {
+			return c
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dir.Load()
+	if d == nil || i >= uint64(len(*d)) {
+		n := i + 1
+		if d != nil {
+			n = max(n, 2*uint64(len(*d)))
+		}
+		grown := make([]atomic.Pointer[seqChunk], n)
+		if d != nil {
+			for j := range *d {
+				grown[j].Store((*d)[j].Load())
+			}
+		}
+		s.dir.Store(&grown)
+		d = &grown
+	}
+	c := (*d)[i].Load()
+	if c == nil {
+		c = new(seqChunk)
+		(*d)[i].Store(c)
+	}
+	return c
 }
 
 // verdict compares what was consumed with what each producer had
@@ -130,9 +251,8 @@ func (v *verifier) seqs() results.SubscriptionSeqs {
 // every partition to its end offset (complete), and unverified if it did
 // not: the consumers may simply not have got there.
 func (v *verifier) verdict(acked []bitset, sent []uint64, complete bool) results.Verify {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	out := results.Verify{Consumed: v.distinct, Duplicated: v.duplicated, Reordered: v.reordered}
+	var out results.Verify
+	out.Consumed, out.Duplicated, out.Reordered = v.counts()
 	for p := range acked {
 		for seq := uint64(0); seq < sent[p]; seq++ {
 			a, c := acked[p].has(seq), v.consumed[p].has(seq)
