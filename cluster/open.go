@@ -74,6 +74,11 @@ func Open(ctx context.Context, spec Spec) (Target, error) {
 	if len(spec.Bootstrap) > 0 && kind != results.KindExternal {
 		return nil, badSpec("Bootstrap", "is for an external cluster; drop it, or ask for an external cluster")
 	}
+	switch spec.Network {
+	case "", results.NetworkDirect, results.NetworkProxied:
+	default:
+		return nil, badSpec("Network", "%q: use %s or %s", spec.Network, results.NetworkDirect, results.NetworkProxied)
+	}
 	if spec.Network == results.NetworkProxied && kind != results.KindLocal {
 		return nil, badSpec("Network", "%s is for a local cluster kbench starts; a %s cluster's links are not kbench's", spec.Network, kind)
 	}

@@ -21,11 +21,12 @@ type targetFlags struct {
 	dir       string
 	nodes     int
 	heapMB    int
+	network   string
 }
 
 // specFlags names the flag behind each cluster.Spec field.
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
-	"Nodes": "--nodes", "HeapMB": "--heap"}
+	"Nodes": "--nodes", "HeapMB": "--heap", "Network": "--network"}
 
 // connect opens the target the flags describe and an admin client of drv
 // (the local target checks its own brokers with all.ProbeAdmin);
@@ -34,6 +35,7 @@ func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string,
 	tgt, err = cluster.Open(ctx, cluster.Spec{
 		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
 		Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Admin: all.ProbeAdmin, Log: log,
+		Network: results.Network(tf.network),
 	})
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
