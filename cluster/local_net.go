@@ -51,10 +51,15 @@ func replicationListener(from int32) string { return "REPLICATION_FROM_" + strco
 // ProxyPort. Its ports are picked as the brokers' are.
 func startLocalNet(nodes []localNode) (*localNet, error) {
 	n := len(nodes)
-	ports, err := pickPorts(0, n*n+n+2*n*(n-1))
+	// The nodes' ports were free when picked, but are no longer held:
+	// draw spares and skip theirs.
+	drawn, err := pickPorts(0, n*n+n+2*n*(n-1)+2*n)
 	if err != nil {
 		return nil, err
 	}
+	ports := slices.DeleteFunc(drawn, func(p int) bool {
+		return slices.ContainsFunc(nodes, func(n localNode) bool { return p == n.Port || p == n.ControllerPort })
+	})
 	next := func() int { p := ports[0]; ports = ports[1:]; return p }
 	logger := zerolog.Nop()
 	ln := &localNet{

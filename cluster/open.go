@@ -80,7 +80,7 @@ func Open(ctx context.Context, spec Spec) (Target, error) {
 		return nil, badSpec("Network", "%q: use %s or %s", spec.Network, results.NetworkDirect, results.NetworkProxied)
 	}
 	if spec.Network == results.NetworkProxied && kind != results.KindLocal {
-		return nil, badSpec("Network", "%s is for a local cluster kbench starts; a %s cluster's links are not kbench's", spec.Network, kind)
+		return nil, badSpec("Network", "%s is for a local cluster kbench starts, not an %s one", spec.Network, kind)
 	}
 	switch kind {
 	case results.KindEmbedded:

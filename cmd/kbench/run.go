@@ -198,8 +198,8 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.quiet {
 		log = io.Discard
 	}
-	if f.target.network == "" {
-		f.target.network = string(w.Network())
+	if f.target.network == "" && f.target.bootstrap == "" && (f.target.kind == "" || f.target.kind == string(results.KindLocal)) {
+		f.target.network = string(w.Network()) // a local cluster is proxied when a fault needs it
 	}
 	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
 	if err != nil {
