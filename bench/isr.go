@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
@@ -115,7 +116,9 @@ func (w *isrWatcher) result() (map[partKey]int32, []results.ISREvent) {
 //   - the partitions B led at F (first leaders, then the leader events
 //     up to F) are replaced when each has had a leader event naming
 //     another broker; LeaderReplacedS is the last of those times minus F,
-//     -1 if one never had before limit;
+//     -1 if one never had before limit. Faults that only slow B down
+//     (latency, bandwidth, reset) are not meant to replace it and get
+//     none;
 //   - ISRShrinks and ISRExpands count the events in [F, limit).
 func addISRMetrics(fos []results.Failover, initial map[partKey]int32, events []results.ISREvent, produceEnd float64) {
 	for i := range fos {
@@ -150,6 +153,9 @@ func addISRMetrics(fos []results.Failover, initial map[partKey]int32, events []r
 			}
 		}
 		led := 0
+		if slowsOnly(fo.Fault.Action) {
+			continue
+		}
 		for k, l := range leaders {
 			if l != broker || broker < 0 {
 				continue
@@ -166,4 +172,14 @@ func addISRMetrics(fos []results.Failover, initial map[partKey]int32, events []r
 			fo.LeaderReplacedS = 0
 		}
 	}
+}
+
+// slowsOnly reports whether action degrades a broker's links without
+// taking it away.
+func slowsOnly(action string) bool {
+	switch cluster.Action(action) {
+	case cluster.ActionLatency, cluster.ActionBandwidth, cluster.ActionReset:
+		return true
+	}
+	return false
 }

@@ -102,7 +102,7 @@ func testProxiedNoFaults(t *testing.T, l *cluster.Local) {
 	w := func() *Workload {
 		return durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
 			SubscriptionsPerTopic: 1, ProducerRate: 2000, KeyDistributor: keyRoundRobin,
-			Warmup: Duration(2 * time.Second), Duration: Duration(12 * time.Second)})
+			Warmup: Duration(2 * time.Second), Duration: Duration(10 * time.Second)})
 	}
 	res := runProxied(t, l, w())
 	s, v := res.Summary, res.Verify
@@ -192,16 +192,11 @@ func testReplicationLatency(t *testing.T, l *cluster.Local) {
 
 func testRollingRestart(t *testing.T, l *cluster.Local) {
 	w := netWorkload(FaultSpec{At: Duration(3 * time.Second), Action: cluster.ActionRollingRestart, Pause: Duration(time.Second)})
-	w.Duration = Duration(75 * time.Second)
+	w.Duration = Duration(50 * time.Second)
 	res := runProxied(t, l, w)
+	// A roll cut short by the run's end reports so in its undo's error,
+	// which checkNetFailover fails on.
 	checkNetFailover(t, res)
-	var recovered bool
-	for _, f := range res.Faults {
-		recovered = recovered || f.Phase == results.PhaseRecover
-	}
-	if !recovered {
-		t.Errorf("no recover event: the roll did not finish (%+v)", res.Faults)
-	}
 }
 
 // A run interrupted while a leader is partitioned undoes the partition:

@@ -114,18 +114,20 @@ func TestAddISRMetrics(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
+		action   cluster.Action
 		broker   int32
 		end      float64 // the end of production
 		replaced float64
 		shrinks  int
 		expands  int
 	}{
-		{"all three replaced", 1, 40, 5, 2, 1},
-		{"one never replaced before the end", 1, 14.5, -1, 2, 0},
-		{"a broker that led nothing", 3, 40, 0, 2, 1},
+		{"all three replaced", cluster.ActionPartition, 1, 40, 5, 2, 1},
+		{"one never replaced before the end", cluster.ActionIsolate, 1, 14.5, -1, 2, 0},
+		{"a broker that led nothing", cluster.ActionKill, 3, 40, 0, 2, 1},
+		{"a fault that only slows the broker", cluster.ActionLatency, 1, 40, 0, 2, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fos := []results.Failover{{Fault: results.Fault{At: 10, Broker: tc.broker}}, {Fault: results.Fault{At: 30, Broker: 3}}}
+			fos := []results.Failover{{Fault: results.Fault{At: 10, Action: string(tc.action), Broker: tc.broker}}, {Fault: results.Fault{At: 30, Broker: 3}}}
 			addISRMetrics(fos, initial, events, tc.end)
 			fo := fos[0]
 			if fo.LeaderReplacedS != tc.replaced || fo.ISRShrinks != tc.shrinks || fo.ISRExpands != tc.expands {
