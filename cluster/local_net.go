@@ -35,10 +35,11 @@ type localNet struct {
 	closed bool
 }
 
-// linkProxy is one proxy: the link from node from (0 for clients) to
-// node to.
+// linkProxy is one proxy, listening on port: the link from node from (0
+// for clients) to node to.
 type linkProxy struct {
 	*toxiproxy.Proxy
+	port     int
 	link     Link
 	from, to int32
 }
@@ -75,7 +76,7 @@ func startLocalNet(nodes []localNode) (*localNet, error) {
 		if err := p.Start(); err != nil {
 			return 0, fmt.Errorf("starting proxy %s on %s: %w", name, addr(listen), err)
 		}
-		ln.proxies = append(ln.proxies, &linkProxy{Proxy: p, link: link, from: from, to: to})
+		ln.proxies = append(ln.proxies, &linkProxy{Proxy: p, port: listen, link: link, from: from, to: to})
 		return listen, nil
 	}
 	for i := range nodes {
@@ -134,8 +135,8 @@ func (ln *localNet) route(props map[string]string, n localNode, nodes []localNod
 		// proxies; n's own entries are never dialled.
 		replAdv, ctrl := listen, n.ControllerPort
 		if other.ID != n.ID {
-			replAdv = ln.proxy(LinkReplication, other.ID, n.ID).port()
-			ctrl = ln.proxy(LinkController, n.ID, other.ID).port()
+			replAdv = ln.proxy(LinkReplication, other.ID, n.ID).port
+			ctrl = ln.proxy(LinkController, n.ID, other.ID).port
 		}
 		adv = append(adv, fmt.Sprintf("%s://127.0.0.1:%d", name, replAdv))
 		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", other.ID, ctrl))
@@ -155,12 +156,6 @@ func (ln *localNet) proxy(link Link, from, to int32) *linkProxy {
 		}
 	}
 	panic(fmt.Sprintf("no %s proxy from %d to %d", link, from, to))
-}
-
-func (p *linkProxy) port() int {
-	_, port, _ := strings.Cut(p.Listen, "127.0.0.1:")
-	n, _ := strconv.Atoi(port)
-	return n
 }
 
 // toward is the toxiproxy stream carrying the bytes that broker id

@@ -74,7 +74,7 @@ func dial(t *testing.T, port int) net.Conn {
 // its undo lets new connections through again. Isolate cuts clients too.
 func TestNetPartitionAndIsolate(t *testing.T) {
 	ln, nodes := testNet(t)
-	ctrl := ln.proxy(LinkController, 2, 1).port() // node 2 to controller 1
+	ctrl := ln.proxy(LinkController, 2, 1).port // node 2 to controller 1
 	undo, err := ln.inject(Fault{Action: ActionPartition, Broker: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -152,11 +152,11 @@ func TestNetRoute(t *testing.T) {
 		}
 	}
 	has("advertised.listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", n.ProxyPort))
-	has("advertised.listeners", fmt.Sprintf("REPLICATION_FROM_2://127.0.0.1:%d", ln.proxy(LinkReplication, 2, 1).port()))
+	has("advertised.listeners", fmt.Sprintf("REPLICATION_FROM_2://127.0.0.1:%d", ln.proxy(LinkReplication, 2, 1).port))
 	has("advertised.listeners", fmt.Sprintf("REPLICATION_FROM_1://127.0.0.1:%d", ln.repl[1][1]))
 	has("listeners", fmt.Sprintf("REPLICATION_FROM_3://127.0.0.1:%d", ln.repl[1][3]))
 	has("listener.security.protocol.map", "REPLICATION_FROM_3:PLAINTEXT")
-	has("controller.quorum.voters", fmt.Sprintf("2@127.0.0.1:%d", ln.proxy(LinkController, 1, 2).port()))
+	has("controller.quorum.voters", fmt.Sprintf("2@127.0.0.1:%d", ln.proxy(LinkController, 1, 2).port))
 	has("controller.quorum.voters", fmt.Sprintf("1@127.0.0.1:%d", n.ControllerPort))
 	if props["inter.broker.listener.name"] != "REPLICATION_FROM_1" {
 		t.Errorf("inter.broker.listener.name = %s", props["inter.broker.listener.name"])
