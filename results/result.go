@@ -75,7 +75,7 @@ type Cluster struct {
 	Kind      ClusterKind `json:"kind"`
 	Bootstrap []string    `json:"bootstrap"`
 	// Network is proxied when every link passed through kbench's proxies
-	// (a local cluster started so); empty for a direct one.
+	// (a local cluster started so); direct or empty otherwise.
 	Network      Network `json:"network,omitempty"`
 	KafkaVersion string  `json:"kafka_version,omitempty"`
 	Nodes        []Node  `json:"nodes,omitempty"`
