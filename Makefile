@@ -29,6 +29,8 @@ run: build
 
 # Every test: lint, then the whole suite with the race detector against one
 # shared real 3-broker Apache Kafka cluster, started here and always stopped.
+# KBENCH_NET_TESTS=1: the network fault tests start a proxied cluster of
+# their own (bench, a few minutes) while the shared one idles.
 test: lint build fuzz
 	@set -e; \
 	$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
@@ -36,6 +38,7 @@ test: lint build fuzz
 	$(BIN) cluster up --dir $(TEST_CLUSTER_DIR); \
 	export KBENCH_LOCAL_DIR=$(TEST_CLUSTER_DIR); \
 	export KBENCH_BOOTSTRAP=$$($(BIN) cluster bootstrap --dir $(TEST_CLUSTER_DIR)); \
+	export KBENCH_NET_TESTS=1; \
 	$(GO) test -race -count=1 -p 1 -timeout 25m ./...  # -p 1: the integration tests share, and fail, one cluster
 
 # Fast tests only: no Kafka needed (integration tests skip themselves).

@@ -156,7 +156,7 @@ func (s *faultScheduler) doInject(ctx context.Context, f cluster.Faulter, spec F
 	if f == nil {
 		return nil, fmt.Errorf("the %s target cannot inject faults", s.target.Kind())
 	}
-	undo, err := f.Inject(ctx, cluster.Fault{Action: spec.Action, Broker: id, Command: spec.Command, UndoCommand: spec.Undo})
+	undo, err := f.Inject(ctx, clusterFault(spec, id, s.topics))
 	if undo == nil {
 		return nil, err
 	}
@@ -167,6 +167,9 @@ func (s *faultScheduler) doInject(ctx context.Context, f cluster.Faulter, spec F
 // resolveTarget turns a fault target into a broker id, at the time of the
 // fault: the leader and the controller are whoever they are then.
 func (s *faultScheduler) resolveTarget(ctx context.Context, f cluster.Faulter, target string, pick int32) (int32, error) {
+	if target == targetAll {
+		return cluster.BrokerAll, nil
+	}
 	t, err := parseTarget(target)
 	if err != nil {
 		return -1, err

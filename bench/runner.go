@@ -317,6 +317,14 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	faultCtx, stopFaults := context.WithCancel(ctx)
 	faultsDone := make(chan struct{})
 	go func() { defer close(faultsDone); faults.run(faultCtx) }()
+	isr := newISRWatcher(r)
+	isrDone := make(chan struct{})
+	go func() {
+		defer close(isrDone)
+		if len(w.Faults) > 0 {
+			isr.run(faultCtx)
+		}
+	}()
 
 	var prodWG sync.WaitGroup
 	for _, p := range r.producers {
@@ -353,6 +361,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	// cluster.
 	stopFaults()
 	<-faultsDone
+	<-isrDone
 	faults.undoAll()
 
 	drainErr := r.drain(ctx)
@@ -381,6 +390,9 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 	markFaults(res.Intervals, res.Faults)
 	res.Failover = analyseFailover(res.Intervals, res.Faults, mergeAckTimes(r.producers), r.shape())
+	leaders, isrEvents := isr.result()
+	res.ISR = isrEvents
+	addISRMetrics(res.Failover, leaders, isrEvents, r.produceDone().Seconds())
 	return res, nil
 }
 

@@ -134,8 +134,9 @@ func (w *Workload) Resolve() error {
 	}
 	validateProducerProps(w.Producer, &p)
 	validateConsumerProps(w.Consumer, &p)
-	for i, f := range w.Faults {
-		validateFault(f, "faults["+strconv.Itoa(i)+"]", w, &p)
+	for i := range w.Faults {
+		defaultNetFault(&w.Faults[i])
+		validateFault(w.Faults[i], "faults["+strconv.Itoa(i)+"]", w, &p)
 	}
 	validateShardRoles(w.Shards, &p)
 	return p.err()
@@ -238,6 +239,10 @@ func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
 	if f.Action != cluster.ActionExec && (len(f.Command) > 0 || len(f.Undo) > 0) {
 		p.addf(path+".command", "only exec runs a command")
 	}
+	validateNetFault(f, path, p)
+	if f.Action == cluster.ActionRollingRestart {
+		return // it takes every broker: validateNetFault checks its target
+	}
 	if _, err := parseTarget(f.Target); err != nil {
 		p.addf(path+".target", "%v", err)
 	} else if t, _ := parseTarget(f.Target); t.Kind == targetLeader && t.Topic >= w.Topics {
@@ -330,8 +335,27 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 			f.Target = v
 		case "command":
 			f.Command = strings.Fields(v)
+		case "links":
+			// links=client,replication: the items after it without a key
+			// are links too.
+			f.Links = append(f.Links, v)
+			for rest != "" && !strings.Contains(strings.SplitN(rest, ",", 2)[0], "=") {
+				var link string
+				link, rest, _ = strings.Cut(rest, ",")
+				f.Links = append(f.Links, link)
+			}
+		case "delay":
+			f.Delay, err = ParseDuration(v)
+		case "jitter":
+			f.Jitter, err = ParseDuration(v)
+		case "rate":
+			f.Rate = v
+		case "every":
+			f.Every, err = ParseDuration(v)
+		case "pause":
+			f.Pause, err = ParseDuration(v)
 		default:
-			return f, fmt.Errorf("%q: unknown key %q; use at, action, target, duration, command", s, k)
+			return f, fmt.Errorf("%q: unknown key %q; use at, action, target, duration, command, links, delay, jitter, rate, every, pause", s, k)
 		}
 		if err != nil {
 			return f, fmt.Errorf("%q: %s: %w", s, k, err)

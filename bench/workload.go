@@ -108,7 +108,8 @@ type FaultSpec struct {
 	Action cluster.Action `yaml:"action" json:"action"`
 	// Target picks the broker: "broker:ID", "leader:TOPIC-INDEX/PARTITION"
 	// (the leader of that partition of the run's topic number INDEX, e.g.
-	// leader:0/0) , "controller", or "random" (seeded by Seed).
+	// leader:0/0) , "controller", or "random" (seeded by Seed); "all"
+	// (the default) for rolling-restart, which takes every broker.
 	Target string `yaml:"target" json:"target"`
 	// Duration after which the fault is undone (restart, resume); 0 leaves
 	// it in place until the run ends.
@@ -118,6 +119,23 @@ type FaultSpec struct {
 	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
 	// Undo is exec's command to undo the fault after Duration.
 	Undo []string `yaml:"undo,omitempty" json:"undo,omitempty"`
+
+	// Network faults and rolling-restart (see netfaults.go).
+
+	// Links are the links latency, bandwidth and reset act on: client,
+	// replication, controller; none means all.
+	Links []string `yaml:"links,omitempty" json:"links,omitempty"`
+	// Delay is latency's extra time on each round trip over the links,
+	// give or take Jitter.
+	Delay  Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	Jitter Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	// Rate is bandwidth's cap per connection and direction, e.g. 500KB/s
+	// or 2MB/s (decimal units).
+	Rate string `yaml:"rate,omitempty" json:"rate,omitempty"`
+	// Every is how often reset drops the connections (default 2s).
+	Every Duration `yaml:"every,omitempty" json:"every,omitempty"`
+	// Pause is rolling-restart's wait after each broker is back in sync.
+	Pause Duration `yaml:"pause,omitempty" json:"pause,omitempty"`
 }
 
 // Duration is a time.Duration that reads from YAML as a Go duration

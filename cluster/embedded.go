@@ -87,6 +87,11 @@ func (e *Embedded) Supports(action Action) error {
 		return nil
 	case ActionExec:
 		return fmt.Errorf("the embedded target runs no commands; exec is for external clusters")
+	case ActionRollingRestart:
+		return fmt.Errorf("the embedded target has no controlled shutdown to roll; rolling-restart is for a local cluster")
+	}
+	if action.NeedsProxies() {
+		return errNeedsProxies(action)
 	}
 	return fmt.Errorf("unknown fault action %q", action)
 }

@@ -85,8 +85,11 @@ func (e *External) Supports(action Action) error {
 	switch action {
 	case ActionExec, ActionLeaderMove:
 		return nil
-	case ActionKill, ActionStop, ActionPause:
+	case ActionKill, ActionStop, ActionPause, ActionRollingRestart:
 		return fmt.Errorf("an external cluster's brokers can only be failed through exec with your own command (ssh, systemctl, kubectl), not %s", action)
+	}
+	if action.NeedsProxies() {
+		return errNeedsProxies(action)
 	}
 	return fmt.Errorf("unknown fault action %q", action)
 }

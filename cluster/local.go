@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -68,6 +69,10 @@ type LocalConfig struct {
 	// Admin makes the admin clients the cluster's readiness and in-sync
 	// checks use. Required.
 	Admin drivers.AdminFactory
+	// Network proxied passes every client, replication and controller
+	// link through proxies in this process, for network faults; the
+	// cluster then lives no longer than the process. "" is direct.
+	Network results.Network
 	// Detached leaves the brokers running when kbench exits, for
 	// `kbench cluster up`; Close then leaves the cluster running and Down
 	// stops it. When false, the brokers belong to this process: Close
@@ -130,6 +135,15 @@ func (c LocalConfig) Validate() error {
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("local cluster: ready timeout %v is negative", c.ReadyTimeout))
 	}
+	switch c.Network {
+	case "", results.NetworkDirect:
+	case results.NetworkProxied:
+		if c.Detached {
+			errs = append(errs, errors.New("local cluster: a proxied cluster cannot be detached: its proxies live in the process that starts it"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("local cluster: network %q: want %s or %s", c.Network, results.NetworkDirect, results.NetworkProxied))
+	}
 	errs = append(errs, validateBrokerProps(c.BrokerProps)...)
 	return errors.Join(errs...)
 }
@@ -145,6 +159,9 @@ type localState struct {
 	Libs     string `json:"libs"`
 	HeapMB   int    `json:"heap_mb"`
 	Detached bool   `json:"detached"`
+	// Network is proxied when the nodes advertise the proxies of the
+	// kbench that started them.
+	Network results.Network `json:"network,omitempty"`
 	// BrokerProps are the tuning profile's properties as given; Props are
 	// the ones every node runs with (defaults included).
 	BrokerProps map[string]string `json:"broker_props,omitempty"`
@@ -158,6 +175,8 @@ type localNode struct {
 	ID             int32 `json:"id"`
 	Port           int   `json:"port"`
 	ControllerPort int   `json:"controller_port"`
+	// ProxyPort is the client listener's proxy, when proxied.
+	ProxyPort int `json:"proxy_port,omitempty"`
 	// PID is the pid at the last start this file saw; the node's
 	// kafka.pid file is the authority.
 	PID int `json:"pid"`
@@ -182,6 +201,7 @@ type Local struct {
 	st     localState
 	procs  map[int32]*nodeProc // nodes this process started
 	admin  drivers.Admin
+	net    *localNet // the proxies, when this process started them
 	closed bool
 	copied bool // CopyLogs succeeded
 }
@@ -242,6 +262,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			Libs:         libs,
 			HeapMB:       cfg.HeapMB,
 			Detached:     cfg.Detached,
+			Network:      cfg.Network,
 			BrokerProps:  maps.Clone(cfg.BrokerProps),
 			Props:        commonProps(cfg.Nodes, cfg.BrokerProps),
 			Started:      time.Now().UTC(),
@@ -253,6 +274,17 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		l.st.Nodes = append(l.st.Nodes, n)
 		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", n.ID, n.ControllerPort))
 	}
+	ready := false
+	if cfg.Network == results.NetworkProxied {
+		if l.net, err = startLocalNet(l.st.Nodes); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if !ready {
+				l.net.stop()
+			}
+		}()
+	}
 	if err := os.WriteFile(filepath.Join(dir, "log4j2.xml"), log4jConfig, 0o644); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", filepath.Join(dir, "log4j2.xml"), err)
 	}
@@ -263,6 +295,9 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			}
 		}
 		props := nodeProps(l.st.Props, n, strings.Join(voters, ","), l.dataDir(n.ID))
+		if l.net != nil {
+			l.net.route(props, n, l.st.Nodes)
+		}
 		if err := writeProperties(l.propsPath(n.ID), props); err != nil {
 			return nil, err
 		}
@@ -286,6 +321,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			dir, dir, err)
 	}
 	fmt.Fprintf(l.log, "kbench: local cluster ready in %.1fs: %s\n", time.Since(start).Seconds(), strings.Join(l.Bootstrap(), ","))
+	ready = true
 	return l, nil
 }
 
@@ -515,12 +551,16 @@ func (l *Local) Bootstrap() []string {
 	defer l.mu.Unlock()
 	var addrs []string
 	for _, n := range l.st.Nodes {
-		addrs = append(addrs, addr(n.Port))
+		addrs = append(addrs, addr(n.advertisedPort()))
 	}
 	return addrs
 }
 
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// advertisedPort is the port n's clients connect to: its proxy's, when
+// proxied.
+func (n localNode) advertisedPort() int { return cmp.Or(n.ProxyPort, n.Port) }
 
 // Describe records the cluster: Kafka version, nodes, the broker
 // properties every node runs with (kbench's defaults and the profile's),
@@ -533,13 +573,14 @@ func (l *Local) Describe() results.Cluster {
 		KafkaVersion: l.st.KafkaVersion,
 		BrokerProps:  maps.Clone(l.st.Props),
 		LogDir:       l.dir,
+		Network:      l.st.Network,
 	}
 	for _, n := range l.st.Nodes {
-		c.Bootstrap = append(c.Bootstrap, addr(n.Port))
+		c.Bootstrap = append(c.Bootstrap, addr(n.advertisedPort()))
 		c.Nodes = append(c.Nodes, results.Node{
 			ID:         n.ID,
 			Roles:      []string{"broker", "controller"},
-			Address:    addr(n.Port),
+			Address:    addr(n.advertisedPort()),
 			Controller: addr(n.ControllerPort),
 			LogDirs:    l.dataDir(n.ID),
 		})
@@ -691,7 +732,13 @@ func (l *Local) Down(ctx context.Context) error {
 	l.mu.Lock()
 	l.closed = true // no restart from a fault may race the stop
 	l.mu.Unlock()
+	if l.net != nil {
+		l.net.heal() // so the brokers can shut down in order
+	}
 	err := l.stopAll(ctx)
+	if l.net != nil {
+		l.net.stop()
+	}
 	l.closeAdmin()
 	var errs []error
 	if err != nil {

@@ -4,23 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
-// Supports reports whether the local target can perform action: kill,
-// stop, pause, leader-move and exec all are.
+// Supports reports whether the local target can perform action: every
+// action is, the network faults only on a cluster this process started
+// proxied.
 func (l *Local) Supports(action Action) error {
-	switch action {
-	case ActionKill, ActionStop, ActionPause, ActionLeaderMove, ActionExec:
-		return nil
+	if action.NeedsProxies() && l.net == nil {
+		return errNeedsProxies(action)
 	}
-	return fmt.Errorf("the local target cannot %q: it supports %s, %s, %s, %s and %s",
-		action, ActionKill, ActionStop, ActionPause, ActionLeaderMove, ActionExec)
+	if !slices.Contains(Actions(), action) {
+		return fmt.Errorf("the local target cannot %q: it supports %v", action, Actions())
+	}
+	return nil
 }
 
 // Inject performs f on its broker:
 //   - kill: SIGKILL; undo starts the broker again with its id and data.
 //   - stop: SIGTERM and wait for a clean exit; undo starts it again.
 //   - pause: SIGSTOP; undo sends SIGCONT.
+//   - partition, isolate, latency, bandwidth, reset: through the proxies
+//     (see localNet.inject); undo takes the toxics away.
+//   - rolling-restart: see rollingRestart.
 //   - exec: runs the command, with KBENCH_BROKER_ID and KBENCH_BROKER_ADDR
 //     set, and waits for it; undo runs the undo command, or does nothing.
 //
@@ -33,10 +39,16 @@ func (l *Local) Inject(ctx context.Context, f Fault) (Undo, error) {
 	if f.Action == ActionLeaderMove {
 		return nil, errLeaderMove
 	}
+	if f.Action == ActionRollingRestart {
+		return l.rollingRestart(ctx, f)
+	}
 	id := f.Broker
 	port, err := l.clientPort(id)
 	if err != nil {
 		return nil, err
+	}
+	if f.Action.NeedsProxies() {
+		return l.net.inject(f)
 	}
 	restart := func(ctx context.Context) error { return l.Start(ctx, id) }
 	switch f.Action {
@@ -63,4 +75,9 @@ func (l *Local) Inject(ctx context.Context, f Fault) (Undo, error) {
 		undo = func(context.Context) error { return nil }
 	}
 	return undo, err
+}
+
+// errNeedsProxies refuses a network fault on a target without proxies.
+func errNeedsProxies(action Action) error {
+	return fmt.Errorf("%s is a network fault: it needs a local cluster whose links pass through kbench's proxies, started proxied by this kbench for the run", action)
 }

@@ -447,11 +447,17 @@ func TestOpenLocalMissing(t *testing.T) {
 	}
 }
 
+// A direct cluster supports every action but the network faults; a
+// proxied one every action.
 func TestLocalSupports(t *testing.T) {
 	var l Local
+	proxied := Local{net: &localNet{}}
 	for _, a := range Actions() {
-		if err := l.Supports(a); err != nil {
-			t.Errorf("Supports(%s): %v", a, err)
+		if err := proxied.Supports(a); err != nil {
+			t.Errorf("proxied: Supports(%s): %v", a, err)
+		}
+		if err := l.Supports(a); (err != nil) != a.NeedsProxies() {
+			t.Errorf("direct: Supports(%s): %v", a, err)
 		}
 	}
 	if err := l.Supports("netsplit"); err == nil {

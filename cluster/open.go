@@ -28,6 +28,10 @@ type Spec struct {
 	Nodes int
 	// HeapMB is a local broker's Java heap (0 is the default).
 	HeapMB int
+	// Network proxied asks for a local cluster whose links pass through
+	// kbench's proxies, as network faults need: a fresh one is started
+	// for the run even when one is running in Dir. "" is direct.
+	Network results.Network
 	// BrokerProps are broker properties for a local cluster started for
 	// the run.
 	BrokerProps map[string]string
@@ -76,6 +80,14 @@ func Open(ctx context.Context, spec Spec) (Target, error) {
 	if len(spec.Bootstrap) > 0 && kind != results.KindExternal {
 		return nil, badSpec("Bootstrap", "is for an external cluster; drop it, or ask for an external cluster")
 	}
+	switch spec.Network {
+	case "", results.NetworkDirect, results.NetworkProxied:
+	default:
+		return nil, badSpec("Network", "%q: use %s or %s", spec.Network, results.NetworkDirect, results.NetworkProxied)
+	}
+	if spec.Network == results.NetworkProxied && kind != results.KindLocal {
+		return nil, badSpec("Network", "%s is for a local cluster kbench starts, not an %s one", spec.Network, kind)
+	}
 	switch kind {
 	case results.KindEmbedded:
 		return StartEmbedded(max(spec.Nodes, 1))
@@ -103,7 +115,9 @@ func openLocal(ctx context.Context, spec Spec) (Target, error) {
 		dir = d
 	}
 	if l, err := OpenLocal(dir, spec.Admin); err == nil {
-		if AllUp(l.Status(ctx)) {
+		if spec.Network == results.NetworkProxied {
+			fmt.Fprintf(log, "not using the running local cluster in %s: its links do not pass through proxies\n", dir)
+		} else if AllUp(l.Status(ctx)) {
 			if len(spec.BrokerProps) > 0 {
 				fmt.Fprintf(log, "using the running local cluster in %s; its broker settings stay as they were started (profile broker settings apply to a fresh cluster)\n", dir)
 			} else {
@@ -120,10 +134,11 @@ func openLocal(ctx context.Context, spec Spec) (Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local cluster directory: %w", err)
 	}
-	fmt.Fprintf(log, "starting a local Apache Kafka %s cluster of %d nodes in %s\n",
-		KafkaVersion, cmp.Or(spec.Nodes, DefaultLocalNodes), runDir)
+	fmt.Fprintf(log, "starting a local Apache Kafka %s cluster of %d nodes in %s (network %s)\n",
+		KafkaVersion, cmp.Or(spec.Nodes, DefaultLocalNodes), runDir, cmp.Or(spec.Network, results.NetworkDirect))
 	l, err := StartLocal(ctx, LocalConfig{
 		Dir: runDir, Nodes: spec.Nodes, HeapMB: spec.HeapMB, BrokerProps: spec.BrokerProps, Log: log, Admin: spec.Admin,
+		Network: spec.Network,
 	})
 	if err != nil {
 		removeData(runDir) // the logs the error points to stay

@@ -8,6 +8,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -39,12 +40,49 @@ const (
 	ActionPause      Action = "pause"       // SIGSTOP for the duration, then SIGCONT
 	ActionLeaderMove Action = "leader-move" // move partition leadership away through the admin API
 	ActionExec       Action = "exec"        // run the user's command
+
+	// Network faults act on the broker's links through a proxied local
+	// cluster's proxies (see Link).
+	ActionPartition Action = "partition" // cut replication and controller links, both ways; clients still reach it
+	ActionIsolate   Action = "isolate"   // cut every link, clients' too
+	ActionLatency   Action = "latency"   // delay the links (Fault.Delay, Fault.Jitter)
+	ActionBandwidth Action = "bandwidth" // cap the links' rate (Fault.RateKBps)
+	ActionReset     Action = "reset"     // drop the links' connections every Fault.Every
+
+	// ActionRollingRestart restarts every broker in turn with a controlled
+	// shutdown, waiting for full in-sync replicas before the next: the
+	// upgrade path.
+	ActionRollingRestart Action = "rolling-restart"
 )
 
 // Actions lists every fault action.
 func Actions() []Action {
-	return []Action{ActionKill, ActionStop, ActionPause, ActionLeaderMove, ActionExec}
+	return []Action{ActionKill, ActionStop, ActionPause, ActionLeaderMove, ActionExec,
+		ActionPartition, ActionIsolate, ActionLatency, ActionBandwidth, ActionReset, ActionRollingRestart}
 }
+
+// NeedsProxies reports whether a is a network fault, which only a local
+// cluster whose links pass through kbench's proxies can carry out.
+func (a Action) NeedsProxies() bool {
+	switch a {
+	case ActionPartition, ActionIsolate, ActionLatency, ActionBandwidth, ActionReset:
+		return true
+	}
+	return false
+}
+
+// Link is one kind of a broker's network links.
+type Link string
+
+// Link kinds.
+const (
+	LinkClient      Link = "client"      // clients to the broker
+	LinkReplication Link = "replication" // the broker to and from the other brokers
+	LinkController  Link = "controller"  // the node to and from the other controllers
+)
+
+// Links lists every link kind.
+func Links() []Link { return []Link{LinkClient, LinkReplication, LinkController} }
 
 // Fault is one fault to inject into one broker.
 type Fault struct {
@@ -54,10 +92,32 @@ type Fault struct {
 	Command []string
 	// UndoCommand, for exec, is run by the undo; it may be empty.
 	UndoCommand []string
+
+	// Links are the links latency, bandwidth and reset act on; none
+	// means all. Partition and isolate choose their own.
+	Links []Link
+	// Delay is latency's extra time on each round trip over the links:
+	// it is added to the bytes the broker receives, as a delay on its
+	// ingress would be, give or take Jitter.
+	Delay, Jitter time.Duration
+	// RateKBps is bandwidth's cap, in KB (1000 bytes) per second, on each
+	// connection in each direction.
+	RateKBps int64
+	// Every is how often reset drops the connections.
+	Every time.Duration
+	// Pause is rolling-restart's wait after each broker is back in sync.
+	Pause time.Duration
+	// Topics are the topics whose partitions rolling-restart waits to
+	// see fully in sync before it restarts the next broker.
+	Topics []string
 }
 
 // Undo reverses an injected fault (restart, resume). It is called once.
 type Undo func(ctx context.Context) error
+
+// BrokerAll is Fault.Broker for a fault on every broker
+// (rolling-restart).
+const BrokerAll int32 = -1
 
 // Faulter is a target that can fail its brokers. kbench finds it by type
 // assertion on a Target.

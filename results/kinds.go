@@ -10,6 +10,18 @@ const (
 	KindExternal ClusterKind = "external"
 )
 
+// Network says how a local cluster's nodes and clients are linked.
+type Network string
+
+// The networks.
+const (
+	// NetworkDirect: clients and nodes connect to each other's ports.
+	NetworkDirect Network = "direct"
+	// NetworkProxied: every client, replication and controller link
+	// passes through kbench's own proxies, which network faults act on.
+	NetworkProxied Network = "proxied"
+)
+
 // FaultPhase says whether a fault event injected or recovered a fault.
 type FaultPhase string
 

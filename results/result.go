@@ -52,6 +52,9 @@ type Run struct {
 	Histograms Histograms `json:"histograms"`
 	Faults     []Fault    `json:"faults,omitempty"`
 	Failover   []Failover `json:"failover,omitempty"`
+	// ISR are the leader and ISR changes of the run's partitions seen
+	// while a fault schedule ran.
+	ISR []ISREvent `json:"isr,omitempty"`
 	// Verify is the loss/duplication/order check, when consumers ran.
 	Verify *Verify `json:"verify,omitempty"`
 	// Notes are caveats a reader must see, e.g. that the embedded target
@@ -82,10 +85,13 @@ type Client struct {
 
 // Cluster describes the target of a run.
 type Cluster struct {
-	Kind         ClusterKind `json:"kind"`
-	Bootstrap    []string    `json:"bootstrap"`
-	KafkaVersion string      `json:"kafka_version,omitempty"`
-	Nodes        []Node      `json:"nodes,omitempty"`
+	Kind      ClusterKind `json:"kind"`
+	Bootstrap []string    `json:"bootstrap"`
+	// Network is proxied when every link passed through kbench's proxies
+	// (a local cluster started so); direct or empty otherwise.
+	Network      Network `json:"network,omitempty"`
+	KafkaVersion string  `json:"kafka_version,omitempty"`
+	Nodes        []Node  `json:"nodes,omitempty"`
 	// BrokerProps are the broker properties common to every node.
 	BrokerProps map[string]string `json:"broker_props,omitempty"`
 	// TopicConfig are the topic-level configs the run's topics were
@@ -262,6 +268,28 @@ type Failover struct {
 	LatencyWindowMs Latency          `json:"latency_window_ms"`
 	ErrorsByKind    map[string]int64 `json:"errors_by_kind,omitempty"`
 	Retries         int64            `json:"retries"`
+	// LeaderReplacedS is the time from the fault until every partition
+	// of the run's topics that the faulted broker led had another leader
+	// in the cluster's metadata; -1 if some never did before the next
+	// fault or the end of production; 0 (omitted) when it led none.
+	LeaderReplacedS float64 `json:"leader_replaced_s,omitempty"`
+	// ISRShrinks and ISRExpands count the ISR events (see Run.ISR) from
+	// the fault to the next fault or the end of production.
+	ISRShrinks int `json:"isr_shrinks,omitempty"`
+	ISRExpands int `json:"isr_expands,omitempty"`
+}
+
+// ISREvent is a change of a partition's leader or in-sync replicas, as
+// the run's admin client saw it when polling the cluster's metadata.
+type ISREvent struct {
+	// At is the offset from the run's start, in seconds.
+	At        float64 `json:"at_s"`
+	Topic     string  `json:"topic"`
+	Partition int32   `json:"partition"`
+	// Kind is shrink, expand or leader (a new leader, -1 for none).
+	Kind   string  `json:"kind"`
+	Leader int32   `json:"leader"`
+	ISR    []int32 `json:"isr"`
 }
 
 // Verify is the check that every acknowledged message was consumed once

@@ -73,6 +73,7 @@ func (f *runFlags) register(fs interface {
 	fs.StringVar(&f.target.dir, "cluster-dir", "", "local cluster state directory (default: the one 'kbench cluster up' uses)")
 	fs.IntVar(&f.target.nodes, "nodes", 3, "nodes of a local or embedded cluster started for the run")
 	fs.IntVar(&f.target.heapMB, "heap", 512, "Java heap of each local broker, MiB")
+	fs.StringVar(&f.target.network, "network", "", "links of a local cluster started for the run: direct, or proxied through kbench (default proxied when a fault needs it)")
 	fs.StringSliceVar(&f.profiles, "profile", nil, "tuning profile name or file (repeatable or comma-separated; later wins): "+strings.Join(profiles.TuningNames(), ", "))
 	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
@@ -298,6 +299,9 @@ func runCmd(ctx context.Context, args []string) error {
 	var log io.Writer = os.Stderr
 	if f.quiet {
 		log = io.Discard
+	}
+	if f.target.network == "" && f.target.bootstrap == "" && (f.target.kind == "" || f.target.kind == string(results.KindLocal)) {
+		f.target.network = string(w.Network()) // a local cluster is proxied when a fault needs it
 	}
 	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workloads"
 )
 
 // A run in which every produce failed is a failed run.
@@ -137,7 +138,7 @@ func TestRunRefusesBeforeStarting(t *testing.T) {
 		{"misspelt property", []string{"--set", "producer.lingerms=5"}, "did you mean linger.ms?"},
 		{"misspelt bare property", []string{"--set", "lingerms=5"}, "did you mean linger.ms?"},
 		{"misspelt field", []string{"--set", "messagesize=512"}, "did you mean messageSize?"},
-		{"unknown shipped workload", []string{"--workload", "smok"}, "did you mean smoke?; shipped: acks-all-1k, failover, smoke"},
+		{"unknown shipped workload", []string{"--workload", "smok"}, "did you mean smoke?; shipped: " + strings.Join(workloads.Names(), ", ")},
 		{"no nodes", []string{"--nodes", "0"}, "--nodes 0: a cluster needs at least 1 node"},
 		{"negative nodes", []string{"--nodes", "-5"}, "--nodes -5"},
 		{"replication above nodes", []string{"--nodes", "1", "--set", "replicationFactor=3"}, "replicationFactor 3 needs at least 3 nodes"},

@@ -22,19 +22,20 @@ type targetFlags struct {
 	dir       string
 	nodes     int
 	heapMB    int
+	network   string
 }
 
 // spec turns the flags into a cluster.Spec.
 func (tf targetFlags) spec() cluster.Spec {
 	return cluster.Spec{
 		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
-		Nodes: tf.nodes, HeapMB: tf.heapMB, Admin: all.ProbeAdmin,
+		Nodes: tf.nodes, HeapMB: tf.heapMB, Admin: all.ProbeAdmin, Network: results.Network(tf.network),
 	}
 }
 
 // specFlags names the flag behind each cluster.Spec field.
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
-	"Nodes": "--nodes", "HeapMB": "--heap"}
+	"Nodes": "--nodes", "HeapMB": "--heap", "Network": "--network"}
 
 // connect opens the target the flags describe and an admin client of drv
 // (the local target checks its own brokers with all.ProbeAdmin);
