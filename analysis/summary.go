@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -12,19 +13,20 @@ import (
 
 // Summarize writes a text table of the runs' headline figures, one row per
 // run named by Labels: throughput in msgs/s and MiB/s, publish and
-// end-to-end latency (p50/p99/p99.9/max, ms), errors, late sends and the
+// end-to-end latency (p50/p99/p99.9/max, ms), the open model's send lag
+// (p50/p99, µs: it should be tens of them) and late sends (count and share), errors and the
 // lost/duplicated/reordered counts, then each run's failover summaries,
 // notes and whether it was interrupted.
 func Summarize(w io.Writer, runs ...*results.Run) {
 	labels := runLabels(runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\terrors\tlate\tlost/dup/reord\t")
+	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\tsend lag µs p50/p99\tlate\terrors\tlost/dup/reord\t")
 	for i, r := range runs {
 		s := r.Summary
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%d\t%d\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%s\t%s\t%d\t%s\t\n",
 			labels[i], s.ProduceRateMsgs, s.ProduceRateMiB,
-			latencyCell(s.PublishLatencyMs), latencyCell(s.E2ELatencyMs),
-			s.Errors, s.LateSends, verifyCell(r))
+			latencyCell(s.PublishLatencyMs), latencyCell(s.E2ELatencyMs), lagCell(s), lateCell(s),
+			s.Errors, verifyCell(r))
 	}
 	tw.Flush()
 	for i, r := range runs {
@@ -52,6 +54,31 @@ func latencyCell(l results.Latency) string {
 		return "-"
 	}
 	return fmt.Sprintf("%s / %s / %s / %s", ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max))
+}
+
+// lagCell is "-" for the closed model, which has no intended times.
+func lagCell(s results.Summary) string {
+	if s.SendLagMs.Count == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f / %.0f", 1000*s.SendLagMs.P50, 1000*s.SendLagMs.P99)
+}
+
+// lateCell is the late sends with their share; "-" for the closed model.
+func lateCell(s results.Summary) string {
+	switch {
+	case s.TargetRate == 0:
+		return "-"
+	case s.LateSends == 0:
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s%%)", s.LateSends, percent(s.LateShare))
+}
+
+// percent formats a share as a percentage with two significant digits,
+// so a small share does not read as 0.
+func percent(share float64) string {
+	return strconv.FormatFloat(100*share, 'g', 2, 64)
 }
 
 // verifyCell is "-" when no consumer checked the run: zero would claim a

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -24,20 +25,26 @@ type collector struct {
 	produceEnd      *atomic.Int64 // the run's; 0 while producers run
 	progress        func(Progress)
 
-	intervals             []results.Interval
-	pubSum, e2eSum, spare *hdrhistogram.Histogram
-	lastTick              time.Duration
-	totals, consTotals    snapshot
-	retriesSeen           []int64 // per producer: its client's retry count so far
+	intervals []results.Interval
+	// pubSum, e2eSum and lagSum are the measurement window's histograms;
+	// spare and spareLag gather one interval's.
+	pubSum, e2eSum, lagSum, spare, spareLag *hdrhistogram.Histogram
+	lastTick                                time.Duration
+	totals, consTotals                      snapshot
+	retriesSeen                             []int64 // per producer: its client's retry count so far
+	// encodeErrs are interval histograms that could not be encoded.
+	encodeErrs []string
 }
 
 func newCollector(r *run, planned time.Duration) *collector {
+	top := r.histTop()
 	return &collector{
 		t0: r.t0, warmup: r.warmup, every: r.w.Interval.D(),
 		planned: planned, plannedMessages: r.w.Messages,
 		producers: r.producers, consumers: r.consumers,
 		produceEnd: &r.produceEnd, progress: r.cfg.Progress,
-		pubSum: results.NewHist(), e2eSum: results.NewHist(), spare: results.NewHist(),
+		pubSum: results.NewHistUpTo(top), e2eSum: results.NewHistUpTo(top), lagSum: results.NewHistUpTo(top),
+		spare: results.NewHistUpTo(top), spareLag: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
 	}
 }
@@ -82,9 +89,9 @@ func (c *collector) collect(end time.Duration) {
 
 	var ps snapshot
 	ps.errKinds = map[string]int64{}
-	pub := c.spare
+	pub, lag := c.spare, c.spareLag
 	for _, p := range c.producers {
-		p.rec.take(pub, c.pubSum, &ps)
+		p.rec.take(intervalHists{lat: pub, latSum: c.pubSum, lag: lag, lagSum: c.lagSum}, &ps)
 	}
 	iv.Sent, iv.Acked, iv.AckedBytes, iv.Errors, iv.LateSends = ps.sent, ps.acked, ps.ackedBytes, ps.errors, ps.late
 	if len(ps.errKinds) > 0 {
@@ -93,18 +100,20 @@ func (c *collector) collect(end time.Duration) {
 	iv.PublishP50Ms = float64(pub.ValueAtQuantile(50)) / 1000
 	iv.PublishP99Ms = float64(pub.ValueAtQuantile(99)) / 1000
 	iv.PublishMaxMs = float64(pub.Max()) / 1000
-	iv.PublishHist, _ = results.EncodeHist(pub)
+	iv.SendLagP99Ms = float64(lag.ValueAtQuantile(99)) / 1000
+	iv.PublishHist = c.encode(pub, "publish", iv.Start)
 	pub.Reset()
+	lag.Reset()
 
 	var cs snapshot
 	cs.errKinds = map[string]int64{}
 	e2e := pub // reuse the same spare histogram
 	for _, cons := range c.consumers {
-		cons.rec.take(e2e, c.e2eSum, &cs)
+		cons.rec.take(intervalHists{lat: e2e, latSum: c.e2eSum}, &cs)
 	}
 	iv.Consumed, iv.ConsumedBytes = cs.acked, cs.ackedBytes
 	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000
-	iv.E2EHist, _ = results.EncodeHist(e2e)
+	iv.E2EHist = c.encode(e2e, "end-to-end", iv.Start)
 	e2e.Reset()
 
 	c.totals.add(ps)
@@ -131,6 +140,25 @@ func (c *collector) collect(end time.Duration) {
 	}
 }
 
+// encode returns h encoded, or "" with the failure kept for the result's
+// notes.
+func (c *collector) encode(h *hdrhistogram.Histogram, what string, at float64) string {
+	enc, err := results.EncodeHist(h)
+	if err != nil {
+		c.encodeErrs = append(c.encodeErrs, fmt.Sprintf("the %s histogram of the interval at %.0fs is missing: %v", what, at, err))
+	}
+	return enc
+}
+
+// encodeWhole is encode for the measurement window's histograms.
+func (c *collector) encodeWhole(h *hdrhistogram.Histogram, what string) string {
+	enc, err := results.EncodeHist(h)
+	if err != nil {
+		c.encodeErrs = append(c.encodeErrs, fmt.Sprintf("the run's %s histogram is missing: %v", what, err))
+	}
+	return enc
+}
+
 // add adds an interval's figures to the running totals t.
 func (t *snapshot) add(s snapshot) {
 	t.sent += s.sent
@@ -140,6 +168,7 @@ func (t *snapshot) add(s snapshot) {
 	t.errors += s.errors
 	t.measAcked += s.measAcked
 	t.measBytes += s.measBytes
+	t.dropped += s.dropped
 	if t.errKinds == nil {
 		t.errKinds = map[string]int64{}
 	}

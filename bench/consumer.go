@@ -21,7 +21,7 @@ type consumer struct {
 }
 
 func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) (*consumer, error) {
-	c := &consumer{r: r, rec: newRecorder(), v: v, topics: map[string]int{}}
+	c := &consumer{r: r, rec: newRecorder(r.histTop(), false), v: v, topics: map[string]int{}}
 	for i, t := range r.topics {
 		c.topics[t] = i
 	}

@@ -178,12 +178,12 @@ func rateOf(ivs []results.Interval) float64 {
 // latencyOf merges the intervals' publish histograms: percentiles are
 // computed from the merged counts, never averaged.
 func latencyOf(ivs []results.Interval) results.Latency {
-	h := results.NewHist()
-	for _, iv := range ivs {
-		if one, err := results.DecodeHist(iv.PublishHist); err == nil {
-			results.MergeHist(h, one)
-		}
+	enc := make([]string, len(ivs))
+	for i, iv := range ivs {
+		enc[i] = iv.PublishHist
 	}
+	// The run encoded these itself, so none fails to decode.
+	h, _ := results.MergedHist(enc...)
 	return results.LatencyOf(h)
 }
 

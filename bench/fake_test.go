@@ -200,5 +200,10 @@ func (t memFaultTarget) Inject(ctx context.Context, action string, id int32, arg
 // memConfig returns a run config of w against a fresh memCluster.
 func memConfig(w *Workload) (Config, *memCluster) {
 	c := newMemCluster()
-	return Config{Workload: w, Driver: memDriver{c}, Target: memTarget{}, Admin: memAdmin{c}}, c
+	return Config{Workload: w, Driver: memDriver{c}, Target: memTarget{}, Admin: memAdmin{c}, wait: timerWait}, c
+}
+
+// timerWait paces on timers alone, which a synctest bubble's clock serves.
+func timerWait(ctx context.Context, t0 time.Time, due time.Duration) bool {
+	return sleepCtx(ctx, due-time.Since(t0))
 }

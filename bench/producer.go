@@ -25,6 +25,8 @@ type producer struct {
 	topicIdx int
 	quota    int64 // messages to send; -1 unbounded
 	rate     float64
+	// phase offsets this producer's schedule (see loop).
+	phase time.Duration
 
 	sizes []int
 	keys  [][]byte
@@ -45,6 +47,7 @@ type slot struct {
 	buf      []byte
 	seq      uint64
 	intended time.Duration // since the run's start
+	lag      time.Duration // issue time minus intended time (open model)
 	size     int
 	done     drivers.DoneFunc
 }
@@ -55,7 +58,7 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	p := &producer{
 		id:       uint32(i),
 		r:        r,
-		rec:      newRecorder(),
+		rec:      newRecorder(r.histTop(), w.ProducerRate > 0),
 		topicIdx: i / w.ProducersPerTopic,
 		quota:    quota,
 		sizes:    sizeTable(w, rng),
@@ -65,7 +68,9 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	}
 	p.topic = r.topics[p.topicIdx]
 	if w.ProducerRate > 0 {
-		p.rate = w.ProducerRate / float64(w.Topics*w.ProducersPerTopic)
+		n := w.Topics * w.ProducersPerTopic
+		p.rate = w.ProducerRate / float64(n)
+		p.phase = time.Duration(float64(i) * float64(time.Second) / (float64(n) * p.rate))
 	}
 	body, note, err := payloadBody(w, maxSize(w), rng)
 	if err != nil {
@@ -96,11 +101,13 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 // loop sends until the count or time bound, or ctx ends. planned is
 // warm-up plus measurement (0: count-bounded only).
 //
-// Open model: message n of this producer is due at n/rate seconds after
-// the run's start, whatever happened to message n-1, and its latency is
-// measured from that intended time, so a stalled client or broker shows as
-// latency (no coordinated omission). A send issued more than lateThreshold
-// after its intended time is counted as late.
+// Open model: message n of producer i (of N, each at rate r) is due at
+// i/(N·r) + n/r seconds after the run's start, so the producers' sends
+// interleave evenly rather than all falling due at once; the time is
+// computed, whatever happened to message n-1, and latency is measured
+// from it, so a stalled client or broker shows as latency (no coordinated
+// omission). The send lag, issue time minus intended time, is recorded;
+// a send issued more than lateThreshold late is counted as late.
 //
 // Closed model (rate 0): as fast as the client takes them, at most
 // maxInFlight awaiting acknowledgement; the intended time is the time of
@@ -117,14 +124,12 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		}
 		var intended time.Duration
 		if period > 0 {
-			intended = time.Duration(float64(n) * period)
+			intended = p.phase + time.Duration(float64(n)*period)
 			if planned > 0 && intended >= planned {
 				return
 			}
-			if wait := intended - time.Since(t0); wait > 0 {
-				if !sleepCtx(ctx, wait) {
-					return
-				}
+			if !p.r.cfg.wait(ctx, t0, intended) {
+				return
 			}
 		}
 		var s *slot
@@ -143,6 +148,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		} else if now-intended > lateThreshold {
 			p.rec.late.Add(1)
 		}
+		s.lag = now - intended
 		p.send(ctx, s, n, intended)
 	}
 }
@@ -169,33 +175,19 @@ func (s *slot) onDone(partition int32, offset int64, err error) {
 	p := s.p
 	now := time.Since(p.r.t0)
 	r := p.rec
+	warm := s.intended < p.r.warmup
 	r.mu.Lock()
+	if r.lag.meas != nil && !r.lag.record(s.lag.Microseconds(), warm) {
+		r.dropped++
+	}
 	if err != nil {
 		r.errors++
 		r.errKinds[drivers.KindOf(err)]++
 	} else {
-		r.record((now - s.intended).Microseconds(), s.size, s.intended < p.r.warmup)
+		r.record((now - s.intended).Microseconds(), s.size, warm)
 		p.acked.set(s.seq)
 		r.ackTimes.mark(p.topicIdx*p.r.w.PartitionsPerTopic+int(partition), int64(now))
 	}
 	r.mu.Unlock()
 	p.slots <- s
-}
-
-// sleepCtx sleeps for d, or until ctx ends (then it returns false).
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d < 2*time.Millisecond {
-		// Short waits: a timer per message would allocate and cost more
-		// than the wait.
-		time.Sleep(d)
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

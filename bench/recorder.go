@@ -3,6 +3,7 @@ package bench
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -23,22 +24,57 @@ type recorder struct {
 	late atomic.Int64
 
 	mu sync.Mutex
-	// lat holds publish (or end-to-end) latencies in µs of messages meant
-	// to be sent after the warm-up; warmLat those of warm-up messages,
-	// which count in the timeline but not in the summary.
-	lat, warmLat *hdrhistogram.Histogram
-	acked        int64 // acknowledged, or consumed for a consumer
-	ackedBytes   int64
+	// lat holds publish (or end-to-end) latencies in µs; lag the open
+	// model's send lags in µs (nil for consumers).
+	lat, lag   histPair
+	acked      int64 // acknowledged, or consumed for a consumer
+	ackedBytes int64
 	// measAcked and measBytes count the acknowledged messages meant to be
 	// sent after the warm-up.
 	measAcked, measBytes int64
-	errors               int64
-	errKinds             map[string]int64
-	ackTimes             ackTimeline
+	// dropped counts samples outside the histograms' range.
+	dropped  int64
+	errors   int64
+	errKinds map[string]int64
+	ackTimes ackTimeline
 }
 
-func newRecorder() *recorder {
-	return &recorder{lat: results.NewHist(), warmLat: results.NewHist(), errKinds: map[string]int64{}}
+// histPair holds the values of messages meant to be sent after the warm-up
+// (meas) apart from those of warm-up messages (warm), which count in the
+// timeline but not in the summary.
+type histPair struct{ meas, warm *hdrhistogram.Histogram }
+
+func newHistPair(top time.Duration) histPair {
+	return histPair{results.NewHistUpTo(top), results.NewHistUpTo(top)}
+}
+
+// record adds v and reports whether the histogram could hold it.
+func (h histPair) record(v int64, warm bool) bool {
+	if warm {
+		return h.warm.RecordValue(v) == nil
+	}
+	return h.meas.RecordValue(v) == nil
+}
+
+// moveTo merges the pair into interval (both) and summary (meas only), then
+// empties it; it returns how many values the destinations could not hold.
+func (h histPair) moveTo(interval, summary *hdrhistogram.Histogram) (dropped int64) {
+	dropped += results.MergeHist(interval, h.meas)
+	dropped += results.MergeHist(interval, h.warm)
+	dropped += results.MergeHist(summary, h.meas)
+	h.meas.Reset()
+	h.warm.Reset()
+	return dropped
+}
+
+// newRecorder returns a recorder whose histograms hold values up to top;
+// withLag adds the send-lag histograms of an open-model producer.
+func newRecorder(top time.Duration, withLag bool) *recorder {
+	r := &recorder{lat: newHistPair(top), errKinds: map[string]int64{}}
+	if withLag {
+		r.lag = newHistPair(top)
+	}
+	return r
 }
 
 // snapshot is what the collector takes from a recorder at the end of an
@@ -46,31 +82,37 @@ func newRecorder() *recorder {
 type snapshot struct {
 	sent, late, acked, ackedBytes, errors int64
 	measAcked, measBytes                  int64
+	dropped                               int64
 	errKinds                              map[string]int64
 }
 
-// take moves the recorder's interval figures into s, and its latencies into
-// interval and, for messages after the warm-up, into summary (by merging
-// then resetting, so the recorder keeps its own histograms).
-func (r *recorder) take(interval, summary *hdrhistogram.Histogram, s *snapshot) {
+// intervalHists are the histograms the collector gathers an interval's
+// values into, and the measurement window's it adds them to.
+type intervalHists struct {
+	lat, latSum, lag, lagSum *hdrhistogram.Histogram
+}
+
+// take moves the recorder's interval figures into s, and its histograms
+// into h (by merging then resetting, so the recorder keeps its own).
+func (r *recorder) take(h intervalHists, s *snapshot) {
 	s.sent += r.sent.Swap(0)
 	s.late += r.late.Swap(0)
 	r.mu.Lock()
-	results.MergeHist(interval, r.lat)
-	results.MergeHist(interval, r.warmLat)
-	results.MergeHist(summary, r.lat)
-	r.lat.Reset()
-	r.warmLat.Reset()
+	s.dropped += r.lat.moveTo(h.lat, h.latSum)
+	if r.lag.meas != nil {
+		s.dropped += r.lag.moveTo(h.lag, h.lagSum)
+	}
 	s.acked += r.acked
 	s.ackedBytes += r.ackedBytes
 	s.measAcked += r.measAcked
 	s.measBytes += r.measBytes
+	s.dropped += r.dropped
 	s.errors += r.errors
 	for k, n := range r.errKinds {
 		s.errKinds[k] += n
 		delete(r.errKinds, k)
 	}
-	r.acked, r.ackedBytes, r.measAcked, r.measBytes, r.errors = 0, 0, 0, 0, 0
+	r.acked, r.ackedBytes, r.measAcked, r.measBytes, r.dropped, r.errors = 0, 0, 0, 0, 0, 0
 	r.mu.Unlock()
 }
 
@@ -79,13 +121,13 @@ func (r *recorder) take(interval, summary *hdrhistogram.Histogram, s *snapshot) 
 func (r *recorder) record(us int64, size int, warm bool) {
 	r.acked++
 	r.ackedBytes += int64(size)
-	if warm {
-		_ = r.warmLat.RecordValue(max(us, 1))
-		return
+	if !r.lat.record(max(us, 1), warm) {
+		r.dropped++
 	}
-	_ = r.lat.RecordValue(max(us, 1))
-	r.measAcked++
-	r.measBytes += int64(size)
+	if !warm {
+		r.measAcked++
+		r.measBytes += int64(size)
+	}
 }
 
 // ackTimeline marks, per partition, each 10 ms bucket in which at least one

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -35,8 +36,11 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if r.cfg.Target.Kind() == "embedded" {
 		res.Notes = append(res.Notes, results.EmbeddedCaveat)
 	}
-	res.Histograms.Publish, _ = results.EncodeHist(c.pubSum)
-	res.Histograms.E2E, _ = results.EncodeHist(c.e2eSum)
+	res.Histograms.Publish = c.encodeWhole(c.pubSum, "publish")
+	res.Histograms.E2E = c.encodeWhole(c.e2eSum, "end-to-end")
+	if w.ProducerRate > 0 {
+		res.Histograms.SendLag = c.encodeWhole(c.lagSum, "send-lag")
+	}
 
 	s := &res.Summary
 	s.ProducedMessages = c.totals.acked
@@ -47,10 +51,12 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	s.TargetRate = w.ProducerRate
 	// Errors, late sends and retries of the measurement window only, as
 	// the latencies and rates are.
+	var sent int64
 	for _, iv := range c.intervals {
 		if iv.Warmup {
 			continue
 		}
+		sent += iv.Sent
 		s.Errors += iv.Errors
 		s.LateSends += iv.LateSends
 		s.Retries += iv.Retries
@@ -80,8 +86,18 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		s.ConsumeRateMsgs = float64(c.consTotals.measAcked) / consWindow
 		s.ConsumeRateMiB = float64(c.consTotals.measBytes) / consWindow / (1 << 20)
 	}
+	if sent > 0 {
+		s.LateShare = float64(s.LateSends) / float64(sent)
+	}
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)
+	s.SendLagMs = results.LatencyOf(c.lagSum)
+	s.DroppedSamples = c.totals.dropped + c.consTotals.dropped
+	if s.DroppedSamples > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d latency samples fell outside the histograms' range (%s) and were dropped: publish percentiles are of %d of the %d messages acknowledged after the warm-up, end-to-end of %d of %d consumed",
+			s.DroppedSamples, r.histTop(), s.PublishLatencyMs.Count, c.totals.measAcked, s.E2ELatencyMs.Count, c.consTotals.measAcked))
+	}
+	res.Notes = append(res.Notes, c.encodeErrs...)
 	r.verify(res)
 	return res
 }

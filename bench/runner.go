@@ -38,6 +38,10 @@ type Config struct {
 	Progress func(Progress)
 	// Log receives a line per phase; nil discards.
 	Log io.Writer
+
+	// wait replaces the pacer's waitUntil in tests under testing/synctest,
+	// whose clock does not move while the pacer spins.
+	wait func(ctx context.Context, t0 time.Time, due time.Duration) bool
 }
 
 // Progress is the state of a run after an interval.
@@ -91,6 +95,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
 	r := &run{cfg: cfg, w: w, id: runID()}
+	if r.cfg.wait == nil {
+		r.cfg.wait = waitUntil
+	}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -186,6 +193,20 @@ func discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error 
 	return nil
 }
 
+// flushGrace bounds the wait for outstanding acknowledgements after the
+// producers stop.
+const flushGrace = 2 * time.Minute
+
+// histTop is the longest latency the run can measure, which its
+// histograms must hold: a message due at the start and acknowledged (or
+// consumed) at the end of the flush and the drain. A run bounded by count
+// alone has no planned length; its histograms hold at least an hour, and
+// anything longer is counted as dropped.
+func (r *run) histTop() time.Duration {
+	w := r.w
+	return w.Warmup.D() + w.Duration.D() + flushGrace + w.Drain.D()
+}
+
 // splitCount shares n messages over k producers; 0 means unbounded.
 func splitCount(n int64, k int) []int64 {
 	q := make([]int64, k)
@@ -246,7 +267,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	// Everything issued gets its outcome before the producers are judged:
 	// a grace of the delivery timeout, cut to 5 s by an interruption
 	// (even one that comes while flushing).
-	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 2*time.Minute)
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), flushGrace)
 	stopShorten := context.AfterFunc(ctx, func() {
 		time.AfterFunc(5*time.Second, cancelFlush)
 	})

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"math"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -123,6 +125,14 @@ func TestStallShowsAsLatency(t *testing.T) {
 		}
 		if max := res.Summary.PublishLatencyMs.Max; max < 450 || max > 600 {
 			t.Errorf("max publish latency %.1f ms, want about 500", max)
+		}
+		// The sends held back show as kbench's own send lag too.
+		s := res.Summary
+		if s.SendLagMs.Max < 450 || s.SendLagMs.Max > 600 || s.SendLagMs.Count != 3000 {
+			t.Errorf("send lag %+v, want a max of about 500 ms over 3000 sends", s.SendLagMs)
+		}
+		if want := float64(s.LateSends) / 3000; math.Abs(s.LateShare-want) > 1e-9 {
+			t.Errorf("late share %g, want %d/3000", s.LateShare, s.LateSends)
 		}
 	})
 }
@@ -259,6 +269,80 @@ func TestWarmupBoundary(t *testing.T) {
 		}
 		if res.Summary.LateSends != 0 {
 			t.Errorf("summary counts %d late sends, all of them in the warm-up", res.Summary.LateSends)
+		}
+	})
+}
+
+// A stall of S = 0.5 s at R = 1000 msgs/s in a run of T = 10 s delays the
+// S·R = 500 messages due in it by 500, 499, ... 1 ms (each acknowledged when
+// the stall ends), and no other: so the publish percentiles are those of
+// 9500 zeros and the values 1..500 ms, by arithmetic.
+func TestStallPercentilesMatchArithmetic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, Duration: Duration(10 * time.Second), MaxInFlight: 1000}
+		var start time.Time
+		lag := func(now time.Time) time.Duration {
+			if start.IsZero() {
+				start = now
+			}
+			if at := now.Sub(start); at >= time.Second && at < 1500*time.Millisecond {
+				return 1500*time.Millisecond - at
+			}
+			return 0
+		}
+		res := runMem(t, w, lag)
+		l := res.Summary.PublishLatencyMs
+		// Value at rank q·10000: the (q·10000-9500)th smallest delayed
+		// value, in ms. HdrHistogram's 3 digits round within 0.1%.
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			{"p50", l.P50, 0}, {"p95", l.P95, 0}, {"p99", l.P99, 400}, {"p99.9", l.P999, 490}, {"max", l.Max, 500},
+		} {
+			if math.Abs(c.got-c.want) > 0.002*c.want+0.002 {
+				t.Errorf("publish %s %.3f ms, want %.0f", c.name, c.got, c.want)
+			}
+		}
+		if l.Count != 10000 {
+			t.Errorf("%d latencies, want 10000", l.Count)
+		}
+		// The producer was never held back: the stall is the cluster's.
+		if res.Summary.LateSends != 0 || res.Summary.SendLagMs.Max != 0 {
+			t.Errorf("late sends %d, send lag max %.3f ms; want none", res.Summary.LateSends, res.Summary.SendLagMs.Max)
+		}
+	})
+}
+
+// Producers are spread in phase: with 4 producers at 1000 msgs/s in all,
+// the stream the cluster receives is one message every millisecond, not
+// four at once every 4 ms.
+func TestProducersSpreadInPhase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 4,
+			ProducerRate: 1000, Duration: Duration(time.Second)})
+		cfg, c := memConfig(w)
+		var arrivals []time.Duration
+		var t0 time.Time
+		c.ackLag = func(now time.Time) time.Duration {
+			if t0.IsZero() {
+				t0 = now
+			}
+			arrivals = append(arrivals, now.Sub(t0))
+			return 0
+		}
+		if _, err := Run(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		if len(arrivals) != 1000 {
+			t.Fatalf("%d messages, want 1000", len(arrivals))
+		}
+		slices.Sort(arrivals)
+		for i, at := range arrivals {
+			if want := time.Duration(i) * time.Millisecond; at != want {
+				t.Fatalf("message %d arrived at %s, want %s", i, at, want)
+			}
 		}
 	})
 }

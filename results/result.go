@@ -148,9 +148,18 @@ type Summary struct {
 	// ConsumeErrors counts errors consumers' polls returned (the client
 	// retries them; a broker failing over causes some).
 	ConsumeErrors int64 `json:"consume_errors"`
-	// LateSends counts sends issued more than the pacing tolerance after
-	// their intended time (open model only).
-	LateSends int64 `json:"late_sends"`
+	// LateSends counts sends issued more than the pacing tolerance (1 ms)
+	// after their intended time (open model only); LateShare is their
+	// share of the sends issued.
+	LateSends int64   `json:"late_sends"`
+	LateShare float64 `json:"late_share"`
+	// SendLagMs is the open model's send lag: the time a send was issued
+	// minus its intended time, kbench's own delay (its pacer, a full
+	// in-flight bound, a client blocking in Produce); empty when closed.
+	SendLagMs Latency `json:"send_lag_ms"`
+	// DroppedSamples counts latencies no histogram could hold (outside
+	// its range); the percentiles leave them out, and a note says so.
+	DroppedSamples int64 `json:"dropped_samples"`
 	// Retries made by the clients, where the driver can count them.
 	Retries int64 `json:"retries"`
 	// Publish latency: intended send time to acknowledgement.
@@ -200,6 +209,7 @@ type Interval struct {
 	PublishP99Ms float64  `json:"publish_p99_ms"`
 	PublishMaxMs float64  `json:"publish_max_ms"`
 	E2EP99Ms     float64  `json:"e2e_p99_ms"`
+	SendLagP99Ms float64  `json:"send_lag_p99_ms"`
 	PublishHist  string   `json:"publish_hist,omitempty"`
 	E2EHist      string   `json:"e2e_hist,omitempty"`
 	Faults       []string `json:"faults,omitempty"`
@@ -211,6 +221,7 @@ type Interval struct {
 type Histograms struct {
 	Publish string `json:"publish_us"`
 	E2E     string `json:"e2e_us"`
+	SendLag string `json:"send_lag_us,omitempty"`
 }
 
 // Fault is one fault event of a run.
