@@ -24,14 +24,21 @@ func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	admin, err := franz.NewAdmin(c.Bootstrap())
+	return runOn(t, c, d, w, 2*time.Minute)
+}
+
+// runOn runs w with d against target, with a franz admin client, and fails
+// the test if the run returns an error.
+func runOn(t *testing.T, target cluster.Target, d drivers.Driver, w *Workload, timeout time.Duration) *results.Run {
+	t.Helper()
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: target.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: c, Admin: admin})
+	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: target, Admin: admin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +163,8 @@ func TestVerifierCatchesInjectedFaults(t *testing.T) {
 // lost.
 func TestEmbeddedFaults(t *testing.T) {
 	d, _ := all.Get("franz")
-	for _, action := range []string{"kill", "pause", "leader-move"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []cluster.Action{cluster.ActionKill, cluster.ActionPause, cluster.ActionLeaderMove} {
+		t.Run(string(action), func(t *testing.T) {
 			w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
 				SubscriptionsPerTopic: 1, ProducerRate: 500, MaxInFlight: 5000,
 				Duration: Duration(6 * time.Second), Drain: Duration(10 * time.Second),
@@ -197,7 +204,7 @@ func TestExternalExecFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := franz.NewAdmin(ext.Bootstrap())
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: ext.Bootstrap()})
 	if err != nil {
 		t.Fatal(err)
 	}

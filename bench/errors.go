@@ -10,6 +10,10 @@ import (
 // run: errors.Is(err, ErrBadWorkload) tells a caller to fix its input.
 var ErrBadWorkload = errors.New("bad workload")
 
+// ErrUnreachable marks a run that could not start because no broker of the
+// cluster answered.
+var ErrUnreachable = errors.New("cluster unreachable")
+
 // badWorkload marks err as ErrBadWorkload, keeping err's text.
 func badWorkload(err error) error { return workloadError{err} }
 

@@ -39,6 +39,10 @@ func (d memDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) 
 	return &memProducer{c: d.c}, nil
 }
 
+func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
+	return memAdmin{d.c}, nil
+}
+
 func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {
 	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}}, nil
 }
@@ -156,15 +160,11 @@ func (a memAdmin) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	}
 	return out, nil
 }
-func (a memAdmin) MoveLeader(ctx context.Context, topic string, partition int32, away int32) (int32, error) {
-	return 0, nil
-}
-func (a memAdmin) ElectPreferred(ctx context.Context, topic string) error { return nil }
-func (a memAdmin) Close()                                                 {}
+func (a memAdmin) Close() {}
 
 type memTarget struct{}
 
-func (memTarget) Kind() string              { return "mem" }
+func (memTarget) Kind() results.ClusterKind { return "mem" }
 func (memTarget) Bootstrap() []string       { return []string{"mem:1"} }
 func (memTarget) Describe() results.Cluster { return results.Cluster{Kind: "mem"} }
 func (memTarget) Close() error              { return nil }
@@ -178,9 +178,9 @@ type memFaultTarget struct {
 	c *memCluster
 }
 
-func (t memFaultTarget) Supports(action string) error { return nil }
-func (t memFaultTarget) BrokerIDs() []int32           { return []int32{0, 1, 2} }
-func (t memFaultTarget) Inject(ctx context.Context, action string, id int32, args []string) (cluster.Undo, error) {
+func (t memFaultTarget) Supports(action cluster.Action) error { return nil }
+func (t memFaultTarget) BrokerIDs() []int32                   { return []int32{0, 1, 2} }
+func (t memFaultTarget) Inject(ctx context.Context, f cluster.Fault) (cluster.Undo, error) {
 	t.c.mu.Lock()
 	t.c.down = true
 	t.c.mu.Unlock()

@@ -16,8 +16,9 @@ import (
 )
 
 // checkFaults refuses, before anything runs, a schedule the target cannot
-// carry out: an action it cannot perform, or a broker it does not have.
-func checkFaults(w *Workload, t cluster.Target) error {
+// carry out: an action it cannot perform, a broker it does not have, or a
+// leader move the admin client cannot make.
+func checkFaults(w *Workload, t cluster.Target, admin drivers.Admin) error {
 	if len(w.Faults) == 0 {
 		return nil
 	}
@@ -31,6 +32,8 @@ func checkFaults(w *Workload, t cluster.Target) error {
 		}
 		if err := f.Supports(spec.Action); err != nil {
 			p.addf(path+".action", "%v", err)
+		} else if _, ok := admin.(drivers.LeaderMover); !ok && spec.Action == cluster.ActionLeaderMove {
+			p.addf(path+".action", "leader-move needs an admin client that can move partition leaders, and this driver's cannot; use the franz driver")
 		}
 		tgt, err := parseTarget(spec.Target)
 		if err == nil && tgt.Kind == targetBroker && !slices.Contains(f.BrokerIDs(), tgt.Broker) {
@@ -72,7 +75,7 @@ func newFaultScheduler(r *run) *faultScheduler {
 type pendingUndo struct {
 	once   sync.Once
 	undo   cluster.Undo
-	action string
+	action cluster.Action
 	target string
 	broker int32
 }
@@ -116,7 +119,7 @@ func (s *faultScheduler) run(ctx context.Context) {
 
 // inject performs one fault and records the event.
 func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec FaultSpec, pick int32) *pendingUndo {
-	ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: spec.Action, Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
+	ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: string(spec.Action), Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
 	p, err := s.doInject(ctx, f, spec, pick, &ev)
 	if err != nil {
 		ev.Error = err.Error()
@@ -145,18 +148,12 @@ func (s *faultScheduler) doInject(ctx context.Context, f cluster.Faulter, spec F
 	if f == nil {
 		return nil, fmt.Errorf("the %s target cannot inject faults", s.target.Kind())
 	}
-	undo, err := f.Inject(ctx, spec.Action, id, spec.Command)
-	if err != nil {
+	undo, err := f.Inject(ctx, cluster.Fault{Action: spec.Action, Broker: id, Command: spec.Command, UndoCommand: spec.Undo})
+	if undo == nil {
 		return nil, err
 	}
-	if spec.Action == cluster.ActionExec && len(spec.Undo) > 0 {
-		addr := s.brokerAddr(ctx, id)
-		undo = func(ctx context.Context) error { return cluster.RunCommand(ctx, spec.Undo, id, addr) }
-	}
-	if undo == nil {
-		return nil, nil
-	}
-	return &pendingUndo{undo: undo, action: spec.Action, target: spec.Target, broker: id}, nil
+	// An undo comes with an error when the fault may have acted anyway.
+	return &pendingUndo{undo: undo, action: spec.Action, target: spec.Target, broker: id}, err
 }
 
 // resolveTarget turns a fault target into a broker id, at the time of the
@@ -201,10 +198,14 @@ func (s *faultScheduler) resolveTarget(ctx context.Context, f cluster.Faulter, t
 // id leads.
 func (s *faultScheduler) moveLeaders(ctx context.Context, target string, id int32) error {
 	t, _ := parseTarget(target)
+	lm, ok := s.admin.(drivers.LeaderMover)
+	if !ok {
+		return errors.New("the admin client cannot move partition leaders")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if t.Kind == targetLeader {
-		_, err := s.admin.MoveLeader(ctx, s.topics[t.Topic], t.Partition, id)
+		_, err := lm.MoveLeader(ctx, s.topics[t.Topic], t.Partition, id)
 		return err
 	}
 	var errs []error
@@ -215,7 +216,7 @@ func (s *faultScheduler) moveLeaders(ctx context.Context, target string, id int3
 		}
 		for _, p := range parts {
 			if p.Leader == id {
-				if _, err := s.admin.MoveLeader(ctx, topic, p.Partition, id); err != nil {
+				if _, err := lm.MoveLeader(ctx, topic, p.Partition, id); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -224,25 +225,10 @@ func (s *faultScheduler) moveLeaders(ctx context.Context, target string, id int3
 	return errors.Join(errs...)
 }
 
-func (s *faultScheduler) brokerAddr(ctx context.Context, id int32) string {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	bs, err := s.admin.Brokers(ctx)
-	if err != nil {
-		return ""
-	}
-	for _, b := range bs {
-		if b.ID == id {
-			return b.Host + ":" + strconv.Itoa(int(b.Port))
-		}
-	}
-	return ""
-}
-
 // recover undoes a fault once and records the event.
 func (s *faultScheduler) recover(p *pendingUndo) {
 	p.once.Do(func() {
-		ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: p.action, Target: p.target, Broker: p.broker, Phase: results.PhaseRecover}
+		ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: string(p.action), Target: p.target, Broker: p.broker, Phase: results.PhaseRecover}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := p.undo(ctx); err != nil {

@@ -23,7 +23,7 @@ func localCluster(t *testing.T) *cluster.Local {
 	if dir == "" {
 		t.Skip("KBENCH_LOCAL_DIR is not set: no real Kafka cluster to test against ('make test' starts one)")
 	}
-	l, err := cluster.OpenLocal(dir)
+	l, err := cluster.OpenLocal(dir, franz.Driver{}.NewAdmin)
 	if err != nil {
 		t.Fatalf("open local cluster %s: %v", dir, err)
 	}
@@ -55,17 +55,7 @@ func runLocal(t *testing.T, l *cluster.Local, driver string, w *Workload) *resul
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := franz.NewAdmin(l.Bootstrap())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	res, err := Run(ctx, Config{Workload: mustResolve(t, w), Driver: d, Target: l, Admin: admin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runOn(t, l, d, w, 5*time.Minute)
 	if !res.Complete {
 		t.Errorf("run incomplete: %s", res.Incomplete)
 	}
@@ -106,7 +96,7 @@ func TestLocalEndOffsetsMatchProduced(t *testing.T) {
 
 // failoverWorkload kills (or otherwise faults) the leader of partition 0
 // under load, 6 s into a 20 s measurement, for 6 s.
-func failoverWorkload(action string) *Workload {
+func failoverWorkload(action cluster.Action) *Workload {
 	return durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 1,
 		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: keyRoundRobin, MaxInFlight: 20000,
 		Warmup: Duration(3 * time.Second), Duration: Duration(20 * time.Second), Drain: Duration(60 * time.Second),
@@ -174,7 +164,7 @@ func TestLocalRefusesImpossibleFaults(t *testing.T) {
 	l := localCluster(t)
 	w := failoverWorkload("kill")
 	w.Faults[0].Target = "broker:99"
-	err := checkFaults(mustResolve(t, w), l)
+	err := checkFaults(mustResolve(t, w), l, memAdmin{})
 	if err == nil || !strings.Contains(err.Error(), "no broker 99") {
 		t.Errorf("unknown broker: %v", err)
 	}
@@ -185,7 +175,7 @@ func TestLocalRefusesImpossibleFaults(t *testing.T) {
 	defer e.Close()
 	exec := failoverWorkload("exec")
 	exec.Faults[0].Command = []string{"true"}
-	if err := checkFaults(mustResolve(t, exec), e); err == nil || !strings.Contains(err.Error(), "runs no commands") {
+	if err := checkFaults(mustResolve(t, exec), e, memAdmin{}); err == nil || !strings.Contains(err.Error(), "runs no commands") {
 		t.Errorf("exec on embedded: %v", err)
 	}
 }

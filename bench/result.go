@@ -33,7 +33,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	}
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
-	if r.cfg.Target.Kind() == "embedded" {
+	if r.cfg.Target.Kind() == results.KindEmbedded {
 		res.Notes = append(res.Notes, results.EmbeddedCaveat)
 	}
 	res.Histograms.Publish = c.encodeWhole(c.pubSum, "publish")

@@ -128,7 +128,7 @@ func (r *run) setup(ctx context.Context) error {
 	if err := discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
 		return err
 	}
-	if err := checkFaults(w, r.cfg.Target); err != nil {
+	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
 		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
 	reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
@@ -185,9 +185,9 @@ func discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error 
 	defer cancel()
 	brokers, err := admin.Brokers(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", t.Bootstrap(), reachTimeout, err)
+		return fmt.Errorf("%w: cannot reach the cluster at %v within %s: %w; check the address and that the brokers are up", ErrUnreachable, t.Bootstrap(), reachTimeout, err)
 	}
-	if l, ok := t.(interface{ LearnBrokers([]drivers.Broker) }); ok {
+	if l, ok := t.(cluster.BrokerLearner); ok {
 		l.LearnBrokers(brokers)
 	}
 	return nil

@@ -3,9 +3,12 @@ package bench
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // Key distributors, as OpenMessaging Benchmark names them.
@@ -16,7 +19,6 @@ const (
 )
 
 // Fault actions a schedule may name.
-var faultActions = setOf("kill", "stop", "pause", "leader-move", "exec")
 
 // Resolve fills in defaults and checks the workload, returning every
 // problem found (nil when it is fine). Run it after files and flags have
@@ -211,8 +213,8 @@ func checkPositive(props map[string]string, section string, p *problems, keys ..
 }
 
 func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
-	if !faultActions[f.Action] {
-		p.addf(path+".action", "unknown action %q; use kill, stop, pause, leader-move or exec", f.Action)
+	if !slices.Contains(cluster.Actions(), f.Action) {
+		p.addf(path+".action", "unknown action %q; use one of %v", f.Action, cluster.Actions())
 	}
 	if f.At < 0 {
 		p.addf(path+".at", "must not be negative, got %s", f.At.D())
@@ -223,13 +225,13 @@ func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
 	if f.Duration < 0 {
 		p.addf(path+".duration", "must not be negative, got %s", f.Duration.D())
 	}
-	if f.Action == "pause" && f.Duration == 0 {
+	if f.Action == cluster.ActionPause && f.Duration == 0 {
 		p.addf(path+".duration", "pause needs a duration, after which the broker is resumed")
 	}
-	if f.Action == "exec" && len(f.Command) == 0 {
+	if f.Action == cluster.ActionExec && len(f.Command) == 0 {
 		p.addf(path+".command", "exec needs a command to run")
 	}
-	if f.Action != "exec" && (len(f.Command) > 0 || len(f.Undo) > 0) {
+	if f.Action != cluster.ActionExec && (len(f.Command) > 0 || len(f.Undo) > 0) {
 		p.addf(path+".command", "only exec runs a command")
 	}
 	if _, err := parseTarget(f.Target); err != nil {
@@ -319,7 +321,7 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		case "duration":
 			f.Duration, err = ParseDuration(v)
 		case "action":
-			f.Action = v
+			f.Action = cluster.Action(v)
 		case "target":
 			f.Target = v
 		case "command":

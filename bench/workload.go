@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // Workload describes a run: what is produced, by how many producers, at what
@@ -97,8 +99,8 @@ type WeightedSize struct {
 type FaultSpec struct {
 	// At is the time of the fault from the start of measurement.
 	At Duration `yaml:"at" json:"at"`
-	// Action is kill, stop, pause, leader-move or exec.
-	Action string `yaml:"action" json:"action"`
+	// Action is one of cluster.Actions().
+	Action cluster.Action `yaml:"action" json:"action"`
 	// Target picks the broker: "broker:ID", "leader:TOPIC-INDEX/PARTITION"
 	// (the leader of that partition of the run's topic number INDEX, e.g.
 	// leader:0/0) , "controller", or "random" (seeded by Seed).

@@ -45,15 +45,15 @@ func StartEmbedded(n int) (*Embedded, error) {
 	return e, nil
 }
 
-// Kind returns "embedded".
-func (e *Embedded) Kind() string { return "embedded" }
+// Kind returns results.KindEmbedded.
+func (e *Embedded) Kind() results.ClusterKind { return results.KindEmbedded }
 
 // Bootstrap lists the brokers' addresses.
 func (e *Embedded) Bootstrap() []string { return e.c.ListenAddrs() }
 
 // Describe records the cluster.
 func (e *Embedded) Describe() results.Cluster {
-	d := results.Cluster{Kind: "embedded", Bootstrap: e.Bootstrap(), KafkaVersion: "kfake (no replication)"}
+	d := results.Cluster{Kind: results.KindEmbedded, Bootstrap: e.Bootstrap(), KafkaVersion: "kfake (no replication)"}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for id := int32(0); int(id) < len(e.ports); id++ {
@@ -81,7 +81,7 @@ func (e *Embedded) Close() error {
 // Supports: kfake can drop a node and bring it back (kill, stop), stall
 // the requests a node receives (pause) and move leaders; it runs no
 // commands.
-func (e *Embedded) Supports(action string) error {
+func (e *Embedded) Supports(action Action) error {
 	switch action {
 	case ActionKill, ActionStop, ActionPause, ActionLeaderMove:
 		return nil
@@ -102,24 +102,25 @@ func (e *Embedded) BrokerIDs() []int32 {
 	return ids
 }
 
-// Inject removes node id from the cluster (kill and stop alike: kfake keeps
-// no per-node data, so there is nothing to lose or flush) and returns how to
-// add it back on its old port; or, for pause, holds every request node id
-// receives until the undo.
-func (e *Embedded) Inject(ctx context.Context, action string, id int32, args []string) (Undo, error) {
-	if err := e.Supports(action); err != nil {
+// Inject removes the broker from the cluster (kill and stop alike: kfake
+// keeps no per-node data, so there is nothing to lose or flush) and returns
+// how to add it back on its old port; or, for pause, holds every request
+// the broker receives until the undo.
+func (e *Embedded) Inject(ctx context.Context, f Fault) (Undo, error) {
+	if err := e.Supports(f.Action); err != nil {
 		return nil, err
 	}
-	if action == ActionLeaderMove {
-		return nil, fmt.Errorf("leader-move is done through the admin API, not Inject")
+	if f.Action == ActionLeaderMove {
+		return nil, errLeaderMove
 	}
+	id := f.Broker
 	e.mu.Lock()
 	port, ok := e.ports[id]
 	e.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("embedded cluster has no broker %d; brokers are %v", id, e.BrokerIDs())
 	}
-	if action == ActionPause {
+	if f.Action == ActionPause {
 		return e.pause(id), nil
 	}
 	if err := e.c.RemoveNode(id); err != nil {

@@ -27,24 +27,25 @@ type External struct {
 }
 
 var (
-	_ Target  = (*External)(nil)
-	_ Faulter = (*External)(nil)
+	_ Target        = (*External)(nil)
+	_ Faulter       = (*External)(nil)
+	_ BrokerLearner = (*External)(nil)
 )
 
 // NewExternal checks the bootstrap addresses' form (host:port each) and
-// returns the target. brokers maps broker ids to addresses, as the
-// cluster's metadata lists them; it may be nil.
+// returns the target; a bad address is a *SpecError. brokers maps broker
+// ids to addresses, as the cluster's metadata lists them; it may be nil.
 func NewExternal(bootstrap []string, brokers map[int32]string) (*External, error) {
 	if len(bootstrap) == 0 {
-		return nil, fmt.Errorf("external cluster: no bootstrap address; give --bootstrap host:port[,host:port...]")
+		return nil, badSpec("Bootstrap", "is empty: an external cluster needs host:port[,host:port...]")
 	}
 	for _, a := range bootstrap {
 		host, port, err := net.SplitHostPort(a)
 		if err != nil || host == "" {
-			return nil, fmt.Errorf("bootstrap address %q: want host:port", a)
+			return nil, badSpec("Bootstrap", "address %q: want host:port", a)
 		}
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("bootstrap address %q: port must be 1-65535", a)
+			return nil, badSpec("Bootstrap", "address %q: port must be 1-65535", a)
 		}
 	}
 	return &External{bootstrap: bootstrap, addrs: brokers}, nil
@@ -60,15 +61,15 @@ func (e *External) LearnBrokers(brokers []drivers.Broker) {
 	}
 }
 
-// Kind returns "external".
-func (e *External) Kind() string { return "external" }
+// Kind returns results.KindExternal.
+func (e *External) Kind() results.ClusterKind { return results.KindExternal }
 
 // Bootstrap returns the addresses given.
 func (e *External) Bootstrap() []string { return e.bootstrap }
 
 // Describe records the cluster by address and its brokers as known.
 func (e *External) Describe() results.Cluster {
-	d := results.Cluster{Kind: "external", Bootstrap: e.bootstrap}
+	d := results.Cluster{Kind: results.KindExternal, Bootstrap: e.bootstrap}
 	for id, addr := range e.addrs {
 		d.Nodes = append(d.Nodes, brokerNode(id, addr))
 	}
@@ -80,7 +81,7 @@ func (e *External) Close() error { return nil }
 
 // Supports: only exec and leader-move; kbench cannot signal processes on
 // another machine, so kill, stop and pause must be written as exec commands.
-func (e *External) Supports(action string) error {
+func (e *External) Supports(action Action) error {
 	switch action {
 	case ActionExec, ActionLeaderMove:
 		return nil
@@ -101,22 +102,40 @@ func (e *External) BrokerIDs() []int32 {
 }
 
 // Inject runs exec's command with the broker's id and address in the
-// environment; args[0] is the command, the rest its arguments.
-func (e *External) Inject(ctx context.Context, action string, id int32, args []string) (Undo, error) {
-	if action != ActionExec {
-		return nil, e.Supports(action)
+// environment; its undo runs the undo command, if any.
+func (e *External) Inject(ctx context.Context, f Fault) (Undo, error) {
+	if f.Action == ActionLeaderMove {
+		return nil, errLeaderMove
 	}
-	return nil, RunCommand(ctx, args, id, e.addrs[id])
+	if f.Action != ActionExec {
+		return nil, e.Supports(f.Action)
+	}
+	return execFault(ctx, f, e.addrs[f.Broker])
 }
 
-// RunCommand runs a user's fault command with KBENCH_BROKER_ID and
+// execFault runs exec fault f against the broker at addr. The undo runs
+// f.UndoCommand (nil without one); it is returned, with the error, once
+// the command ran, as a failing command may still have acted.
+func execFault(ctx context.Context, f Fault, addr string) (Undo, error) {
+	err := runCommand(ctx, f.Command, f.Broker, addr)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return nil, err
+	}
+	if len(f.UndoCommand) == 0 {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return runCommand(ctx, f.UndoCommand, f.Broker, addr) }, err
+}
+
+// runCommand runs a user's fault command with KBENCH_BROKER_ID and
 // KBENCH_BROKER_ADDR set, at most 5 minutes; its output is in the error
 // when it fails. The command runs in its own process group, killed whole
 // when ctx ends, and a child it leaves in the background (a self-healing
 // "sleep 60; undo &") does not hold kbench up past a few seconds.
-func RunCommand(ctx context.Context, args []string, id int32, addr string) error {
+func runCommand(ctx context.Context, args []string, id int32, addr string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("exec: no command")
+		return fmt.Errorf("exec fault on broker %d: no command given", id)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()

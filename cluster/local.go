@@ -65,15 +65,15 @@ type LocalConfig struct {
 	// ReadyTimeout bounds the wait for every broker to register (default
 	// 90 s).
 	ReadyTimeout time.Duration
+	// Admin makes the admin clients the cluster's readiness and in-sync
+	// checks use. Required.
+	Admin drivers.AdminFactory
 	// Detached leaves the brokers running when kbench exits, for
 	// `kbench cluster up`; Close then leaves the cluster running and Down
 	// stops it. When false, the brokers belong to this process: Close
 	// stops them, and on Linux the kernel kills them if kbench dies.
 	Detached bool
 }
-
-// adminFunc connects an admin client to bootstrap.
-type adminFunc func(bootstrap []string) (drivers.Admin, error)
 
 // DefaultLocalDir returns the directory `kbench cluster up` keeps its
 // cluster in: $XDG_STATE_HOME/kbench/local, else ~/.local/state/kbench/local.
@@ -113,6 +113,9 @@ func (c LocalConfig) Validate() error {
 	var errs []error
 	if c.Dir == "" {
 		errs = append(errs, errors.New("local cluster: Dir is empty: name a directory for the cluster's state and logs"))
+	}
+	if c.Admin == nil {
+		errs = append(errs, errors.New("local cluster: Admin is nil: give a driver's NewAdmin, to check the brokers with"))
 	}
 	if c.Nodes < 1 || c.Nodes > 16 {
 		errs = append(errs, fmt.Errorf("local cluster: nodes %d: want 1 to 16 (each node is a JVM)", c.Nodes))
@@ -170,19 +173,23 @@ type Local struct {
 	// owned: this process started the cluster (StartLocal), rather than
 	// attaching to it (OpenLocal).
 	owned bool
-	// newAdmin connects an admin client; a seam for tests.
-	newAdmin adminFunc
+	// runDir: Open made dir for this cluster alone; Close removes it,
+	// or only the brokers' data when their logs were not copied.
+	runDir   bool
+	newAdmin drivers.AdminFactory
 
 	mu     sync.Mutex
 	st     localState
 	procs  map[int32]*nodeProc // nodes this process started
 	admin  drivers.Admin
 	closed bool
+	copied bool // CopyLogs succeeded
 }
 
 var (
-	_ Target  = (*Local)(nil)
-	_ Faulter = (*Local)(nil)
+	_ Target    = (*Local)(nil)
+	_ Faulter   = (*Local)(nil)
+	_ LogCopier = (*Local)(nil)
 )
 
 // StartLocal starts a fresh cluster in cfg.Dir and waits until every broker
@@ -226,7 +233,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		log:          cfg.Log,
 		readyTimeout: cfg.ReadyTimeout,
 		owned:        true,
-		newAdmin:     defaultAdmin,
+		newAdmin:     cfg.Admin,
 		procs:        map[int32]*nodeProc{},
 		st: localState{
 			ClusterID:    id,
@@ -283,9 +290,10 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 }
 
 // OpenLocal attaches to the cluster whose state is in dir, as left by
-// StartLocal (typically `kbench cluster up`). Close on it leaves the
-// cluster running; Down stops it.
-func OpenLocal(dir string) (*Local, error) {
+// StartLocal, checking it with admin clients of admin (without one,
+// Status cannot tell which brokers are registered, and waits fail). Close
+// on it leaves the cluster running; Down stops it.
+func OpenLocal(dir string, admin drivers.AdminFactory) (*Local, error) {
 	if err := localSupported(); err != nil {
 		return nil, err
 	}
@@ -301,7 +309,7 @@ func OpenLocal(dir string) (*Local, error) {
 		dir:          dir,
 		log:          io.Discard,
 		readyTimeout: DefaultLocalReadyTimeout,
-		newAdmin:     defaultAdmin,
+		newAdmin:     admin,
 		procs:        map[int32]*nodeProc{},
 		st:           st,
 	}, nil
@@ -312,19 +320,23 @@ func readState(dir string) (localState, error) {
 	path := filepath.Join(dir, "cluster.json")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return st, fmt.Errorf("no local cluster in %s (%s is missing): start one with `kbench cluster up`", dir, path)
+		return st, fmt.Errorf("%w in %s (%s is missing)", ErrNoLocalCluster, dir, path)
 	}
 	if err != nil {
 		return st, fmt.Errorf("reading local cluster state: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("local cluster state %s is corrupt: %w; stop leftovers with `kbench cluster down`", path, err)
+		return st, fmt.Errorf("local cluster state %s is corrupt: %w; tear the cluster down to stop leftovers and clear it", path, err)
 	}
 	if len(st.Nodes) == 0 || st.Java == "" || st.Libs == "" {
-		return st, fmt.Errorf("local cluster state %s is incomplete; stop leftovers with `kbench cluster down`", path)
+		return st, fmt.Errorf("local cluster state %s is incomplete; tear the cluster down to stop leftovers and clear it", path)
 	}
 	return st, nil
 }
+
+// ErrNoLocalCluster is returned by OpenLocal for a directory that holds no
+// local cluster's state.
+var ErrNoLocalCluster = errors.New("no local cluster")
 
 // saveState writes cluster.json atomically. Callers hold l.mu.
 func (l *Local) saveState() error {
@@ -332,12 +344,7 @@ func (l *Local) saveState() error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(l.dir, "cluster.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing local cluster state: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := results.WriteFileAtomic(filepath.Join(l.dir, "cluster.json"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing local cluster state: %w", err)
 	}
 	return nil
@@ -354,7 +361,7 @@ func prepareDir(dir string) error {
 		return err
 	}
 	if len(running) > 0 {
-		return fmt.Errorf("a local cluster is already running in %s (pid %d, ...): stop it with `kbench cluster down` or use it as is",
+		return fmt.Errorf("a local cluster is already running in %s (pid %d, ...): tear it down first, or use it as it is",
 			dir, running[0].pid)
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "node-*"))
@@ -496,8 +503,8 @@ func (l *Local) formatAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Kind returns "local".
-func (l *Local) Kind() string { return "local" }
+// Kind returns results.KindLocal.
+func (l *Local) Kind() results.ClusterKind { return results.KindLocal }
 
 // Dir returns the cluster's state directory.
 func (l *Local) Dir() string { return l.dir }
@@ -522,7 +529,7 @@ func (l *Local) Describe() results.Cluster {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := results.Cluster{
-		Kind:         "local",
+		Kind:         results.KindLocal,
 		KafkaVersion: l.st.KafkaVersion,
 		BrokerProps:  maps.Clone(l.st.Props),
 		LogDir:       l.dir,
@@ -573,7 +580,7 @@ func (l *Local) Status(ctx context.Context) []NodeStatus {
 	nodes := slices.Clone(l.st.Nodes)
 	l.mu.Unlock()
 	registered := map[int32]bool{}
-	if adm, err := l.adminClient(); err == nil {
+	if adm, err := l.adminClient(ctx); err == nil {
 		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		if bs, err := adm.Brokers(mctx); err == nil {
 			for _, b := range bs {
@@ -601,6 +608,14 @@ func (l *Local) Status(ctx context.Context) []NodeStatus {
 // CopyLogs copies every node's logs (server.log and its rolled files, and
 // stdout.log with the JVM's own output) to dst/node-<id>/.
 func (l *Local) CopyLogs(dst string) error {
+	err := l.copyLogs(dst)
+	l.mu.Lock()
+	l.copied = err == nil
+	l.mu.Unlock()
+	return err
+}
+
+func (l *Local) copyLogs(dst string) error {
 	var errs []error
 	for _, id := range l.BrokerIDs() {
 		files, _ := filepath.Glob(filepath.Join(l.logsDir(id), "*"))
@@ -636,7 +651,10 @@ func copyFile(from, to string) error {
 
 // Close releases the admin client and, for a cluster this process started
 // and did not detach, stops every node as Down does. A cluster attached
-// with OpenLocal, or started Detached, keeps running. Safe to call twice.
+// with OpenLocal, or started Detached, keeps running. A cluster Open
+// started in a directory of its own has the directory removed, or, if its
+// logs were not copied (the run failed before), only its data, keeping
+// the logs. Safe to call twice.
 func (l *Local) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -645,12 +663,25 @@ func (l *Local) Close() error {
 	}
 	l.closed = true
 	stop := l.owned && !l.st.Detached
+	copied := l.copied
 	l.mu.Unlock()
+	var err error
 	if stop {
-		return l.Down(context.Background())
+		err = l.Down(context.Background())
+	} else {
+		l.closeAdmin()
 	}
-	l.closeAdmin()
-	return nil
+	switch {
+	case !l.runDir:
+	case copied:
+		if rmErr := os.RemoveAll(l.dir); err == nil {
+			err = rmErr
+		}
+	default:
+		removeData(l.dir)
+		fmt.Fprintf(l.log, "the brokers' logs are kept in %s\n", l.dir)
+	}
+	return err
 }
 
 // Down stops every node (SIGTERM, then SIGKILL after a grace period) and
@@ -691,7 +722,7 @@ func (l *Local) closeAdmin() {
 
 // adminClient returns the cluster's admin client, connecting it on first
 // use.
-func (l *Local) adminClient() (drivers.Admin, error) {
+func (l *Local) adminClient(ctx context.Context) (drivers.Admin, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.admin != nil {
@@ -701,10 +732,22 @@ func (l *Local) adminClient() (drivers.Admin, error) {
 	for _, n := range l.st.Nodes {
 		bootstrap = append(bootstrap, addr(n.Port))
 	}
-	adm, err := l.newAdmin(bootstrap)
+	adm, err := l.connect(ctx, bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	l.admin = adm
+	return adm, nil
+}
+
+// connect makes an admin client for bootstrap.
+func (l *Local) connect(ctx context.Context, bootstrap []string) (drivers.Admin, error) {
+	if l.newAdmin == nil {
+		return nil, errors.New("local cluster: no admin client factory to check the brokers with")
+	}
+	adm, err := l.newAdmin(ctx, drivers.AdminConfig{Bootstrap: bootstrap})
 	if err != nil {
 		return nil, fmt.Errorf("connecting an admin client to %s: %w", strings.Join(bootstrap, ","), err)
 	}
-	l.admin = adm
 	return adm, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kbench/kbench/results"
 )
 
 // sig is a signal kbench sends a broker, named portably.
@@ -33,6 +35,9 @@ type nodeProc struct {
 	done chan struct{}
 	err  error
 }
+
+// errNotRunning is a fault or signal for a broker that is down.
+var errNotRunning = errors.New("is not running")
 
 // logTailLines is how much of a broker's log an error carries.
 const logTailLines = 30
@@ -128,12 +133,8 @@ func (l *Local) startProcess(id int32) error {
 	l.procs[id] = p
 	n.PID = p.pid
 	fmt.Fprintf(l.log, "kbench: broker %d started (pid %d, %s)\n", id, p.pid, addr(n.Port))
-	// Written aside and renamed, so another kbench never reads half a pid.
-	tmp := l.pidPath(id) + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
-		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
-	}
-	if err := os.Rename(tmp, l.pidPath(id)); err != nil {
+	// Atomic, so another kbench never reads half a pid.
+	if err := results.WriteFileAtomic(l.pidPath(id), []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
 	}
 	return l.saveState()
@@ -197,7 +198,7 @@ func (l *Local) Kill(ctx context.Context, id int32) error {
 		return err
 	}
 	if !up {
-		return fmt.Errorf("broker %d is not running", id)
+		return fmt.Errorf("broker %d %w", id, errNotRunning)
 	}
 	if err := signalPID(pid, sigKill); err != nil {
 		return fmt.Errorf("killing broker %d (pid %d): %w", id, pid, err)
@@ -213,7 +214,7 @@ func (l *Local) Stop(ctx context.Context, id int32) error {
 		return err
 	}
 	if !up {
-		return fmt.Errorf("broker %d is not running", id)
+		return fmt.Errorf("broker %d %w", id, errNotRunning)
 	}
 	return l.stopPID(ctx, id, pid)
 }
@@ -249,7 +250,7 @@ func (l *Local) freeze(id int32, s sig, doing string, stopped bool) error {
 		return err
 	}
 	if !up {
-		return fmt.Errorf("broker %d is not running", id)
+		return fmt.Errorf("broker %d %w", id, errNotRunning)
 	}
 	if err := signalPID(pid, s); err != nil {
 		return fmt.Errorf("%s broker %d (pid %d): %w", doing, id, pid, err)

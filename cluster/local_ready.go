@@ -31,7 +31,7 @@ func (l *Local) WaitInSync(ctx context.Context, topics ...string) error {
 		if err != nil || len(missing) > 0 {
 			return missing, err
 		}
-		adm, err := l.adminClient()
+		adm, err := l.adminClient(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -91,9 +91,9 @@ func (l *Local) answers(ctx context.Context, id int32) ([]int32, error) {
 		return nil, err
 	}
 	// A fresh client, so the request goes to this broker and no other.
-	adm, err := l.newAdmin([]string{addr(port)})
+	adm, err := l.connect(ctx, []string{addr(port)})
 	if err != nil {
-		return nil, fmt.Errorf("connecting an admin client to broker %d at %s: %w", id, addr(port), err)
+		return nil, fmt.Errorf("broker %d: %w", id, err)
 	}
 	defer adm.Close()
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -155,7 +155,3 @@ func (l *Local) notReady(waited time.Duration, cause error, missing []int32, las
 	}
 	return fmt.Errorf("not ready after %v (%w): %s", waited.Round(time.Second), cause, b.String())
 }
-
-// errLeaderMove is returned by Inject for a leader move, which kbench does
-// through the admin API.
-var errLeaderMove = errors.New("leader moves go through the admin API (drivers.Admin.MoveLeader), not Inject")

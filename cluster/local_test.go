@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +14,11 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/drivers/franz"
 )
+
+// testAdmin makes the tests' admin clients.
+var testAdmin = franz.Driver{}.NewAdmin
 
 // The integration tests run against one local cluster shared by the whole
 // package, and are skipped without one:
@@ -30,7 +35,7 @@ func TestMain(m *testing.M) {
 func runTests(m *testing.M) int {
 	switch {
 	case os.Getenv("KBENCH_LOCAL_DIR") != "":
-		l, err := OpenLocal(os.Getenv("KBENCH_LOCAL_DIR"))
+		l, err := OpenLocal(os.Getenv("KBENCH_LOCAL_DIR"), testAdmin)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "KBENCH_LOCAL_DIR:", err)
 			return 1
@@ -43,7 +48,7 @@ func runTests(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		l, err := StartLocal(context.Background(), LocalConfig{Dir: dir, Log: os.Stderr})
+		l, err := StartLocal(context.Background(), LocalConfig{Dir: dir, Log: os.Stderr, Admin: testAdmin})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "KBENCH_LOCAL_START:", err)
 			return 1
@@ -153,7 +158,7 @@ func TestLocalReady(t *testing.T) {
 // testTopic creates an RF=3 topic and deletes it when the test ends.
 func testTopic(t *testing.T, l *Local) string {
 	t.Helper()
-	adm, err := l.adminClient()
+	adm, err := l.adminClient(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,15 +185,15 @@ func testTopic(t *testing.T, l *Local) string {
 // A broker killed or stopped and started again rejoins, and every
 // partition of an RF=3 topic gets its full ISR back.
 func TestLocalRestart(t *testing.T) {
-	for _, action := range []string{ActionKill, ActionStop} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []Action{ActionKill, ActionStop} {
+		t.Run(string(action), func(t *testing.T) {
 			l := localCluster(t)
 			topic := testTopic(t, l)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			const id = 2
 			before, _, _ := l.pid(id)
-			undo, err := l.Inject(ctx, action, id, nil)
+			undo, err := l.Inject(ctx, Fault{Action: action, Broker: id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +221,7 @@ func TestLocalPause(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const id = 3
-	undo, err := l.Inject(ctx, ActionPause, id, nil)
+	undo, err := l.Inject(ctx, Fault{Action: ActionPause, Broker: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,8 +242,8 @@ func TestLocalPause(t *testing.T) {
 func TestLocalExec(t *testing.T) {
 	l := localCluster(t)
 	out := filepath.Join(t.TempDir(), "env")
-	undo, err := l.Inject(context.Background(), ActionExec, 1,
-		[]string{"sh", "-c", `echo "$KBENCH_BROKER_ID $KBENCH_BROKER_ADDR" > ` + out})
+	undo, err := l.Inject(context.Background(), Fault{Action: ActionExec, Broker: 1,
+		Command: []string{"sh", "-c", `echo "$KBENCH_BROKER_ID $KBENCH_BROKER_ADDR" > ` + out}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,22 +265,22 @@ func TestLocalConfigValidate(t *testing.T) {
 		want []string // substrings of the error; none means valid
 	}{
 		// Zero values take the defaults.
-		{"defaults", LocalConfig{Dir: "x"}, nil},
+		{"defaults", LocalConfig{Dir: "x", Admin: testAdmin}, nil},
 		// Everything wrong is reported at once.
 		{"all wrong", LocalConfig{Nodes: -1, HeapMB: 64, BasePort: 80, ReadyTimeout: -time.Second},
-			[]string{"Dir is empty", "nodes -1", "heap 64", "base port 80", "ready timeout"}},
+			[]string{"Dir is empty", "Admin is nil", "nodes -1", "heap 64", "base port 80", "ready timeout"}},
 		// Ports past 65535.
-		{"base port too high", LocalConfig{Dir: "x", BasePort: 65532}, []string{"base port 65532"}},
+		{"base port too high", LocalConfig{Dir: "x", Admin: testAdmin, BasePort: 65532}, []string{"base port 65532"}},
 		// Per-node and topology properties belong to kbench.
-		{"per-node props", LocalConfig{Dir: "x", BrokerProps: map[string]string{
+		{"per-node props", LocalConfig{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{
 			"node.id": "1", "listeners": "x", "log.dirs": "/x", "controller.quorum.voters": "x",
 			"advertised.listeners": "x", "num.io.threads": "4"}},
 			[]string{`"node.id"`, `"listeners"`, `"log.dirs"`, `"controller.quorum.voters"`, `"advertised.listeners"`, "tuning profile"}},
 		// A tuning profile may set the rest.
-		{"tuning props", LocalConfig{Dir: "x", BrokerProps: map[string]string{
+		{"tuning props", LocalConfig{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{
 			"num.io.threads": "4", "message.max.bytes": "2097152", "min.insync.replicas": "1"}}, nil},
 		// A name that cannot be written to a properties file.
-		{"bad name", LocalConfig{Dir: "x", BrokerProps: map[string]string{"a b": "1"}}, []string{`"a b"`}},
+		{"bad name", LocalConfig{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{"a b": "1"}}, []string{`"a b"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -436,15 +441,15 @@ func TestPickPorts(t *testing.T) {
 }
 
 func TestOpenLocalMissing(t *testing.T) {
-	_, err := OpenLocal(t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), "kbench cluster up") {
-		t.Fatalf("err = %v, want a hint to start a cluster", err)
+	_, err := OpenLocal(t.TempDir(), testAdmin)
+	if !errors.Is(err, ErrNoLocalCluster) {
+		t.Fatalf("err = %v, want ErrNoLocalCluster", err)
 	}
 }
 
 func TestLocalSupports(t *testing.T) {
 	var l Local
-	for _, a := range []string{ActionKill, ActionStop, ActionPause, ActionLeaderMove, ActionExec} {
+	for _, a := range Actions() {
 		if err := l.Supports(a); err != nil {
 			t.Errorf("Supports(%s): %v", a, err)
 		}
@@ -498,7 +503,7 @@ func TestStartLocalBrokerFails(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()
 	l, err := StartLocal(context.Background(), LocalConfig{
-		Dir: dir, Nodes: 1, HeapMB: 256,
+		Dir: dir, Nodes: 1, HeapMB: 256, Admin: testAdmin,
 		// Parsed fine (so the storage tool formats), loaded at start.
 		BrokerProps: map[string]string{"authorizer.class.name": "org.example.NoSuchAuthorizer"},
 	})

@@ -26,8 +26,8 @@ type TopicSpec struct {
 	Configs           map[string]string
 }
 
-// Admin is the cluster administration kbench needs: topics, metadata, end
-// offsets and leadership. Methods are safe to call from several goroutines.
+// Admin is the cluster administration kbench needs: topics, metadata and
+// end offsets; moving leaders is the optional LeaderMover. Methods are safe to call from several goroutines.
 type Admin interface {
 	// Brokers lists the brokers the cluster's metadata names.
 	Brokers(ctx context.Context) ([]Broker, error)
@@ -41,12 +41,18 @@ type Admin interface {
 	Partitions(ctx context.Context, topic string) ([]PartitionInfo, error)
 	// EndOffsets returns each partition's high watermark.
 	EndOffsets(ctx context.Context, topic string) (map[int32]int64, error)
-	// MoveLeader makes a replica other than broker the leader of
-	// topic-partition, by reordering the replica list so another in-sync
-	// replica is preferred and electing the preferred leader.
-	MoveLeader(ctx context.Context, topic string, partition int32, away int32) (newLeader int32, err error)
-	// ElectPreferred runs a preferred-leader election for all partitions
-	// of topic.
-	ElectPreferred(ctx context.Context, topic string) error
 	Close()
 }
+
+// AdminConfig is what an admin client is created with.
+type AdminConfig struct {
+	Bootstrap []string
+	// Props are client properties under Kafka's names (client.id,
+	// security.protocol, ...); producer- and consumer-only ones are
+	// ignored, so one tuning profile's can be given.
+	Props map[string]string
+}
+
+// AdminFactory makes an admin client; Driver.NewAdmin is one. Packages that
+// need admin clients but must not pick a client library (cluster) take one.
+type AdminFactory func(ctx context.Context, cfg AdminConfig) (Admin, error)

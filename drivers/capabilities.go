@@ -2,8 +2,8 @@ package drivers
 
 import "context"
 
-// Optional capabilities. A driver's producer or consumer may implement these;
-// callers find them by type assertion, e.g.
+// Optional capabilities. A driver's producer, consumer or admin may
+// implement these; callers find them by type assertion, e.g.
 //
 //	if rc, ok := p.(drivers.RetryCounter); ok { retries = rc.Retries() }
 
@@ -27,4 +27,18 @@ type Pinger interface {
 // show as end-to-end latency. Safe to call while Poll runs.
 type Assigned interface {
 	AssignedPartitions() int
+}
+
+// LeaderMover is an admin that can move partition leadership, for the
+// leader-move fault. Moving a leader needs a partition reassignment
+// (AlterPartitionReassignments), which not every client library offers.
+type LeaderMover interface {
+	// MoveLeader makes a replica other than away the leader of
+	// topic-partition, by reordering the replica list so another in-sync
+	// replica is preferred and electing the preferred leader. If away
+	// does not lead the partition, nothing changes. It returns the leader.
+	MoveLeader(ctx context.Context, topic string, partition int32, away int32) (newLeader int32, err error)
+	// ElectPreferred runs a preferred-leader election for all partitions
+	// of topic.
+	ElectPreferred(ctx context.Context, topic string) error
 }

@@ -95,7 +95,7 @@ type ConsumerConfig struct {
 	Props map[string]string
 }
 
-// Driver makes producers and consumers of one client library.
+// Driver makes producers, consumers and admin clients of one client library.
 type Driver interface {
 	// Name is the driver's short name, as given to --driver.
 	Name() string
@@ -104,6 +104,8 @@ type Driver interface {
 	Library() string
 	NewProducer(ctx context.Context, cfg ProducerConfig) (Producer, error)
 	NewConsumer(ctx context.Context, cfg ConsumerConfig) (Consumer, error)
+	// NewAdmin returns an admin client for the cluster at cfg.Bootstrap.
+	NewAdmin(ctx context.Context, cfg AdminConfig) (Admin, error)
 }
 
 // Error kinds. Drivers classify client errors into these so that results

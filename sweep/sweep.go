@@ -31,6 +31,8 @@ type Config struct {
 	Dir string
 	// RunPoint performs one point. It should return what it measured even
 	// when ctx is cancelled mid-run (as bench.Run does), marked incomplete.
+	// An error wrapping ErrStop ends the whole sweep (its input or its
+	// cluster is unusable), and Run returns it as it is.
 	RunPoint func(ctx context.Context, p results.SweepPoint) (*results.Run, error)
 	// Progress, if set, is called after each point.
 	Progress func(Progress)
@@ -97,6 +99,10 @@ func Run(ctx context.Context, cfg Config) (*results.SweepIndex, error) {
 	return r.index, nil
 }
 
+// ErrStop is wrapped by a RunPoint error that must end the sweep rather
+// than fail one point.
+var ErrStop = errors.New("sweep stopped")
+
 // runner is the state of a running sweep.
 type runner struct {
 	cfg      Config
@@ -119,6 +125,9 @@ func (r *runner) point(ctx context.Context, p results.SweepPoint) (*results.Run,
 	n := len(r.index.Points) + 1
 	e := results.SweepEntry{SweepPoint: p}
 	res, runErr := r.cfg.RunPoint(ctx, p)
+	if errors.Is(runErr, ErrStop) && res == nil {
+		return nil, false, runErr
+	}
 	if res != nil {
 		e.Result = p.FileName(n)
 		if err := results.Write(filepath.Join(r.cfg.Dir, e.Result), res); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
 )
 
@@ -138,6 +139,40 @@ func TestSweepRefusesBadInputBeforeRunning(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(dir, results.SweepIndexFile)); err == nil {
 				t.Errorf("a refused sweep wrote an index")
+			}
+		})
+	}
+}
+
+// A target or fault schedule that cannot work is a usage error naming the
+// flag, and nothing runs.
+func TestRunRefusesBadTarget(t *testing.T) {
+	type refusal struct {
+		name string
+		args []string
+		// want is part of the error message.
+		want string
+	}
+	cases := []refusal{
+		{"bootstrap for local", []string{"--cluster", "local", "--bootstrap", "h:9092"}, "--bootstrap is for an external cluster"},
+		{"unknown kind", []string{"--cluster", "cloud"}, `--cluster "cloud": use embedded, local or external`},
+		{"bad address", []string{"--bootstrap", "nohost"}, `--bootstrap address "nohost"`},
+		{"exec on embedded", []string{"--cluster", "embedded", "--fault", "at=1s,action=exec,target=broker:0,command=true"}, "runs no commands"},
+	}
+	if _, err := all.Get("confluent"); err == nil {
+		// librdkafka's admin cannot reassign partitions.
+		cases = append(cases, refusal{"leader-move with confluent", []string{"--cluster", "embedded", "--driver", "confluent",
+			"--fault", "at=1s,action=leader-move,target=leader:0/0"}, "use the franz driver"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r.json")
+			code, _, stderr := kbench(t, append([]string{"run", "--workload", "smoke", "-q", "-o", out}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tc.want)
+			}
+			if nonEmpty(out) {
+				t.Error("a refused run wrote a result")
 			}
 		})
 	}

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers/all"
 )
 
 const clusterExamples = `  # start a 3-node Apache Kafka cluster on 127.0.0.1 and keep it running
@@ -50,6 +51,9 @@ func clusterCmd(ctx context.Context, args []string) error {
 		}
 		dir = d
 	}
+	// The cluster checks its brokers with franz-go's admin client; this
+	// command has no --driver.
+	admin := all.ProbeAdmin
 	switch fs.Arg(0) {
 	case "up":
 		tuning, err := loadTuning(profs)
@@ -58,34 +62,38 @@ func clusterCmd(ctx context.Context, args []string) error {
 		}
 		l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
 			Dir: dir, Nodes: nodes, HeapMB: heapMB, BasePort: basePort,
-			BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true,
+			BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true, Admin: admin,
 		})
 		if err != nil {
 			return err
 		}
-		printStatus(ctx, l)
+		printStatus(l.Status(ctx))
 		fmt.Printf("bootstrap: %s\n", strings.Join(l.Bootstrap(), ","))
 		return nil
 	case "status":
-		l, err := cluster.OpenLocal(dir)
+		l, err := cluster.OpenLocal(dir, admin)
 		if err != nil {
-			return fmt.Errorf("no local cluster in %s: %w (start one with 'kbench cluster up')", dir, err)
+			return noCluster(err)
 		}
-		printStatus(ctx, l)
-		if !allUp(ctx, l) {
+		defer l.Close()
+		st := l.Status(ctx)
+		printStatus(st)
+		if !cluster.AllUp(st) {
 			return fmt.Errorf("not every node is up")
 		}
 		return nil
 	case "bootstrap":
-		l, err := cluster.OpenLocal(dir)
+		l, err := cluster.OpenLocal(dir, admin)
 		if err != nil {
-			return fmt.Errorf("no local cluster in %s: %w (start one with 'kbench cluster up')", dir, err)
+			return noCluster(err)
 		}
 		fmt.Println(strings.Join(l.Bootstrap(), ","))
 		return nil
 	case "down":
-		cleanRunLeftovers(ctx, dir)
-		l, err := cluster.OpenLocal(dir)
+		for _, d := range cluster.CleanRuns(ctx, dir) {
+			fmt.Printf("removed the data of a killed run's cluster in %s (its logs are kept)\n", d)
+		}
+		l, err := cluster.OpenLocal(dir, admin)
 		if err != nil {
 			// No readable state: still kill whatever pid files name.
 			pids, lerr := cluster.StopLeftover(dir)
@@ -104,37 +112,10 @@ func clusterCmd(ctx context.Context, args []string) error {
 	return usagef("unknown cluster command %q: want up, status or down", fs.Arg(0))
 }
 
-// cleanRunLeftovers removes the data of clusters that runs started for
-// themselves beside dir (run-*) and that a killed kbench left behind; their
-// logs stay. On Linux the kernel already killed those brokers with kbench;
-// a directory with a broker still up belongs to a run in progress and is
-// left alone.
-func cleanRunLeftovers(ctx context.Context, dir string) {
-	runs, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "run-*"))
-	for _, d := range runs {
-		if l, err := cluster.OpenLocal(d); err == nil {
-			live := false
-			for _, n := range l.Status(ctx) {
-				live = live || n.Up
-			}
-			l.Close()
-			if live {
-				continue
-			}
-		}
-		data, _ := filepath.Glob(filepath.Join(d, "node-*", "data"))
-		if len(data) == 0 {
-			continue
-		}
-		removeData(d)
-		fmt.Printf("removed the data of a killed run's cluster in %s (its logs are kept)\n", d)
-	}
-}
-
-func printStatus(ctx context.Context, l *cluster.Local) {
+func printStatus(st []cluster.NodeStatus) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tADDRESS\tCONTROLLER\tPID\tSTATE\tREGISTERED")
-	for _, n := range l.Status(ctx) {
+	for _, n := range st {
 		state := "down"
 		switch {
 		case n.Paused:
@@ -145,4 +126,12 @@ func printStatus(ctx context.Context, l *cluster.Local) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%v\n", n.ID, n.Address, n.Controller, n.PID, state, n.Registered)
 	}
 	tw.Flush()
+}
+
+// noCluster adds to OpenLocal's error how to get a cluster.
+func noCluster(err error) error {
+	if errors.Is(err, cluster.ErrNoLocalCluster) {
+		return fmt.Errorf("%w; start one with 'kbench cluster up'", err)
+	}
+	return err
 }

@@ -22,7 +22,7 @@ var version = "dev"
 const (
 	exitOK          = 0
 	exitFailed      = 1   // the run or command failed
-	exitUsage       = 2   // bad flags, workload or profile: nothing ran
+	exitUsage       = 2   // bad flags, workload, profile or cluster spec: nothing ran
 	exitInterrupted = 130 // stopped by a signal; results were still written
 )
 

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
@@ -97,10 +99,13 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	if err != nil {
 		problems = append(problems, err)
 	}
-	tuning, err := applyProfiles(w, f.profiles)
+	tuning, err := loadTuning(f.profiles)
 	if err != nil {
 		return nil, nil, err
 	}
+	// A profile's settings win over the workload file's; --set, applied
+	// next, wins over both.
+	w.ApplyTuning(tuning)
 	for _, kv := range f.sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -192,29 +197,18 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.quiet {
 		log = io.Discard
 	}
-	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, log)
+	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
 	if err != nil {
 		return err
 	}
 	defer release()
 
-	bar := newRunBar(w, f.quiet)
-	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: tgt, Admin: admin,
-		Version: version, Host: profiles.DetectHost(), Progress: bar.update,
-		Profiles: f.profiles,
-	}
-	if !bar.active() {
-		cfg.Log = log
-	}
-	res, runErr := bench.Run(ctx, cfg)
-	bar.finish()
+	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
+	res, runErr := m.run(ctx, w, tuning, drv, f.profiles)
 	if res == nil {
 		return runErr
 	}
-	res.Hardware = hw
-	res.Notes = append(res.Notes, tuning.Notes...)
-	if lc, ok := tgt.(interface{ CopyLogs(string) error }); ok {
+	if lc, ok := tgt.(cluster.LogCopier); ok {
 		logDir := strings.TrimSuffix(output, ".json") + "-logs"
 		if err := lc.CopyLogs(logDir); err != nil {
 			fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
@@ -239,6 +233,37 @@ func runCmd(ctx context.Context, args []string) error {
 		return errors.New("run incomplete: " + res.Incomplete)
 	}
 	return nil
+}
+
+// measurement is an open target and what every run on it shares: the
+// one flow of 'kbench run' and of each sweep point.
+type measurement struct {
+	target cluster.Target
+	admin  drivers.Admin
+	host   results.Host
+	hw     *results.Hardware
+	log    io.Writer
+	quiet  bool
+}
+
+// run performs w with drv, showing progress, and completes the result with
+// what the command knows (hardware, the profiles' notes).
+func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+	bar := newRunBar(w, m.quiet)
+	cfg := bench.Config{
+		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
+		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames,
+	}
+	if !bar.active() {
+		cfg.Log = m.log
+	}
+	res, err := bench.Run(ctx, cfg)
+	bar.finish()
+	if res != nil {
+		res.Hardware = m.hw
+		res.Notes = append(res.Notes, tuning.Notes...)
+	}
+	return res, err
 }
 
 // checkWritable fails early, before a run, if the result could not be

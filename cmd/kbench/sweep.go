@@ -97,29 +97,29 @@ func sweepCmd(ctx context.Context, args []string) error {
 		log = io.Discard
 	}
 	// One target for the whole sweep: every point runs on the same brokers.
-	tgt, admin, release, err := connect(ctx, f.run.target, broker, log)
+	// The admin client is the first driver's.
+	drv, err := all.Get(cfg.Drivers[0])
+	if err != nil {
+		return usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	tgt, admin, release, err := connect(ctx, f.run.target, broker, drv, log)
 	if err != nil {
 		return err
 	}
 	defer release()
-	host := profiles.DetectHost()
+	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.run.quiet}
 
 	// Each point is one 'kbench run' on the shared target, its result
-	// written by sweep.Run.
+	// written by sweep.Run. A workload the target refuses, or a cluster
+	// that does not answer, fails every point alike: it ends the sweep.
 	cfg.RunPoint = func(ctx context.Context, p results.SweepPoint) (*results.Run, error) {
 		w, tuning, drv, err := f.prepare(p)
 		if err != nil {
 			return nil, err
 		}
-		bar := newRunBar(w, f.run.quiet)
-		res, err := bench.Run(ctx, bench.Config{
-			Workload: w, Driver: drv, Target: tgt, Admin: admin,
-			Version: version, Host: host, Progress: bar.update, Profiles: profileList(p.Profile),
-		})
-		bar.finish()
-		if res != nil {
-			res.Hardware = hw
-			res.Notes = append(res.Notes, tuning.Notes...)
+		res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile))
+		if errors.Is(err, bench.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
+			err = fmt.Errorf("%w: %w", sweep.ErrStop, err)
 		}
 		return res, err
 	}

@@ -2,6 +2,7 @@
 package all
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,4 +34,12 @@ func Get(name string) (drivers.Driver, error) {
 		}
 	}
 	return nil, fmt.Errorf("unknown driver %q: valid drivers are %s%s", name, strings.Join(Names(), ", "), cgoNote)
+}
+
+// ProbeAdmin makes the admin clients a local cluster checks its own brokers
+// with, whatever driver a run uses: franz-go's, because it asks exactly the
+// broker it is given, where librdkafka's may route a request to another
+// broker it has learnt of and so call a dead broker alive.
+func ProbeAdmin(ctx context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
+	return franz.Driver{}.NewAdmin(ctx, cfg)
 }

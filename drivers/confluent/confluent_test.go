@@ -8,7 +8,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	for _, target := range drivertest.Targets(t) {
+	for _, target := range drivertest.Targets(t, confluent.Driver{}) {
 		t.Run(target.Name, func(t *testing.T) {
 			drivertest.Run(t, confluent.Driver{}, target.Bootstrap, target.Admin)
 		})

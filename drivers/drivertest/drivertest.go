@@ -17,7 +17,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/drivers/franz"
 )
 
 // EnvBootstrap names the environment variable holding a real cluster's
@@ -32,26 +31,26 @@ type Target struct {
 }
 
 // Targets returns a fresh three-broker kfake cluster and, when
-// KBENCH_BOOTSTRAP is set, the real cluster it names. Everything is closed
-// when t ends.
-func Targets(t *testing.T) []Target {
+// KBENCH_BOOTSTRAP is set, the real cluster it names, each with an admin
+// client of d. Everything is closed when t ends.
+func Targets(t *testing.T, d drivers.Driver) []Target {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(3))
 	if err != nil {
 		t.Fatalf("start kfake: %v", err)
 	}
 	t.Cleanup(c.Close)
-	targets := []Target{{Name: "kfake", Bootstrap: c.ListenAddrs(), Admin: newAdmin(t, c.ListenAddrs())}}
+	targets := []Target{{Name: "kfake", Bootstrap: c.ListenAddrs(), Admin: newAdmin(t, d, c.ListenAddrs())}}
 	if env := os.Getenv(EnvBootstrap); env != "" {
 		addrs := strings.Split(env, ",")
-		targets = append(targets, Target{Name: "kafka", Bootstrap: addrs, Admin: newAdmin(t, addrs)})
+		targets = append(targets, Target{Name: "kafka", Bootstrap: addrs, Admin: newAdmin(t, d, addrs)})
 	}
 	return targets
 }
 
-func newAdmin(t *testing.T, bootstrap []string) drivers.Admin {
+func newAdmin(t *testing.T, d drivers.Driver, bootstrap []string) drivers.Admin {
 	t.Helper()
-	a, err := franz.NewAdmin(bootstrap)
+	a, err := d.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: bootstrap})
 	if err != nil {
 		t.Fatalf("admin for %v: %v", bootstrap, err)
 	}
@@ -59,15 +58,16 @@ func newAdmin(t *testing.T, bootstrap []string) drivers.Admin {
 	return a
 }
 
-// Run checks that d behaves as the drivers package documents, against the
-// cluster at bootstrap. It creates uniquely named topics through admin and
-// deletes them afterwards.
+// Run checks that d and its admin client behave as the drivers package
+// documents, against the cluster at bootstrap. It creates uniquely named
+// topics through admin, which d made, and deletes them afterwards.
 func Run(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin) {
 	t.Run("Library", func(t *testing.T) {
 		if lib := d.Library(); !strings.Contains(lib, " v") {
 			t.Errorf("Library() = %q, want a module path and a version", lib)
 		}
 	})
+	t.Run("Admin", func(t *testing.T) { testAdmin(t, admin) })
 	t.Run("ProduceConsume", func(t *testing.T) { testProduceConsume(t, d, bootstrap, admin) })
 	t.Run("ProduceAfterCancel", func(t *testing.T) { testProduceAfterCancel(t, d, bootstrap, admin) })
 	t.Run("CloseInFlight", func(t *testing.T) { testCloseInFlight(t, d, bootstrap, admin) })

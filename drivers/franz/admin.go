@@ -23,26 +23,34 @@ const (
 	settlePoll    = 100 * time.Millisecond
 )
 
-// admin implements drivers.Admin with kadm.
+// admin implements drivers.Admin and drivers.LeaderMover with kadm.
 type admin struct {
 	cl        *kadm.Client
 	kcl       *kgo.Client
 	bootstrap string
 }
 
-var _ drivers.Admin = (*admin)(nil)
+var (
+	_ drivers.Admin       = (*admin)(nil)
+	_ drivers.LeaderMover = (*admin)(nil)
+)
 
-// NewAdmin returns an Admin for the cluster at bootstrap. It does not
-// contact the cluster until first used.
-func NewAdmin(bootstrap []string) (drivers.Admin, error) {
+// NewAdmin returns an admin client for the cluster at cfg.Bootstrap. It
+// does not contact the cluster until first used.
+func (Driver) NewAdmin(_ context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
+	opts, err := adminOpts(cfg.Props)
+	if err != nil {
+		return nil, err
+	}
 	// kadm answers metadata from kgo's cache while it is younger than
 	// the minimum age (5s by default); the admin watches leaders change,
 	// so it wants fresh answers.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.MetadataMinAge(10*time.Millisecond))
+	opts = append([]kgo.Opt{kgo.SeedBrokers(cfg.Bootstrap...), kgo.MetadataMinAge(10 * time.Millisecond)}, opts...)
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("franz driver: admin for %s: %w", strings.Join(bootstrap, ","), err)
+		return nil, fmt.Errorf("franz driver: admin for %s: %w", strings.Join(cfg.Bootstrap, ","), err)
 	}
-	return &admin{cl: kadm.NewClient(cl), kcl: cl, bootstrap: strings.Join(bootstrap, ",")}, nil
+	return &admin{cl: kadm.NewClient(cl), kcl: cl, bootstrap: strings.Join(cfg.Bootstrap, ",")}, nil
 }
 
 func (a *admin) errorf(format string, args ...any) error {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	for _, target := range drivertest.Targets(t) {
+	for _, target := range drivertest.Targets(t, franz.Driver{}) {
 		t.Run(target.Name, func(t *testing.T) {
 			drivertest.Run(t, franz.Driver{}, target.Bootstrap, target.Admin)
 		})

@@ -324,6 +324,19 @@ func consumerOpts(props map[string]string) ([]kgo.Opt, error) {
 	return p.opts, joinErrs(p.errs)
 }
 
+// adminOpts maps the properties an admin client shares with producers and
+// consumers; producer- and consumer-only ones are ignored, so one
+// profile's properties can be given to every client.
+func adminOpts(props map[string]string) ([]kgo.Opt, error) {
+	p := &parser{props: props}
+	p.known(producerProps, consumerProps)
+	p.common()
+	if d, ok := p.ms("request.timeout.ms", 1); ok {
+		p.add(kgo.RequestTimeoutOverhead(d))
+	}
+	return p.opts, joinErrs(p.errs)
+}
+
 // joinErrs joins errs sorted by property, so the message is stable.
 func joinErrs(errs []error) error {
 	sort.SliceStable(errs, func(i, j int) bool {

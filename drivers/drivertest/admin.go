@@ -1,4 +1,4 @@
-package franz_test
+package drivertest
 
 import (
 	"context"
@@ -7,15 +7,10 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/drivers/drivertest"
 )
 
-func TestAdmin(t *testing.T) {
-	for _, target := range drivertest.Targets(t) {
-		t.Run(target.Name, func(t *testing.T) { testAdmin(t, target.Admin) })
-	}
-}
-
+// testAdmin checks a's contract, and drivers.LeaderMover's when a
+// implements it.
 func testAdmin(t *testing.T, a drivers.Admin) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -26,7 +21,7 @@ func testAdmin(t *testing.T, a drivers.Admin) {
 	if _, err := a.Controller(ctx); err != nil {
 		t.Fatalf("Controller: %v", err)
 	}
-	name := fmt.Sprintf("kbench-admin-%d", time.Now().UnixNano())
+	name := fmt.Sprintf("kbench-admin-%d-%d", time.Now().UnixNano(), topicSeq.Add(1))
 	spec := drivers.TopicSpec{Name: name, Partitions: 2, ReplicationFactor: int16(min(3, len(brokers)))}
 	if err := a.CreateTopic(ctx, spec); err != nil {
 		t.Fatalf("CreateTopic: %v", err)
@@ -40,31 +35,18 @@ func testAdmin(t *testing.T, a drivers.Admin) {
 	if err != nil || len(ps) != 2 || ps[0].Partition != 0 || ps[1].Partition != 1 {
 		t.Fatalf("Partitions = %+v, %v", ps, err)
 	}
+	for _, p := range ps {
+		if p.Topic != name || p.Leader < 0 || len(p.Replicas) != int(spec.ReplicationFactor) || len(p.ISR) == 0 {
+			t.Errorf("partition %+v: want topic %s, a leader, %d replicas and an ISR", p, name, spec.ReplicationFactor)
+		}
+	}
 	ends, err := a.EndOffsets(ctx, name)
-	if err != nil || len(ends) != 2 || ends[0] != 0 {
+	if err != nil || len(ends) != 2 || ends[0] != 0 || ends[1] != 0 {
 		t.Fatalf("EndOffsets = %v, %v", ends, err)
 	}
 
-	if len(brokers) > 1 {
-		old := ps[0].Leader
-		got, err := a.MoveLeader(ctx, name, 0, old)
-		if err != nil {
-			t.Fatalf("MoveLeader: %v", err)
-		}
-		if got == old || got < 0 {
-			t.Errorf("MoveLeader away from %d returned %d", old, got)
-		}
-		now, err := a.Partitions(ctx, name)
-		if err != nil || now[0].Leader != got {
-			t.Errorf("after MoveLeader to %d, partitions = %+v, %v", got, now, err)
-		}
-		// Moving away from a broker that does not lead changes nothing.
-		if again, err := a.MoveLeader(ctx, name, 0, old); err != nil || again != got {
-			t.Errorf("second MoveLeader = %d, %v; want %d", again, err, got)
-		}
-	}
-	if err := a.ElectPreferred(ctx, name); err != nil {
-		t.Errorf("ElectPreferred: %v", err)
+	if lm, ok := a.(drivers.LeaderMover); ok {
+		testLeaderMover(ctx, t, a, lm, name, len(brokers))
 	}
 
 	if err := a.DeleteTopic(ctx, name); err != nil {
@@ -72,5 +54,35 @@ func testAdmin(t *testing.T, a drivers.Admin) {
 	}
 	if err := a.DeleteTopic(ctx, name+"-missing"); err != nil {
 		t.Errorf("DeleteTopic of a missing topic: %v", err)
+	}
+}
+
+// testLeaderMover moves partition 0's leader of topic away and back.
+func testLeaderMover(ctx context.Context, t *testing.T, a drivers.Admin, lm drivers.LeaderMover, topic string, brokers int) {
+	t.Helper()
+	if brokers > 1 {
+		ps, err := a.Partitions(ctx, topic)
+		if err != nil {
+			t.Fatalf("Partitions: %v", err)
+		}
+		old := ps[0].Leader
+		got, err := lm.MoveLeader(ctx, topic, 0, old)
+		if err != nil {
+			t.Fatalf("MoveLeader: %v", err)
+		}
+		if got == old || got < 0 {
+			t.Errorf("MoveLeader away from %d returned %d", old, got)
+		}
+		now, err := a.Partitions(ctx, topic)
+		if err != nil || now[0].Leader != got {
+			t.Errorf("after MoveLeader to %d, partitions = %+v, %v", got, now, err)
+		}
+		// Moving away from a broker that does not lead changes nothing.
+		if again, err := lm.MoveLeader(ctx, topic, 0, old); err != nil || again != got {
+			t.Errorf("second MoveLeader = %d, %v; want %d", again, err, got)
+		}
+	}
+	if err := lm.ElectPreferred(ctx, topic); err != nil {
+		t.Errorf("ElectPreferred: %v", err)
 	}
 }

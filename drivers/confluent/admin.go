@@ -1,0 +1,192 @@
+package confluent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+// Bounds on waiting for a new topic's leaders, for callers whose ctx has no
+// deadline.
+const (
+	settleTimeout = 30 * time.Second
+	settlePoll    = 100 * time.Millisecond
+)
+
+// admin implements drivers.Admin with librdkafka's AdminClient.
+//
+// It is not a drivers.LeaderMover: moving a leader needs a partition
+// reassignment (AlterPartitionReassignments), which librdkafka does not
+// offer, so a leader-move fault needs the franz driver.
+//
+// Controller reports what DescribeCluster reports. On a KRaft cluster that
+// is some broker rather than the active controller, which librdkafka cannot
+// ask for (it has no DescribeQuorum).
+type admin struct {
+	ac        *kafka.AdminClient
+	bootstrap string
+}
+
+var _ drivers.Admin = (*admin)(nil)
+
+// NewAdmin returns an admin client for the cluster at cfg.Bootstrap.
+// librdkafka connects in the background.
+func (Driver) NewAdmin(_ context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
+	base := kafka.ConfigMap{
+		"bootstrap.servers": strings.Join(cfg.Bootstrap, ","),
+		"log_level":         quietLogLevel,
+	}
+	cm, err := configMap(base, cfg.Props)
+	if err != nil {
+		return nil, err
+	}
+	ac, err := kafka.NewAdminClient(&cm)
+	if err != nil {
+		return nil, fmt.Errorf("confluent driver: admin for %s: %w", base["bootstrap.servers"], configError(err, cfg.Props))
+	}
+	return &admin{ac: ac, bootstrap: base["bootstrap.servers"].(string)}, nil
+}
+
+func (a *admin) errorf(format string, args ...any) error {
+	return fmt.Errorf("confluent admin (%s): "+format, append([]any{a.bootstrap}, args...)...)
+}
+
+// Brokers lists the brokers DescribeCluster reports.
+func (a *admin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
+	c, err := a.ac.DescribeCluster(ctx)
+	if err != nil {
+		return nil, a.errorf("describe cluster: %w", err)
+	}
+	out := make([]drivers.Broker, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		out = append(out, drivers.Broker{ID: int32(n.ID), Host: n.Host, Port: int32(n.Port)})
+	}
+	return out, nil
+}
+
+// Controller returns the controller DescribeCluster reports (see admin).
+func (a *admin) Controller(ctx context.Context) (int32, error) {
+	c, err := a.ac.DescribeCluster(ctx)
+	if err != nil {
+		return -1, a.errorf("describe cluster: %w", err)
+	}
+	if c.Controller == nil {
+		return -1, a.errorf("the cluster reports no controller")
+	}
+	return int32(c.Controller.ID), nil
+}
+
+// CreateTopic creates the topic and waits until every partition has a leader,
+// so producing right after does not race the topic's creation.
+func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
+	res, err := a.ac.CreateTopics(ctx, []kafka.TopicSpecification{{
+		Topic:             spec.Name,
+		NumPartitions:     int(spec.Partitions),
+		ReplicationFactor: int(spec.ReplicationFactor),
+		Config:            spec.Configs,
+	}})
+	if err == nil && len(res) == 1 && res[0].Error.Code() != kafka.ErrNoError {
+		err = res[0].Error
+	}
+	if err != nil {
+		return a.errorf("create topic %s: %w", spec.Name, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	for {
+		ps, err := a.Partitions(ctx, spec.Name)
+		// Metadata may lag the creation: an error is retried.
+		if err == nil && len(ps) > 0 && (spec.Partitions < 0 || len(ps) == int(spec.Partitions)) &&
+			!slices.ContainsFunc(ps, func(p drivers.PartitionInfo) bool { return p.Leader < 0 }) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return a.errorf("waiting for topic %s to get leaders: %w", spec.Name, ctx.Err())
+		case <-time.After(settlePoll):
+		}
+	}
+}
+
+// DeleteTopic deletes the topic; a missing topic is not an error.
+func (a *admin) DeleteTopic(ctx context.Context, name string) error {
+	res, err := a.ac.DeleteTopics(ctx, []string{name})
+	if err == nil && len(res) == 1 {
+		switch res[0].Error.Code() {
+		case kafka.ErrNoError, kafka.ErrUnknownTopicOrPart, kafka.ErrUnknownTopic:
+		default:
+			err = res[0].Error
+		}
+	}
+	if err != nil {
+		return a.errorf("delete topic %s: %w", name, err)
+	}
+	return nil
+}
+
+// Partitions describes the topic's partitions, sorted by partition.
+func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+	res, err := a.ac.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames([]string{topic}))
+	if err == nil && len(res.TopicDescriptions) != 1 {
+		err = errors.New("no description returned")
+	}
+	if err == nil && res.TopicDescriptions[0].Error.Code() != kafka.ErrNoError {
+		err = res.TopicDescriptions[0].Error
+	}
+	if err != nil {
+		return nil, a.errorf("describe topic %s: %w", topic, err)
+	}
+	ids := func(ns []kafka.Node) []int32 {
+		out := make([]int32, len(ns))
+		for i, n := range ns {
+			out[i] = int32(n.ID)
+		}
+		return out
+	}
+	parts := res.TopicDescriptions[0].Partitions
+	out := make([]drivers.PartitionInfo, 0, len(parts))
+	for _, p := range parts {
+		leader := int32(-1)
+		if p.Leader != nil {
+			leader = int32(p.Leader.ID)
+		}
+		out = append(out, drivers.PartitionInfo{Topic: topic, Partition: int32(p.Partition), Leader: leader,
+			Replicas: ids(p.Replicas), ISR: ids(p.Isr)})
+	}
+	slices.SortFunc(out, func(x, y drivers.PartitionInfo) int { return int(x.Partition - y.Partition) })
+	return out, nil
+}
+
+// EndOffsets returns each partition's high watermark.
+func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	ps, err := a.Partitions(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	req := make(map[kafka.TopicPartition]kafka.OffsetSpec, len(ps))
+	for _, p := range ps {
+		req[kafka.TopicPartition{Topic: &topic, Partition: p.Partition}] = kafka.LatestOffsetSpec
+	}
+	res, err := a.ac.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, a.errorf("end offsets of %s: %w", topic, err)
+	}
+	out := make(map[int32]int64, len(res.ResultInfos))
+	for tp, info := range res.ResultInfos {
+		if info.Error.Code() != kafka.ErrNoError {
+			return nil, a.errorf("end offset of %s[%d]: %w", topic, tp.Partition, info.Error)
+		}
+		out[tp.Partition] = int64(info.Offset)
+	}
+	return out, nil
+}
+
+// Close destroys the client.
+func (a *admin) Close() { a.ac.Close() }
