@@ -185,6 +185,8 @@ func (s spec) run(name string) *results.Run {
 		r.Summary.Errors, r.Summary.ErrorsByKind = 12, map[string]int64{"NOT_LEADER_OR_FOLLOWER": 12}
 		r.Summary.LateSends = 1500
 		r.Summary.LateShare = 1500 / float64(msgs)
+		stored := msgs * int64(s.msgSize) * 97 / 100
+		r.Summary.StoredBytes = &stored
 	}
 	return r
 }

@@ -34,6 +34,10 @@ func Summarize(w io.Writer, runs ...*results.Run) {
 		if !r.Complete {
 			lines = append(lines, "INCOMPLETE: "+orDash(r.Incomplete))
 		}
+		if sb := r.Summary.StoredBytes; sb != nil && r.Summary.ProducedBytes > 0 {
+			lines = append(lines, fmt.Sprintf("stored: %.1f MiB on the brokers (one replica) for %.1f MiB produced, %s%%",
+				float64(*sb)/(1<<20), float64(r.Summary.ProducedBytes)/(1<<20), percent(float64(*sb)/float64(r.Summary.ProducedBytes))))
+		}
 		if len(r.Summary.ErrorsByKind) > 0 {
 			lines = append(lines, "errors: "+countsByKind(r.Summary.ErrorsByKind))
 		}

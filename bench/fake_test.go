@@ -160,6 +160,19 @@ func (a memAdmin) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	}
 	return out, nil
 }
+// LogBytes is the values' bytes: memCluster neither compresses nor
+// frames.
+func (a memAdmin) LogBytes(ctx context.Context, topic string) (map[int32]int64, error) {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	out := map[int32]int64{}
+	for p, l := range a.c.logs[topic] {
+		for _, v := range l {
+			out[int32(p)] += int64(len(v))
+		}
+	}
+	return out, nil
+}
 func (a memAdmin) Close() {}
 
 type memTarget struct{}

@@ -29,6 +29,7 @@ func benchProducer(b *testing.B, rate float64) *producer {
 	cfg, _ := memConfig(w)
 	cfg.wait = waitUntil
 	r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 4}
+	r.payload, _, _ = newPayload(w)
 	p, err := newProducer(context.Background(), r, 0, int64(b.N))
 	if err != nil {
 		b.Fatal(err)

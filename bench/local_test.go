@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -177,5 +178,36 @@ func TestLocalRefusesImpossibleFaults(t *testing.T) {
 	exec.Faults[0].Command = []string{"true"}
 	if err := checkFaults(mustResolve(t, exec), e, memAdmin{}); err == nil || !strings.Contains(err.Error(), "runs no commands") {
 		t.Errorf("exec on embedded: %v", err)
+	}
+}
+
+// Random payloads are distinct per message, so compression sees what a
+// real stream would: with every byte random, zstd saves next to nothing and
+// the brokers store about what was produced; with a tenth random, far
+// less. The truth is the brokers' log sizes.
+func TestLocalStoredBytesCompressed(t *testing.T) {
+	l := localCluster(t)
+	for _, driver := range all.Names() {
+		for _, c := range []struct {
+			ratio    float64
+			min, max float64 // stored / produced
+		}{{1.0, 0.9, 1.3}, {0.1, 0, 0.4}} {
+			t.Run(fmt.Sprintf("%s/ratio=%g", driver, c.ratio), func(t *testing.T) {
+				w := &Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 1024, ProducersPerTopic: 2,
+					Messages: 20000, Duration: Duration(2 * time.Minute), ReplicationFactor: 1,
+					UseRandomizedPayloads: true, RandomBytesRatio: c.ratio,
+					Producer: map[string]string{"compression.type": "zstd", "linger.ms": "5"}}
+				res := runLocal(t, l, driver, w)
+				s := res.Summary
+				if s.StoredBytes == nil {
+					t.Fatalf("stored bytes unknown: %v", res.Notes)
+				}
+				share := float64(*s.StoredBytes) / float64(s.ProducedBytes)
+				t.Logf("%s ratio %g: produced %d bytes, stored %d (%.3f)", driver, c.ratio, s.ProducedBytes, *s.StoredBytes, share)
+				if share < c.min || share > c.max {
+					t.Errorf("stored %.3f of the bytes produced, want %g to %g", share, c.min, c.max)
+				}
+			})
+		}
 	}
 }

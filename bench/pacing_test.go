@@ -50,6 +50,7 @@ func TestPacingPrecision(t *testing.T) {
 		cfg, _ := memConfig(w)
 		cfg.wait = waitUntil
 		r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 1}
+		r.payload, _, _ = newPayload(w)
 		p, err := newProducer(context.Background(), r, 0, -1)
 		if err != nil {
 			t.Fatal(err)

@@ -72,15 +72,9 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 		p.rate = w.ProducerRate / float64(n)
 		p.phase = time.Duration(float64(i) * float64(time.Second) / (float64(n) * p.rate))
 	}
-	body, note, err := payloadBody(w, maxSize(w), rng)
-	if err != nil {
-		return nil, err
-	}
-	if note != "" && i == 0 {
-		r.notes = append(r.notes, note)
-	}
 	for range w.MaxInFlight {
-		s := &slot{p: p, buf: append([]byte(nil), body...)}
+		s := &slot{p: p, buf: make([]byte, r.payload.stride)}
+		copy(s.buf, r.payload.body)
 		s.rec.Topic = p.topic
 		s.rec.Partition = -1
 		s.done = s.onDone
@@ -91,6 +85,7 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 		ClientID:  "kbench-" + r.id + "-p" + strconv.Itoa(i),
 		Props:     w.Producer,
 	}
+	var err error
 	p.drv, err = r.cfg.Driver.NewProducer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("producer %d: %w", i, err)
@@ -157,6 +152,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.Duration) {
 	size := p.sizes[seq%uint64(len(p.sizes))]
 	s.seq, s.intended, s.size = seq, intended, size
+	p.r.payload.fill(s.buf[:size], p.rng)
 	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0.UnixNano() + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {

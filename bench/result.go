@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
@@ -99,7 +101,32 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	}
 	res.Notes = append(res.Notes, c.encodeErrs...)
 	r.verify(res)
+	r.storedBytes(res)
 	return res
+}
+
+// storedBytes records what the brokers store for the run's topics, when
+// the admin client can tell (drivers.LogSizer).
+func (r *run) storedBytes(res *results.Run) {
+	ls, ok := r.cfg.Admin.(drivers.LogSizer)
+	if !ok {
+		res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: this driver's admin client cannot describe log directories")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var sum int64
+	for _, t := range r.topics {
+		sizes, err := ls.LogBytes(ctx, t)
+		if err != nil {
+			res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: "+err.Error())
+			return
+		}
+		for _, n := range sizes {
+			sum += n
+		}
+	}
+	res.Summary.StoredBytes = &sum
 }
 
 // markFaults marks each fault event on the interval it fell in.

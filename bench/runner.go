@@ -71,6 +71,7 @@ type run struct {
 	warmup    time.Duration
 	warmupEnd atomic.Int64
 
+	payload   *payload
 	producers []*producer
 	consumers []*consumer
 	verifiers []*verifier
@@ -148,6 +149,14 @@ func (r *run) setup(ctx context.Context) error {
 	r.parts = w.Topics * w.PartitionsPerTopic
 	r.logf("created %d topic(s) of %d partition(s)", w.Topics, w.PartitionsPerTopic)
 
+	var note string
+	var err error
+	if r.payload, note, err = newPayload(w); err != nil {
+		return err
+	}
+	if note != "" {
+		r.notes = append(r.notes, note)
+	}
 	nprod := w.Topics * w.ProducersPerTopic
 	quota := splitCount(w.Messages, nprod)
 	for i := 0; i < nprod; i++ {

@@ -48,6 +48,9 @@ func (w *Workload) Resolve() error {
 		w.Drain = defaultDrain
 	}
 	w.defInt(&w.MaxInFlight, "maxInFlight", defaultMaxInFlight)
+	if w.UseRandomizedPayloads && w.RandomizedPayloadPoolSize == 0 {
+		w.RandomizedPayloadPoolSize = defaultPoolSize(max(maxSize(w), 1))
+	}
 	if w.TopicPrefix == "" {
 		w.TopicPrefix = defaultTopicPrefix
 	}
@@ -105,6 +108,12 @@ func (w *Workload) Resolve() error {
 	}
 	if w.MaxInFlight > 1_000_000 {
 		p.addf("maxInFlight", "at most 1000000 (each in-flight message holds a buffer), got %d", w.MaxInFlight)
+	}
+	if w.RandomizedPayloadPoolSize < 0 {
+		p.addf("randomizedPayloadPoolSize", "must not be negative (0 takes a pool of %d MiB), got %d", defaultPoolBytes>>20, w.RandomizedPayloadPoolSize)
+	}
+	if w.UseRandomizedPayloads && int64(w.RandomizedPayloadPoolSize)*int64(maxSize(w)) > maxPoolBytes {
+		p.addf("randomizedPayloadPoolSize", "%d payloads of up to %d bytes need more than %d MiB; use fewer", w.RandomizedPayloadPoolSize, maxSize(w), maxPoolBytes>>20)
 	}
 	if w.ConsumerBacklogSizeGB != 0 {
 		p.addf("consumerBacklogSizeGB", "building a backlog is not supported yet; remove the field or set 0")

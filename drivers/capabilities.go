@@ -42,3 +42,13 @@ type LeaderMover interface {
 	// of topic.
 	ElectPreferred(ctx context.Context, topic string) error
 }
+
+// LogSizer is an admin that can tell how many bytes the brokers store for
+// a topic (DescribeLogDirs), so a result can set what reached the disks,
+// compressed and batched, beside the bytes produced.
+type LogSizer interface {
+	// LogBytes returns, per partition of topic, the size of its log
+	// segments on disk: the largest over its replicas, so one copy is
+	// counted, not one per replica.
+	LogBytes(ctx context.Context, topic string) (map[int32]int64, error)
+}

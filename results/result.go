@@ -134,6 +134,12 @@ type Summary struct {
 	ProducedBytes    int64   `json:"produced_bytes"`
 	ConsumedMessages int64   `json:"consumed_messages"`
 	ConsumedBytes    int64   `json:"consumed_bytes"`
+	// StoredBytes is what the brokers hold for the run's topics on disk
+	// after it (one replica of each partition: batched, compressed, with
+	// record overhead, keys and stamps), beside ProducedBytes (values as
+	// produced), so compression shows; absent when the admin client
+	// cannot tell.
+	StoredBytes *int64 `json:"stored_bytes,omitempty"`
 	// Rates: messages (or MiB, 2^20 bytes) per second over the
 	// measurement window.
 	ProduceRateMsgs float64 `json:"produce_rate_msgs"`
