@@ -160,6 +160,7 @@ func (a memAdmin) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	}
 	return out, nil
 }
+
 // LogBytes is the values' bytes: memCluster neither compresses nor
 // frames.
 func (a memAdmin) LogBytes(ctx context.Context, topic string) (map[int32]int64, error) {
