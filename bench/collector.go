@@ -94,6 +94,7 @@ func (c *collector) collect(end time.Duration) {
 		p.rec.take(intervalHists{lat: pub, latSum: c.pubSum, lag: lag, lagSum: c.lagSum}, &ps)
 	}
 	iv.Sent, iv.Acked, iv.AckedBytes, iv.Errors, iv.LateSends = ps.sent, ps.acked, ps.ackedBytes, ps.errors, ps.late
+	iv.InFlightWaitS = ps.slotWait.Seconds()
 	if len(ps.errKinds) > 0 {
 		iv.ErrorsByKind = ps.errKinds
 	}
@@ -163,6 +164,7 @@ func (c *collector) encodeWhole(h *hdrhistogram.Histogram, what string) string {
 func (t *snapshot) add(s snapshot) {
 	t.sent += s.sent
 	t.late += s.late
+	t.slotWait += s.slotWait
 	t.acked += s.acked
 	t.ackedBytes += s.ackedBytes
 	t.errors += s.errors

@@ -24,6 +24,9 @@ type memCluster struct {
 	// down holds acknowledgements back until the fault is undone.
 	down bool
 	held []func()
+	// clientLimit, when set, makes each producer's Produce block while it
+	// has that many records unacknowledged, as a client's buffer does.
+	clientLimit int
 }
 
 func newMemCluster() *memCluster {
@@ -36,7 +39,11 @@ func (d memDriver) Name() string    { return "mem" }
 func (d memDriver) Library() string { return "in-memory test driver" }
 
 func (d memDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
-	return &memProducer{c: d.c}, nil
+	p := &memProducer{c: d.c}
+	if d.c.clientLimit > 0 {
+		p.buffer = make(chan struct{}, d.c.clientLimit)
+	}
+	return p, nil
 }
 
 func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
@@ -50,12 +57,18 @@ func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) 
 type memProducer struct {
 	c       *memCluster
 	pending sync.WaitGroup
+	buffer  chan struct{} // a slot per unacknowledged record, if bounded
 }
 
 func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done drivers.DoneFunc) {
 	if err := ctx.Err(); err != nil {
 		done(-1, -1, err)
 		return
+	}
+	if p.buffer != nil {
+		p.buffer <- struct{}{}
+		inner := done
+		done = func(part int32, off int64, err error) { <-p.buffer; inner(part, off, err) }
 	}
 	c := p.c
 	c.mu.Lock()

@@ -31,7 +31,8 @@ type producer struct {
 	sizes []int
 	keys  [][]byte
 	rng   *rand.Rand
-	slots chan *slot
+	slots chan *slot // free slots; its capacity is maxInFlight
+	made  int        // slots made so far
 
 	// issued is the number of sequences handed to the client.
 	issued atomic.Uint64
@@ -72,14 +73,6 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 		p.rate = w.ProducerRate / float64(n)
 		p.phase = time.Duration(float64(i) * float64(time.Second) / (float64(n) * p.rate))
 	}
-	for range w.MaxInFlight {
-		s := &slot{p: p, buf: make([]byte, r.payload.stride)}
-		copy(s.buf, r.payload.body)
-		s.rec.Topic = p.topic
-		s.rec.Partition = -1
-		s.done = s.onDone
-		p.slots <- s
-	}
 	cfg := drivers.ProducerConfig{
 		Bootstrap: r.cfg.Target.Bootstrap(),
 		ClientID:  "kbench-" + r.id + "-p" + strconv.Itoa(i),
@@ -91,6 +84,19 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 		return nil, fmt.Errorf("producer %d: %w", i, err)
 	}
 	return p, nil
+}
+
+// newSlot makes one more in-flight slot. Slots are made as the messages in
+// flight grow, up to maxInFlight, so memory follows what the cluster keeps
+// waiting rather than the bound.
+func (p *producer) newSlot() *slot {
+	s := &slot{p: p, buf: make([]byte, p.r.payload.stride)}
+	copy(s.buf, p.r.payload.body)
+	s.rec.Topic = p.topic
+	s.rec.Partition = -1
+	s.done = s.onDone
+	p.made++
+	return s
 }
 
 // loop sends until the count or time bound, or ctx ends. planned is
@@ -130,8 +136,20 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		var s *slot
 		select {
 		case s = <-p.slots:
-		case <-ctx.Done():
-			return
+		default:
+			if p.made < cap(p.slots) {
+				s = p.newSlot()
+				break
+			}
+			// Every slot is in flight: kbench's own bound holds the
+			// producer back, which the result must tell.
+			waitFrom := time.Now()
+			select {
+			case s = <-p.slots:
+			case <-ctx.Done():
+				return
+			}
+			p.rec.slotWait.Add(int64(time.Since(waitFrom)))
 		}
 		now := time.Since(t0)
 		if period == 0 {

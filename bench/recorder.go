@@ -22,6 +22,9 @@ const ackResolution = 10e6 // 10 ms, in nanoseconds
 type recorder struct {
 	sent atomic.Int64
 	late atomic.Int64
+	// slotWait is the time, in ns, the producer waited for a free
+	// in-flight slot: kbench's own bound holding it back.
+	slotWait atomic.Int64
 
 	mu sync.Mutex
 	// lat holds publish (or end-to-end) latencies in µs; lag the open
@@ -81,6 +84,7 @@ func newRecorder(top time.Duration, withLag bool) *recorder {
 // interval.
 type snapshot struct {
 	sent, late, acked, ackedBytes, errors int64
+	slotWait                              time.Duration
 	measAcked, measBytes                  int64
 	dropped                               int64
 	errKinds                              map[string]int64
@@ -97,6 +101,7 @@ type intervalHists struct {
 func (r *recorder) take(h intervalHists, s *snapshot) {
 	s.sent += r.sent.Swap(0)
 	s.late += r.late.Swap(0)
+	s.slotWait += time.Duration(r.slotWait.Swap(0))
 	r.mu.Lock()
 	s.dropped += r.lat.moveTo(h.lat, h.latSum)
 	if r.lag.meas != nil {

@@ -54,11 +54,13 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	// Errors, late sends and retries of the measurement window only, as
 	// the latencies and rates are.
 	var sent int64
+	var slotWait float64
 	for _, iv := range c.intervals {
 		if iv.Warmup {
 			continue
 		}
 		sent += iv.Sent
+		slotWait += iv.InFlightWaitS
 		s.Errors += iv.Errors
 		s.LateSends += iv.LateSends
 		s.Retries += iv.Retries
@@ -83,6 +85,11 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if prodWindow > 0 {
 		s.ProduceRateMsgs = float64(c.totals.measAcked) / prodWindow
 		s.ProduceRateMiB = float64(c.totals.measBytes) / prodWindow / (1 << 20)
+		s.InFlightWaitShare = slotWait / (prodWindow * float64(len(r.producers)))
+	}
+	if s.InFlightWaitShare >= cappedShare {
+		s.InFlightCapped = true
+		res.Notes = append(res.Notes, fmt.Sprintf("kbench's own in-flight bound (maxInFlight %d per producer) held the producers back %.0f%% of the time: throughput was limited by kbench, not by the cluster; raise maxInFlight or maxInFlightBytes", w.MaxInFlight, 100*s.InFlightWaitShare))
 	}
 	if consWindow := min(consEnd, r.consumeEnd.Seconds()) - measStart; consWindow > 0 {
 		s.ConsumeRateMsgs = float64(c.consTotals.measAcked) / consWindow
@@ -128,6 +135,11 @@ func (r *run) storedBytes(res *results.Run) {
 	}
 	res.Summary.StoredBytes = &sum
 }
+
+// cappedShare is the share of the producers' time waiting for an in-flight
+// slot from which kbench's bound, not the cluster, is taken to have
+// limited the run.
+const cappedShare = 0.05
 
 // markFaults marks each fault event on the interval it fell in.
 func markFaults(ivs []results.Interval, events []results.Fault) {

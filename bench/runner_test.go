@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -345,4 +346,64 @@ func TestProducersSpreadInPhase(t *testing.T) {
 			}
 		}
 	})
+}
+
+// In the closed model with acknowledgements taking 10 ms, 10 messages in
+// flight allow 1000 msgs/s. When the 10 are kbench's own bound, the run
+// says kbench limited it; when they are the client's (its Produce blocks),
+// it does not.
+func TestInFlightCapReported(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		maxInFlight, clientLimit int
+		capped                   bool
+	}{
+		{"kbench's bound", 10, 0, true},
+		{"the client's bound", 1000, 10, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+					MaxInFlight: c.maxInFlight, Duration: Duration(2 * time.Second)})
+				cfg, mc := memConfig(w)
+				mc.ackLag = func(time.Time) time.Duration { return 10 * time.Millisecond }
+				mc.clientLimit = c.clientLimit
+				res, err := Run(context.Background(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := res.Summary
+				if s.ProduceRateMsgs < 950 || s.ProduceRateMsgs > 1050 {
+					t.Errorf("%.0f msgs/s, want 1000 (10 in flight, 10 ms each)", s.ProduceRateMsgs)
+				}
+				if s.InFlightCapped != c.capped {
+					t.Errorf("capped = %v (waited %.0f%% of the time), want %v", s.InFlightCapped, 100*s.InFlightWaitShare, c.capped)
+				}
+				if c.capped && s.InFlightWaitShare < 0.9 {
+					t.Errorf("waited for a slot %.0f%% of the time, want nearly all of it", 100*s.InFlightWaitShare)
+				}
+				noted := slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "limited by kbench") })
+				if noted != c.capped {
+					t.Errorf("notes %q: want a note that kbench limited the run: %v", res.Notes, c.capped)
+				}
+			})
+		})
+	}
+}
+
+// The default in-flight bound is by bytes, as a client's buffer is: as
+// many slots (buffer and bookkeeping) as fit in maxInFlightBytes; a count
+// given is kept.
+func TestDefaultInFlightBoundByBytes(t *testing.T) {
+	for _, size := range []int{24, 1024, 100 << 10} {
+		w := mustResolve(t, &Workload{MessageSize: size, Duration: Duration(time.Second)})
+		per := size + slotOverhead
+		if n := w.MaxInFlight; n*per > defaultMaxInFlightBytes || (n+1)*per <= defaultMaxInFlightBytes {
+			t.Errorf("%d-byte messages: maxInFlight %d holds %d bytes, want the most that fit in %d", size, n, n*per, defaultMaxInFlightBytes)
+		}
+	}
+	w := mustResolve(t, &Workload{MessageSize: 1024, MaxInFlight: 7, Duration: Duration(time.Second)})
+	if w.MaxInFlight != 7 {
+		t.Errorf("maxInFlight 7 given, resolved to %d", w.MaxInFlight)
+	}
 }

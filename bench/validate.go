@@ -47,7 +47,8 @@ func (w *Workload) Resolve() error {
 	if w.Drain == 0 {
 		w.Drain = defaultDrain
 	}
-	w.defInt(&w.MaxInFlight, "maxInFlight", defaultMaxInFlight)
+	w.defInt(&w.MaxInFlightBytes, "maxInFlightBytes", defaultMaxInFlightBytes)
+	w.defInt(&w.MaxInFlight, "maxInFlight", min(maxInFlightCap, max(1, w.MaxInFlightBytes/(maxSize(w)+slotOverhead))))
 	if w.UseRandomizedPayloads && w.RandomizedPayloadPoolSize == 0 {
 		w.RandomizedPayloadPoolSize = defaultPoolSize(max(maxSize(w), 1))
 	}
@@ -67,6 +68,7 @@ func (w *Workload) Resolve() error {
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
 	positive("producersPerTopic", w.ProducersPerTopic)
 	positive("maxInFlight", w.MaxInFlight)
+	positive("maxInFlightBytes", w.MaxInFlightBytes)
 	if w.MessageSize < stampSize {
 		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", stampSize, w.MessageSize)
 	}
@@ -106,8 +108,8 @@ func (w *Workload) Resolve() error {
 	if w.ProducerRate < 0 {
 		p.addf("producerRate", "must not be negative (0 means as fast as possible), got %g", w.ProducerRate)
 	}
-	if w.MaxInFlight > 1_000_000 {
-		p.addf("maxInFlight", "at most 1000000 (each in-flight message holds a buffer), got %d", w.MaxInFlight)
+	if w.MaxInFlight > maxInFlightCap {
+		p.addf("maxInFlight", "at most %d (each in-flight message holds a buffer), got %d", maxInFlightCap, w.MaxInFlight)
 	}
 	if w.RandomizedPayloadPoolSize < 0 {
 		p.addf("randomizedPayloadPoolSize", "must not be negative (0 takes a pool of %d MiB), got %d", defaultPoolBytes>>20, w.RandomizedPayloadPoolSize)

@@ -163,6 +163,12 @@ type Summary struct {
 	// minus its intended time, kbench's own delay (its pacer, a full
 	// in-flight bound, a client blocking in Produce); empty when closed.
 	SendLagMs Latency `json:"send_lag_ms"`
+	// InFlightWaitShare is the share of the producers' time, over the
+	// measurement window, spent waiting for a free in-flight slot
+	// (maxInFlight); InFlightCapped is set when it is material (5% or
+	// more): kbench's own bound, not the cluster, limited throughput.
+	InFlightWaitShare float64 `json:"in_flight_wait_share"`
+	InFlightCapped    bool    `json:"in_flight_capped,omitempty"`
 	// DroppedSamples counts latencies no histogram could hold (outside
 	// its range); the percentiles leave them out, and a note says so.
 	DroppedSamples int64 `json:"dropped_samples"`
@@ -209,6 +215,9 @@ type Interval struct {
 	Errors        int64            `json:"errors"`
 	ErrorsByKind  map[string]int64 `json:"errors_by_kind,omitempty"`
 	LateSends     int64            `json:"late_sends"`
+	// InFlightWaitS is the producers' time, summed, spent waiting for a
+	// free in-flight slot.
+	InFlightWaitS float64 `json:"in_flight_wait_s"`
 	// Retries made by the clients, where the driver can count them.
 	Retries      int64    `json:"retries"`
 	PublishP50Ms float64  `json:"publish_p50_ms"`
