@@ -138,16 +138,30 @@ func failoverLine(f results.Failover) string {
 	}
 	fmt.Fprintf(&b, ": no acks for %.2fs", f.MaxNoAckS)
 	if f.WorstPartition != "" {
-		fmt.Fprintf(&b, " (worst partition %s %.2fs)", f.WorstPartition, f.WorstPartitionNoAckS)
+		fmt.Fprintf(&b, " (worst partition %s %.2fs", f.WorstPartition, f.WorstPartitionNoAckS)
+		if f.WorstPartitionUsualNoAckS > 0 {
+			fmt.Fprintf(&b, ", usually %.2fs", f.WorstPartitionUsualNoAckS)
+		}
+		b.WriteString(")")
 	}
-	if f.RecoveryS < 0 {
+	switch {
+	case f.RecoveryS < 0 && f.Recovery != "":
+		b.WriteString(", recovery " + f.Recovery)
+	case f.RecoveryS < 0:
 		b.WriteString(", throughput never back to 90%")
-	} else {
+	case f.RecoveryS == 0:
+		b.WriteString(", throughput never below 90%")
+	default:
 		fmt.Fprintf(&b, ", back to 90%% after %.1fs", f.RecoveryS)
 	}
-	fmt.Fprintf(&b, "; msgs/s %.0f before, %.0f during, %.0f after", f.RateBefore, f.RateDuring, f.RateAfter)
-	fmt.Fprintf(&b, "; p99 %s ms before, %s ms in window %.1f-%.1fs",
-		ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99), f.WindowStart, f.WindowEnd)
+	if f.WindowEnd == 0 {
+		fmt.Fprintf(&b, "; no disturbed window; msgs/s %.0f before, %.0f after; p99 %s ms before",
+			f.RateBefore, f.RateAfter, ms(f.LatencyBeforeMs.P99))
+	} else {
+		fmt.Fprintf(&b, "; msgs/s %.0f before, %.0f during, %.0f after", f.RateBefore, f.RateDuring, f.RateAfter)
+		fmt.Fprintf(&b, "; p99 %s ms before, %s ms in window %.1f-%.1fs",
+			ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99), f.WindowStart, f.WindowEnd)
+	}
 	if len(f.ErrorsByKind) > 0 {
 		b.WriteString("; errors " + countsByKind(f.ErrorsByKind))
 	}

@@ -135,7 +135,28 @@ func TestLocalKillLeaderLosesNothing(t *testing.T) {
 			}
 			t.Logf("%s: no-ack %.2fs (worst partition %s %.2fs), recovery %.2fs, p99 in window %.1f ms, max %.1f ms",
 				driver, fo.MaxNoAckS, fo.WorstPartition, fo.WorstPartitionNoAckS, fo.RecoveryS, fo.LatencyWindowMs.P99, fo.LatencyWindowMs.Max)
+			// The leader is back after 6 s, 8 s before sending ends.
+			if fo.RecoveryS < 0 {
+				t.Errorf("recovery not seen (%s), want a finite one", fo.Recovery)
+			}
 		})
+	}
+}
+
+// A fault that does nothing (exec of true) disturbs nothing: recovery 0
+// and no window, neither a dip nor "never recovered".
+func TestLocalNoOpFault(t *testing.T) {
+	l := localCluster(t)
+	w := failoverWorkload("exec")
+	w.Faults[0].Command = []string{"true"}
+	res := runLocal(t, l, "franz", w)
+	fo := checkFailover(t, res)
+	if fo.RecoveryS != 0 || fo.WindowEnd != 0 || fo.WorstPartition != "" {
+		t.Errorf("no-op fault: recovery %g (%s), window %.1f-%.1f, worst partition %q %.2fs (usually %.2fs); want 0, none, none",
+			fo.RecoveryS, fo.Recovery, fo.WindowStart, fo.WindowEnd, fo.WorstPartition, fo.WorstPartitionNoAckS, fo.WorstPartitionUsualNoAckS)
+		for _, iv := range res.Intervals {
+			t.Logf("%5.2f-%5.2fs: acked %d", iv.Start, iv.End, iv.Acked)
+		}
 	}
 }
 

@@ -36,6 +36,9 @@ type producer struct {
 
 	// issued is the number of sequences handed to the client.
 	issued atomic.Uint64
+	// sentUntil is when the producer's sending ended: its time bound, or
+	// when it issued its last message or was stopped. Written by loop.
+	sentUntil time.Duration
 	// acked holds the sequences acknowledged; written under rec.mu.
 	acked bitset
 }
@@ -115,6 +118,13 @@ func (p *producer) newSlot() *slot {
 // issue.
 func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	t0 := p.r.t0
+	reachedBound := false
+	defer func() {
+		p.sentUntil = time.Since(t0)
+		if reachedBound {
+			p.sentUntil = planned
+		}
+	}()
 	var period float64
 	if p.rate > 0 {
 		period = float64(time.Second) / p.rate
@@ -127,6 +137,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		if period > 0 {
 			intended = p.phase + time.Duration(float64(n)*period)
 			if planned > 0 && intended >= planned {
+				reachedBound = true
 				return
 			}
 			if !p.r.cfg.wait(ctx, t0, intended) {
@@ -155,6 +166,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		if period == 0 {
 			if planned > 0 && now >= planned {
 				p.slots <- s
+				reachedBound = true
 				return
 			}
 			intended = now

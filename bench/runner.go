@@ -331,7 +331,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 func (r *run) shape() runShape {
 	return runShape{
 		warmup:             r.warmup.Seconds(),
-		produceEnd:         r.produceDone().Seconds(),
+		sendEnd:            r.sendEnd().Seconds(),
 		interval:           r.w.Interval.D().Seconds(),
 		topics:             r.topics,
 		partitionsPerTopic: r.w.PartitionsPerTopic,
@@ -375,6 +375,16 @@ func (r *run) awaitAssignment(ctx context.Context) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sendEnd is when the last producer's sending ended (read once they have
+// returned).
+func (r *run) sendEnd() time.Duration {
+	var end time.Duration
+	for _, p := range r.producers {
+		end = max(end, p.sentUntil)
+	}
+	return end
 }
 
 // produceDone is when the producers finished (0 while they run).

@@ -260,15 +260,27 @@ type Failover struct {
 	RecoveredAt float64 `json:"recovered_at_s,omitempty"`
 	// MaxNoAckS is the longest stretch without any acknowledgement in the
 	// disturbed window; WorstPartitionNoAckS the longest for one partition.
-	MaxNoAckS            float64 `json:"max_no_ack_s"`
-	WorstPartition       string  `json:"worst_partition,omitempty"`
-	WorstPartitionNoAckS float64 `json:"worst_partition_no_ack_s"`
+	MaxNoAckS float64 `json:"max_no_ack_s"`
+	// WorstPartition is the partition whose stretch without
+	// acknowledgements after the fault most exceeded its longest in the
+	// 10 s before (WorstPartitionUsualNoAckS), so the natural gaps of a
+	// partition written to now and then are not taken for the fault's;
+	// "" when no partition's grew.
+	WorstPartition            string  `json:"worst_partition,omitempty"`
+	WorstPartitionNoAckS      float64 `json:"worst_partition_no_ack_s"`
+	WorstPartitionUsualNoAckS float64 `json:"worst_partition_usual_no_ack_s,omitempty"`
 	// RecoveryS is the time from the fault until throughput is back to 90%
-	// of its level before the fault; -1 if it never was.
-	RecoveryS       float64          `json:"recovery_s"`
-	RateBefore      float64          `json:"rate_before_msgs"`
-	RateDuring      float64          `json:"rate_during_msgs"`
-	RateAfter       float64          `json:"rate_after_msgs"`
+	// of its level before the fault, 0 if it never fell below; -1 if the
+	// run did not show it, and Recovery then says why in words (the run
+	// ended or the next fault came first, or there was no level before
+	// the fault to recover to).
+	RecoveryS  float64 `json:"recovery_s"`
+	Recovery   string  `json:"recovery,omitempty"`
+	RateBefore float64 `json:"rate_before_msgs"`
+	RateDuring float64 `json:"rate_during_msgs"`
+	RateAfter  float64 `json:"rate_after_msgs"`
+	// WindowStart and WindowEnd bound the disturbed window; both 0 when
+	// the fault disturbed nothing.
 	WindowStart     float64          `json:"window_start_s"`
 	WindowEnd       float64          `json:"window_end_s"`
 	LatencyBeforeMs Latency          `json:"latency_before_ms"`
