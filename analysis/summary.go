@@ -38,6 +38,13 @@ func Summarize(w io.Writer, runs ...*results.Run) {
 			lines = append(lines, fmt.Sprintf("stored: %.1f MiB on the brokers (one replica) for %.1f MiB produced, %s%%",
 				float64(*sb)/(1<<20), float64(r.Summary.ProducedBytes)/(1<<20), percent(float64(*sb)/float64(r.Summary.ProducedBytes))))
 		}
+		if subs := r.Summary.Subscriptions; len(subs) > 1 {
+			var parts []string
+			for i, sub := range subs {
+				parts = append(parts, fmt.Sprintf("%d: %.0f msgs/s", i, sub.ConsumeRateMsgs))
+			}
+			lines = append(lines, "subscriptions: "+strings.Join(parts, ", "))
+		}
 		if len(r.Summary.ErrorsByKind) > 0 {
 			lines = append(lines, "errors: "+countsByKind(r.Summary.ErrorsByKind))
 		}

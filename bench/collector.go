@@ -34,6 +34,14 @@ type collector struct {
 	retriesSeen                             []int64 // per producer: its client's retry count so far
 	// encodeErrs are interval histograms that could not be encoded.
 	encodeErrs []string
+	// subs holds each subscription's totals, and when it last consumed.
+	subs []subTotals
+}
+
+// subTotals are one subscription's consumption so far.
+type subTotals struct {
+	snapshot
+	lastConsumed time.Duration // end of the last interval it consumed in
 }
 
 func newCollector(r *run, planned time.Duration) *collector {
@@ -46,6 +54,7 @@ func newCollector(r *run, planned time.Duration) *collector {
 		pubSum: results.NewHistUpTo(top), e2eSum: results.NewHistUpTo(top), lagSum: results.NewHistUpTo(top),
 		spare: results.NewHistUpTo(top), spareLag: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
+		subs:        make([]subTotals, len(r.verifiers)),
 	}
 }
 
@@ -110,7 +119,14 @@ func (c *collector) collect(end time.Duration) {
 	cs.errKinds = map[string]int64{}
 	e2e := pub // reuse the same spare histogram
 	for _, cons := range c.consumers {
-		cons.rec.take(intervalHists{lat: e2e, latSum: c.e2eSum}, &cs)
+		one := snapshot{errKinds: map[string]int64{}}
+		cons.rec.take(intervalHists{lat: e2e, latSum: c.e2eSum}, &one)
+		cs.add(one)
+		sub := &c.subs[cons.sub]
+		sub.add(one)
+		if one.acked > 0 {
+			sub.lastConsumed = end
+		}
 	}
 	iv.Consumed, iv.ConsumedBytes = cs.acked, cs.ackedBytes
 	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000

@@ -16,6 +16,7 @@ type consumer struct {
 	drv    drivers.Consumer
 	rec    *recorder
 	v      *verifier
+	sub    int            // the subscription's index
 	topics map[string]int // topic name to the run's topic index
 	fn     func(*drivers.Message)
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type memCluster struct {
 	// clientLimit, when set, makes each producer's Produce block while it
 	// has that many records unacknowledged, as a client's buffer does.
 	clientLimit int
+	// deafGroups, when set, ends the names of consumer groups whose
+	// members never get a record.
+	deafGroups string
 }
 
 func newMemCluster() *memCluster {
@@ -51,7 +55,7 @@ func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drive
 }
 
 func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {
-	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}}, nil
+	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}, deaf: d.c.deafGroups != "" && strings.HasSuffix(cfg.Group, d.c.deafGroups)}, nil
 }
 
 type memProducer struct {
@@ -110,12 +114,16 @@ type memConsumer struct {
 	c      *memCluster
 	topics []string
 	pos    map[string][]int
+	deaf   bool
 }
 
 func (mc *memConsumer) Poll(ctx context.Context, fn func(*drivers.Message)) error {
 	var batch []drivers.Message
 	mc.c.mu.Lock()
 	for _, t := range mc.topics {
+		if mc.deaf {
+			break
+		}
 		log := mc.c.logs[t]
 		if mc.pos[t] == nil {
 			mc.pos[t] = make([]int, len(log))

@@ -95,6 +95,13 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		s.ConsumeRateMsgs = float64(c.consTotals.measAcked) / consWindow
 		s.ConsumeRateMiB = float64(c.consTotals.measBytes) / consWindow / (1 << 20)
 	}
+	for _, sub := range c.subs {
+		one := results.Subscription{ConsumedMessages: sub.acked}
+		if window := min(sub.lastConsumed, r.consumeEnd).Seconds() - measStart; window > 0 {
+			one.ConsumeRateMsgs = float64(sub.measAcked) / window
+		}
+		s.Subscriptions = append(s.Subscriptions, one)
+	}
 	if sent > 0 {
 		s.LateShare = float64(s.LateSends) / float64(sent)
 	}

@@ -175,6 +175,7 @@ func (r *run) setup(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			cons.sub = s
 			r.consumers = append(r.consumers, cons)
 		}
 	}

@@ -407,3 +407,29 @@ func TestDefaultInFlightBoundByBytes(t *testing.T) {
 		t.Errorf("maxInFlight 7 given, resolved to %d", w.MaxInFlight)
 	}
 }
+
+// Each subscription reads everything, so each is measured on its own: one
+// that reads nothing shows as such, not hidden in a sum.
+func TestSubscriptionsMeasuredApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 2, ProducerRate: 1000, Duration: Duration(3 * time.Second), Drain: Duration(time.Second)})
+		cfg, c := memConfig(w)
+		c.deafGroups = "-sub-1"
+		c.ackLag = func(time.Time) time.Duration { return time.Millisecond }
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs := res.Summary.Subscriptions
+		if len(subs) != 2 {
+			t.Fatalf("%d subscriptions in the result, want 2", len(subs))
+		}
+		if subs[0].ConsumedMessages != 3000 || subs[0].ConsumeRateMsgs < 950 || subs[0].ConsumeRateMsgs > 1050 {
+			t.Errorf("subscription 0 consumed %d at %.0f msgs/s, want 3000 at 1000", subs[0].ConsumedMessages, subs[0].ConsumeRateMsgs)
+		}
+		if subs[1].ConsumedMessages != 0 || subs[1].ConsumeRateMsgs != 0 {
+			t.Errorf("subscription 1 consumed %d at %.0f msgs/s, want nothing", subs[1].ConsumedMessages, subs[1].ConsumeRateMsgs)
+		}
+	})
+}

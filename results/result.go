@@ -146,6 +146,10 @@ type Summary struct {
 	ProduceRateMiB  float64 `json:"produce_rate_mib"`
 	ConsumeRateMsgs float64 `json:"consume_rate_msgs"`
 	ConsumeRateMiB  float64 `json:"consume_rate_mib"`
+	// Subscriptions holds each subscription's own consumption: every
+	// subscription reads everything, so each must keep up on its own (the
+	// consume figures above are their sums).
+	Subscriptions []Subscription `json:"subscriptions,omitempty"`
 	// TargetRate is the open model's rate (messages/s), 0 for closed.
 	TargetRate float64 `json:"target_rate"`
 	// Errors counts failed produces; ErrorsByKind splits them by kind.
@@ -187,6 +191,15 @@ type Summary struct {
 	// reach the end offsets (the drain ran out, or the run was
 	// interrupted), so neither lost nor known to be kept.
 	Unverified int64 `json:"unverified"`
+}
+
+// Subscription is one subscription's (consumer group's) consumption.
+type Subscription struct {
+	ConsumedMessages int64 `json:"consumed_messages"`
+	// ConsumeRateMsgs counts the messages meant for the measurement
+	// window it consumed, per second from the warm-up's end to its last
+	// consumed message.
+	ConsumeRateMsgs float64 `json:"consume_rate_msgs"`
 }
 
 // Latency is a latency distribution in milliseconds.
