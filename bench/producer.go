@@ -183,7 +183,7 @@ func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.
 	size := p.sizes[seq%uint64(len(p.sizes))]
 	s.seq, s.intended, s.size = seq, intended, size
 	p.r.payload.fill(s.buf[:size], p.rng)
-	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0.UnixNano() + int64(intended)}.Put(s.buf)
+	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0Mono + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {
 	case keyRoundRobin:

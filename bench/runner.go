@@ -66,8 +66,11 @@ type run struct {
 	topics []string
 	parts  int // total partitions over all topics
 	t0     time.Time
-	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
-	// once consumers run, so atomic).
+	// t0Mono is t0 in the stamps' time (monoSince), set before producers
+	// start.
+	t0Mono int64
+	// warmup is the warm-up's length, warmupEnd its end in the stamps'
+	// time (set once consumers run, so atomic).
 	warmup    time.Duration
 	warmupEnd atomic.Int64
 
@@ -249,7 +252,8 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	started := time.Now()
 	r.t0 = started
 	r.warmup = w.Warmup.D()
-	r.warmupEnd.Store(started.UnixNano() + int64(r.warmup))
+	r.t0Mono = monoSince(started)
+	r.warmupEnd.Store(r.t0Mono + int64(r.warmup))
 	// The time bound covers warm-up and measurement; a run bounded by
 	// count alone has none.
 	var planned time.Duration

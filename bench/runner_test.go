@@ -433,3 +433,31 @@ func TestSubscriptionsMeasuredApart(t *testing.T) {
 		}
 	})
 }
+
+// End-to-end latency is the send time in the stamp to receipt, on this
+// process's monotonic clock: the mem consumer polls every 5 ms, so no
+// message waits longer, and the stamp holds no wall-clock time.
+func TestEndToEndOnMonotonicClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: Duration(2 * time.Second)}
+		cfg, c := memConfig(mustResolve(t, w))
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := res.Summary.E2ELatencyMs; l.Count != 200 || l.Max > 5.01 {
+			t.Errorf("e2e %+v: want 200 values of at most 5 ms", l)
+		}
+		for _, topic := range c.logs {
+			s, err := readStamp(topic[0][199])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Message 199 was due 1.99 s after the start.
+			if want := monoSince(res.Started) + int64(1990*time.Millisecond); s.SentNano != want {
+				t.Errorf("stamp send time %d, want %d (monotonic, from the run's start)", s.SentNano, want)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/binary"
 	"errors"
+	"time"
 )
 
 // stamp is the header kbench writes at the start of every message value,
@@ -14,14 +15,28 @@ import (
 //	3      reserved (0)
 //	4..7   producer id
 //	8..15  sequence number within the producer, from 0
-//	16..23 send time, Unix nanoseconds (the intended time in the open model)
+//	16..23 send time (the intended time in the open model), nanoseconds
+//	       since monoBase on the monotonic clock
+//
+// Producers and consumers share this process, so the send time is read on
+// its monotonic clock: a step of the wall clock does not move end-to-end
+// latency.
 type stamp struct {
 	Producer uint32
 	Seq      uint64
 	SentNano int64
 }
 
-const stampVersion = 1
+// stampVersion 2: the send time is monotonic (version 1 held Unix time).
+const stampVersion = 2
+
+// monoBase is the process's reference instant for send times. It is set
+// once, when the package loads, and only read.
+var monoBase = time.Now()
+
+// monoSince returns t as nanoseconds since monoBase, on the monotonic
+// clock.
+func monoSince(t time.Time) int64 { return int64(t.Sub(monoBase)) }
 
 // errNoStamp is returned for a message kbench did not write.
 var errNoStamp = errors.New("message has no kbench stamp")
