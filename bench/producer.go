@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
@@ -87,6 +88,21 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 		return nil, fmt.Errorf("producer %d: %w", i, err)
 	}
 	return p, nil
+}
+
+// planned is how many messages the producer plans to send: its quota, or
+// what its rate sends in the run's time bound; 0 when neither says (a
+// closed-model run bounded by time).
+func (p *producer) planned() uint64 {
+	w := p.r.w
+	n := uint64(0)
+	if p.rate > 0 && w.Duration > 0 {
+		n = uint64(math.Ceil(p.rate*(w.Warmup.D()+w.Duration.D()).Seconds())) + 1
+	}
+	if p.quota >= 0 && (n == 0 || uint64(p.quota) < n) {
+		n = uint64(p.quota)
+	}
+	return n
 }
 
 // newSlot makes one more in-flight slot. Slots are made as the messages in

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,25 +163,51 @@ func (t ackTimeline) has(part, bucket int) bool {
 	return t[part][bucket/64]&(1<<(uint(bucket)%64)) != 0
 }
 
-// bitset is a growable set of sequence numbers.
-type bitset []uint64
+// bitset is a set of sequence numbers, held in chunks of bitsetChunk
+// words. It grows by adding chunks, never by copying what it holds, so the
+// lock its owner holds while setting (the ack callback's, a subscription's)
+// stays short; newBitset makes the chunks a run plans for up front.
+type bitset struct{ chunks [][]uint64 }
+
+// bitsetChunk is the words in one chunk: 65536 sequence numbers.
+const bitsetChunk = 1024
+
+// newBitset returns a set with room for sequence numbers below n.
+func newBitset(n uint64) bitset {
+	var b bitset
+	b.grow((n + 63) / 64)
+	return b
+}
+
+// grow adds chunks until the set has at least words words.
+func (b *bitset) grow(words uint64) {
+	for uint64(len(b.chunks))*bitsetChunk < words {
+		b.chunks = append(b.chunks, make([]uint64, bitsetChunk))
+	}
+}
 
 func (b *bitset) set(i uint64) (was bool) {
-	w := int(i / 64)
-	if w >= len(*b) {
-		grown := make([]uint64, max(w+1, 2*len(*b)))
-		copy(grown, *b)
-		*b = grown
-	}
+	w := i / 64
+	b.grow(w + 1)
+	word := &b.chunks[w/bitsetChunk][w%bitsetChunk]
 	m := uint64(1) << (i % 64)
-	was = (*b)[w]&m != 0
-	(*b)[w] |= m
+	was = *word&m != 0
+	*word |= m
 	return was
 }
 
 func (b bitset) has(i uint64) bool {
-	w := int(i / 64)
-	return w < len(b) && b[w]&(1<<(i%64)) != 0
+	w := i / 64
+	return w/bitsetChunk < uint64(len(b.chunks)) && b.chunks[w/bitsetChunk][w%bitsetChunk]&(1<<(i%64)) != 0
+}
+
+// clone returns a copy that later sets of b do not change.
+func (b bitset) clone() bitset {
+	c := bitset{chunks: make([][]uint64, len(b.chunks))}
+	for i, ch := range b.chunks {
+		c.chunks[i] = slices.Clone(ch)
+	}
+	return c
 }
 
 // mergeAckTimes combines every producer's acknowledgement timeline.

@@ -35,3 +35,30 @@ func TestRecorderCountsDroppedSamples(t *testing.T) {
 		t.Errorf("a 3 h latency was dropped from histograms sized for the run")
 	}
 }
+
+// The set holds what was set across chunk boundaries, has room for what
+// the run planned without growing, and a clone does not follow later sets.
+func TestBitset(t *testing.T) {
+	b := newBitset(200_000)
+	chunks := len(b.chunks)
+	for _, i := range []uint64{0, 63, 64, 65535, 65536, 199_999} {
+		if b.set(i) {
+			t.Errorf("%d was set before", i)
+		}
+		if !b.set(i) || !b.has(i) {
+			t.Errorf("%d not held after set", i)
+		}
+	}
+	if len(b.chunks) != chunks {
+		t.Errorf("grew from %d to %d chunks within the planned count", chunks, len(b.chunks))
+	}
+	c := b.clone()
+	b.set(1)
+	b.set(10_000_000)
+	if c.has(1) || c.has(10_000_000) || !c.has(65536) {
+		t.Error("the clone follows later sets or lost one")
+	}
+	if !b.has(10_000_000) || b.has(10_000_001) || b.has(1<<40) {
+		t.Error("set beyond the plan: wrong membership")
+	}
+}

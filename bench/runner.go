@@ -162,15 +162,18 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	nprod := w.Topics * w.ProducersPerTopic
 	quota := splitCount(w.Messages, nprod)
+	planned := make([]uint64, nprod)
 	for i := 0; i < nprod; i++ {
 		p, err := newProducer(ctx, r, i, quota[i])
 		if err != nil {
 			return err
 		}
 		r.producers = append(r.producers, p)
+		planned[i] = p.planned()
+		p.acked = newBitset(planned[i])
 	}
 	for s := 0; s < w.SubscriptionsPerTopic; s++ {
-		v := newVerifier(r.parts, nprod)
+		v := newVerifier(r.parts, planned)
 		r.verifiers = append(r.verifiers, v)
 		group := w.TopicPrefix + "-" + r.id + "-sub-" + strconv.Itoa(s)
 		for c := 0; c < w.ConsumerPerSubscription; c++ {

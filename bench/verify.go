@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -32,12 +31,19 @@ type verifier struct {
 	foreign    int64    // records without a kbench stamp
 }
 
-func newVerifier(partitions, producers int) *verifier {
+// newVerifier returns a verifier of partitions partitions written by
+// len(planned) producers, producer i planning to send planned[i] messages
+// (0 when it cannot tell).
+func newVerifier(partitions int, planned []uint64) *verifier {
+	producers := len(planned)
 	v := &verifier{
 		producers: producers,
 		high:      make([]int64, partitions),
 		lastSeq:   make([]int64, partitions*producers),
 		consumed:  make([]bitset, producers),
+	}
+	for i, n := range planned {
+		v.consumed[i] = newBitset(n)
 	}
 	for i := range v.high {
 		v.high[i] = -1
@@ -133,7 +139,7 @@ func (r *run) verify(res *results.Run) {
 		p.rec.mu.Lock()
 		// A copy: an acknowledgement arriving after a flush timed out
 		// must not change the set while it is read.
-		acked[i] = slices.Clone(p.acked)
+		acked[i] = p.acked.clone()
 		p.rec.mu.Unlock()
 		sent[i] = p.issued.Load()
 	}

@@ -134,7 +134,7 @@ func TestParseTarget(t *testing.T) {
 }
 
 func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
-	v := newVerifier(1, 1)
+	v := newVerifier(1, []uint64{5})
 	// Sequences 0..4 acknowledged. Consumed: 0, 2, 1 (reordered), 2 again
 	// at a new offset (duplicated), 4; 3 never (lost). A re-read of offset
 	// 1 after a rebalance is neither.
@@ -171,7 +171,7 @@ func TestParseFaultFlag(t *testing.T) {
 // A subscription that never reached the end offsets cannot call a missing
 // message lost; and a duplicate is not also a reordering.
 func TestVerifierUnverifiedAndDuplicates(t *testing.T) {
-	v := newVerifier(1, 1)
+	v := newVerifier(1, []uint64{5})
 	for off, seq := range []uint64{0, 1, 2, 1} {
 		v.observe(0, int64(off), stampOf(seq))
 	}
