@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -207,19 +208,26 @@ func (memTarget) Close() error              { return nil }
 var _ cluster.Target = memTarget{}
 
 // memFaultTarget stalls every acknowledgement while a fault is in place,
-// as a cluster does while a partition's leader is failed over.
+// as a cluster does while a partition's leader is failed over. A fault
+// takes effect takes after Inject is called, and a broker serves again
+// undoTakes after the undo is called; failAfterActing makes Inject report
+// an error although the fault is in place (a kill whose wait timed out).
 type memFaultTarget struct {
 	memTarget
-	c *memCluster
+	c                *memCluster
+	takes, undoTakes time.Duration
+	failAfterActing  bool
 }
 
 func (t memFaultTarget) Supports(action cluster.Action) error { return nil }
 func (t memFaultTarget) BrokerIDs() []int32                   { return []int32{0, 1, 2} }
 func (t memFaultTarget) Inject(ctx context.Context, f cluster.Fault) (cluster.Undo, error) {
+	time.Sleep(t.takes)
 	t.c.mu.Lock()
 	t.c.down = true
 	t.c.mu.Unlock()
-	return func(context.Context) error {
+	undo := func(context.Context) error {
+		time.Sleep(t.undoTakes)
 		t.c.mu.Lock()
 		t.c.down = false
 		held := t.c.held
@@ -229,7 +237,11 @@ func (t memFaultTarget) Inject(ctx context.Context, f cluster.Fault) (cluster.Un
 			ack()
 		}
 		return nil
-	}, nil
+	}
+	if t.failAfterActing {
+		return undo, errors.New("broker did not exit in time")
+	}
+	return undo, nil
 }
 
 // memConfig returns a run config of w against a fresh memCluster.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -460,4 +461,42 @@ func TestEndToEndOnMonotonicClock(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Fault events are stamped when the action took effect: an injection that
+// takes 0.5 s to act at 3 s is recorded at 3.5 s, and a recovery whose
+// broker takes 1.5 s to serve again, from 5.5 s, at 7 s. A failed
+// injection that acted is still undone, so the cluster is whole for the
+// drain.
+func TestFaultTimesWhenTakingEffect(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprint("failed=", fail), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+					SubscriptionsPerTopic: 1, ProducerRate: 100, MaxInFlight: 5000, Duration: Duration(10 * time.Second),
+					Faults: []FaultSpec{{At: Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: Duration(2 * time.Second)}}})
+				cfg, c := memConfig(w)
+				cfg.Target = memFaultTarget{c: c, takes: 500 * time.Millisecond, undoTakes: 1500 * time.Millisecond, failAfterActing: fail}
+				res, err := Run(context.Background(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.Faults) != 2 {
+					t.Fatalf("fault events %+v, want inject and recover", res.Faults)
+				}
+				in, out := res.Faults[0], res.Faults[1]
+				near := func(a, b float64) bool { return math.Abs(a-b) < 0.01 }
+				if !near(in.RequestedAt, 3) || !near(in.At, 3.5) || !near(out.RequestedAt, 5.5) || !near(out.At, 7) {
+					t.Errorf("inject requested %.2f at %.2f, recover requested %.2f at %.2f; want 3, 3.5, 5.5, 7",
+						in.RequestedAt, in.At, out.RequestedAt, out.At)
+				}
+				if (in.Error != "") != fail || out.Error != "" {
+					t.Errorf("inject error %q, recover error %q", in.Error, out.Error)
+				}
+				if s := res.Summary; s.Lost != 0 || s.ConsumedMessages != 1000 {
+					t.Errorf("lost %d, consumed %d: want every message back after the undo", s.Lost, s.ConsumedMessages)
+				}
+			})
+		})
+	}
 }

@@ -239,6 +239,11 @@ func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
 	if f.Action == cluster.ActionPause && f.Duration == 0 {
 		p.addf(path+".duration", "pause needs a duration, after which the broker is resumed")
 	}
+	if f.Action == cluster.ActionLeaderMove && f.Duration != 0 {
+		// Moving leadership back is not the move's undo: the replica
+		// order it changed makes another broker preferred.
+		p.addf(path+".duration", "leader-move is not undone; leave duration out, or schedule a second leader-move")
+	}
 	if f.Action == cluster.ActionExec && len(f.Command) == 0 {
 		p.addf(path+".command", "exec needs a command to run")
 	}

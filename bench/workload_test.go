@@ -66,7 +66,8 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		ProducerRate: -5,
 		Messages:     10,
 		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
-		Faults:       []FaultSpec{{Action: "explode", Target: "broker:x"}},
+		Faults: []FaultSpec{{Action: "explode", Target: "broker:x"},
+			{Action: "leader-move", Target: "broker:1", Duration: Duration(time.Second)}},
 	}
 	err := w.Resolve()
 	if _, ok := err.(interface{ Unwrap() []error }); !ok {
@@ -79,6 +80,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		"producer.enable.idempotence: idempotence requires acks=all",
 		"faults[0].action: unknown action",
 		"faults[0].target: unknown target",
+		"faults[1].duration: leader-move is not undone",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("problems lack %q:\n%v", want, err)

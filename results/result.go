@@ -254,9 +254,14 @@ type Histograms struct {
 
 // Fault is one fault event of a run.
 type Fault struct {
-	// At is the offset from the run's start, in seconds.
-	At     float64 `json:"at_s"`
-	Action string  `json:"action"`
+	// At is when the action took effect, from the run's start in seconds:
+	// an injection once its target was found and the action returned (a
+	// killed broker exited), a recovery once the undo returned (a
+	// restarted broker serves again). RequestedAt is when kbench began
+	// it, as scheduled.
+	At          float64 `json:"at_s"`
+	RequestedAt float64 `json:"requested_at_s,omitempty"`
+	Action      string  `json:"action"`
 	// Target is what the schedule asked for (e.g. "leader:topic-0");
 	// Broker is the broker it resolved to.
 	Target string     `json:"target"`
