@@ -92,7 +92,7 @@ func newReportData(runs []*results.Run) *reportData {
 			d.Failovers = append(d.Failovers, []string{labels[i], faultName(f.Fault), fmt.Sprintf("%.2f", f.MaxNoAckS), worst, recovery,
 				fmt.Sprintf("%.0f / %.0f / %.0f", f.RateBefore, f.RateDuring, f.RateAfter),
 				fmt.Sprintf("%s / %s", ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99)),
-				window, orDash(countsByKind(f.ErrorsByKind)), fmt.Sprint(f.Retries)})
+				window, orDash(countsByKind(f.ErrorsByKind)), retriesCell(f.Retries)})
 		}
 		if !r.Complete {
 			d.Notes = append(d.Notes, fmt.Sprintf("%s: INCOMPLETE: %s", labels[i], orDash(r.Incomplete)))

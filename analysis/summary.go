@@ -34,6 +34,13 @@ func Summarize(w io.Writer, runs ...*results.Run) {
 		if !r.Complete {
 			lines = append(lines, "INCOMPLETE: "+orDash(r.Incomplete))
 		}
+		if eff := r.Client.EffectiveProducer; len(eff) > 0 {
+			var parts []string
+			for _, k := range sortedKeys(eff) {
+				parts = append(parts, k+"="+eff[k])
+			}
+			lines = append(lines, "producer as applied: "+strings.Join(parts, " "))
+		}
 		if sb := r.Summary.StoredBytes; sb != nil && r.Summary.ProducedBytes > 0 {
 			lines = append(lines, fmt.Sprintf("stored: %.1f MiB on the brokers (one replica) for %.1f MiB produced, %s%%",
 				float64(*sb)/(1<<20), float64(r.Summary.ProducedBytes)/(1<<20), percent(float64(*sb)/float64(r.Summary.ProducedBytes))))
@@ -90,6 +97,14 @@ func lateCell(s results.Summary) string {
 // so a small share does not read as 0.
 func percent(share float64) string {
 	return strconv.FormatFloat(100*share, 'g', 2, 64)
+}
+
+// retriesCell is "unknown" where the driver cannot count retries.
+func retriesCell(n *int64) string {
+	if n == nil {
+		return "unknown"
+	}
+	return strconv.FormatInt(*n, 10)
 }
 
 // verifyCell is "-" when no consumer checked the run: zero would claim a
@@ -172,8 +187,8 @@ func failoverLine(f results.Failover) string {
 	if len(f.ErrorsByKind) > 0 {
 		b.WriteString("; errors " + countsByKind(f.ErrorsByKind))
 	}
-	if f.Retries > 0 {
-		fmt.Fprintf(&b, "; %d retries", f.Retries)
+	if f.Retries != nil && *f.Retries > 0 {
+		fmt.Fprintf(&b, "; %d retries", *f.Retries)
 	}
 	if f.Fault.Error != "" {
 		b.WriteString("; fault failed: " + f.Fault.Error)

@@ -138,7 +138,7 @@ func (c *collector) collect(end time.Duration) {
 	for i, p := range c.producers {
 		if rc, ok := p.drv.(drivers.RetryCounter); ok {
 			n := rc.Retries()
-			iv.Retries += n - c.retriesSeen[i]
+			iv.Retries = results.AddRetries(iv.Retries, ptr(n-c.retriesSeen[i]))
 			c.retriesSeen[i] = n
 		}
 	}
@@ -194,3 +194,5 @@ func (t *snapshot) add(s snapshot) {
 		t.errKinds[k] += n
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -133,7 +133,7 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 			fo.RateDuring = rateOf(during)
 			fo.LatencyWindowMs = latencyOf(during)
 			for _, iv := range during {
-				fo.Retries += iv.Retries
+				fo.Retries = results.AddRetries(fo.Retries, iv.Retries)
 				for kind, n := range iv.ErrorsByKind {
 					if fo.ErrorsByKind == nil {
 						fo.ErrorsByKind = map[string]int64{}

@@ -33,6 +33,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Intervals:    c.intervals,
 		Notes:        r.notes,
 	}
+	if cr, ok := r.producers[0].drv.(drivers.ConfigReporter); ok {
+		res.Client.EffectiveProducer = cr.EffectiveConfig()
+	}
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
 	if r.cfg.Target.Kind() == results.KindEmbedded {
@@ -63,7 +66,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		slotWait += iv.InFlightWaitS
 		s.Errors += iv.Errors
 		s.LateSends += iv.LateSends
-		s.Retries += iv.Retries
+		s.Retries = results.AddRetries(s.Retries, iv.Retries)
 		for k, n := range iv.ErrorsByKind {
 			if s.ErrorsByKind == nil {
 				s.ErrorsByKind = map[string]int64{}

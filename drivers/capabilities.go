@@ -52,3 +52,13 @@ type LogSizer interface {
 	// counted, not one per replica.
 	LogBytes(ctx context.Context, topic string) (map[int32]int64, error)
 }
+
+// ConfigReporter is a producer that can tell the settings that matter when
+// drivers are compared, as its client applied them, defaults included,
+// under Kafka's property names: acks, enable.idempotence, linger.ms,
+// batch.size, compression.type, max.in.flight.requests.per.connection,
+// retries, and the client's own buffer bound under its library's name. A
+// value the driver cannot tell is "unknown".
+type ConfigReporter interface {
+	EffectiveConfig() map[string]string
+}

@@ -65,6 +65,25 @@ type Driver struct {
 type Client struct {
 	Producer map[string]string `json:"producer"`
 	Consumer map[string]string `json:"consumer"`
+	// EffectiveProducer holds the settings that matter when drivers are
+	// compared (acks, enable.idempotence, linger.ms, batch.size,
+	// compression.type, max.in.flight.requests.per.connection, retries,
+	// the client's buffer bound), as the driver applied them, defaults
+	// included; absent when the driver cannot tell.
+	EffectiveProducer map[string]string `json:"effective_producer,omitempty"`
+}
+
+// AddRetries returns the sum of a and b, each nil when unknown: nil only
+// when both are.
+func AddRetries(a, b *int64) *int64 {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	n := *a + *b
+	return &n
 }
 
 // Cluster describes the target of a run.
@@ -176,8 +195,9 @@ type Summary struct {
 	// DroppedSamples counts latencies no histogram could hold (outside
 	// its range); the percentiles leave them out, and a note says so.
 	DroppedSamples int64 `json:"dropped_samples"`
-	// Retries made by the clients, where the driver can count them.
-	Retries int64 `json:"retries"`
+	// Retries made by the clients; absent where the driver cannot count
+	// them (unknown, not 0).
+	Retries *int64 `json:"retries,omitempty"`
 	// Publish latency: intended send time to acknowledgement.
 	PublishLatencyMs Latency `json:"publish_latency_ms"`
 	// End-to-end latency: the send time carried in the message to its
@@ -231,8 +251,9 @@ type Interval struct {
 	// InFlightWaitS is the producers' time, summed, spent waiting for a
 	// free in-flight slot.
 	InFlightWaitS float64 `json:"in_flight_wait_s"`
-	// Retries made by the clients, where the driver can count them.
-	Retries      int64    `json:"retries"`
+	// Retries made by the clients; absent where the driver cannot count
+	// them.
+	Retries      *int64   `json:"retries,omitempty"`
 	PublishP50Ms float64  `json:"publish_p50_ms"`
 	PublishP99Ms float64  `json:"publish_p99_ms"`
 	PublishMaxMs float64  `json:"publish_max_ms"`
@@ -304,7 +325,7 @@ type Failover struct {
 	LatencyBeforeMs Latency          `json:"latency_before_ms"`
 	LatencyWindowMs Latency          `json:"latency_window_ms"`
 	ErrorsByKind    map[string]int64 `json:"errors_by_kind,omitempty"`
-	Retries         int64            `json:"retries"`
+	Retries         *int64           `json:"retries,omitempty"`
 }
 
 // Verify is the check that every acknowledged message was consumed once

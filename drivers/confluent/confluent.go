@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,7 +93,7 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 		return nil, fmt.Errorf("confluent driver: producer for %s: %w", base["bootstrap.servers"], configError(err, cfg.Props))
 	}
 	p := &producer{kp: kp, bootstrap: base["bootstrap.servers"].(string), loopDone: make(chan struct{}),
-		stats: make(chan string, 1), statsDone: make(chan struct{})}
+		stats: make(chan string, 1), statsDone: make(chan struct{}), effective: effectiveConfig(cm)}
 	p.msgs.New = func() any { return new(kafka.Message) }
 	go p.deliveries()
 	go p.readStats()
@@ -117,13 +118,19 @@ type producer struct {
 	// readStats, so parsing them does not delay delivery callbacks.
 	stats     chan string
 	statsDone chan struct{}
+	effective map[string]string
 }
 
 var (
-	_ drivers.Producer     = (*producer)(nil)
-	_ drivers.Pinger       = (*producer)(nil)
-	_ drivers.RetryCounter = (*producer)(nil)
+	_ drivers.Producer       = (*producer)(nil)
+	_ drivers.Pinger         = (*producer)(nil)
+	_ drivers.RetryCounter   = (*producer)(nil)
+	_ drivers.ConfigReporter = (*producer)(nil)
 )
+
+// EffectiveConfig returns the settings the producer was created with, and
+// librdkafka's defaults for those it was not given.
+func (p *producer) EffectiveConfig() map[string]string { return maps.Clone(p.effective) }
 
 // Produce enqueues rec; librdkafka copies key and value. While librdkafka's
 // queue is full it waits and retries until ctx ends. Once enqueued, a
