@@ -7,6 +7,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
@@ -24,24 +25,20 @@ type collector struct {
 	consumers       []*consumer
 	produceEnd      *atomic.Int64 // the run's; 0 while producers run
 	progress        func(Progress)
+	metrics         *live.Metrics
 
 	intervals []results.Interval
-	// pubSum, e2eSum and lagSum are the measurement window's histograms;
-	// spare and spareLag gather one interval's.
-	pubSum, e2eSum, lagSum, spare, spareLag *hdrhistogram.Histogram
-	lastTick                                time.Duration
-	totals, consTotals                      snapshot
-	retriesSeen                             []int64 // per producer: its client's retry count so far
-	// encodeErrs are interval histograms that could not be encoded.
+	// pubSum, e2eSum and lagSum are the measurement window's histograms.
+	pubSum, e2eSum, lagSum *hdrhistogram.Histogram
+	// pubIv, e2eIv and lagIv hold the interval being closed; reset after.
+	pubIv, e2eIv, lagIv *hdrhistogram.Histogram
+	lastTick            time.Duration
+	totals, consTotals  snapshot
+	retriesSeen         []int64 // per producer: its client's retry count so far
+	// encodeErrs are histograms that could not be encoded.
 	encodeErrs []string
-	// subs holds each subscription's totals, and when it last consumed.
-	subs []subTotals
-}
-
-// subTotals are one subscription's consumption so far.
-type subTotals struct {
-	snapshot
-	lastConsumed time.Duration // end of the last interval it consumed in
+	// subs holds each subscription's totals.
+	subs []snapshot
 }
 
 func newCollector(r *run, planned time.Duration) *collector {
@@ -50,11 +47,11 @@ func newCollector(r *run, planned time.Duration) *collector {
 		t0: r.t0, warmup: r.warmup, every: r.w.Interval.D(),
 		planned: planned, plannedMessages: r.w.Messages,
 		producers: r.producers, consumers: r.consumers,
-		produceEnd: &r.produceEnd, progress: r.cfg.Progress,
+		produceEnd: &r.produceEnd, progress: r.cfg.Progress, metrics: r.cfg.Metrics,
 		pubSum: results.NewHistUpTo(top), e2eSum: results.NewHistUpTo(top), lagSum: results.NewHistUpTo(top),
-		spare: results.NewHistUpTo(top), spareLag: results.NewHistUpTo(top),
+		pubIv: results.NewHistUpTo(top), e2eIv: results.NewHistUpTo(top), lagIv: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
-		subs:        make([]subTotals, len(r.verifiers)),
+		subs:        make([]snapshot, r.w.SubscriptionsPerTopic),
 	}
 }
 
@@ -98,7 +95,10 @@ func (c *collector) collect(end time.Duration) {
 
 	var ps snapshot
 	ps.errKinds = map[string]int64{}
-	pub, lag := c.spare, c.spareLag
+	pub, e2e, lag := c.pubIv, c.e2eIv, c.lagIv
+	defer pub.Reset()
+	defer e2e.Reset()
+	defer lag.Reset()
 	for _, p := range c.producers {
 		p.rec.take(intervalHists{lat: pub, latSum: c.pubSum, lag: lag, lagSum: c.lagSum}, &ps)
 	}
@@ -112,26 +112,18 @@ func (c *collector) collect(end time.Duration) {
 	iv.PublishMaxMs = float64(pub.Max()) / 1000
 	iv.SendLagP99Ms = float64(lag.ValueAtQuantile(99)) / 1000
 	iv.PublishHist = c.encode(pub, "publish", iv.Start)
-	pub.Reset()
-	lag.Reset()
 
 	var cs snapshot
 	cs.errKinds = map[string]int64{}
-	e2e := pub // reuse the same spare histogram
 	for _, cons := range c.consumers {
 		one := snapshot{errKinds: map[string]int64{}}
 		cons.rec.take(intervalHists{lat: e2e, latSum: c.e2eSum}, &one)
 		cs.add(one)
-		sub := &c.subs[cons.sub]
-		sub.add(one)
-		if one.acked > 0 {
-			sub.lastConsumed = end
-		}
+		c.subs[cons.sub].add(one)
 	}
 	iv.Consumed, iv.ConsumedBytes = cs.acked, cs.ackedBytes
 	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000
 	iv.E2EHist = c.encode(e2e, "end-to-end", iv.Start)
-	e2e.Reset()
 
 	c.totals.add(ps)
 	c.consTotals.add(cs)
@@ -144,15 +136,20 @@ func (c *collector) collect(end time.Duration) {
 	}
 	c.intervals = append(c.intervals, iv)
 
+	phase := live.PhaseMeasure
+	switch {
+	case warm:
+		phase = live.PhaseWarmup
+	case c.produceEnd.Load() > 0:
+		phase = live.PhaseDrain
+	}
+	if c.metrics != nil {
+		c.metrics.Add(live.Interval{Phase: phase, Sent: iv.Sent, Acked: iv.Acked, AckedBytes: iv.AckedBytes,
+			Failed: iv.ErrorsByKind, Consumed: iv.Consumed, ConsumedBytes: iv.ConsumedBytes, LateSends: iv.LateSends,
+			Publish: pub, E2E: e2e})
+	}
 	if c.progress != nil {
-		phase := "measure"
-		switch {
-		case warm:
-			phase = "warmup"
-		case c.produceEnd.Load() > 0:
-			phase = "drain"
-		}
-		c.progress(Progress{Phase: phase, Elapsed: end, Planned: c.planned, PlannedMessages: c.plannedMessages,
+		c.progress(Progress{Phase: string(phase), Elapsed: end, Planned: c.planned, PlannedMessages: c.plannedMessages,
 			Acked: c.totals.acked, Consumed: c.consTotals.acked, Interval: iv})
 	}
 }
@@ -187,6 +184,7 @@ func (t *snapshot) add(s snapshot) {
 	t.measAcked += s.measAcked
 	t.measBytes += s.measBytes
 	t.dropped += s.dropped
+	t.lastAt = max(t.lastAt, s.lastAt)
 	if t.errKinds == nil {
 		t.errKinds = map[string]int64{}
 	}

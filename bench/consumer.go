@@ -61,7 +61,7 @@ func (c *consumer) loop(ctx context.Context) {
 // receive handles one consumed record: end-to-end latency from the send
 // time in its stamp, and the verifier's bookkeeping.
 func (c *consumer) receive(m *drivers.Message) {
-	now := monoSince(time.Now())
+	now := stampTime(time.Now())
 	ti, ok := c.topics[m.Topic]
 	if !ok || int(m.Partition) >= c.r.w.PartitionsPerTopic {
 		return
@@ -71,7 +71,11 @@ func (c *consumer) receive(m *drivers.Message) {
 	}
 	r := c.rec
 	r.mu.Lock()
+	r.lastAt = now
 	if s, err := readStamp(m.Value); err == nil {
+		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
+			now -= (*shift)[s.Producer]
+		}
 		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
 	} else {
 		r.acked++

@@ -36,7 +36,7 @@ func benchProducer(b *testing.B, rate float64) *producer {
 	}
 	p.drv = &nopProducer{}
 	r.t0 = time.Now()
-	r.t0Mono = monoSince(r.t0)
+	r.t0Stamp = stampTime(r.t0)
 	return p
 }
 

@@ -24,7 +24,7 @@ type lagProducer struct {
 
 func (p *lagProducer) Produce(_ context.Context, rec *drivers.Record, done drivers.DoneFunc) {
 	s, _ := readStamp(rec.Value)
-	_ = p.lag.RecordValue(max(monoSince(time.Now())-s.SentNano, 0) / 1000)
+	_ = p.lag.RecordValue(max(stampTime(time.Now())-s.SentNano, 0) / 1000)
 	done(0, 0, nil)
 }
 func (p *lagProducer) Flush(context.Context) error { return nil }
@@ -59,7 +59,7 @@ func TestPacingPrecision(t *testing.T) {
 		p.drv = truth
 		cpu0 := cpuTime(t)
 		r.t0 = time.Now()
-		r.t0Mono = monoSince(r.t0)
+		r.t0Stamp = stampTime(r.t0)
 		p.loop(context.Background(), d)
 		cpu := cpuTime(t) - cpu0
 

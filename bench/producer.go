@@ -90,17 +90,18 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	return p, nil
 }
 
-// planned is how many messages the producer plans to send: its quota, or
-// what its rate sends in the run's time bound; 0 when neither says (a
-// closed-model run bounded by time).
-func (p *producer) planned() uint64 {
-	w := p.r.w
+// plannedCount is how many messages a producer with the given quota
+// plans to send: its quota, or what its share of the rate sends in the
+// run's time bound; 0 when neither says (a closed-model run bounded by
+// time).
+func plannedCount(w *Workload, quota int64) uint64 {
 	n := uint64(0)
-	if p.rate > 0 && w.Duration > 0 {
-		n = uint64(math.Ceil(p.rate*(w.Warmup.D()+w.Duration.D()).Seconds())) + 1
+	if w.ProducerRate > 0 && w.Duration > 0 {
+		rate := w.ProducerRate / float64(w.Topics*w.ProducersPerTopic)
+		n = uint64(math.Ceil(rate*(w.Warmup.D()+w.Duration.D()).Seconds())) + 1
 	}
-	if p.quota >= 0 && (n == 0 || uint64(p.quota) < n) {
-		n = uint64(p.quota)
+	if quota >= 0 && (n == 0 || uint64(quota) < n) {
+		n = uint64(quota)
 	}
 	return n
 }
@@ -145,6 +146,10 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	if p.rate > 0 {
 		period = float64(time.Second) / p.rate
 	}
+	wait := p.r.cfg.wait
+	if wait == nil {
+		wait = waitUntil
+	}
 	for n := uint64(0); p.quota < 0 || n < uint64(p.quota); n++ {
 		if ctx.Err() != nil {
 			return
@@ -156,7 +161,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 				reachedBound = true
 				return
 			}
-			if !p.r.cfg.wait(ctx, t0, intended) {
+			if !wait(ctx, t0, intended) {
 				return
 			}
 		}
@@ -199,7 +204,7 @@ func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.
 	size := p.sizes[seq%uint64(len(p.sizes))]
 	s.seq, s.intended, s.size = seq, intended, size
 	p.r.payload.fill(s.buf[:size], p.rng)
-	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0Mono + int64(intended)}.Put(s.buf)
+	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0Stamp + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {
 	case keyRoundRobin:

@@ -37,7 +37,10 @@ type recorder struct {
 	// sent after the warm-up.
 	measAcked, measBytes int64
 	// dropped counts samples outside the histograms' range.
-	dropped  int64
+	dropped int64
+	// lastAt is when a consumer last received a record, in the stamps'
+	// time (stampTime).
+	lastAt   int64
 	errors   int64
 	errKinds map[string]int64
 	ackTimes ackTimeline
@@ -88,6 +91,7 @@ type snapshot struct {
 	slotWait                              time.Duration
 	measAcked, measBytes                  int64
 	dropped                               int64
+	lastAt                                int64
 	errKinds                              map[string]int64
 }
 
@@ -113,6 +117,7 @@ func (r *recorder) take(h intervalHists, s *snapshot) {
 	s.measAcked += r.measAcked
 	s.measBytes += r.measBytes
 	s.dropped += r.dropped
+	s.lastAt = max(s.lastAt, r.lastAt)
 	s.errors += r.errors
 	for k, n := range r.errKinds {
 		s.errKinds[k] += n
@@ -196,10 +201,48 @@ func (b *bitset) set(i uint64) (was bool) {
 	return was
 }
 
+// seqsOf returns the members of b below n as ranges.
+func seqsOf(b bitset, n uint64) results.Seqs {
+	var out results.Seqs
+	for i := uint64(0); i < n; {
+		w := i / 64
+		switch {
+		case w >= b.words():
+			return out
+		case i%64 == 0 && b.word(w) == 0:
+			i += 64 // an empty word
+			continue
+		case i%64 == 0 && b.word(w) == ^uint64(0) && i+64 <= n:
+			out = addRange(out, i, i+64) // a full word
+			i += 64
+			continue
+		}
+		if b.has(i) {
+			out = addRange(out, i, i+1)
+		}
+		i++
+	}
+	return out
+}
+
+// addRange appends [from, to) to s, joining it to the last range when
+// they touch.
+func addRange(s results.Seqs, from, to uint64) results.Seqs {
+	if k := len(s) - 1; k >= 0 && s[k].To == from {
+		s[k].To = to
+		return s
+	}
+	return append(s, results.SeqRange{From: from, To: to})
+}
+
 func (b bitset) has(i uint64) bool {
 	w := i / 64
 	return w/bitsetChunk < uint64(len(b.chunks)) && b.chunks[w/bitsetChunk][w%bitsetChunk]&(1<<(i%64)) != 0
 }
+
+// words is how many 64-bit words the set holds; word returns one.
+func (b bitset) words() uint64        { return uint64(len(b.chunks)) * bitsetChunk }
+func (b bitset) word(w uint64) uint64 { return b.chunks[w/bitsetChunk][w%bitsetChunk] }
 
 // clone returns a copy that later sets of b do not change.
 func (b bitset) clone() bitset {

@@ -33,8 +33,10 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Intervals:    c.intervals,
 		Notes:        r.notes,
 	}
-	if cr, ok := r.producers[0].drv.(drivers.ConfigReporter); ok {
-		res.Client.EffectiveProducer = cr.EffectiveConfig()
+	if len(r.producers) > 0 {
+		if cr, ok := r.producers[0].drv.(drivers.ConfigReporter); ok {
+			res.Client.EffectiveProducer = cr.EffectiveConfig()
+		}
 	}
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
@@ -88,7 +90,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if prodWindow > 0 {
 		s.ProduceRateMsgs = float64(c.totals.measAcked) / prodWindow
 		s.ProduceRateMiB = float64(c.totals.measBytes) / prodWindow / (1 << 20)
-		s.InFlightWaitShare = slotWait / (prodWindow * float64(len(r.producers)))
+		if len(r.producers) > 0 {
+			s.InFlightWaitShare = slotWait / (prodWindow * float64(len(r.producers)))
+		}
 	}
 	if s.InFlightWaitShare >= cappedShare {
 		s.InFlightCapped = true
@@ -99,8 +103,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		s.ConsumeRateMiB = float64(c.consTotals.measBytes) / consWindow / (1 << 20)
 	}
 	for _, sub := range c.subs {
+		// Over the time from the warm-up's end to its last record.
 		one := results.Subscription{ConsumedMessages: sub.acked}
-		if window := min(sub.lastConsumed, r.consumeEnd).Seconds() - measStart; window > 0 {
+		if window := time.Duration(sub.lastAt-r.t0Stamp).Seconds() - measStart; sub.acked > 0 && window > 0 {
 			one.ConsumeRateMsgs = float64(sub.measAcked) / window
 		}
 		s.Subscriptions = append(s.Subscriptions, one)

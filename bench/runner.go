@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -38,9 +39,15 @@ type Config struct {
 	Progress func(Progress)
 	// Log receives a line per phase; nil discards.
 	Log io.Writer
+	// RunID names the run and its topics; empty makes one up (NewRunID).
+	RunID string
+	// Metrics, if set, is given each interval as the collector closes it,
+	// and each fault event, for a live view of the run.
+	Metrics *live.Metrics
 
-	// wait replaces the pacer's waitUntil in tests under testing/synctest,
-	// whose clock does not move while the pacer spins.
+	// wait, when set, replaces the pacer's waitUntil: tests under
+	// testing/synctest set it, as that clock does not move while the
+	// pacer spins.
 	wait func(ctx context.Context, t0 time.Time, due time.Duration) bool
 }
 
@@ -64,11 +71,23 @@ type run struct {
 	w      *Workload
 	id     string
 	topics []string
-	parts  int // total partitions over all topics
-	t0     time.Time
-	// t0Mono is t0 in the stamps' time (monoSince), set before producers
-	// start.
-	t0Mono int64
+	// created are the topics this process created, deleted at the end
+	// unless the workload keeps them.
+	created []string
+	parts   int // total partitions over all topics
+	// slice is what this process runs: everything, or a shard's share.
+	slice slice
+	// shard is set when the run is one shard of a distributed run.
+	shard *shardRun
+	// e2eShift is, per run-wide producer id, how far this process's clock
+	// is ahead of that producer's (ns), taken off end-to-end latency; nil
+	// in a run in one process. Set before the start, while consumers
+	// already run, hence atomic.
+	e2eShift atomic.Pointer[[]int64]
+	t0       time.Time
+	// t0Stamp is t0 in the stamps' time (stampTime), set before
+	// producers start.
+	t0Stamp int64
 	// warmup is the warm-up's length, warmupEnd its end in the stamps'
 	// time (set once consumers run, so atomic).
 	warmup    time.Duration
@@ -98,10 +117,13 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	r := &run{cfg: cfg, w: w, id: runID()}
-	if r.cfg.wait == nil {
-		r.cfg.wait = waitUntil
+	id := cfg.RunID
+	if id == "" {
+		id = NewRunID()
+	} else if err := CheckRunID(id); err != nil {
+		return nil, err
 	}
+	r := &run{cfg: cfg, w: w, id: id, slice: sliceOf(w, 0, 1)}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -119,7 +141,21 @@ func (r *run) logf(format string, args ...any) {
 	}
 }
 
-func runID() string {
+// CheckRunID reports whether id can name a run: it becomes part of the
+// run's topic names, so it is 1 to 100 of a-z, A-Z, 0-9, '.', '_', '-'.
+func CheckRunID(id string) error {
+	ok := len(id) > 0 && len(id) <= 100
+	for _, c := range id {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
+	}
+	if !ok {
+		return fmt.Errorf("run id %q: want 1 to 100 letters, digits, '.', '_' or '-' (it names the run's topics)", id)
+	}
+	return nil
+}
+
+// NewRunID returns a fresh run id: the time and a random suffix.
+func NewRunID() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
@@ -135,23 +171,50 @@ func (r *run) setup(ctx context.Context) error {
 	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
 		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
-	reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
-	defer cancel()
-	rf := int16(w.ReplicationFactor)
-	if rf == 0 {
-		rf = -1
+	if err := r.createTopics(ctx); err != nil {
+		return err
 	}
-	for i := 0; i < w.Topics; i++ {
-		name := w.TopicPrefix + "-" + r.id + "-" + strconv.Itoa(i)
-		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: rf, Configs: w.TopicConfig}
+	return r.startClients(ctx)
+}
+
+// replication is the replication factor topics are created with: the
+// workload's, or -1 for the broker's default.
+func (r *run) replication() int16 {
+	if r.w.ReplicationFactor == 0 {
+		return -1
+	}
+	return int16(r.w.ReplicationFactor)
+}
+
+// topicNames sets the names of the run's topics, which every shard
+// derives from the run id.
+func (r *run) topicNames() {
+	r.topics = r.topics[:0]
+	for i := 0; i < r.w.Topics; i++ {
+		r.topics = append(r.topics, r.w.TopicPrefix+"-"+r.id+"-"+strconv.Itoa(i))
+	}
+	r.parts = r.w.Topics * r.w.PartitionsPerTopic
+}
+
+// createTopics creates the run's topics.
+func (r *run) createTopics(ctx context.Context) error {
+	w := r.w
+	r.topicNames()
+	for _, name := range r.topics {
+		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: r.replication(), Configs: w.TopicConfig}
 		if err := r.cfg.Admin.CreateTopic(ctx, spec); err != nil {
 			return fmt.Errorf("create topic %s: %w", name, err)
 		}
-		r.topics = append(r.topics, name)
+		r.created = append(r.created, name)
 	}
-	r.parts = w.Topics * w.PartitionsPerTopic
 	r.logf("created %d topic(s) of %d partition(s)", w.Topics, w.PartitionsPerTopic)
+	return nil
+}
 
+// startClients starts this run's (or shard's) producers and consumers.
+// Producers have run-wide ids, so that every stamp is unique in the run.
+func (r *run) startClients(ctx context.Context) error {
+	w := r.w
 	var note string
 	var err error
 	if r.payload, note, err = newPayload(w); err != nil {
@@ -163,21 +226,27 @@ func (r *run) setup(ctx context.Context) error {
 	nprod := w.Topics * w.ProducersPerTopic
 	quota := splitCount(w.Messages, nprod)
 	planned := make([]uint64, nprod)
-	for i := 0; i < nprod; i++ {
-		p, err := newProducer(ctx, r, i, quota[i])
+	for id := range planned {
+		planned[id] = plannedCount(w, quota[id])
+	}
+	for _, id := range r.slice.producers {
+		p, err := newProducer(ctx, r, id, quota[id])
 		if err != nil {
 			return err
 		}
+		p.acked = newBitset(planned[id])
 		r.producers = append(r.producers, p)
-		planned[i] = p.planned()
-		p.acked = newBitset(planned[i])
 	}
-	for s := 0; s < w.SubscriptionsPerTopic; s++ {
+	for s, mine := range r.slice.consumers {
+		if len(mine) == 0 {
+			continue
+		}
 		v := newVerifier(r.parts, planned)
+		v.subscription, v.split = s, r.slice.split[s]
 		r.verifiers = append(r.verifiers, v)
 		group := w.TopicPrefix + "-" + r.id + "-sub-" + strconv.Itoa(s)
-		for c := 0; c < w.ConsumerPerSubscription; c++ {
-			cons, err := newConsumer(ctx, r, group, v, len(r.consumers))
+		for _, c := range mine {
+			cons, err := newConsumer(ctx, r, group, v, s*w.ConsumerPerSubscription+c)
 			if err != nil {
 				return err
 			}
@@ -185,7 +254,12 @@ func (r *run) setup(ctx context.Context) error {
 			r.consumers = append(r.consumers, cons)
 		}
 	}
+	if len(r.producers) == 0 {
+		return nil
+	}
 	if p, ok := r.producers[0].drv.(drivers.Pinger); ok {
+		reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
+		defer cancel()
 		if err := p.Ping(reachCtx); err != nil {
 			return fmt.Errorf("producer cannot reach %v: %w", r.cfg.Target.Bootstrap(), err)
 		}
@@ -253,10 +327,18 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	r.awaitAssignment(ctx)
 
 	started := time.Now()
+	if r.shard != nil {
+		var err error
+		if started, err = r.shard.begin(ctx, r); err != nil {
+			stopConsumers()
+			consWG.Wait()
+			return nil, err
+		}
+	}
 	r.t0 = started
 	r.warmup = w.Warmup.D()
-	r.t0Mono = monoSince(started)
-	r.warmupEnd.Store(r.t0Mono + int64(r.warmup))
+	r.t0Stamp = stampTime(started)
+	r.warmupEnd.Store(r.t0Stamp + int64(r.warmup))
 	// The time bound covers warm-up and measurement; a run bounded by
 	// count alone has none.
 	var planned time.Duration
@@ -296,6 +378,11 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 	stopShorten()
 	cancelFlush()
+	if r.shard != nil {
+		// The run's production ends when every shard's has: consumers
+		// drain, and the fault schedule stops, only then.
+		r.shard.produced(ctx, r)
+	}
 	r.produceEnd.Store(int64(time.Since(r.t0)))
 	r.logf("producers done after %s", r.produceDone().Round(time.Millisecond))
 
@@ -370,7 +457,9 @@ func (r *run) awaitAssignment(ctx context.Context) {
 		}
 		done := true
 		for _, v := range r.verifiers {
-			if held[v] < r.parts {
+			// A subscription shared with other shards holds only part
+			// of the partitions here.
+			if !v.split && held[v] < r.parts {
 				done = false
 			}
 		}
@@ -413,7 +502,7 @@ func (r *run) drain(ctx context.Context) error {
 	for {
 		done := true
 		for _, v := range r.verifiers {
-			if !v.reached(ends) {
+			if v.split && !v.reachedRead(ends) || !v.split && !v.reached(ends) {
 				done = false
 			}
 		}
@@ -448,7 +537,7 @@ func (r *run) teardown() {
 	if !r.w.KeepTopics {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		for _, t := range r.topics {
+		for _, t := range r.created {
 			if err := r.cfg.Admin.DeleteTopic(ctx, t); err != nil {
 				r.logf("delete topic %s: %v", t, err)
 			}

@@ -456,7 +456,7 @@ func TestEndToEndOnMonotonicClock(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Message 199 was due 1.99 s after the start.
-			if want := monoSince(res.Started) + int64(1990*time.Millisecond); s.SentNano != want {
+			if want := stampTime(res.Started) + int64(1990*time.Millisecond); s.SentNano != want {
 				t.Errorf("stamp send time %d, want %d (monotonic, from the run's start)", s.SentNano, want)
 			}
 		}

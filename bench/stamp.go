@@ -15,28 +15,30 @@ import (
 //	3      reserved (0)
 //	4..7   producer id
 //	8..15  sequence number within the producer, from 0
-//	16..23 send time (the intended time in the open model), nanoseconds
-//	       since monoBase on the monotonic clock
-//
-// Producers and consumers share this process, so the send time is read on
-// its monotonic clock: a step of the wall clock does not move end-to-end
-// latency.
+//	16..23 send time (the intended time in the open model), Unix
+//	       nanoseconds as stampTime reads them
 type stamp struct {
 	Producer uint32
 	Seq      uint64
 	SentNano int64
 }
 
-// stampVersion 2: the send time is monotonic (version 1 held Unix time).
-const stampVersion = 2
+const stampVersion = 1
 
-// monoBase is the process's reference instant for send times. It is set
-// once, when the package loads, and only read.
-var monoBase = time.Now()
+// stampTime returns t as Unix nanoseconds read on the monotonic clock from
+// the moment the process started: in one process, end-to-end latency (a
+// difference of two such times) does not move when the wall clock is
+// stepped; across the processes of a distributed run they stay Unix times,
+// whose offsets the run measures. A t without a monotonic reading (one
+// agreed between processes) is its own Unix time.
+func stampTime(t time.Time) int64 { return stampBaseUnix + int64(t.Sub(stampBase)) }
 
-// monoSince returns t as nanoseconds since monoBase, on the monotonic
-// clock.
-func monoSince(t time.Time) int64 { return int64(t.Sub(monoBase)) }
+// stampBase is the process's reference instant for stampTime, and
+// stampBaseUnix its Unix time. Set once, when the package loads; only read.
+var (
+	stampBase     = time.Now()
+	stampBaseUnix = stampBase.UnixNano()
+)
 
 // errNoStamp is returned for a message kbench did not write.
 var errNoStamp = errors.New("message has no kbench stamp")

@@ -23,6 +23,14 @@ type targetFlags struct {
 	heapMB    int
 }
 
+// spec turns the flags into a cluster.Spec.
+func (tf targetFlags) spec() cluster.Spec {
+	return cluster.Spec{
+		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
+		Nodes: tf.nodes, HeapMB: tf.heapMB, Admin: all.ProbeAdmin,
+	}
+}
+
 // specFlags names the flag behind each cluster.Spec field.
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
 	"Nodes": "--nodes", "HeapMB": "--heap"}
@@ -31,10 +39,9 @@ var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap
 // (the local target checks its own brokers with all.ProbeAdmin);
 // release closes both (the target last, as it may stop brokers).
 func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, drv drivers.Driver, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
-	tgt, err = cluster.Open(ctx, cluster.Spec{
-		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
-		Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Admin: all.ProbeAdmin, Log: log,
-	})
+	spec := tf.spec()
+	spec.BrokerProps, spec.Log = brokerProps, log
+	tgt, err = cluster.Open(ctx, spec)
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
 		return nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}
