@@ -21,6 +21,9 @@
 //   - Interval boundaries are multiples of the interval from the start,
 //     plus one at the warm-up's end, so no interval mixes the two. The
 //     warm-up shows in the timeline and stays out of the summary.
+//   - End-to-end latency is the stamp's send time to receipt, both read on
+//     the monotonic clock anchored at the process's start, so a step of
+//     the wall clock does not move it.
 //   - Percentiles come from merged histograms, never from averaged
 //     percentiles. Rates count the messages meant for after the warm-up,
 //     over the time from the warm-up's end to the last acknowledgement.
