@@ -5,6 +5,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +40,11 @@ func (p *lagProducer) Close() error                { return nil }
 func TestPacingPrecision(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-clock pacing takes seconds")
+	}
+	load := loadPerCPU()
+	busy := load > 1.5
+	if busy {
+		t.Logf("load average %.1f per CPU: the lag bounds are not checked, only kbench's figures against the client's", load)
 	}
 	t.Logf("%8s %24s %24s %8s %8s", "msgs/s", "client lag p50/p99 µs", "kbench lag p50/p99 µs", "late %", "cpu %")
 	for _, rate := range []float64{100, 1000, 10000, 50000, 200000} {
@@ -74,9 +81,9 @@ func TestPacingPrecision(t *testing.T) {
 		if sent != int64(rate*d.Seconds()) || kl.Count != sent {
 			t.Errorf("%.0f msgs/s: sent %d, %d send lags recorded; want %.0f", rate, sent, kl.Count, rate*d.Seconds())
 		}
-		// Loose bounds: this machine is shared; the table shows the real
-		// figures.
-		if tl.P99 > 1 || late > 0.01 {
+		// Loose bounds, and only on a machine with CPU to spare: the
+		// table shows the real figures.
+		if !busy && (tl.P99 > 1 || late > 0.01) {
 			t.Errorf("%.0f msgs/s: client-side lag p99 %.3f ms, late %.2f%%; want under 1 ms and 1%%", rate, tl.P99, 100*late)
 		}
 		// kbench's figure is taken just before the client is called.
@@ -93,4 +100,18 @@ func cpuTime(t *testing.T) time.Duration {
 		t.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadPerCPU is the one-minute load average per CPU, 0 where the system
+// does not say.
+func loadPerCPU() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	if _, err := fmt.Sscan(string(b), &l); err != nil {
+		return 0
+	}
+	return l / float64(runtime.NumCPU())
 }
