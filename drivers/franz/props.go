@@ -70,7 +70,7 @@ func redact(key, value string) string {
 func (p *parser) known(own, other map[string]bool) {
 	for k := range p.props {
 		if !commonProps[k] && !own[k] && !other[k] {
-			p.fail(k, "franz-go has no such setting; remove it or use the confluent driver, which passes properties through")
+			p.fail(k, "franz-go has no such setting"+drivers.DidYouMean(k, knownNames())+"; remove it or use the confluent driver, which passes properties through")
 		}
 	}
 }
