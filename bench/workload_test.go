@@ -196,7 +196,7 @@ func stampOf(seq uint64) []byte {
 }
 
 func TestCheckMemory(t *testing.T) {
-	w := &Workload{MessageSize: 2_000_000_000, Messages: 1}
+	w := &Workload{MessageSize: 2_000_000_000, Messages: 1, MaxInFlight: 1000}
 	if err := w.Resolve(); err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +208,14 @@ func TestCheckMemory(t *testing.T) {
 	w.MessageSize = 1024
 	if err := CheckMemory(w, 16<<30); err != nil {
 		t.Errorf("a 1 KiB workload refused: %v", err)
+	}
+	// By default the in-flight bound is by bytes, so 500 MB messages get
+	// one slot: 2 buffers, and a random pool's one body.
+	w = &Workload{MessageSize: 500_000_000, Messages: 1, UseRandomizedPayloads: true}
+	if err := w.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := MemoryEstimate(w), int64(3*500_000_000); got != want {
+		t.Errorf("estimate %d, want %d", got, want)
 	}
 }
