@@ -139,6 +139,13 @@ func (s spec) run(name string) *results.Run {
 			TargetRate: s.rate, PublishLatencyMs: results.LatencyOf(pub),
 		},
 	}
+	if s.driver == "franz" {
+		r.Client.EffectiveProducer = map[string]string{"acks": s.acks, "enable.idempotence": fmt.Sprint(s.acks == "all"), "linger.ms": "5",
+			"batch.size": "1000012", "compression.type": "none", "max.in.flight.requests.per.connection": map[bool]string{true: "5", false: "1"}[s.acks == "all"], "retries": "unbounded"}
+	}
+	if s.rate > 0 {
+		r.Summary.SendLagMs = results.Latency{P50: 0.002, P95: 0.008, P99: 0.021, P999: 0.35, Max: 1.2, Mean: 0.004, Count: msgs}
+	}
 	if s.cluster == results.KindEmbedded {
 		r.Cluster.ReplicationFactor, r.Cluster.KafkaVersion = 1, ""
 		r.Notes = []string{"embedded target: kfake has no replication; numbers say nothing about Kafka"}
@@ -177,10 +184,13 @@ func (s spec) run(name string) *results.Run {
 			Fault: kill, RecoveredAt: 35, MaxNoAckS: 2.4, WorstPartition: "orders-0", WorstPartitionNoAckS: 3.1,
 			RecoveryS: 6.5, RateBefore: 48000, RateDuring: 21000, RateAfter: 47500, WindowStart: 20, WindowEnd: 27,
 			LatencyBeforeMs: results.Latency{P50: 2, P99: 6.1, Count: 900000}, LatencyWindowMs: results.Latency{P50: 800, P99: 1980, Count: 150000},
-			ErrorsByKind: map[string]int64{"NOT_LEADER_OR_FOLLOWER": 12}, Retries: 340,
+			ErrorsByKind: map[string]int64{"NOT_LEADER_OR_FOLLOWER": 12}, Retries: ptr(int64(340)),
 		}}
 		r.Summary.Errors, r.Summary.ErrorsByKind = 12, map[string]int64{"NOT_LEADER_OR_FOLLOWER": 12}
 		r.Summary.LateSends = 1500
+		r.Summary.LateShare = 1500 / float64(msgs)
+		stored := msgs * int64(s.msgSize) * 97 / 100
+		r.Summary.StoredBytes = &stored
 	}
 	return r
 }
@@ -198,3 +208,5 @@ func load(t testing.TB, names ...string) []*results.Run {
 	}
 	return runs
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -75,8 +75,15 @@ func newReportData(runs []*results.Run) *reportData {
 		d.Summary = append(d.Summary, row)
 		for _, f := range r.Failover {
 			recovery := fmt.Sprintf("%.1f", f.RecoveryS)
-			if f.RecoveryS < 0 {
+			switch {
+			case f.RecoveryS < 0 && f.Recovery != "":
+				recovery = f.Recovery
+			case f.RecoveryS < 0:
 				recovery = "never"
+			}
+			window := fmt.Sprintf("%.1f-%.1f", f.WindowStart, f.WindowEnd)
+			if f.WindowEnd == 0 {
+				window = "none"
 			}
 			worst := "-"
 			if f.WorstPartition != "" {
@@ -85,7 +92,7 @@ func newReportData(runs []*results.Run) *reportData {
 			d.Failovers = append(d.Failovers, []string{labels[i], faultName(f.Fault), fmt.Sprintf("%.2f", f.MaxNoAckS), worst, recovery,
 				fmt.Sprintf("%.0f / %.0f / %.0f", f.RateBefore, f.RateDuring, f.RateAfter),
 				fmt.Sprintf("%s / %s", ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99)),
-				fmt.Sprintf("%.1f-%.1f", f.WindowStart, f.WindowEnd), orDash(countsByKind(f.ErrorsByKind)), fmt.Sprint(f.Retries)})
+				window, orDash(countsByKind(f.ErrorsByKind)), retriesCell(f.Retries)})
 		}
 		if !r.Complete {
 			d.Notes = append(d.Notes, fmt.Sprintf("%s: INCOMPLETE: %s", labels[i], orDash(r.Incomplete)))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -11,30 +12,50 @@ import (
 )
 
 // Summarize writes a text table of the runs' headline figures, one row per
-// run named by Labels: throughput in msgs/s and MiB/s, publish and
-// end-to-end latency (p50/p99/p99.9/max, ms), errors, late sends and the
+// run named by Labels: throughput in msgs/s and MiB/s, consumption and the
+// consumers' largest lag, publish and end-to-end latency
+// (p50/p99/p99.9/max, ms), the open model's send lag (p50/p99, µs: it
+// should be tens of them), errors, late sends (count and share) and the
 // lost/duplicated/reordered counts, then each run's failover summaries,
 // notes and whether it was interrupted.
 func Summarize(w io.Writer, runs ...*results.Run) {
 	labels := runLabels(runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tconsumed/s\tmax lag\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\terrors\tlate\tlost/dup/reord\t")
+	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tconsumed/s\tmax lag\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\tsend lag µs p50/p99\terrors\tlate\tlost/dup/reord\t")
 	for i, r := range runs {
 		s := r.Summary
 		consumed, lag := "-", "-"
 		if l, ok := maxLag(r); ok {
 			consumed, lag = fmt.Sprintf("%.0f", s.ConsumeRateMsgs), fmt.Sprint(l)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n",
 			labels[i], s.ProduceRateMsgs, s.ProduceRateMiB, consumed, lag,
-			latencyCell(s.PublishLatencyMs), latencyCell(s.E2ELatencyMs),
-			s.Errors, s.LateSends, verifyCell(r))
+			latencyCell(s.PublishLatencyMs), latencyCell(s.E2ELatencyMs), lagCell(s),
+			s.Errors, lateCell(s), verifyCell(r))
 	}
 	tw.Flush()
 	for i, r := range runs {
 		var lines []string
 		if !r.Complete {
 			lines = append(lines, "INCOMPLETE: "+orDash(r.Incomplete))
+		}
+		if eff := r.Client.EffectiveProducer; len(eff) > 0 {
+			var parts []string
+			for _, k := range sortedKeys(eff) {
+				parts = append(parts, k+"="+eff[k])
+			}
+			lines = append(lines, "producer as applied: "+strings.Join(parts, " "))
+		}
+		if sb := r.Summary.StoredBytes; sb != nil && r.Summary.ProducedBytes > 0 {
+			lines = append(lines, fmt.Sprintf("stored: %.1f MiB on the brokers (one replica) for %.1f MiB produced, %s%%",
+				float64(*sb)/(1<<20), float64(r.Summary.ProducedBytes)/(1<<20), percent(float64(*sb)/float64(r.Summary.ProducedBytes))))
+		}
+		if subs := r.Summary.Subscriptions; len(subs) > 1 {
+			var parts []string
+			for i, sub := range subs {
+				parts = append(parts, fmt.Sprintf("%d: %.0f msgs/s", i, sub.ConsumeRateMsgs))
+			}
+			lines = append(lines, "subscriptions: "+strings.Join(parts, ", "))
 		}
 		if len(r.Summary.ErrorsByKind) > 0 {
 			lines = append(lines, "errors: "+countsByKind(r.Summary.ErrorsByKind))
@@ -56,6 +77,39 @@ func latencyCell(l results.Latency) string {
 		return "-"
 	}
 	return fmt.Sprintf("%s / %s / %s / %s", ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max))
+}
+
+// lagCell is "-" for the closed model, which has no intended times.
+func lagCell(s results.Summary) string {
+	if s.SendLagMs.Count == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f / %.0f", 1000*s.SendLagMs.P50, 1000*s.SendLagMs.P99)
+}
+
+// lateCell is the late sends with their share; "-" for the closed model.
+func lateCell(s results.Summary) string {
+	switch {
+	case s.TargetRate == 0:
+		return "-"
+	case s.LateSends == 0:
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s%%)", s.LateSends, percent(s.LateShare))
+}
+
+// percent formats a share as a percentage with two significant digits,
+// so a small share does not read as 0.
+func percent(share float64) string {
+	return strconv.FormatFloat(100*share, 'g', 2, 64)
+}
+
+// retriesCell is "unknown" where the driver cannot count retries.
+func retriesCell(n *int64) string {
+	if n == nil {
+		return "unknown"
+	}
+	return strconv.FormatInt(*n, 10)
 }
 
 // verifyCell is "-" when no consumer checked the run and "unverified" when
@@ -141,21 +195,35 @@ func failoverLine(f results.Failover) string {
 	}
 	fmt.Fprintf(&b, ": no acks for %.2fs", f.MaxNoAckS)
 	if f.WorstPartition != "" {
-		fmt.Fprintf(&b, " (worst partition %s %.2fs)", f.WorstPartition, f.WorstPartitionNoAckS)
+		fmt.Fprintf(&b, " (worst partition %s %.2fs", f.WorstPartition, f.WorstPartitionNoAckS)
+		if f.WorstPartitionUsualNoAckS > 0 {
+			fmt.Fprintf(&b, ", usually %.2fs", f.WorstPartitionUsualNoAckS)
+		}
+		b.WriteString(")")
 	}
-	if f.RecoveryS < 0 {
+	switch {
+	case f.RecoveryS < 0 && f.Recovery != "":
+		b.WriteString(", recovery " + f.Recovery)
+	case f.RecoveryS < 0:
 		b.WriteString(", throughput never back to 90%")
-	} else {
+	case f.RecoveryS == 0:
+		b.WriteString(", throughput never below 90%")
+	default:
 		fmt.Fprintf(&b, ", back to 90%% after %.1fs", f.RecoveryS)
 	}
-	fmt.Fprintf(&b, "; msgs/s %.0f before, %.0f during, %.0f after", f.RateBefore, f.RateDuring, f.RateAfter)
-	fmt.Fprintf(&b, "; p99 %s ms before, %s ms in window %.1f-%.1fs",
-		ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99), f.WindowStart, f.WindowEnd)
+	if f.WindowEnd == 0 {
+		fmt.Fprintf(&b, "; no disturbed window; msgs/s %.0f before, %.0f after; p99 %s ms before",
+			f.RateBefore, f.RateAfter, ms(f.LatencyBeforeMs.P99))
+	} else {
+		fmt.Fprintf(&b, "; msgs/s %.0f before, %.0f during, %.0f after", f.RateBefore, f.RateDuring, f.RateAfter)
+		fmt.Fprintf(&b, "; p99 %s ms before, %s ms in window %.1f-%.1fs",
+			ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99), f.WindowStart, f.WindowEnd)
+	}
 	if len(f.ErrorsByKind) > 0 {
 		b.WriteString("; errors " + countsByKind(f.ErrorsByKind))
 	}
-	if f.Retries > 0 {
-		fmt.Fprintf(&b, "; %d retries", f.Retries)
+	if f.Retries != nil && *f.Retries > 0 {
+		fmt.Fprintf(&b, "; %d retries", *f.Retries)
 	}
 	if f.Fault.Error != "" {
 		b.WriteString("; fault failed: " + f.Fault.Error)

@@ -265,13 +265,12 @@ func mergedP99(runs []*results.Run) float64 {
 	if len(runs) == 1 {
 		return runs[0].Summary.PublishLatencyMs.P99
 	}
-	h := results.NewHist()
-	for _, r := range runs {
-		if one, err := results.DecodeHist(r.Histograms.Publish); err == nil {
-			// Result histograms share NewHist's bounds, so nothing is dropped.
-			results.MergeHist(h, one)
-		}
+	enc := make([]string, len(runs))
+	for i, r := range runs {
+		enc[i] = r.Histograms.Publish
 	}
+	// A histogram that does not decode is left out, as a run without one.
+	h, _ := results.MergedHist(enc...)
 	return float64(h.ValueAtQuantile(99)) / 1000
 }
 

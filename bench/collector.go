@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -26,23 +27,31 @@ type collector struct {
 	progress        func(Progress)
 	metrics         *live.Metrics
 
-	intervals      []results.Interval
-	pubSum, e2eSum *hdrhistogram.Histogram
-	// pubIv and e2eIv hold the interval being closed; reset after.
-	pubIv, e2eIv       *hdrhistogram.Histogram
-	lastTick           time.Duration
-	totals, consTotals snapshot
-	retriesSeen        []int64 // per producer: its client's retry count so far
+	intervals []results.Interval
+	// pubSum, e2eSum and lagSum are the measurement window's histograms.
+	pubSum, e2eSum, lagSum *hdrhistogram.Histogram
+	// pubIv, e2eIv and lagIv hold the interval being closed; reset after.
+	pubIv, e2eIv, lagIv *hdrhistogram.Histogram
+	lastTick            time.Duration
+	totals, consTotals  snapshot
+	retriesSeen         []int64 // per producer: its client's retry count so far
+	// encodeErrs are histograms that could not be encoded.
+	encodeErrs []string
+	// subs holds each subscription's totals.
+	subs []snapshot
 }
 
 func newCollector(r *run, planned time.Duration) *collector {
+	top := r.histTop()
 	return &collector{
 		t0: r.t0, warmup: r.warmup, every: r.w.Interval.D(),
 		planned: planned, plannedMessages: r.w.Messages,
 		producers: r.producers, consumers: r.consumers,
 		produceEnd: &r.produceEnd, progress: r.cfg.Progress, metrics: r.cfg.Metrics,
-		pubSum: results.NewHist(), e2eSum: results.NewHist(), pubIv: results.NewHist(), e2eIv: results.NewHist(),
+		pubSum: results.NewHistUpTo(top), e2eSum: results.NewHistUpTo(top), lagSum: results.NewHistUpTo(top),
+		pubIv: results.NewHistUpTo(top), e2eIv: results.NewHistUpTo(top), lagIv: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
+		subs:        make([]snapshot, r.w.SubscriptionsPerTopic),
 	}
 }
 
@@ -86,36 +95,42 @@ func (c *collector) collect(end time.Duration) {
 
 	var ps snapshot
 	ps.errKinds = map[string]int64{}
-	pub, e2e := c.pubIv, c.e2eIv
+	pub, e2e, lag := c.pubIv, c.e2eIv, c.lagIv
 	defer pub.Reset()
 	defer e2e.Reset()
+	defer lag.Reset()
 	for _, p := range c.producers {
-		p.rec.take(pub, c.pubSum, &ps)
+		p.rec.take(intervalHists{lat: pub, latSum: c.pubSum, lag: lag, lagSum: c.lagSum}, &ps)
 	}
 	iv.Sent, iv.Acked, iv.AckedBytes, iv.Errors, iv.LateSends = ps.sent, ps.acked, ps.ackedBytes, ps.errors, ps.late
+	iv.InFlightWaitS = ps.slotWait.Seconds()
 	if len(ps.errKinds) > 0 {
 		iv.ErrorsByKind = ps.errKinds
 	}
 	iv.PublishP50Ms = float64(pub.ValueAtQuantile(50)) / 1000
 	iv.PublishP99Ms = float64(pub.ValueAtQuantile(99)) / 1000
 	iv.PublishMaxMs = float64(pub.Max()) / 1000
-	iv.PublishHist, _ = results.EncodeHist(pub)
+	iv.SendLagP99Ms = float64(lag.ValueAtQuantile(99)) / 1000
+	iv.PublishHist = c.encode(pub, "publish", iv.Start)
 
 	var cs snapshot
 	cs.errKinds = map[string]int64{}
 	for _, cons := range c.consumers {
-		cons.rec.take(e2e, c.e2eSum, &cs)
+		one := snapshot{errKinds: map[string]int64{}}
+		cons.rec.take(intervalHists{lat: e2e, latSum: c.e2eSum}, &one)
+		cs.add(one)
+		c.subs[cons.sub].add(one)
 	}
 	iv.Consumed, iv.ConsumedBytes = cs.acked, cs.ackedBytes
 	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000
-	iv.E2EHist, _ = results.EncodeHist(e2e)
+	iv.E2EHist = c.encode(e2e, "end-to-end", iv.Start)
 
 	c.totals.add(ps)
 	c.consTotals.add(cs)
 	for i, p := range c.producers {
 		if rc, ok := p.drv.(drivers.RetryCounter); ok {
 			n := rc.Retries()
-			iv.Retries += n - c.retriesSeen[i]
+			iv.Retries = results.AddRetries(iv.Retries, ptr(n-c.retriesSeen[i]))
 			c.retriesSeen[i] = n
 		}
 	}
@@ -139,15 +154,37 @@ func (c *collector) collect(end time.Duration) {
 	}
 }
 
+// encode returns h encoded, or "" with the failure kept for the result's
+// notes.
+func (c *collector) encode(h *hdrhistogram.Histogram, what string, at float64) string {
+	enc, err := results.EncodeHist(h)
+	if err != nil {
+		c.encodeErrs = append(c.encodeErrs, fmt.Sprintf("the %s histogram of the interval at %.0fs is missing: %v", what, at, err))
+	}
+	return enc
+}
+
+// encodeWhole is encode for the measurement window's histograms.
+func (c *collector) encodeWhole(h *hdrhistogram.Histogram, what string) string {
+	enc, err := results.EncodeHist(h)
+	if err != nil {
+		c.encodeErrs = append(c.encodeErrs, fmt.Sprintf("the run's %s histogram is missing: %v", what, err))
+	}
+	return enc
+}
+
 // add adds an interval's figures to the running totals t.
 func (t *snapshot) add(s snapshot) {
 	t.sent += s.sent
 	t.late += s.late
+	t.slotWait += s.slotWait
 	t.acked += s.acked
 	t.ackedBytes += s.ackedBytes
 	t.errors += s.errors
 	t.measAcked += s.measAcked
 	t.measBytes += s.measBytes
+	t.dropped += s.dropped
+	t.lastAt = max(t.lastAt, s.lastAt)
 	if t.errKinds == nil {
 		t.errKinds = map[string]int64{}
 	}
@@ -155,3 +192,5 @@ func (t *snapshot) add(s snapshot) {
 		t.errKinds[k] += n
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -16,12 +16,13 @@ type consumer struct {
 	drv    drivers.Consumer
 	rec    *recorder
 	v      *verifier
+	sub    int            // the subscription's index
 	topics map[string]int // topic name to the run's topic index
 	fn     func(*drivers.Message)
 }
 
 func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) (*consumer, error) {
-	c := &consumer{r: r, rec: newRecorder(), v: v, topics: map[string]int{}}
+	c := &consumer{r: r, rec: newRecorder(r.histTop(), false), v: v, topics: map[string]int{}}
 	for i, t := range r.topics {
 		c.topics[t] = i
 	}
@@ -60,7 +61,7 @@ func (c *consumer) loop(ctx context.Context) {
 // receive handles one consumed record: end-to-end latency from the send
 // time in its stamp, and the verifier's bookkeeping.
 func (c *consumer) receive(m *drivers.Message) {
-	now := time.Now().UnixNano()
+	now := stampTime(time.Now())
 	ti, ok := c.topics[m.Topic]
 	if !ok || int(m.Partition) >= c.r.w.PartitionsPerTopic {
 		return
@@ -70,6 +71,7 @@ func (c *consumer) receive(m *drivers.Message) {
 	}
 	r := c.rec
 	r.mu.Lock()
+	r.lastAt = now
 	if s, err := readStamp(m.Value); err == nil {
 		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
 			now -= (*shift)[s.Producer]

@@ -9,15 +9,21 @@
 //
 // The engine keeps these measurement rules:
 //   - Open model (a target rate): message n of a producer is due at n/rate
-//     from the start, computed, never accumulated, and its latency is
-//     measured from that intended time, so a stalled client or broker
-//     shows as latency, not as lost throughput (no coordinated omission).
-//     A send issued more than a millisecond late is counted as late.
+//     from the start (plus the producer's phase, so producers interleave),
+//     computed, never accumulated, and its latency is measured from that
+//     intended time, so a stalled client or broker shows as latency, not
+//     as lost throughput (no coordinated omission). The pacer sleeps, then
+//     spins for the last stretch, so it issues sends within microseconds;
+//     the send lag is recorded as its own histogram, and a send issued more
+//     than a millisecond late is counted as late.
 //   - Closed model (rate 0): as fast as the client takes messages, with at
 //     most maxInFlight awaiting acknowledgement each.
 //   - Interval boundaries are multiples of the interval from the start,
 //     plus one at the warm-up's end, so no interval mixes the two. The
 //     warm-up shows in the timeline and stays out of the summary.
+//   - End-to-end latency is the stamp's send time to receipt, both read on
+//     the monotonic clock anchored at the process's start, so a step of
+//     the wall clock does not move it.
 //   - Percentiles come from merged histograms, never from averaged
 //     percentiles. Rates count the messages meant for after the warm-up,
 //     over the time from the warm-up's end to the last acknowledgement.

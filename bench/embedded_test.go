@@ -70,6 +70,17 @@ func TestDriversEndToEndEmbedded(t *testing.T) {
 					t.Errorf("the driver never reported its consumers' assignment: %s", n)
 				}
 			}
+			// The settings compared across drivers are recorded, and a
+			// retry count the driver cannot make is absent, not 0.
+			if eff := res.Client.EffectiveProducer; eff["compression.type"] != "none" || eff["acks"] == "" {
+				t.Errorf("effective producer config %v: want it recorded, compression none", eff)
+			}
+			p, _ := d.NewProducer(t.Context(), drivers.ProducerConfig{Bootstrap: []string{"127.0.0.1:1"}})
+			_, counts := p.(drivers.RetryCounter)
+			p.Close()
+			if (s.Retries != nil) != counts {
+				t.Errorf("retries %v recorded, though the driver counts them: %v", s.Retries, counts)
+			}
 		})
 	}
 }

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,12 @@ type memCluster struct {
 	// down holds acknowledgements back until the fault is undone.
 	down bool
 	held []func()
+	// clientLimit, when set, makes each producer's Produce block while it
+	// has that many records unacknowledged, as a client's buffer does.
+	clientLimit int
+	// deafGroups, when set, ends the names of consumer groups whose
+	// members never get a record.
+	deafGroups string
 }
 
 func newMemCluster() *memCluster {
@@ -36,7 +44,11 @@ func (d memDriver) Name() string    { return "mem" }
 func (d memDriver) Library() string { return "in-memory test driver" }
 
 func (d memDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
-	return &memProducer{c: d.c}, nil
+	p := &memProducer{c: d.c}
+	if d.c.clientLimit > 0 {
+		p.buffer = make(chan struct{}, d.c.clientLimit)
+	}
+	return p, nil
 }
 
 func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
@@ -44,18 +56,24 @@ func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drive
 }
 
 func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {
-	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}}, nil
+	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}, deaf: d.c.deafGroups != "" && strings.HasSuffix(cfg.Group, d.c.deafGroups)}, nil
 }
 
 type memProducer struct {
 	c       *memCluster
 	pending sync.WaitGroup
+	buffer  chan struct{} // a slot per unacknowledged record, if bounded
 }
 
 func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done drivers.DoneFunc) {
 	if err := ctx.Err(); err != nil {
 		done(-1, -1, err)
 		return
+	}
+	if p.buffer != nil {
+		p.buffer <- struct{}{}
+		inner := done
+		done = func(part int32, off int64, err error) { <-p.buffer; inner(part, off, err) }
 	}
 	c := p.c
 	c.mu.Lock()
@@ -97,12 +115,16 @@ type memConsumer struct {
 	c      *memCluster
 	topics []string
 	pos    map[string][]int
+	deaf   bool
 }
 
 func (mc *memConsumer) Poll(ctx context.Context, fn func(*drivers.Message)) error {
 	var batch []drivers.Message
 	mc.c.mu.Lock()
 	for _, t := range mc.topics {
+		if mc.deaf {
+			break
+		}
 		log := mc.c.logs[t]
 		if mc.pos[t] == nil {
 			mc.pos[t] = make([]int, len(log))
@@ -160,6 +182,20 @@ func (a memAdmin) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	}
 	return out, nil
 }
+
+// LogBytes is the values' bytes: memCluster neither compresses nor
+// frames.
+func (a memAdmin) LogBytes(ctx context.Context, topic string) (map[int32]int64, error) {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	out := map[int32]int64{}
+	for p, l := range a.c.logs[topic] {
+		for _, v := range l {
+			out[int32(p)] += int64(len(v))
+		}
+	}
+	return out, nil
+}
 func (a memAdmin) Close() {}
 
 type memTarget struct{}
@@ -172,19 +208,26 @@ func (memTarget) Close() error              { return nil }
 var _ cluster.Target = memTarget{}
 
 // memFaultTarget stalls every acknowledgement while a fault is in place,
-// as a cluster does while a partition's leader is failed over.
+// as a cluster does while a partition's leader is failed over. A fault
+// takes effect takes after Inject is called, and a broker serves again
+// undoTakes after the undo is called; failAfterActing makes Inject report
+// an error although the fault is in place (a kill whose wait timed out).
 type memFaultTarget struct {
 	memTarget
-	c *memCluster
+	c                *memCluster
+	takes, undoTakes time.Duration
+	failAfterActing  bool
 }
 
 func (t memFaultTarget) Supports(action cluster.Action) error { return nil }
 func (t memFaultTarget) BrokerIDs() []int32                   { return []int32{0, 1, 2} }
 func (t memFaultTarget) Inject(ctx context.Context, f cluster.Fault) (cluster.Undo, error) {
+	time.Sleep(t.takes)
 	t.c.mu.Lock()
 	t.c.down = true
 	t.c.mu.Unlock()
-	return func(context.Context) error {
+	undo := func(context.Context) error {
+		time.Sleep(t.undoTakes)
 		t.c.mu.Lock()
 		t.c.down = false
 		held := t.c.held
@@ -194,11 +237,20 @@ func (t memFaultTarget) Inject(ctx context.Context, f cluster.Fault) (cluster.Un
 			ack()
 		}
 		return nil
-	}, nil
+	}
+	if t.failAfterActing {
+		return undo, errors.New("broker did not exit in time")
+	}
+	return undo, nil
 }
 
 // memConfig returns a run config of w against a fresh memCluster.
 func memConfig(w *Workload) (Config, *memCluster) {
 	c := newMemCluster()
-	return Config{Workload: w, Driver: memDriver{c}, Target: memTarget{}, Admin: memAdmin{c}}, c
+	return Config{Workload: w, Driver: memDriver{c}, Target: memTarget{}, Admin: memAdmin{c}, wait: timerWait}, c
+}
+
+// timerWait paces on timers alone, which a synctest bubble's clock serves.
+func timerWait(ctx context.Context, t0 time.Time, due time.Duration) bool {
+	return sleepCtx(ctx, due-time.Since(t0))
 }

@@ -124,10 +124,14 @@ func (s *faultScheduler) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// inject performs one fault and records the event.
+// inject performs one fault and records the event, stamped when the
+// action took effect: once the target has been found (the leader and the
+// controller are looked up first) and the action has returned (a killed
+// broker has exited, a moved leader leads elsewhere).
 func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec FaultSpec, pick int32) *pendingUndo {
-	ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: string(spec.Action), Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
+	ev := results.Fault{RequestedAt: time.Since(s.t0).Seconds(), Action: string(spec.Action), Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
 	p, err := s.doInject(ctx, f, spec, pick, &ev)
+	ev.At = time.Since(s.t0).Seconds()
 	if err != nil {
 		ev.Error = err.Error()
 		s.logf("fault %s %s: %v", spec.Action, spec.Target, err)
@@ -236,13 +240,16 @@ func (s *faultScheduler) moveLeaders(ctx context.Context, target string, id int3
 	return errors.Join(errs...)
 }
 
-// recover undoes a fault once and records the event.
+// recover undoes a fault once and records the event, stamped when the
+// undo returned: a restarted broker is then serving again.
 func (s *faultScheduler) recover(p *pendingUndo) {
 	p.once.Do(func() {
-		ev := results.Fault{At: time.Since(s.t0).Seconds(), Action: string(p.action), Target: p.target, Broker: p.broker, Phase: results.PhaseRecover}
+		ev := results.Fault{RequestedAt: time.Since(s.t0).Seconds(), Action: string(p.action), Target: p.target, Broker: p.broker, Phase: results.PhaseRecover}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := p.undo(ctx); err != nil {
+		err := p.undo(ctx)
+		ev.At = time.Since(s.t0).Seconds()
+		if err != nil {
 			ev.Error = err.Error()
 			s.logf("undo %s of broker %d: %v", p.action, p.broker, err)
 		} else {

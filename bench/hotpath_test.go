@@ -27,13 +27,16 @@ func benchProducer(b *testing.B, rate float64) *producer {
 		b.Fatal(err)
 	}
 	cfg, _ := memConfig(w)
+	cfg.wait = waitUntil
 	r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 4}
+	r.payload, _, _ = newPayload(w)
 	p, err := newProducer(context.Background(), r, 0, int64(b.N))
 	if err != nil {
 		b.Fatal(err)
 	}
 	p.drv = &nopProducer{}
 	r.t0 = time.Now()
+	r.t0Stamp = stampTime(r.t0)
 	return p
 }
 

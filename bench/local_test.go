@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -134,7 +136,35 @@ func TestLocalKillLeaderLosesNothing(t *testing.T) {
 			}
 			t.Logf("%s: no-ack %.2fs (worst partition %s %.2fs), recovery %.2fs, p99 in window %.1f ms, max %.1f ms",
 				driver, fo.MaxNoAckS, fo.WorstPartition, fo.WorstPartitionNoAckS, fo.RecoveryS, fo.LatencyWindowMs.P99, fo.LatencyWindowMs.Max)
+			// The leader is back after 6 s, 8 s before sending ends.
+			if fo.RecoveryS < 0 {
+				t.Errorf("recovery not seen (%s), want a finite one", fo.Recovery)
+			}
 		})
+	}
+}
+
+// A fault that does nothing (exec of true) disturbs nothing: recovery 0
+// and no window, neither a dip nor "never recovered".
+func TestLocalNoOpFault(t *testing.T) {
+	l := localCluster(t)
+	w := failoverWorkload("exec")
+	w.Faults[0].Command = []string{"true"}
+	res := runLocal(t, l, "franz", w)
+	fo := checkFailover(t, res)
+	// The claim needs a steady cluster: on a shared, busy one, stalls of
+	// its own come and go, and one before the fault shows it.
+	for _, iv := range res.Intervals {
+		if !iv.Warmup && iv.End <= fo.Fault.At && math.Abs(float64(iv.Acked)/(iv.End-iv.Start)-fo.RateBefore) > 0.1*fo.RateBefore {
+			t.Skipf("the cluster was not steady before the fault (%.0f acked in %.0f-%.0fs against %.0f/s): a no-op cannot be told from its own stalls", float64(iv.Acked), iv.Start, iv.End, fo.RateBefore)
+		}
+	}
+	if fo.RecoveryS != 0 || fo.WindowEnd != 0 || fo.WorstPartition != "" {
+		t.Errorf("no-op fault: recovery %g (%s), window %.1f-%.1f, worst partition %q %.2fs (usually %.2fs); want 0, none, none",
+			fo.RecoveryS, fo.Recovery, fo.WindowStart, fo.WindowEnd, fo.WorstPartition, fo.WorstPartitionNoAckS, fo.WorstPartitionUsualNoAckS)
+		for _, iv := range res.Intervals {
+			t.Logf("%5.2f-%5.2fs: acked %d", iv.Start, iv.End, iv.Acked)
+		}
 	}
 }
 
@@ -177,5 +207,46 @@ func TestLocalRefusesImpossibleFaults(t *testing.T) {
 	exec.Faults[0].Command = []string{"true"}
 	if err := checkFaults(mustResolve(t, exec), e, memAdmin{}); err == nil || !strings.Contains(err.Error(), "runs no commands") {
 		t.Errorf("exec on embedded: %v", err)
+	}
+}
+
+// Random payloads are distinct per message, so compression sees what a
+// real stream would: with every byte random, zstd saves next to nothing and
+// the brokers store about what was produced; with a tenth random, far
+// less. The truth is the brokers' log sizes.
+func TestLocalStoredBytesCompressed(t *testing.T) {
+	l := localCluster(t)
+	for _, driver := range all.Names() {
+		for _, c := range []struct {
+			ratio       float64 // 0: zeros, not random
+			compression string  // "": not set
+			min, max    float64 // stored / produced
+		}{
+			{1.0, "zstd", 0.9, 1.3},
+			{0.1, "zstd", 0, 0.4},
+			// Zeros would shrink to nothing compressed: stored in full, no
+			// driver compresses unless told to.
+			{0, "", 0.9, 1.3},
+		} {
+			t.Run(fmt.Sprintf("%s/ratio=%g/compression=%s", driver, c.ratio, c.compression), func(t *testing.T) {
+				w := &Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 1024, ProducersPerTopic: 2,
+					Messages: 20000, Duration: Duration(2 * time.Minute), ReplicationFactor: 1,
+					UseRandomizedPayloads: c.ratio > 0, RandomBytesRatio: c.ratio,
+					Producer: map[string]string{"linger.ms": "5"}}
+				if c.compression != "" {
+					w.Producer["compression.type"] = c.compression
+				}
+				res := runLocal(t, l, driver, w)
+				s := res.Summary
+				if s.StoredBytes == nil {
+					t.Fatalf("stored bytes unknown: %v", res.Notes)
+				}
+				share := float64(*s.StoredBytes) / float64(s.ProducedBytes)
+				t.Logf("%s ratio %g compression %q: produced %d bytes, stored %d (%.3f)", driver, c.ratio, c.compression, s.ProducedBytes, *s.StoredBytes, share)
+				if share < c.min || share > c.max {
+					t.Errorf("stored %.3f of the bytes produced, want %g to %g", share, c.min, c.max)
+				}
+			})
+		}
 	}
 }

@@ -10,13 +10,14 @@ import (
 const defaultFetchMaxBytes = 50 << 20
 
 // MemoryEstimate is a lower bound on the memory kbench needs for the
-// resolved workload w: every producer holds maxInFlight buffers of the
+// resolved workload w: every producer may hold maxInFlight buffers of the
 // largest message plus its payload,
 //
 //	producers × (maxInFlight + 1) × largest message,
 //
-// and every consumer a fetch response (fetch.max.bytes, but at least one
-// message). Client libraries and histograms come on top.
+// random payloads a pool of randomizedPayloadPoolSize bodies, and every
+// consumer a fetch response (fetch.max.bytes, but at least one message).
+// Client libraries and histograms come on top.
 func MemoryEstimate(w *Workload) int64 {
 	largest := int64(maxSize(w))
 	producers := int64(w.Topics) * int64(w.ProducersPerTopic)
@@ -25,7 +26,11 @@ func MemoryEstimate(w *Workload) int64 {
 	if n, err := strconv.ParseInt(w.Consumer["fetch.max.bytes"], 10, 64); err == nil && n > 0 {
 		fetch = n
 	}
-	return producers*(int64(w.MaxInFlight)+1)*largest + consumers*max(fetch, largest)
+	pool := int64(0)
+	if w.UseRandomizedPayloads {
+		pool = int64(w.RandomizedPayloadPoolSize) * largest
+	}
+	return producers*(int64(w.MaxInFlight)+1)*largest + pool + consumers*max(fetch, largest)
 }
 
 // CheckMemory refuses a resolved workload whose MemoryEstimate exceeds

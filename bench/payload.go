@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -53,15 +55,49 @@ func maxSize(w *Workload) int {
 	return m
 }
 
-// payloadBody returns the bytes message values are filled with (the stamp
-// overwrites the first stampSize): the payload file's content if the
-// workload names one that exists, else random bytes for
-// useRandomizedPayloads (so compression sees incompressible data, in the
-// proportion randomBytesRatio), else zeros as OMB's default payload is.
-// A payload file that is missing is reported as a note, so OMB workload
-// files run as they are.
-func payloadBody(w *Workload, size int, rng *rand.Rand) (body []byte, note string, err error) {
-	body = make([]byte, size)
+// payload is what message values are filled with before the stamp
+// overwrites their first stampSize bytes: one body that every message
+// starts from, or, for random payloads, a pool of distinct bodies one of
+// which is drawn per message, so compression sees a stream of different
+// messages rather than one message repeated. One payload serves all of a
+// run's producers; it is read-only once built.
+type payload struct {
+	body []byte // the fixed body; nil when there is a pool
+	pool []byte // n bodies of stride bytes each
+	n    int
+	// stride is the largest message size.
+	stride int
+}
+
+// Random payload pools.
+const (
+	// defaultPoolBytes sizes the pool when the workload does not: large
+	// enough that a 1 MiB batch rarely holds the same body twice, which a
+	// compressor would find.
+	defaultPoolBytes = 32 << 20
+	// maxPoolBytes bounds the pool's memory.
+	maxPoolBytes = 1 << 30
+	// randomBlock is the grain of randomBytesRatio: each block of this
+	// many bytes starts with its share of random bytes and ends in zeros,
+	// so a message of any size has about that share.
+	randomBlock = 128
+	// payloadStream is the pool's stream of the workload's seed, apart
+	// from the producers' (0, 1, ...).
+	payloadStream = 1 << 21
+)
+
+// defaultPoolSize is the pool's number of bodies for messages of at most
+// maxSize bytes.
+func defaultPoolSize(maxSize int) int { return max(1, defaultPoolBytes/maxSize) }
+
+// newPayload builds the run's payload: the payload file's content if the
+// workload names one that exists, else a pool of randomizedPayloadPoolSize
+// random bodies for useRandomizedPayloads (random in the share
+// randomBytesRatio, zeros otherwise), else zeros as OMB's default payload
+// is. A payload file that is missing is reported as a note, so OMB
+// workload files run as they are.
+func newPayload(w *Workload) (pl *payload, note string, err error) {
+	size := maxSize(w)
 	if w.PayloadFile != "" {
 		path := w.PayloadFile
 		if !filepath.IsAbs(path) && w.dir != "" {
@@ -72,26 +108,49 @@ func payloadBody(w *Workload, size int, rng *rand.Rand) (body []byte, note strin
 		data, rerr := os.ReadFile(path)
 		switch {
 		case rerr == nil && len(data) > 0:
+			body := make([]byte, size)
 			for i := 0; i < size; i += copy(body[i:], data) {
 			}
-			return body, "", nil
+			return &payload{body: body, stride: size}, "", nil
 		case os.IsNotExist(rerr):
 			note = fmt.Sprintf("payloadFile %s not found: used generated payload of %d bytes", w.PayloadFile, size)
 		case rerr != nil:
 			return nil, "", fmt.Errorf("payloadFile %s: %w", w.PayloadFile, rerr)
 		}
 	}
-	if w.UseRandomizedPayloads {
-		ratio := w.RandomBytesRatio
-		if ratio <= 0 || ratio > 1 {
-			ratio = 1
-		}
-		n := int(float64(size) * ratio)
-		for i := 0; i < n; i++ {
-			body[i] = byte(rng.UintN(256))
+	if !w.UseRandomizedPayloads {
+		return &payload{body: make([]byte, size), stride: size}, note, nil
+	}
+	ratio := w.RandomBytesRatio
+	if ratio <= 0 || ratio > 1 {
+		ratio = 1
+	}
+	n := w.RandomizedPayloadPoolSize
+	if n == 0 {
+		n = defaultPoolSize(size)
+	}
+	pl = &payload{pool: make([]byte, n*size), n: n, stride: size}
+	rng := seededRand(w.Seed, payloadStream)
+	random := int(math.Round(ratio * randomBlock))
+	for off := 0; off < len(pl.pool); off += randomBlock {
+		end := min(off+random, len(pl.pool))
+		for i := off; i < end; i += 8 {
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], rng.Uint64())
+			copy(pl.pool[i:end], b[:])
 		}
 	}
-	return body, note, nil
+	return pl, note, nil
+}
+
+// fill puts the body of a message into buf (whose length is the
+// message's size): a pool's body drawn with rng; a fixed body is already
+// there, put once when the slot was made.
+func (pl *payload) fill(buf []byte, rng *rand.Rand) {
+	if pl.pool != nil {
+		k := rng.IntN(pl.n)
+		copy(buf, pl.pool[k*pl.stride:])
+	}
 }
 
 // keyTableLen is how many distinct keys KEY_ROUND_ROBIN and RANDOM_NANO

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
@@ -25,14 +26,20 @@ type producer struct {
 	topicIdx int
 	quota    int64 // messages to send; -1 unbounded
 	rate     float64
+	// phase offsets this producer's schedule (see loop).
+	phase time.Duration
 
 	sizes []int
 	keys  [][]byte
 	rng   *rand.Rand
-	slots chan *slot
+	slots chan *slot // free slots; its capacity is maxInFlight
+	made  int        // slots made so far
 
 	// issued is the number of sequences handed to the client.
 	issued atomic.Uint64
+	// sentUntil is when the producer's sending ended: its time bound, or
+	// when it issued its last message or was stopped. Written by loop.
+	sentUntil time.Duration
 	// acked holds the sequences acknowledged; written under rec.mu.
 	acked bitset
 }
@@ -45,6 +52,7 @@ type slot struct {
 	buf      []byte
 	seq      uint64
 	intended time.Duration // since the run's start
+	lag      time.Duration // issue time minus intended time (open model)
 	size     int
 	done     drivers.DoneFunc
 }
@@ -55,7 +63,7 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	p := &producer{
 		id:       uint32(i),
 		r:        r,
-		rec:      newRecorder(),
+		rec:      newRecorder(r.histTop(), w.ProducerRate > 0),
 		topicIdx: i / w.ProducersPerTopic,
 		quota:    quota,
 		sizes:    sizeTable(w, rng),
@@ -65,27 +73,16 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	}
 	p.topic = r.topics[p.topicIdx]
 	if w.ProducerRate > 0 {
-		p.rate = w.ProducerRate / float64(w.Topics*w.ProducersPerTopic)
-	}
-	body, note, err := payloadBody(w, maxSize(w), rng)
-	if err != nil {
-		return nil, err
-	}
-	if note != "" && i == 0 {
-		r.notes = append(r.notes, note)
-	}
-	for range w.MaxInFlight {
-		s := &slot{p: p, buf: append([]byte(nil), body...)}
-		s.rec.Topic = p.topic
-		s.rec.Partition = -1
-		s.done = s.onDone
-		p.slots <- s
+		n := w.Topics * w.ProducersPerTopic
+		p.rate = w.ProducerRate / float64(n)
+		p.phase = time.Duration(float64(i) * float64(time.Second) / (float64(n) * p.rate))
 	}
 	cfg := drivers.ProducerConfig{
 		Bootstrap: r.cfg.Target.Bootstrap(),
 		ClientID:  "kbench-" + r.id + "-p" + strconv.Itoa(i),
 		Props:     w.Producer,
 	}
+	var err error
 	p.drv, err = r.cfg.Driver.NewProducer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("producer %d: %w", i, err)
@@ -93,23 +90,65 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	return p, nil
 }
 
+// plannedCount is how many messages a producer with the given quota
+// plans to send: its quota, or what its share of the rate sends in the
+// run's time bound; 0 when neither says (a closed-model run bounded by
+// time).
+func plannedCount(w *Workload, quota int64) uint64 {
+	n := uint64(0)
+	if w.ProducerRate > 0 && w.Duration > 0 {
+		rate := w.ProducerRate / float64(w.Topics*w.ProducersPerTopic)
+		n = uint64(math.Ceil(rate*(w.Warmup.D()+w.Duration.D()).Seconds())) + 1
+	}
+	if quota >= 0 && (n == 0 || uint64(quota) < n) {
+		n = uint64(quota)
+	}
+	return n
+}
+
+// newSlot makes one more in-flight slot. Slots are made as the messages in
+// flight grow, up to maxInFlight, so memory follows what the cluster keeps
+// waiting rather than the bound.
+func (p *producer) newSlot() *slot {
+	s := &slot{p: p, buf: make([]byte, p.r.payload.stride)}
+	copy(s.buf, p.r.payload.body)
+	s.rec.Topic = p.topic
+	s.rec.Partition = -1
+	s.done = s.onDone
+	p.made++
+	return s
+}
+
 // loop sends until the count or time bound, or ctx ends. planned is
 // warm-up plus measurement (0: count-bounded only).
 //
-// Open model: message n of this producer is due at n/rate seconds after
-// the run's start, whatever happened to message n-1, and its latency is
-// measured from that intended time, so a stalled client or broker shows as
-// latency (no coordinated omission). A send issued more than lateThreshold
-// after its intended time is counted as late.
+// Open model: message n of producer i (of N, each at rate r) is due at
+// i/(N·r) + n/r seconds after the run's start, so the producers' sends
+// interleave evenly rather than all falling due at once; the time is
+// computed, whatever happened to message n-1, and latency is measured
+// from it, so a stalled client or broker shows as latency (no coordinated
+// omission). The send lag, issue time minus intended time, is recorded;
+// a send issued more than lateThreshold late is counted as late.
 //
 // Closed model (rate 0): as fast as the client takes them, at most
 // maxInFlight awaiting acknowledgement; the intended time is the time of
 // issue.
 func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	t0 := p.r.t0
+	reachedBound := false
+	defer func() {
+		p.sentUntil = time.Since(t0)
+		if reachedBound {
+			p.sentUntil = planned
+		}
+	}()
 	var period float64
 	if p.rate > 0 {
 		period = float64(time.Second) / p.rate
+	}
+	wait := p.r.cfg.wait
+	if wait == nil {
+		wait = waitUntil
 	}
 	for n := uint64(0); p.quota < 0 || n < uint64(p.quota); n++ {
 		if ctx.Err() != nil {
@@ -117,32 +156,45 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		}
 		var intended time.Duration
 		if period > 0 {
-			intended = time.Duration(float64(n) * period)
+			intended = p.phase + time.Duration(float64(n)*period)
 			if planned > 0 && intended >= planned {
+				reachedBound = true
 				return
 			}
-			if wait := intended - time.Since(t0); wait > 0 {
-				if !sleepCtx(ctx, wait) {
-					return
-				}
+			if !wait(ctx, t0, intended) {
+				return
 			}
 		}
 		var s *slot
 		select {
 		case s = <-p.slots:
-		case <-ctx.Done():
-			return
+		default:
+			if p.made < cap(p.slots) {
+				s = p.newSlot()
+				break
+			}
+			// Every slot is in flight: kbench's own bound holds the
+			// producer back, which the result must tell.
+			waitFrom := time.Now()
+			select {
+			case s = <-p.slots:
+			case <-ctx.Done():
+				return
+			}
+			p.rec.slotWait.Add(int64(time.Since(waitFrom)))
 		}
 		now := time.Since(t0)
 		if period == 0 {
 			if planned > 0 && now >= planned {
 				p.slots <- s
+				reachedBound = true
 				return
 			}
 			intended = now
 		} else if now-intended > lateThreshold {
 			p.rec.late.Add(1)
 		}
+		s.lag = now - intended
 		p.send(ctx, s, n, intended)
 	}
 }
@@ -151,7 +203,8 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.Duration) {
 	size := p.sizes[seq%uint64(len(p.sizes))]
 	s.seq, s.intended, s.size = seq, intended, size
-	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0.UnixNano() + int64(intended)}.Put(s.buf)
+	p.r.payload.fill(s.buf[:size], p.rng)
+	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0Stamp + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {
 	case keyRoundRobin:
@@ -169,33 +222,19 @@ func (s *slot) onDone(partition int32, offset int64, err error) {
 	p := s.p
 	now := time.Since(p.r.t0)
 	r := p.rec
+	warm := s.intended < p.r.warmup
 	r.mu.Lock()
+	if r.lag.meas != nil && !r.lag.record(s.lag.Microseconds(), warm) {
+		r.dropped++
+	}
 	if err != nil {
 		r.errors++
 		r.errKinds[drivers.KindOf(err)]++
 	} else {
-		r.record((now - s.intended).Microseconds(), s.size, s.intended < p.r.warmup)
+		r.record((now - s.intended).Microseconds(), s.size, warm)
 		p.acked.set(s.seq)
 		r.ackTimes.mark(p.topicIdx*p.r.w.PartitionsPerTopic+int(partition), int64(now))
 	}
 	r.mu.Unlock()
 	p.slots <- s
-}
-
-// sleepCtx sleeps for d, or until ctx ends (then it returns false).
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d < 2*time.Millisecond {
-		// Short waits: a timer per message would allocate and cost more
-		// than the wait.
-		time.Sleep(d)
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

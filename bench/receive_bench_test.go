@@ -21,7 +21,7 @@ func benchSubscription(b *testing.B) (*run, *verifier) {
 	if err := w.Resolve(); err != nil {
 		b.Fatal(err)
 	}
-	return &run{w: w, topics: []string{"t"}, parts: receiveParts}, newVerifier(receiveParts, 1)
+	return &run{w: w, topics: []string{"t"}, parts: receiveParts}, newVerifier(receiveParts, []uint64{0})
 }
 
 // receiver is one consumer of the subscription reading partition part;
@@ -36,7 +36,7 @@ type receiver struct {
 }
 
 func newReceiver(r *run, v *verifier, part int, stride uint64) *receiver {
-	c := &consumer{r: r, rec: newRecorder(), v: v, topics: map[string]int{"t": 0}}
+	c := &consumer{r: r, rec: newRecorder(time.Hour, false), v: v, topics: map[string]int{"t": 0}}
 	x := &receiver{c: c, seq: uint64(part), stride: stride, sent: time.Now().UnixNano()}
 	x.msg = drivers.Message{Topic: "t", Partition: int32(part), Value: make([]byte, 1024)}
 	return x

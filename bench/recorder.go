@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -21,56 +23,107 @@ const ackResolution = 10e6 // 10 ms, in nanoseconds
 type recorder struct {
 	sent atomic.Int64
 	late atomic.Int64
+	// slotWait is the time, in ns, the producer waited for a free
+	// in-flight slot: kbench's own bound holding it back.
+	slotWait atomic.Int64
 
 	mu sync.Mutex
-	// lat holds publish (or end-to-end) latencies in µs of messages meant
-	// to be sent after the warm-up; warmLat those of warm-up messages,
-	// which count in the timeline but not in the summary.
-	lat, warmLat *hdrhistogram.Histogram
-	acked        int64 // acknowledged, or consumed for a consumer
-	ackedBytes   int64
+	// lat holds publish (or end-to-end) latencies in µs; lag the open
+	// model's send lags in µs (nil for consumers).
+	lat, lag   histPair
+	acked      int64 // acknowledged, or consumed for a consumer
+	ackedBytes int64
 	// measAcked and measBytes count the acknowledged messages meant to be
 	// sent after the warm-up.
 	measAcked, measBytes int64
-	errors               int64
-	errKinds             map[string]int64
-	ackTimes             ackTimeline
+	// dropped counts samples outside the histograms' range.
+	dropped int64
+	// lastAt is when a consumer last received a record, in the stamps'
+	// time (stampTime).
+	lastAt   int64
+	errors   int64
+	errKinds map[string]int64
+	ackTimes ackTimeline
 }
 
-func newRecorder() *recorder {
-	return &recorder{lat: results.NewHist(), warmLat: results.NewHist(), errKinds: map[string]int64{}}
+// histPair holds the values of messages meant to be sent after the warm-up
+// (meas) apart from those of warm-up messages (warm), which count in the
+// timeline but not in the summary.
+type histPair struct{ meas, warm *hdrhistogram.Histogram }
+
+func newHistPair(top time.Duration) histPair {
+	return histPair{results.NewHistUpTo(top), results.NewHistUpTo(top)}
+}
+
+// record adds v and reports whether the histogram could hold it.
+func (h histPair) record(v int64, warm bool) bool {
+	if warm {
+		return h.warm.RecordValue(v) == nil
+	}
+	return h.meas.RecordValue(v) == nil
+}
+
+// moveTo merges the pair into interval (both) and summary (meas only), then
+// empties it; it returns how many values the destinations could not hold.
+func (h histPair) moveTo(interval, summary *hdrhistogram.Histogram) (dropped int64) {
+	dropped += results.MergeHist(interval, h.meas)
+	dropped += results.MergeHist(interval, h.warm)
+	dropped += results.MergeHist(summary, h.meas)
+	h.meas.Reset()
+	h.warm.Reset()
+	return dropped
+}
+
+// newRecorder returns a recorder whose histograms hold values up to top;
+// withLag adds the send-lag histograms of an open-model producer.
+func newRecorder(top time.Duration, withLag bool) *recorder {
+	r := &recorder{lat: newHistPair(top), errKinds: map[string]int64{}}
+	if withLag {
+		r.lag = newHistPair(top)
+	}
+	return r
 }
 
 // snapshot is what the collector takes from a recorder at the end of an
 // interval.
 type snapshot struct {
 	sent, late, acked, ackedBytes, errors int64
+	slotWait                              time.Duration
 	measAcked, measBytes                  int64
+	dropped                               int64
+	lastAt                                int64
 	errKinds                              map[string]int64
 }
 
-// take moves the recorder's interval figures into s, and its latencies into
-// interval and, for messages after the warm-up, into summary (by merging
-// then resetting, so the recorder keeps its own histograms).
-func (r *recorder) take(interval, summary *hdrhistogram.Histogram, s *snapshot) {
+// intervalHists are the histograms the collector gathers an interval's
+// values into, and the measurement window's it adds them to.
+type intervalHists struct {
+	lat, latSum, lag, lagSum *hdrhistogram.Histogram
+}
+
+// take moves the recorder's interval figures into s, and its histograms
+// into h (by merging then resetting, so the recorder keeps its own).
+func (r *recorder) take(h intervalHists, s *snapshot) {
 	s.sent += r.sent.Swap(0)
 	s.late += r.late.Swap(0)
+	s.slotWait += time.Duration(r.slotWait.Swap(0))
 	r.mu.Lock()
-	results.MergeHist(interval, r.lat)
-	results.MergeHist(interval, r.warmLat)
-	results.MergeHist(summary, r.lat)
-	r.lat.Reset()
-	r.warmLat.Reset()
+	s.dropped += r.lat.moveTo(h.lat, h.latSum)
+	if r.lag.meas != nil {
+		s.dropped += r.lag.moveTo(h.lag, h.lagSum)
+	}
 	s.acked += r.acked
 	s.ackedBytes += r.ackedBytes
 	s.measAcked += r.measAcked
 	s.measBytes += r.measBytes
+	s.dropped += r.dropped
+	s.lastAt = max(s.lastAt, r.lastAt)
 	s.errors += r.errors
 	for k, n := range r.errKinds {
 		s.errKinds[k] += n
 		delete(r.errKinds, k)
 	}
-	r.acked, r.ackedBytes, r.measAcked, r.measBytes, r.errors = 0, 0, 0, 0, 0
+	r.acked, r.ackedBytes, r.measAcked, r.measBytes, r.dropped, r.errors = 0, 0, 0, 0, 0, 0
 	r.mu.Unlock()
 }
 
@@ -79,13 +132,13 @@ func (r *recorder) take(interval, summary *hdrhistogram.Histogram, s *snapshot) 
 func (r *recorder) record(us int64, size int, warm bool) {
 	r.acked++
 	r.ackedBytes += int64(size)
-	if warm {
-		_ = r.warmLat.RecordValue(max(us, 1))
-		return
+	if !r.lat.record(max(us, 1), warm) {
+		r.dropped++
 	}
-	_ = r.lat.RecordValue(max(us, 1))
-	r.measAcked++
-	r.measBytes += int64(size)
+	if !warm {
+		r.measAcked++
+		r.measBytes += int64(size)
+	}
 }
 
 // ackTimeline marks, per partition, each 10 ms bucket in which at least one
@@ -115,19 +168,36 @@ func (t ackTimeline) has(part, bucket int) bool {
 	return t[part][bucket/64]&(1<<(uint(bucket)%64)) != 0
 }
 
-// bitset is a growable set of sequence numbers.
-type bitset []uint64
+// bitset is a set of sequence numbers, held in chunks of bitsetChunk
+// words. It grows by adding chunks, never by copying what it holds, so the
+// lock its owner holds while setting (the ack callback's, a subscription's)
+// stays short; newBitset makes the chunks a run plans for up front.
+type bitset struct{ chunks [][]uint64 }
+
+// bitsetChunk is the words in one chunk: 65536 sequence numbers.
+const bitsetChunk = 1024
+
+// newBitset returns a set with room for sequence numbers below n.
+func newBitset(n uint64) bitset {
+	var b bitset
+	b.grow((n + 63) / 64)
+	return b
+}
+
+// grow adds chunks until the set has at least words words.
+func (b *bitset) grow(words uint64) {
+	for uint64(len(b.chunks))*bitsetChunk < words {
+		b.chunks = append(b.chunks, make([]uint64, bitsetChunk))
+	}
+}
 
 func (b *bitset) set(i uint64) (was bool) {
-	w := int(i / 64)
-	if w >= len(*b) {
-		grown := make([]uint64, max(w+1, 2*len(*b)))
-		copy(grown, *b)
-		*b = grown
-	}
+	w := i / 64
+	b.grow(w + 1)
+	word := &b.chunks[w/bitsetChunk][w%bitsetChunk]
 	m := uint64(1) << (i % 64)
-	was = (*b)[w]&m != 0
-	(*b)[w] |= m
+	was = *word&m != 0
+	*word |= m
 	return was
 }
 
@@ -137,12 +207,12 @@ func seqsOf(b bitset, n uint64) results.Seqs {
 	for i := uint64(0); i < n; {
 		w := i / 64
 		switch {
-		case w >= uint64(len(b)):
+		case w >= b.words():
 			return out
-		case i%64 == 0 && b[w] == 0:
+		case i%64 == 0 && b.word(w) == 0:
 			i += 64 // an empty word
 			continue
-		case i%64 == 0 && b[w] == ^uint64(0) && i+64 <= n:
+		case i%64 == 0 && b.word(w) == ^uint64(0) && i+64 <= n:
 			out = addRange(out, i, i+64) // a full word
 			i += 64
 			continue
@@ -166,8 +236,21 @@ func addRange(s results.Seqs, from, to uint64) results.Seqs {
 }
 
 func (b bitset) has(i uint64) bool {
-	w := int(i / 64)
-	return w < len(b) && b[w]&(1<<(i%64)) != 0
+	w := i / 64
+	return w/bitsetChunk < uint64(len(b.chunks)) && b.chunks[w/bitsetChunk][w%bitsetChunk]&(1<<(i%64)) != 0
+}
+
+// words is how many 64-bit words the set holds; word returns one.
+func (b bitset) words() uint64        { return uint64(len(b.chunks)) * bitsetChunk }
+func (b bitset) word(w uint64) uint64 { return b.chunks[w/bitsetChunk][w%bitsetChunk] }
+
+// clone returns a copy that later sets of b do not change.
+func (b bitset) clone() bitset {
+	c := bitset{chunks: make([][]uint64, len(b.chunks))}
+	for i, ch := range b.chunks {
+		c.chunks[i] = slices.Clone(ch)
+	}
+	return c
 }
 
 // mergeAckTimes combines every producer's acknowledgement timeline.

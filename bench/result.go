@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
@@ -30,13 +33,21 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Intervals:    c.intervals,
 		Notes:        r.notes,
 	}
+	if len(r.producers) > 0 {
+		if cr, ok := r.producers[0].drv.(drivers.ConfigReporter); ok {
+			res.Client.EffectiveProducer = cr.EffectiveConfig()
+		}
+	}
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
 	if r.cfg.Target.Kind() == results.KindEmbedded {
 		res.Notes = append(res.Notes, results.EmbeddedCaveat)
 	}
-	res.Histograms.Publish, _ = results.EncodeHist(c.pubSum)
-	res.Histograms.E2E, _ = results.EncodeHist(c.e2eSum)
+	res.Histograms.Publish = c.encodeWhole(c.pubSum, "publish")
+	res.Histograms.E2E = c.encodeWhole(c.e2eSum, "end-to-end")
+	if w.ProducerRate > 0 {
+		res.Histograms.SendLag = c.encodeWhole(c.lagSum, "send-lag")
+	}
 
 	s := &res.Summary
 	s.ProducedMessages = c.totals.acked
@@ -47,13 +58,17 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	s.TargetRate = w.ProducerRate
 	// Errors, late sends and retries of the measurement window only, as
 	// the latencies and rates are.
+	var sent int64
+	var slotWait float64
 	for _, iv := range c.intervals {
 		if iv.Warmup {
 			continue
 		}
+		sent += iv.Sent
+		slotWait += iv.InFlightWaitS
 		s.Errors += iv.Errors
 		s.LateSends += iv.LateSends
-		s.Retries += iv.Retries
+		s.Retries = results.AddRetries(s.Retries, iv.Retries)
 		for k, n := range iv.ErrorsByKind {
 			if s.ErrorsByKind == nil {
 				s.ErrorsByKind = map[string]int64{}
@@ -75,16 +90,71 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if prodWindow > 0 {
 		s.ProduceRateMsgs = float64(c.totals.measAcked) / prodWindow
 		s.ProduceRateMiB = float64(c.totals.measBytes) / prodWindow / (1 << 20)
+		if len(r.producers) > 0 {
+			s.InFlightWaitShare = slotWait / (prodWindow * float64(len(r.producers)))
+		}
+	}
+	if s.InFlightWaitShare >= cappedShare {
+		s.InFlightCapped = true
+		res.Notes = append(res.Notes, fmt.Sprintf("kbench's own in-flight bound (maxInFlight %d per producer) held the producers back %.0f%% of the time: throughput was limited by kbench, not by the cluster; raise maxInFlight or maxInFlightBytes", w.MaxInFlight, 100*s.InFlightWaitShare))
 	}
 	if consWindow := min(consEnd, r.consumeEnd.Seconds()) - measStart; consWindow > 0 {
 		s.ConsumeRateMsgs = float64(c.consTotals.measAcked) / consWindow
 		s.ConsumeRateMiB = float64(c.consTotals.measBytes) / consWindow / (1 << 20)
 	}
+	for _, sub := range c.subs {
+		// Over the time from the warm-up's end to its last record.
+		one := results.Subscription{ConsumedMessages: sub.acked}
+		if window := time.Duration(sub.lastAt-r.t0Stamp).Seconds() - measStart; sub.acked > 0 && window > 0 {
+			one.ConsumeRateMsgs = float64(sub.measAcked) / window
+		}
+		s.Subscriptions = append(s.Subscriptions, one)
+	}
+	if sent > 0 {
+		s.LateShare = float64(s.LateSends) / float64(sent)
+	}
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)
+	s.SendLagMs = results.LatencyOf(c.lagSum)
+	s.DroppedSamples = c.totals.dropped + c.consTotals.dropped
+	if s.DroppedSamples > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d latency samples fell outside the histograms' range (%s) and were dropped: publish percentiles are of %d of the %d messages acknowledged after the warm-up, end-to-end of %d of %d consumed",
+			s.DroppedSamples, r.histTop(), s.PublishLatencyMs.Count, c.totals.measAcked, s.E2ELatencyMs.Count, c.consTotals.measAcked))
+	}
+	res.Notes = append(res.Notes, c.encodeErrs...)
 	r.verify(res)
+	r.storedBytes(res)
 	return res
 }
+
+// storedBytes records what the brokers store for the run's topics, when
+// the admin client can tell (drivers.LogSizer).
+func (r *run) storedBytes(res *results.Run) {
+	ls, ok := r.cfg.Admin.(drivers.LogSizer)
+	if !ok {
+		res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: this driver's admin client cannot describe log directories")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var sum int64
+	for _, t := range r.topics {
+		sizes, err := ls.LogBytes(ctx, t)
+		if err != nil {
+			res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: "+err.Error())
+			return
+		}
+		for _, n := range sizes {
+			sum += n
+		}
+	}
+	res.Summary.StoredBytes = &sum
+}
+
+// cappedShare is the share of the producers' time waiting for an in-flight
+// slot from which kbench's bound, not the cluster, is taken to have
+// limited the run.
+const cappedShare = 0.05
 
 // markFaults marks each fault event on the interval it fell in.
 func markFaults(ivs []results.Interval, events []results.Fault) {

@@ -44,6 +44,11 @@ type Config struct {
 	// Metrics, if set, is given each interval as the collector closes it,
 	// and each fault event, for a live view of the run.
 	Metrics *live.Metrics
+
+	// wait, when set, replaces the pacer's waitUntil: tests under
+	// testing/synctest set it, as that clock does not move while the
+	// pacer spins.
+	wait func(ctx context.Context, t0 time.Time, due time.Duration) bool
 }
 
 // Progress is the state of a run after an interval.
@@ -80,11 +85,15 @@ type run struct {
 	// already run, hence atomic.
 	e2eShift atomic.Pointer[[]int64]
 	t0       time.Time
-	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
-	// once consumers run, so atomic).
+	// t0Stamp is t0 in the stamps' time (stampTime), set before
+	// producers start.
+	t0Stamp int64
+	// warmup is the warm-up's length, warmupEnd its end in the stamps'
+	// time (set once consumers run, so atomic).
 	warmup    time.Duration
 	warmupEnd atomic.Int64
 
+	payload   *payload
 	producers []*producer
 	consumers []*consumer
 	verifiers []*verifier
@@ -206,20 +215,33 @@ func (r *run) createTopics(ctx context.Context) error {
 // Producers have run-wide ids, so that every stamp is unique in the run.
 func (r *run) startClients(ctx context.Context) error {
 	w := r.w
+	var note string
+	var err error
+	if r.payload, note, err = newPayload(w); err != nil {
+		return err
+	}
+	if note != "" {
+		r.notes = append(r.notes, note)
+	}
 	nprod := w.Topics * w.ProducersPerTopic
 	quota := splitCount(w.Messages, nprod)
+	planned := make([]uint64, nprod)
+	for id := range planned {
+		planned[id] = plannedCount(w, quota[id])
+	}
 	for _, id := range r.slice.producers {
 		p, err := newProducer(ctx, r, id, quota[id])
 		if err != nil {
 			return err
 		}
+		p.acked = newBitset(planned[id])
 		r.producers = append(r.producers, p)
 	}
 	for s, mine := range r.slice.consumers {
 		if len(mine) == 0 {
 			continue
 		}
-		v := newVerifier(r.parts, nprod)
+		v := newVerifier(r.parts, planned)
 		v.subscription, v.split = s, r.slice.split[s]
 		r.verifiers = append(r.verifiers, v)
 		group := w.TopicPrefix + "-" + r.id + "-sub-" + strconv.Itoa(s)
@@ -228,6 +250,7 @@ func (r *run) startClients(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			cons.sub = s
 			r.consumers = append(r.consumers, cons)
 		}
 	}
@@ -258,6 +281,20 @@ func discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error 
 		l.LearnBrokers(brokers)
 	}
 	return nil
+}
+
+// flushGrace bounds the wait for outstanding acknowledgements after the
+// producers stop.
+const flushGrace = 2 * time.Minute
+
+// histTop is the longest latency the run can measure, which its
+// histograms must hold: a message due at the start and acknowledged (or
+// consumed) at the end of the flush and the drain. A run bounded by count
+// alone has no planned length; its histograms hold at least an hour, and
+// anything longer is counted as dropped.
+func (r *run) histTop() time.Duration {
+	w := r.w
+	return w.Warmup.D() + w.Duration.D() + flushGrace + w.Drain.D()
 }
 
 // splitCount shares n messages over k producers; 0 means unbounded.
@@ -300,7 +337,8 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 	r.t0 = started
 	r.warmup = w.Warmup.D()
-	r.warmupEnd.Store(started.UnixNano() + int64(r.warmup))
+	r.t0Stamp = stampTime(started)
+	r.warmupEnd.Store(r.t0Stamp + int64(r.warmup))
 	// The time bound covers warm-up and measurement; a run bounded by
 	// count alone has none.
 	var planned time.Duration
@@ -336,7 +374,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	// Everything issued gets its outcome before the producers are judged:
 	// a grace of the delivery timeout, cut to 5 s by an interruption
 	// (even one that comes while flushing).
-	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 2*time.Minute)
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), flushGrace)
 	stopShorten := context.AfterFunc(ctx, func() {
 		time.AfterFunc(5*time.Second, cancelFlush)
 	})
@@ -400,7 +438,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 func (r *run) shape() runShape {
 	return runShape{
 		warmup:             r.warmup.Seconds(),
-		produceEnd:         r.produceDone().Seconds(),
+		sendEnd:            r.sendEnd().Seconds(),
 		interval:           r.w.Interval.D().Seconds(),
 		topics:             r.topics,
 		partitionsPerTopic: r.w.PartitionsPerTopic,
@@ -446,6 +484,16 @@ func (r *run) awaitAssignment(ctx context.Context) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sendEnd is when the last producer's sending ended (read once they have
+// returned).
+func (r *run) sendEnd() time.Duration {
+	var end time.Duration
+	for _, p := range r.producers {
+		end = max(end, p.sentUntil)
+	}
+	return end
 }
 
 // produceDone is when the producers finished (0 while they run).

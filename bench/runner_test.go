@@ -2,6 +2,10 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -123,6 +127,14 @@ func TestStallShowsAsLatency(t *testing.T) {
 		}
 		if max := res.Summary.PublishLatencyMs.Max; max < 450 || max > 600 {
 			t.Errorf("max publish latency %.1f ms, want about 500", max)
+		}
+		// The sends held back show as kbench's own send lag too.
+		s := res.Summary
+		if s.SendLagMs.Max < 450 || s.SendLagMs.Max > 600 || s.SendLagMs.Count != 3000 {
+			t.Errorf("send lag %+v, want a max of about 500 ms over 3000 sends", s.SendLagMs)
+		}
+		if want := float64(s.LateSends) / 3000; math.Abs(s.LateShare-want) > 1e-9 {
+			t.Errorf("late share %g, want %d/3000", s.LateShare, s.LateSends)
 		}
 	})
 }
@@ -261,4 +273,230 @@ func TestWarmupBoundary(t *testing.T) {
 			t.Errorf("summary counts %d late sends, all of them in the warm-up", res.Summary.LateSends)
 		}
 	})
+}
+
+// A stall of S = 0.5 s at R = 1000 msgs/s in a run of T = 10 s delays the
+// S·R = 500 messages due in it by 500, 499, ... 1 ms (each acknowledged when
+// the stall ends), and no other: so the publish percentiles are those of
+// 9500 zeros and the values 1..500 ms, by arithmetic.
+func TestStallPercentilesMatchArithmetic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, Duration: Duration(10 * time.Second), MaxInFlight: 1000}
+		var start time.Time
+		lag := func(now time.Time) time.Duration {
+			if start.IsZero() {
+				start = now
+			}
+			if at := now.Sub(start); at >= time.Second && at < 1500*time.Millisecond {
+				return 1500*time.Millisecond - at
+			}
+			return 0
+		}
+		res := runMem(t, w, lag)
+		l := res.Summary.PublishLatencyMs
+		// Value at rank q·10000: the (q·10000-9500)th smallest delayed
+		// value, in ms. HdrHistogram's 3 digits round within 0.1%.
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			{"p50", l.P50, 0}, {"p95", l.P95, 0}, {"p99", l.P99, 400}, {"p99.9", l.P999, 490}, {"max", l.Max, 500},
+		} {
+			if math.Abs(c.got-c.want) > 0.002*c.want+0.002 {
+				t.Errorf("publish %s %.3f ms, want %.0f", c.name, c.got, c.want)
+			}
+		}
+		if l.Count != 10000 {
+			t.Errorf("%d latencies, want 10000", l.Count)
+		}
+		// The producer was never held back: the stall is the cluster's.
+		if res.Summary.LateSends != 0 || res.Summary.SendLagMs.Max != 0 {
+			t.Errorf("late sends %d, send lag max %.3f ms; want none", res.Summary.LateSends, res.Summary.SendLagMs.Max)
+		}
+	})
+}
+
+// Producers are spread in phase: with 4 producers at 1000 msgs/s in all,
+// the stream the cluster receives is one message every millisecond, not
+// four at once every 4 ms.
+func TestProducersSpreadInPhase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 4,
+			ProducerRate: 1000, Duration: Duration(time.Second)})
+		cfg, c := memConfig(w)
+		var arrivals []time.Duration
+		var t0 time.Time
+		c.ackLag = func(now time.Time) time.Duration {
+			if t0.IsZero() {
+				t0 = now
+			}
+			arrivals = append(arrivals, now.Sub(t0))
+			return 0
+		}
+		if _, err := Run(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		if len(arrivals) != 1000 {
+			t.Fatalf("%d messages, want 1000", len(arrivals))
+		}
+		slices.Sort(arrivals)
+		for i, at := range arrivals {
+			if want := time.Duration(i) * time.Millisecond; at != want {
+				t.Fatalf("message %d arrived at %s, want %s", i, at, want)
+			}
+		}
+	})
+}
+
+// In the closed model with acknowledgements taking 10 ms, 10 messages in
+// flight allow 1000 msgs/s. When the 10 are kbench's own bound, the run
+// says kbench limited it; when they are the client's (its Produce blocks),
+// it does not.
+func TestInFlightCapReported(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		maxInFlight, clientLimit int
+		capped                   bool
+	}{
+		{"kbench's bound", 10, 0, true},
+		{"the client's bound", 1000, 10, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+					MaxInFlight: c.maxInFlight, Duration: Duration(2 * time.Second)})
+				cfg, mc := memConfig(w)
+				mc.ackLag = func(time.Time) time.Duration { return 10 * time.Millisecond }
+				mc.clientLimit = c.clientLimit
+				res, err := Run(context.Background(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := res.Summary
+				if s.ProduceRateMsgs < 950 || s.ProduceRateMsgs > 1050 {
+					t.Errorf("%.0f msgs/s, want 1000 (10 in flight, 10 ms each)", s.ProduceRateMsgs)
+				}
+				if s.InFlightCapped != c.capped {
+					t.Errorf("capped = %v (waited %.0f%% of the time), want %v", s.InFlightCapped, 100*s.InFlightWaitShare, c.capped)
+				}
+				if c.capped && s.InFlightWaitShare < 0.9 {
+					t.Errorf("waited for a slot %.0f%% of the time, want nearly all of it", 100*s.InFlightWaitShare)
+				}
+				noted := slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "limited by kbench") })
+				if noted != c.capped {
+					t.Errorf("notes %q: want a note that kbench limited the run: %v", res.Notes, c.capped)
+				}
+			})
+		})
+	}
+}
+
+// The default in-flight bound is by bytes, as a client's buffer is: as
+// many slots (buffer and bookkeeping) as fit in maxInFlightBytes; a count
+// given is kept.
+func TestDefaultInFlightBoundByBytes(t *testing.T) {
+	for _, size := range []int{24, 1024, 100 << 10} {
+		w := mustResolve(t, &Workload{MessageSize: size, Duration: Duration(time.Second)})
+		per := size + slotOverhead
+		if n := w.MaxInFlight; n*per > defaultMaxInFlightBytes || (n+1)*per <= defaultMaxInFlightBytes {
+			t.Errorf("%d-byte messages: maxInFlight %d holds %d bytes, want the most that fit in %d", size, n, n*per, defaultMaxInFlightBytes)
+		}
+	}
+	w := mustResolve(t, &Workload{MessageSize: 1024, MaxInFlight: 7, Duration: Duration(time.Second)})
+	if w.MaxInFlight != 7 {
+		t.Errorf("maxInFlight 7 given, resolved to %d", w.MaxInFlight)
+	}
+}
+
+// Each subscription reads everything, so each is measured on its own: one
+// that reads nothing shows as such, not hidden in a sum.
+func TestSubscriptionsMeasuredApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 2, ProducerRate: 1000, Duration: Duration(3 * time.Second), Drain: Duration(time.Second)})
+		cfg, c := memConfig(w)
+		c.deafGroups = "-sub-1"
+		c.ackLag = func(time.Time) time.Duration { return time.Millisecond }
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs := res.Summary.Subscriptions
+		if len(subs) != 2 {
+			t.Fatalf("%d subscriptions in the result, want 2", len(subs))
+		}
+		if subs[0].ConsumedMessages != 3000 || subs[0].ConsumeRateMsgs < 950 || subs[0].ConsumeRateMsgs > 1050 {
+			t.Errorf("subscription 0 consumed %d at %.0f msgs/s, want 3000 at 1000", subs[0].ConsumedMessages, subs[0].ConsumeRateMsgs)
+		}
+		if subs[1].ConsumedMessages != 0 || subs[1].ConsumeRateMsgs != 0 {
+			t.Errorf("subscription 1 consumed %d at %.0f msgs/s, want nothing", subs[1].ConsumedMessages, subs[1].ConsumeRateMsgs)
+		}
+	})
+}
+
+// End-to-end latency is the send time in the stamp to receipt, on this
+// process's monotonic clock: the mem consumer polls every 5 ms, so no
+// message waits longer, and the stamp holds no wall-clock time.
+func TestEndToEndOnMonotonicClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: Duration(2 * time.Second)}
+		cfg, c := memConfig(mustResolve(t, w))
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := res.Summary.E2ELatencyMs; l.Count != 200 || l.Max > 5.01 {
+			t.Errorf("e2e %+v: want 200 values of at most 5 ms", l)
+		}
+		for _, topic := range c.logs {
+			s, err := readStamp(topic[0][199])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Message 199 was due 1.99 s after the start.
+			if want := stampTime(res.Started) + int64(1990*time.Millisecond); s.SentNano != want {
+				t.Errorf("stamp send time %d, want %d (monotonic, from the run's start)", s.SentNano, want)
+			}
+		}
+	})
+}
+
+// Fault events are stamped when the action took effect: an injection that
+// takes 0.5 s to act at 3 s is recorded at 3.5 s, and a recovery whose
+// broker takes 1.5 s to serve again, from 5.5 s, at 7 s. A failed
+// injection that acted is still undone, so the cluster is whole for the
+// drain.
+func TestFaultTimesWhenTakingEffect(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprint("failed=", fail), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+					SubscriptionsPerTopic: 1, ProducerRate: 100, MaxInFlight: 5000, Duration: Duration(10 * time.Second),
+					Faults: []FaultSpec{{At: Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: Duration(2 * time.Second)}}})
+				cfg, c := memConfig(w)
+				cfg.Target = memFaultTarget{c: c, takes: 500 * time.Millisecond, undoTakes: 1500 * time.Millisecond, failAfterActing: fail}
+				res, err := Run(context.Background(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.Faults) != 2 {
+					t.Fatalf("fault events %+v, want inject and recover", res.Faults)
+				}
+				in, out := res.Faults[0], res.Faults[1]
+				near := func(a, b float64) bool { return math.Abs(a-b) < 0.01 }
+				if !near(in.RequestedAt, 3) || !near(in.At, 3.5) || !near(out.RequestedAt, 5.5) || !near(out.At, 7) {
+					t.Errorf("inject requested %.2f at %.2f, recover requested %.2f at %.2f; want 3, 3.5, 5.5, 7",
+						in.RequestedAt, in.At, out.RequestedAt, out.At)
+				}
+				if (in.Error != "") != fail || out.Error != "" {
+					t.Errorf("inject error %q, recover error %q", in.Error, out.Error)
+				}
+				if s := res.Summary; s.Lost != 0 || s.ConsumedMessages != 1000 {
+					t.Errorf("lost %d, consumed %d: want every message back after the undo", s.Lost, s.ConsumedMessages)
+				}
+			})
+		})
+	}
 }

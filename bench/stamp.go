@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/binary"
 	"errors"
+	"time"
 )
 
 // stamp is the header kbench writes at the start of every message value,
@@ -14,7 +15,8 @@ import (
 //	3      reserved (0)
 //	4..7   producer id
 //	8..15  sequence number within the producer, from 0
-//	16..23 send time, Unix nanoseconds (the intended time in the open model)
+//	16..23 send time (the intended time in the open model), Unix
+//	       nanoseconds as stampTime reads them
 type stamp struct {
 	Producer uint32
 	Seq      uint64
@@ -22,6 +24,21 @@ type stamp struct {
 }
 
 const stampVersion = 1
+
+// stampTime returns t as Unix nanoseconds read on the monotonic clock from
+// the moment the process started: in one process, end-to-end latency (a
+// difference of two such times) does not move when the wall clock is
+// stepped; across the processes of a distributed run they stay Unix times,
+// whose offsets the run measures. A t without a monotonic reading (one
+// agreed between processes) is its own Unix time.
+func stampTime(t time.Time) int64 { return stampBaseUnix + int64(t.Sub(stampBase)) }
+
+// stampBase is the process's reference instant for stampTime, and
+// stampBaseUnix its Unix time. Set once, when the package loads; only read.
+var (
+	stampBase     = time.Now()
+	stampBaseUnix = stampBase.UnixNano()
+)
 
 // errNoStamp is returned for a message kbench did not write.
 var errNoStamp = errors.New("message has no kbench stamp")

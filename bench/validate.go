@@ -47,7 +47,11 @@ func (w *Workload) Resolve() error {
 	if w.Drain == 0 {
 		w.Drain = defaultDrain
 	}
-	w.defInt(&w.MaxInFlight, "maxInFlight", defaultMaxInFlight)
+	w.defInt(&w.MaxInFlightBytes, "maxInFlightBytes", defaultMaxInFlightBytes)
+	w.defInt(&w.MaxInFlight, "maxInFlight", min(maxInFlightCap, max(1, w.MaxInFlightBytes/(maxSize(w)+slotOverhead))))
+	if w.UseRandomizedPayloads && w.RandomizedPayloadPoolSize == 0 {
+		w.RandomizedPayloadPoolSize = defaultPoolSize(max(maxSize(w), 1))
+	}
 	if w.TopicPrefix == "" {
 		w.TopicPrefix = defaultTopicPrefix
 	}
@@ -64,6 +68,7 @@ func (w *Workload) Resolve() error {
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
 	positive("producersPerTopic", w.ProducersPerTopic)
 	positive("maxInFlight", w.MaxInFlight)
+	positive("maxInFlightBytes", w.MaxInFlightBytes)
 	if w.MessageSize < stampSize {
 		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", stampSize, w.MessageSize)
 	}
@@ -106,8 +111,14 @@ func (w *Workload) Resolve() error {
 	if w.ProducerRate < 0 {
 		p.addf("producerRate", "must not be negative (0 means as fast as possible), got %g", w.ProducerRate)
 	}
-	if w.MaxInFlight > 1_000_000 {
-		p.addf("maxInFlight", "at most 1000000 (each in-flight message holds a buffer), got %d", w.MaxInFlight)
+	if w.MaxInFlight > maxInFlightCap {
+		p.addf("maxInFlight", "at most %d (each in-flight message holds a buffer), got %d", maxInFlightCap, w.MaxInFlight)
+	}
+	if w.RandomizedPayloadPoolSize < 0 {
+		p.addf("randomizedPayloadPoolSize", "must not be negative (0 takes a pool of %d MiB), got %d", defaultPoolBytes>>20, w.RandomizedPayloadPoolSize)
+	}
+	if w.UseRandomizedPayloads && int64(w.RandomizedPayloadPoolSize)*int64(maxSize(w)) > maxPoolBytes {
+		p.addf("randomizedPayloadPoolSize", "%d payloads of up to %d bytes need more than %d MiB; use fewer", w.RandomizedPayloadPoolSize, maxSize(w), maxPoolBytes>>20)
 	}
 	if w.ConsumerBacklogSizeGB != 0 {
 		p.addf("consumerBacklogSizeGB", "building a backlog is not supported yet; remove the field or set 0")
@@ -232,6 +243,11 @@ func validateFault(f FaultSpec, path string, w *Workload, p *problems) {
 	}
 	if f.Action == cluster.ActionPause && f.Duration == 0 {
 		p.addf(path+".duration", "pause needs a duration, after which the broker is resumed")
+	}
+	if f.Action == cluster.ActionLeaderMove && f.Duration != 0 {
+		// Moving leadership back is not the move's undo: the replica
+		// order it changed makes another broker preferred.
+		p.addf(path+".duration", "leader-move is not undone; leave duration out, or schedule a second leader-move")
 	}
 	if f.Action == cluster.ActionExec && len(f.Command) == 0 {
 		p.addf(path+".command", "exec needs a command to run")

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,11 +50,18 @@ type partView struct {
 	_          [64]byte
 }
 
-func newVerifier(partitions, producers int) *verifier {
+// newVerifier returns a verifier of partitions partitions written by
+// len(planned) producers, producer i planning to send planned[i] messages
+// (0 when it cannot tell).
+func newVerifier(partitions int, planned []uint64) *verifier {
+	producers := len(planned)
 	v := &verifier{
 		producers: producers,
 		parts:     make([]partView, partitions),
 		consumed:  make([]seqSet, producers),
+	}
+	for i, n := range planned {
+		v.consumed[i].reserve(n)
 	}
 	for i := range v.parts {
 		pv := &v.parts[i]
@@ -156,7 +162,7 @@ func (v *verifier) seqs() results.SubscriptionSeqs {
 	out.Distinct, out.Duplicated, out.Reordered = v.counts()
 	for p := range v.consumed {
 		b := v.consumed[p].bits()
-		if s := seqsOf(b, uint64(len(b))*64); len(s) > 0 {
+		if s := seqsOf(b, b.words()*64); len(s) > 0 {
 			out.Consumed = append(out.Consumed, results.ConsumedSeqs{Producer: p, Seqs: s})
 		}
 	}
@@ -175,7 +181,7 @@ type seqSet struct {
 }
 
 // chunkSeqs is the number of sequences one chunk holds (8 KiB of bits).
-const chunkSeqs = 1 << 16
+const chunkSeqs = bitsetChunk * 64 // a chunk of a bitset, so bits() copies chunk for chunk
 
 type seqChunk [chunkSeqs / 64]atomic.Uint64
 
@@ -200,17 +206,25 @@ func (s *seqSet) has(seq uint64) bool {
 func (s *seqSet) bits() bitset {
 	d := s.dir.Load()
 	if d == nil {
-		return nil
+		return bitset{}
 	}
-	b := make(bitset, len(*d)*len(seqChunk{}))
+	b := newBitset(uint64(len(*d)) * chunkSeqs)
 	for i := range *d {
 		if c := (*d)[i].Load(); c != nil {
 			for j := range c {
-				b[i*len(c)+j] = c[j].Load()
+				b.chunks[i][j] = c[j].Load()
 			}
 		}
 	}
 	return b
+}
+
+// reserve adds, up front, the chunks that sequences below n need, so the
+// consumers of a run that goes as planned never take mu.
+func (s *seqSet) reserve(n uint64) {
+	for i := uint64(0); i*chunkSeqs < n; i++ {
+		s.chunk(i)
+	}
 }
 
 // chunk returns chunk i, adding it (and room for it) if it is missing.
@@ -325,7 +339,7 @@ func (r *run) producedSets() (acked []bitset, sent []uint64) {
 		p.rec.mu.Lock()
 		// A copy: an acknowledgement arriving after a flush timed out
 		// must not change the set while it is read.
-		acked[p.id] = slices.Clone(p.acked)
+		acked[p.id] = p.acked.clone()
 		p.rec.mu.Unlock()
 		sent[p.id] = p.issued.Load()
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 
@@ -68,8 +69,13 @@ type Workload struct {
 	MessageSizes []WeightedSize `yaml:"messageSizes,omitempty" json:"messageSizes,omitempty"`
 	// MaxInFlight bounds the messages one producer has awaiting an
 	// acknowledgement; a producer that reaches it waits, and in the open
-	// model that wait shows as latency and late sends.
-	MaxInFlight       int               `yaml:"maxInFlight,omitempty" json:"maxInFlight,omitempty"`
+	// model that wait shows as latency and late sends. By default it is
+	// MaxInFlightBytes over the largest message size.
+	MaxInFlight int `yaml:"maxInFlight,omitempty" json:"maxInFlight,omitempty"`
+	// MaxInFlightBytes bounds, like the Java client's buffer.memory, the
+	// bytes one producer has awaiting acknowledgement, when MaxInFlight is
+	// not given.
+	MaxInFlightBytes  int               `yaml:"maxInFlightBytes,omitempty" json:"maxInFlightBytes,omitempty"`
 	ReplicationFactor int               `yaml:"replicationFactor,omitempty" json:"replicationFactor,omitempty"`
 	TopicConfig       map[string]string `yaml:"topicConfig,omitempty" json:"topicConfig,omitempty"`
 	// Producer and Consumer hold client properties under Kafka's names.
@@ -168,9 +174,18 @@ func ParseDuration(s string) (Duration, error) {
 
 // Defaults of the kbench fields.
 const (
-	defaultInterval    = Duration(time.Second)
-	defaultDrain       = Duration(30 * time.Second)
-	defaultMaxInFlight = 1000
+	defaultInterval = Duration(time.Second)
+	defaultDrain    = Duration(30 * time.Second)
+	// defaultMaxInFlightBytes is above what the clients buffer by
+	// default (the Java client's buffer.memory is 32 MiB, franz-go's
+	// 10000 records), so kbench's bound is not the one a fast cluster
+	// meets first.
+	defaultMaxInFlightBytes = 64 << 20
+	// maxInFlightCap bounds the in-flight count: each slot holds a buffer.
+	maxInFlightCap = 1_000_000
+	// slotOverhead is what an in-flight slot costs beside its buffer,
+	// counted in maxInFlightBytes.
+	slotOverhead       = int(unsafe.Sizeof(slot{}))
 	defaultTopicPrefix = "kbench"
 	// stampSize is the header kbench writes at the start of every message
 	// (see stamp); messages can be no smaller.

@@ -67,7 +67,8 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		ProducerRate: -5,
 		Messages:     10,
 		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
-		Faults:       []FaultSpec{{Action: "explode", Target: "broker:x"}},
+		Faults: []FaultSpec{{Action: "explode", Target: "broker:x"},
+			{Action: "leader-move", Target: "broker:1", Duration: Duration(time.Second)}},
 	}
 	err := w.Resolve()
 	if _, ok := err.(interface{ Unwrap() []error }); !ok {
@@ -80,6 +81,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		"producer.enable.idempotence: idempotence requires acks=all",
 		"faults[0].action: unknown action",
 		"faults[0].target: unknown target",
+		"faults[1].duration: leader-move is not undone",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("problems lack %q:\n%v", want, err)
@@ -135,7 +137,7 @@ func TestParseTarget(t *testing.T) {
 }
 
 func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
-	v := newVerifier(1, 1)
+	v := newVerifier(1, []uint64{5})
 	// Sequences 0..4 acknowledged. Consumed: 0, 2, 1 (reordered), 2 again
 	// at a new offset (duplicated), 4; 3 never (lost). A re-read of offset
 	// 1 after a rebalance is neither.
@@ -172,7 +174,7 @@ func TestParseFaultFlag(t *testing.T) {
 // A subscription that never reached the end offsets cannot call a missing
 // message lost; and a duplicate is not also a reordering.
 func TestVerifierUnverifiedAndDuplicates(t *testing.T) {
-	v := newVerifier(1, 1)
+	v := newVerifier(1, []uint64{5})
 	for off, seq := range []uint64{0, 1, 2, 1} {
 		v.observe(0, int64(off), stampOf(seq))
 	}
@@ -194,7 +196,7 @@ func stampOf(seq uint64) []byte {
 }
 
 func TestCheckMemory(t *testing.T) {
-	w := &Workload{MessageSize: 2_000_000_000, Messages: 1}
+	w := &Workload{MessageSize: 2_000_000_000, Messages: 1, MaxInFlight: 1000}
 	if err := w.Resolve(); err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +208,14 @@ func TestCheckMemory(t *testing.T) {
 	w.MessageSize = 1024
 	if err := CheckMemory(w, 16<<30); err != nil {
 		t.Errorf("a 1 KiB workload refused: %v", err)
+	}
+	// By default the in-flight bound is by bytes, so 500 MB messages get
+	// one slot: 2 buffers, and a random pool's one body.
+	w = &Workload{MessageSize: 500_000_000, Messages: 1, UseRandomizedPayloads: true}
+	if err := w.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := MemoryEstimate(w), int64(3*500_000_000); got != want {
+		t.Errorf("estimate %d, want %d", got, want)
 	}
 }

@@ -42,3 +42,23 @@ type LeaderMover interface {
 	// of topic.
 	ElectPreferred(ctx context.Context, topic string) error
 }
+
+// LogSizer is an admin that can tell how many bytes the brokers store for
+// a topic (DescribeLogDirs), so a result can set what reached the disks,
+// compressed and batched, beside the bytes produced.
+type LogSizer interface {
+	// LogBytes returns, per partition of topic, the size of its log
+	// segments on disk: the largest over its replicas, so one copy is
+	// counted, not one per replica.
+	LogBytes(ctx context.Context, topic string) (map[int32]int64, error)
+}
+
+// ConfigReporter is a producer that can tell the settings that matter when
+// drivers are compared, as its client applied them, defaults included,
+// under Kafka's property names: acks, enable.idempotence, linger.ms,
+// batch.size, compression.type, max.in.flight.requests.per.connection,
+// retries, and the client's own buffer bound under its library's name. A
+// value the driver cannot tell is "unknown".
+type ConfigReporter interface {
+	EffectiveConfig() map[string]string
+}

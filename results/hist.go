@@ -2,12 +2,14 @@ package results
 
 import (
 	"fmt"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Histogram bounds used throughout kbench: 1 µs to 1 hour, 3 significant
-// digits.
+// Histogram bounds used throughout kbench: 1 µs to at least 1 hour (a run
+// longer than that sizes its histograms to hold it, NewHistUpTo), 3
+// significant digits.
 const (
 	histMinUS   = 1
 	histMaxUS   = 3600 * 1000 * 1000
@@ -17,6 +19,12 @@ const (
 // NewHist returns an empty latency histogram in microseconds.
 func NewHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histMinUS, histMaxUS, histSigFigs)
+}
+
+// NewHistUpTo returns an empty latency histogram in microseconds that holds
+// values up to d, and at least up to an hour.
+func NewHistUpTo(d time.Duration) *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMinUS, max(histMaxUS, d.Microseconds()), histSigFigs)
 }
 
 // EncodeHist returns h in HdrHistogram's compressed base64 form.
@@ -44,6 +52,34 @@ func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
 // not hold: values outside its range, or counts overflowing its total.
 func MergeHist(dst, src *hdrhistogram.Histogram) (dropped int64) {
 	return dst.Merge(src)
+}
+
+// MergedHist decodes the encoded histograms and merges them into one sized
+// to hold the widest of them, so merging drops nothing; "" entries are
+// skipped. It returns the first decoding error with what it could merge.
+func MergedHist(encoded ...string) (*hdrhistogram.Histogram, error) {
+	var hs []*hdrhistogram.Histogram
+	var firstErr error
+	top := int64(histMaxUS)
+	for _, e := range encoded {
+		if e == "" {
+			continue
+		}
+		h, err := DecodeHist(e)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		hs = append(hs, h)
+		top = max(top, h.HighestTrackableValue())
+	}
+	out := hdrhistogram.New(histMinUS, top, histSigFigs)
+	for _, h := range hs {
+		out.Merge(h)
+	}
+	return out, firstErr
 }
 
 // LatencyOf summarises a microsecond histogram in milliseconds.

@@ -84,7 +84,7 @@ func Merge(shards []*Run) (*Run, error) {
 	if out.Intervals, dropped, err = mergeIntervals(present, shifts); err != nil {
 		return nil, err
 	}
-	if err := mergeSummary(out, present, &dropped); err != nil {
+	if err := mergeSummary(out, present); err != nil {
 		return nil, err
 	}
 	if dropped > 0 {
@@ -232,7 +232,10 @@ func mergeIntervals(shards []*Run, shifts []float64) ([]Interval, int64, error) 
 			m.ConsumedBytes += iv.ConsumedBytes
 			m.Errors += iv.Errors
 			m.LateSends += iv.LateSends
-			m.Retries += iv.Retries
+			m.InFlightWaitS += iv.InFlightWaitS
+			// Intervals keep no send-lag histogram: the worst shard's.
+			m.SendLagP99Ms = max(m.SendLagP99Ms, iv.SendLagP99Ms)
+			m.Retries = AddRetries(m.Retries, iv.Retries)
 			m.ErrorsByKind = addKinds(m.ErrorsByKind, iv.ErrorsByKind)
 			for _, f := range iv.Faults {
 				if !slices.Contains(m.Faults, f) {
@@ -282,10 +285,29 @@ func addKinds(dst, src map[string]int64) map[string]int64 {
 }
 
 // mergeSummary sums the shards' summaries into out.Summary and merges
-// their summary histograms, adding to dropped what did not fit.
-func mergeSummary(out *Run, shards []*Run, dropped *int64) error {
+// their summary histograms (into histograms sized to hold them all).
+func mergeSummary(out *Run, shards []*Run) error {
 	s := &out.Summary
-	pub, e2e := NewHist(), NewHist()
+	enc := func(f func(*Run) string) []string {
+		var out []string
+		for _, r := range shards {
+			out = append(out, f(r))
+		}
+		return out
+	}
+	// Sized for the widest shard's, so nothing is dropped merging.
+	pub, err := MergedHist(enc(func(r *Run) string { return r.Histograms.Publish })...)
+	if err != nil {
+		return fmt.Errorf("merge: a shard's publish histogram: %w", err)
+	}
+	e2e, err := MergedHist(enc(func(r *Run) string { return r.Histograms.E2E })...)
+	if err != nil {
+		return fmt.Errorf("merge: a shard's end-to-end histogram: %w", err)
+	}
+	lag, err := MergedHist(enc(func(r *Run) string { return r.Histograms.SendLag })...)
+	if err != nil {
+		return fmt.Errorf("merge: a shard's send-lag histogram: %w", err)
+	}
 	var prodMsgs, prodMiB float64
 	for _, r := range shards {
 		x := r.Summary
@@ -297,33 +319,56 @@ func mergeSummary(out *Run, shards []*Run, dropped *int64) error {
 		s.ErrorsByKind = addKinds(s.ErrorsByKind, x.ErrorsByKind)
 		s.ConsumeErrors += x.ConsumeErrors
 		s.LateSends += x.LateSends
-		s.Retries += x.Retries
+		s.Retries = AddRetries(s.Retries, x.Retries)
+		s.DroppedSamples += x.DroppedSamples
+		// A flag and a share: whether kbench's bound held any shard back,
+		// and by how much at worst.
+		s.InFlightCapped = s.InFlightCapped || x.InFlightCapped
+		s.InFlightWaitShare = max(s.InFlightWaitShare, x.InFlightWaitShare)
+		// Every shard sees the same topics' logs.
+		if x.StoredBytes != nil && (s.StoredBytes == nil || *x.StoredBytes > *s.StoredBytes) {
+			s.StoredBytes = x.StoredBytes
+		}
+		for i, sub := range x.Subscriptions {
+			if i >= len(s.Subscriptions) {
+				s.Subscriptions = append(s.Subscriptions, Subscription{})
+			}
+			s.Subscriptions[i].ConsumedMessages += sub.ConsumedMessages
+			s.Subscriptions[i].ConsumeRateMsgs += sub.ConsumeRateMsgs
+		}
+		if out.Client.EffectiveProducer == nil {
+			out.Client.EffectiveProducer = r.Client.EffectiveProducer
+		}
 		s.DurationS = max(s.DurationS, x.DurationS)
 		prodMsgs += x.ProduceRateMsgs * x.DurationS
 		prodMiB += x.ProduceRateMiB * x.DurationS
 		s.ConsumeRateMsgs += x.ConsumeRateMsgs
 		s.ConsumeRateMiB += x.ConsumeRateMiB
 		s.TargetRate = x.TargetRate
-		for _, h := range []struct {
-			dst *hdrhistogram.Histogram
-			src string
-		}{{pub, r.Histograms.Publish}, {e2e, r.Histograms.E2E}} {
-			src, err := DecodeHist(h.src)
-			if err != nil {
-				return fmt.Errorf("merge: shard %d's summary: %w", r.Shard.Index, err)
-			}
-			*dropped += MergeHist(h.dst, src)
-		}
 	}
 	if s.DurationS > 0 {
 		s.ProduceRateMsgs = prodMsgs / s.DurationS
 		s.ProduceRateMiB = prodMiB / s.DurationS
 	}
+	var sent int64
+	for _, iv := range out.Intervals {
+		if !iv.Warmup {
+			sent += iv.Sent
+		}
+	}
+	if sent > 0 {
+		s.LateShare = float64(s.LateSends) / float64(sent)
+	}
 	s.PublishLatencyMs = LatencyOf(pub)
 	s.E2ELatencyMs = LatencyOf(e2e)
-	var err error
+	s.SendLagMs = LatencyOf(lag)
 	if out.Histograms.Publish, err = EncodeHist(pub); err != nil {
 		return err
+	}
+	if lag.TotalCount() > 0 {
+		if out.Histograms.SendLag, err = EncodeHist(lag); err != nil {
+			return err
+		}
 	}
 	out.Histograms.E2E, err = EncodeHist(e2e)
 	return err

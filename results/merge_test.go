@@ -301,3 +301,52 @@ func TestMergeWorkloadFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The truth figures merge as their meaning asks: send lag from the merged
+// histograms, the late share over all sends, subscriptions index by index,
+// retries unknown only when no shard counted them, the in-flight cap when
+// any shard hit it, and stored bytes as the cluster reported them.
+func TestMergeTruthFigures(t *testing.T) {
+	a := shardRun(t, 0, 2, [2][]int64{{1000}, {1000, 2000}})
+	b := shardRun(t, 1, 2, [2][]int64{{1000}, {3000, 4000}})
+	lagA, lagB := NewHist(), NewHist()
+	for _, v := range []int64{5, 10} {
+		_ = lagA.RecordValue(v)
+	}
+	_ = lagB.RecordValue(900)
+	a.Histograms.SendLag, _ = EncodeHist(lagA)
+	b.Histograms.SendLag, _ = EncodeHist(lagB)
+	a.Summary.LateSends, b.Summary.LateSends = 1, 0
+	stored := int64(777)
+	a.Summary.StoredBytes, b.Summary.StoredBytes = &stored, &stored
+	a.Summary.Subscriptions = []Subscription{{ConsumedMessages: 2, ConsumeRateMsgs: 2}, {ConsumedMessages: 0}}
+	b.Summary.Subscriptions = []Subscription{{ConsumedMessages: 1, ConsumeRateMsgs: 1}, {ConsumedMessages: 3, ConsumeRateMsgs: 3}}
+	retries := int64(4)
+	b.Summary.Retries = &retries
+	b.Summary.InFlightCapped, b.Summary.InFlightWaitShare = true, 0.3
+
+	m, err := Merge([]*Run{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Summary
+	if s.SendLagMs.Count != 3 || s.SendLagMs.Max < 0.899 || s.SendLagMs.Max > 0.901 {
+		t.Errorf("send lag %+v: want 3 values up to 0.9 ms", s.SendLagMs)
+	}
+	if s.LateShare != 0.25 { // 1 late of the 4 sends after the warm-up
+		t.Errorf("late share %g, want 0.25", s.LateShare)
+	}
+	if len(s.Subscriptions) != 2 || s.Subscriptions[0].ConsumedMessages != 3 || s.Subscriptions[1].ConsumeRateMsgs != 3 {
+		t.Errorf("subscriptions %+v: want 3 and 3 msgs/s", s.Subscriptions)
+	}
+	if s.Retries == nil || *s.Retries != 4 || !s.InFlightCapped || s.InFlightWaitShare != 0.3 {
+		t.Errorf("retries %v, capped %v at %g: want 4, true, 0.3", s.Retries, s.InFlightCapped, s.InFlightWaitShare)
+	}
+	if s.StoredBytes == nil || *s.StoredBytes != 777 {
+		t.Errorf("stored bytes %v, want 777", s.StoredBytes)
+	}
+	a.Summary.Retries, b.Summary.Retries = nil, nil
+	if m, _ := Merge([]*Run{a, b}); m.Summary.Retries != nil {
+		t.Errorf("retries %d when no shard counted any, want unknown", *m.Summary.Retries)
+	}
+}

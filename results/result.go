@@ -81,6 +81,25 @@ type Driver struct {
 type Client struct {
 	Producer map[string]string `json:"producer"`
 	Consumer map[string]string `json:"consumer"`
+	// EffectiveProducer holds the settings that matter when drivers are
+	// compared (acks, enable.idempotence, linger.ms, batch.size,
+	// compression.type, max.in.flight.requests.per.connection, retries,
+	// the client's buffer bound), as the driver applied them, defaults
+	// included; absent when the driver cannot tell.
+	EffectiveProducer map[string]string `json:"effective_producer,omitempty"`
+}
+
+// AddRetries returns the sum of a and b, each nil when unknown: nil only
+// when both are.
+func AddRetries(a, b *int64) *int64 {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	n := *a + *b
+	return &n
 }
 
 // Cluster describes the target of a run.
@@ -153,12 +172,22 @@ type Summary struct {
 	ProducedBytes    int64   `json:"produced_bytes"`
 	ConsumedMessages int64   `json:"consumed_messages"`
 	ConsumedBytes    int64   `json:"consumed_bytes"`
+	// StoredBytes is what the brokers hold for the run's topics on disk
+	// after it (one replica of each partition: batched, compressed, with
+	// record overhead, keys and stamps), beside ProducedBytes (values as
+	// produced), so compression shows; absent when the admin client
+	// cannot tell.
+	StoredBytes *int64 `json:"stored_bytes,omitempty"`
 	// Rates: messages (or MiB, 2^20 bytes) per second over the
 	// measurement window.
 	ProduceRateMsgs float64 `json:"produce_rate_msgs"`
 	ProduceRateMiB  float64 `json:"produce_rate_mib"`
 	ConsumeRateMsgs float64 `json:"consume_rate_msgs"`
 	ConsumeRateMiB  float64 `json:"consume_rate_mib"`
+	// Subscriptions holds each subscription's own consumption: every
+	// subscription reads everything, so each must keep up on its own (the
+	// consume figures above are their sums).
+	Subscriptions []Subscription `json:"subscriptions,omitempty"`
 	// TargetRate is the open model's rate (messages/s), 0 for closed.
 	TargetRate float64 `json:"target_rate"`
 	// Errors counts failed produces; ErrorsByKind splits them by kind.
@@ -167,11 +196,27 @@ type Summary struct {
 	// ConsumeErrors counts errors consumers' polls returned (the client
 	// retries them; a broker failing over causes some).
 	ConsumeErrors int64 `json:"consume_errors"`
-	// LateSends counts sends issued more than the pacing tolerance after
-	// their intended time (open model only).
-	LateSends int64 `json:"late_sends"`
-	// Retries made by the clients, where the driver can count them.
-	Retries int64 `json:"retries"`
+	// LateSends counts sends issued more than the pacing tolerance (1 ms)
+	// after their intended time (open model only); LateShare is their
+	// share of the sends issued.
+	LateSends int64   `json:"late_sends"`
+	LateShare float64 `json:"late_share"`
+	// SendLagMs is the open model's send lag: the time a send was issued
+	// minus its intended time, kbench's own delay (its pacer, a full
+	// in-flight bound, a client blocking in Produce); empty when closed.
+	SendLagMs Latency `json:"send_lag_ms"`
+	// InFlightWaitShare is the share of the producers' time, over the
+	// measurement window, spent waiting for a free in-flight slot
+	// (maxInFlight); InFlightCapped is set when it is material (5% or
+	// more): kbench's own bound, not the cluster, limited throughput.
+	InFlightWaitShare float64 `json:"in_flight_wait_share"`
+	InFlightCapped    bool    `json:"in_flight_capped,omitempty"`
+	// DroppedSamples counts latencies no histogram could hold (outside
+	// its range); the percentiles leave them out, and a note says so.
+	DroppedSamples int64 `json:"dropped_samples"`
+	// Retries made by the clients; absent where the driver cannot count
+	// them (unknown, not 0).
+	Retries *int64 `json:"retries,omitempty"`
 	// Publish latency: intended send time to acknowledgement.
 	PublishLatencyMs Latency `json:"publish_latency_ms"`
 	// End-to-end latency: the send time carried in the message to its
@@ -185,6 +230,15 @@ type Summary struct {
 	// reach the end offsets (the drain ran out, or the run was
 	// interrupted), so neither lost nor known to be kept.
 	Unverified int64 `json:"unverified"`
+}
+
+// Subscription is one subscription's (consumer group's) consumption.
+type Subscription struct {
+	ConsumedMessages int64 `json:"consumed_messages"`
+	// ConsumeRateMsgs counts the messages meant for the measurement
+	// window it consumed, per second from the warm-up's end to its last
+	// consumed message.
+	ConsumeRateMsgs float64 `json:"consume_rate_msgs"`
 }
 
 // Latency is a latency distribution in milliseconds.
@@ -213,12 +267,17 @@ type Interval struct {
 	Errors        int64            `json:"errors"`
 	ErrorsByKind  map[string]int64 `json:"errors_by_kind,omitempty"`
 	LateSends     int64            `json:"late_sends"`
-	// Retries made by the clients, where the driver can count them.
-	Retries      int64    `json:"retries"`
+	// InFlightWaitS is the producers' time, summed, spent waiting for a
+	// free in-flight slot.
+	InFlightWaitS float64 `json:"in_flight_wait_s"`
+	// Retries made by the clients; absent where the driver cannot count
+	// them.
+	Retries      *int64   `json:"retries,omitempty"`
 	PublishP50Ms float64  `json:"publish_p50_ms"`
 	PublishP99Ms float64  `json:"publish_p99_ms"`
 	PublishMaxMs float64  `json:"publish_max_ms"`
 	E2EP99Ms     float64  `json:"e2e_p99_ms"`
+	SendLagP99Ms float64  `json:"send_lag_p99_ms"`
 	PublishHist  string   `json:"publish_hist,omitempty"`
 	E2EHist      string   `json:"e2e_hist,omitempty"`
 	Faults       []string `json:"faults,omitempty"`
@@ -230,13 +289,19 @@ type Interval struct {
 type Histograms struct {
 	Publish string `json:"publish_us"`
 	E2E     string `json:"e2e_us"`
+	SendLag string `json:"send_lag_us,omitempty"`
 }
 
 // Fault is one fault event of a run.
 type Fault struct {
-	// At is the offset from the run's start, in seconds.
-	At     float64 `json:"at_s"`
-	Action string  `json:"action"`
+	// At is when the action took effect, from the run's start in seconds:
+	// an injection once its target was found and the action returned (a
+	// killed broker exited), a recovery once the undo returned (a
+	// restarted broker serves again). RequestedAt is when kbench began
+	// it, as scheduled.
+	At          float64 `json:"at_s"`
+	RequestedAt float64 `json:"requested_at_s,omitempty"`
+	Action      string  `json:"action"`
 	// Target is what the schedule asked for (e.g. "leader:topic-0");
 	// Broker is the broker it resolved to.
 	Target string     `json:"target"`
@@ -253,21 +318,33 @@ type Failover struct {
 	RecoveredAt float64 `json:"recovered_at_s,omitempty"`
 	// MaxNoAckS is the longest stretch without any acknowledgement in the
 	// disturbed window; WorstPartitionNoAckS the longest for one partition.
-	MaxNoAckS            float64 `json:"max_no_ack_s"`
-	WorstPartition       string  `json:"worst_partition,omitempty"`
-	WorstPartitionNoAckS float64 `json:"worst_partition_no_ack_s"`
+	MaxNoAckS float64 `json:"max_no_ack_s"`
+	// WorstPartition is the partition whose stretch without
+	// acknowledgements after the fault most exceeded its longest in the
+	// 10 s before (WorstPartitionUsualNoAckS), so the natural gaps of a
+	// partition written to now and then are not taken for the fault's;
+	// "" when no partition's grew.
+	WorstPartition            string  `json:"worst_partition,omitempty"`
+	WorstPartitionNoAckS      float64 `json:"worst_partition_no_ack_s"`
+	WorstPartitionUsualNoAckS float64 `json:"worst_partition_usual_no_ack_s,omitempty"`
 	// RecoveryS is the time from the fault until throughput is back to 90%
-	// of its level before the fault; -1 if it never was.
-	RecoveryS       float64          `json:"recovery_s"`
-	RateBefore      float64          `json:"rate_before_msgs"`
-	RateDuring      float64          `json:"rate_during_msgs"`
-	RateAfter       float64          `json:"rate_after_msgs"`
+	// of its level before the fault, 0 if it never fell below; -1 if the
+	// run did not show it, and Recovery then says why in words (the run
+	// ended or the next fault came first, or there was no level before
+	// the fault to recover to).
+	RecoveryS  float64 `json:"recovery_s"`
+	Recovery   string  `json:"recovery,omitempty"`
+	RateBefore float64 `json:"rate_before_msgs"`
+	RateDuring float64 `json:"rate_during_msgs"`
+	RateAfter  float64 `json:"rate_after_msgs"`
+	// WindowStart and WindowEnd bound the disturbed window; both 0 when
+	// the fault disturbed nothing.
 	WindowStart     float64          `json:"window_start_s"`
 	WindowEnd       float64          `json:"window_end_s"`
 	LatencyBeforeMs Latency          `json:"latency_before_ms"`
 	LatencyWindowMs Latency          `json:"latency_window_ms"`
 	ErrorsByKind    map[string]int64 `json:"errors_by_kind,omitempty"`
-	Retries         int64            `json:"retries"`
+	Retries         *int64           `json:"retries,omitempty"`
 	// LeaderReplacedS is the time from the fault until every partition
 	// of the run's topics that the faulted broker led had another leader
 	// in the cluster's metadata; -1 if some never did before the next

@@ -206,6 +206,9 @@ type SearchFound struct {
 	SweepPoint
 	// MaxRate is the highest target rate sustained, 0 if none was.
 	MaxRate float64 `json:"max_rate_msgs"`
+	// Stopped says why the search ended before it found the cluster's
+	// limit (kbench's own bound limited a point), "" if it did not.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Param is the parameter a sweep chart puts on its x axis: the first

@@ -93,8 +93,8 @@ func (s *searcher) best() float64 { return s.good }
 
 // sustained judges a rate search's point. A run sustains its target rate
 // when it completed without errors, achieved at least 95% of the target,
-// kept publish p99 within p99MaxMs, and, if consumers ran, they read at
-// least 95% of the produce rate. Otherwise the reasons say what failed.
+// kept publish p99 within p99MaxMs, and, if consumers ran, each
+// subscription read at least 95% of the produce rate. Otherwise the reasons say what failed.
 func sustained(res *results.Run, p99MaxMs float64) (bool, []string) {
 	s := res.Summary
 	var why []string
@@ -110,7 +110,17 @@ func sustained(res *results.Run, p99MaxMs float64) (bool, []string) {
 	if s.PublishLatencyMs.P99 > p99MaxMs {
 		why = append(why, fmt.Sprintf("publish p99 %.1f ms over the bound %g ms", s.PublishLatencyMs.P99, p99MaxMs))
 	}
-	if (res.Verify != nil || s.ConsumedMessages > 0) && s.ConsumeRateMsgs < 0.95*s.ProduceRateMsgs {
+	switch {
+	case len(s.Subscriptions) > 0:
+		// Each subscription reads everything, so each must keep up: a sum
+		// would let one that reads twice hide one that reads nothing.
+		for i, sub := range s.Subscriptions {
+			if sub.ConsumeRateMsgs < 0.95*s.ProduceRateMsgs {
+				why = append(why, fmt.Sprintf("subscription %d read %.0f msgs/s, below 95%% of the %.0f produced", i, sub.ConsumeRateMsgs, s.ProduceRateMsgs))
+			}
+		}
+	case (res.Verify != nil || s.ConsumedMessages > 0) && s.ConsumeRateMsgs < 0.95*s.ProduceRateMsgs:
+		// A result from before per-subscription figures.
 		why = append(why, fmt.Sprintf("consumers read %.0f msgs/s, below 95%% of the %.0f produced", s.ConsumeRateMsgs, s.ProduceRateMsgs))
 	}
 	return len(why) == 0, why

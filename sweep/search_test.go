@@ -102,6 +102,18 @@ func TestSustained(t *testing.T) {
 		{"consumers behind", ok(func(r *results.Run) { r.Summary.ConsumeRateMsgs = 700 }), "consumers read 700"},
 		{"no consumers is fine", ok(func(r *results.Run) { r.Summary.ConsumeRateMsgs, r.Summary.ConsumedMessages = 0, 0 }), ""},
 		{"errors", ok(func(r *results.Run) { r.Summary.Errors = 3 }), "3 errors"},
+		// Two subscriptions each keeping up: sustained, though their sum
+		// is twice the produce rate.
+		{"two subscriptions keeping up", ok(func(r *results.Run) {
+			r.Summary.ConsumeRateMsgs = 1970
+			r.Summary.Subscriptions = []results.Subscription{{ConsumeRateMsgs: 985}, {ConsumeRateMsgs: 985}}
+		}), ""},
+		// One subscription reads nothing: their sum still passes 95%, the
+		// subscription does not.
+		{"one subscription reads nothing", ok(func(r *results.Run) {
+			r.Summary.ConsumeRateMsgs = 990
+			r.Summary.Subscriptions = []results.Subscription{{ConsumeRateMsgs: 990}, {ConsumeRateMsgs: 0}}
+		}), "subscription 1 read 0 msgs/s"},
 		{"incomplete", ok(func(r *results.Run) { r.Complete, r.Incomplete = false, "flush timed out" }), "incomplete: flush timed out"},
 	} {
 		got, why := sustained(tc.run, 50)

@@ -144,6 +144,8 @@ func (r *runner) point(ctx context.Context, p results.SweepPoint) (*results.Run,
 	case res == nil:
 		e.Outcome = "error: the run returned no result"
 		failed = true
+	case r.cfg.Search != nil && res.Summary.InFlightCapped:
+		e.Outcome = notMeasured(res)
 	case r.cfg.Search != nil:
 		ok, why := sustained(res, r.cfg.Search.P99MaxMs)
 		e.Outcome = "sustained"
@@ -179,6 +181,7 @@ func (r *runner) point(ctx context.Context, p results.SweepPoint) (*results.Run,
 // highest rate it sustained.
 func (r *runner) search(ctx context.Context, base results.SweepPoint) error {
 	s := newSearcher(*r.cfg.Search)
+	found := results.SearchFound{SweepPoint: base}
 	for {
 		rate, more := s.next()
 		if !more {
@@ -193,9 +196,23 @@ func (r *runner) search(ctx context.Context, base results.SweepPoint) error {
 		if failed {
 			break // the run itself failed: the search cannot tell anything more
 		}
+		if res.Summary.InFlightCapped {
+			// kbench's bound, not the cluster, set this point: it says
+			// nothing of the cluster's limit, nor would higher rates.
+			found.Stopped = notMeasured(res)
+			break
+		}
 		ok, _ := sustained(res, r.cfg.Search.P99MaxMs)
 		s.record(rate, ok)
 	}
-	r.index.Best = append(r.index.Best, results.SearchFound{SweepPoint: base, MaxRate: s.best()})
+	found.MaxRate = s.best()
+	r.index.Best = append(r.index.Best, found)
 	return r.save()
+}
+
+// notMeasured is the outcome of a point whose throughput kbench's own
+// in-flight bound limited.
+func notMeasured(res *results.Run) string {
+	return fmt.Sprintf("not measured: kbench's in-flight bound held the producers back %.0f%% of the time, so the point shows kbench's limit, not the cluster's; raise maxInFlight",
+		100*res.Summary.InFlightWaitShare)
 }

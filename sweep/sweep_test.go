@@ -129,3 +129,27 @@ func TestSweepInterrupted(t *testing.T) {
 		t.Errorf("the interrupted point's result was not written: %v", err)
 	}
 }
+
+// A point kbench's own in-flight bound limited is not taken for the
+// cluster's limit: the search stops there and says why.
+func TestSearchStopsAtACappedPoint(t *testing.T) {
+	run := func(ctx context.Context, p results.SweepPoint) (*results.Run, error) {
+		r, _ := fakeRun(1e9)(ctx, p)
+		if p.Rate >= 4000 {
+			r.Summary.ProduceRateMsgs = 3000
+			r.Summary.InFlightCapped, r.Summary.InFlightWaitShare = true, 0.6
+		}
+		return r, nil
+	}
+	idx, err := Run(context.Background(), Config{Workload: "capped", Dir: t.TempDir(), Drivers: []string{"franz"},
+		Search: &results.RateSearch{Start: 1000, Factor: 2, Bisections: 3, P99MaxMs: 50}, RunPoint: run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Points) != 3 || !strings.HasPrefix(idx.Points[2].Outcome, "not measured") {
+		t.Fatalf("points %+v: want 1000, 2000 sustained, then 4000 not measured", idx.Points)
+	}
+	if b := idx.Best[0]; b.MaxRate != 2000 || !strings.Contains(b.Stopped, "in-flight bound") {
+		t.Errorf("best %+v: want 2000 msgs/s and the reason the search stopped", b)
+	}
+}

@@ -326,6 +326,10 @@ func printSweep(w io.Writer, idx *results.SweepIndex) {
 	tw.Flush()
 	for _, b := range idx.Best {
 		label := b.Label()
+		if b.Stopped != "" {
+			fmt.Fprintf(w, "%s: search stopped at a point kbench's in-flight bound limited (%s); the highest rate sustained before it: %.0f msgs/s\n", label, b.Stopped, b.MaxRate)
+			continue
+		}
 		if b.MaxRate == 0 {
 			fmt.Fprintf(w, "%s: no rate tried was sustained; lower --start\n", label)
 			continue

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,9 +92,11 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 	if err != nil {
 		return nil, fmt.Errorf("confluent driver: producer for %s: %w", base["bootstrap.servers"], configError(err, cfg.Props))
 	}
-	p := &producer{kp: kp, bootstrap: base["bootstrap.servers"].(string), loopDone: make(chan struct{})}
+	p := &producer{kp: kp, bootstrap: base["bootstrap.servers"].(string), loopDone: make(chan struct{}),
+		stats: make(chan string, 1), statsDone: make(chan struct{}), effective: effectiveConfig(cm)}
 	p.msgs.New = func() any { return new(kafka.Message) }
 	go p.deliveries()
+	go p.readStats()
 	return p, nil
 }
 
@@ -111,13 +114,23 @@ type producer struct {
 	retries  atomic.Int64
 	msgs     sync.Pool // of *kafka.Message; librdkafka copies them on Produce
 	loopDone chan struct{}
+	// stats carries statistics reports from the delivery loop to
+	// readStats, so parsing them does not delay delivery callbacks.
+	stats     chan string
+	statsDone chan struct{}
+	effective map[string]string
 }
 
 var (
-	_ drivers.Producer     = (*producer)(nil)
-	_ drivers.Pinger       = (*producer)(nil)
-	_ drivers.RetryCounter = (*producer)(nil)
+	_ drivers.Producer       = (*producer)(nil)
+	_ drivers.Pinger         = (*producer)(nil)
+	_ drivers.RetryCounter   = (*producer)(nil)
+	_ drivers.ConfigReporter = (*producer)(nil)
 )
+
+// EffectiveConfig returns the settings the producer was created with, and
+// librdkafka's defaults for those it was not given.
+func (p *producer) EffectiveConfig() map[string]string { return maps.Clone(p.effective) }
 
 // Produce enqueues rec; librdkafka copies key and value. While librdkafka's
 // queue is full it waits and retries until ctx ends. Once enqueued, a
@@ -174,10 +187,12 @@ func (p *producer) enqueue(m *kafka.Message) error {
 }
 
 // deliveries is the one goroutine reading librdkafka's events: delivery
-// reports, which it passes to each record's DoneFunc, and statistics. It
-// ends when Close closes the events channel.
+// reports, which it passes to each record's DoneFunc, and statistics,
+// which it hands to readStats. It ends when Close closes the events
+// channel.
 func (p *producer) deliveries() {
 	defer close(p.loopDone)
+	defer close(p.stats)
 	for ev := range p.kp.Events() {
 		switch e := ev.(type) {
 		case *kafka.Message:
@@ -192,8 +207,20 @@ func (p *producer) deliveries() {
 			done(e.TopicPartition.Partition, offset, err)
 			p.inflight.Add(-1)
 		case *kafka.Stats:
-			p.countRetries(e.String())
+			select {
+			case p.stats <- e.String():
+			default: // readStats is still busy; a later report supersedes this one
+			}
 		}
+	}
+}
+
+// readStats parses the statistics reports deliveries hands over, until it
+// closes the channel.
+func (p *producer) readStats() {
+	defer close(p.statsDone)
+	for s := range p.stats {
+		p.countRetries(s)
 	}
 }
 
@@ -258,6 +285,7 @@ func (p *producer) Close() error {
 	}
 	p.kp.Close()
 	<-p.loopDone
+	<-p.statsDone
 	if purgeErr != nil {
 		return fmt.Errorf("confluent driver: close: purge: %w", purgeErr)
 	}

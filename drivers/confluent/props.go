@@ -131,3 +131,43 @@ func redact(key, value string) string {
 	}
 	return value
 }
+
+// reported are the settings EffectiveConfig reports: each under Kafka's
+// name, with librdkafka's own name for it and librdkafka's default (its
+// CONFIGURATION.md, 2.x). The buffer bounds keep librdkafka's names.
+var reported = []struct{ name, alias, def string }{
+	{"acks", "request.required.acks", "all"},
+	{"enable.idempotence", "", "false"},
+	{"linger.ms", "queue.buffering.max.ms", "5"},
+	{"batch.size", "", "1000000"},
+	{"compression.type", "compression.codec", "none"},
+	{"max.in.flight.requests.per.connection", "max.in.flight", "1000000"},
+	{"retries", "message.send.max.retries", "2147483647"},
+	{"queue.buffering.max.messages", "", "100000"},
+	{"queue.buffering.max.kbytes", "", "1048576"},
+}
+
+// effectiveConfig is what librdkafka applies given cm: the values set,
+// librdkafka's defaults for the others, and idempotence's own rules (it
+// takes acks=all and at most 5 requests in flight).
+func effectiveConfig(cm kafka.ConfigMap) map[string]string {
+	out := map[string]string{}
+	for _, r := range reported {
+		out[r.name] = r.def
+		for _, k := range []string{r.alias, r.name} {
+			if v, ok := cm[k]; ok {
+				out[r.name] = fmt.Sprint(v)
+			}
+		}
+	}
+	if out["acks"] == "-1" {
+		out["acks"] = "all"
+	}
+	if out["enable.idempotence"] == "true" {
+		out["acks"] = "all"
+		if n, err := strconv.Atoi(out["max.in.flight.requests.per.connection"]); err != nil || n > 5 {
+			out["max.in.flight.requests.per.connection"] = "5"
+		}
+	}
+	return out
+}

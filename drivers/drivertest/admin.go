@@ -45,6 +45,13 @@ func testAdmin(t *testing.T, a drivers.Admin) {
 		t.Fatalf("EndOffsets = %v, %v", ends, err)
 	}
 
+	if ls, ok := a.(drivers.LogSizer); ok {
+		// Nothing written yet: every partition's log is empty.
+		sizes, err := ls.LogBytes(ctx, name)
+		if err != nil || len(sizes) != 2 || sizes[0] != 0 || sizes[1] != 0 {
+			t.Errorf("LogBytes of a new topic = %v, %v; want 2 partitions of 0 bytes", sizes, err)
+		}
+	}
 	if lm, ok := a.(drivers.LeaderMover); ok {
 		testLeaderMover(ctx, t, a, lm, name, len(brokers))
 	}

@@ -73,6 +73,7 @@ func Run(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin
 	t.Run("CloseInFlight", func(t *testing.T) { testCloseInFlight(t, d, bootstrap, admin) })
 	t.Run("PollCancel", func(t *testing.T) { testPollCancel(t, d, bootstrap, admin) })
 	t.Run("BadProperty", func(t *testing.T) { testBadProperty(t, d, bootstrap) })
+	t.Run("EffectiveConfig", func(t *testing.T) { testEffectiveConfig(t, d, bootstrap) })
 	t.Run("PingUnreachable", func(t *testing.T) { testPingUnreachable(t, d) })
 }
 
@@ -405,5 +406,42 @@ func testPingUnreachable(t *testing.T, d drivers.Driver) {
 	}
 	if el := time.Since(start); el > 4*time.Second {
 		t.Errorf("Ping took %v against a 2s ctx", el)
+	}
+}
+
+// testEffectiveConfig checks that a drivers.ConfigReporter reports every
+// setting compared across drivers, what it was given as given, and no
+// compression when none was asked for (what the Java client does).
+func testEffectiveConfig(t *testing.T, d drivers.Driver, bootstrap []string) {
+	for _, c := range []struct {
+		props map[string]string
+		want  map[string]string
+	}{
+		{nil, map[string]string{"compression.type": "none"}},
+		{map[string]string{"linger.ms": "7", "compression.type": "lz4", "acks": "1", "enable.idempotence": "false"},
+			map[string]string{"linger.ms": "7", "compression.type": "lz4", "acks": "1", "enable.idempotence": "false"}},
+	} {
+		p, err := d.NewProducer(context.Background(), drivers.ProducerConfig{Bootstrap: bootstrap, Props: c.props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, ok := p.(drivers.ConfigReporter)
+		if !ok {
+			p.Close()
+			t.Skip("the driver's producer does not report its configuration")
+		}
+		got := cr.EffectiveConfig()
+		p.Close()
+		for _, k := range []string{"acks", "enable.idempotence", "linger.ms", "batch.size", "compression.type",
+			"max.in.flight.requests.per.connection", "retries"} {
+			if got[k] == "" {
+				t.Errorf("props %v: effective config lacks %s: %v", c.props, k, got)
+			}
+		}
+		for k, v := range c.want {
+			if got[k] != v {
+				t.Errorf("props %v: %s = %q, want %q", c.props, k, got[k], v)
+			}
+		}
 	}
 }

@@ -23,7 +23,8 @@ const (
 	settlePoll    = 100 * time.Millisecond
 )
 
-// admin implements drivers.Admin and drivers.LeaderMover with kadm.
+// admin implements drivers.Admin, drivers.LeaderMover and drivers.LogSizer
+// with kadm.
 type admin struct {
 	cl        *kadm.Client
 	kcl       *kgo.Client
@@ -33,6 +34,7 @@ type admin struct {
 var (
 	_ drivers.Admin       = (*admin)(nil)
 	_ drivers.LeaderMover = (*admin)(nil)
+	_ drivers.LogSizer    = (*admin)(nil)
 )
 
 // NewAdmin returns an admin client for the cluster at cfg.Bootstrap. It
@@ -162,6 +164,35 @@ func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, 
 	out := make(map[int32]int64)
 	for p, o := range listed[topic] {
 		out[p] = o.Offset
+	}
+	return out, nil
+}
+
+// LogBytes asks every broker for the size of topic's partitions in its log
+// directories and keeps, per partition, the largest replica's.
+func (a *admin) LogBytes(ctx context.Context, topic string) (map[int32]int64, error) {
+	ps, err := a.Partitions(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	set := kadm.TopicsSet{}
+	for _, p := range ps {
+		set.Add(topic, p.Partition)
+	}
+	all, err := a.cl.DescribeAllLogDirs(ctx, set)
+	if err != nil {
+		return nil, a.errorf("log dirs of %s: %w", topic, err)
+	}
+	out := make(map[int32]int64, len(ps))
+	for _, dirs := range all {
+		if err := dirs.Error(); err != nil {
+			return nil, a.errorf("log dirs of %s: %w", topic, err)
+		}
+		dirs.EachPartition(func(d kadm.DescribedLogDirPartition) {
+			if d.Topic == topic && !d.IsFuture {
+				out[d.Partition] = max(out[d.Partition], d.Size)
+			}
+		})
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,9 +83,51 @@ type producer struct {
 }
 
 var (
-	_ drivers.Producer = (*producer)(nil)
-	_ drivers.Pinger   = (*producer)(nil)
+	_ drivers.Producer       = (*producer)(nil)
+	_ drivers.Pinger         = (*producer)(nil)
+	_ drivers.ConfigReporter = (*producer)(nil)
 )
+
+// EffectiveConfig reads back from kgo the settings it applied. kgo counts
+// no retries, so franz has no drivers.RetryCounter.
+func (p *producer) EffectiveConfig() map[string]string {
+	opt := func(o any) any { return p.cl.OptValue(o) }
+	out := map[string]string{}
+	acks, _ := opt(kgo.RequiredAcks).(kgo.Acks)
+	out["acks"] = map[kgo.Acks]string{kgo.AllISRAcks(): "all", kgo.LeaderAck(): "1", kgo.NoAck(): "0"}[acks]
+	disabled, _ := opt(kgo.DisableIdempotentWrite).(bool)
+	out["enable.idempotence"] = strconv.FormatBool(!disabled)
+	linger, _ := opt(kgo.ProducerLinger).(time.Duration)
+	out["linger.ms"] = strconv.FormatFloat(float64(linger)/float64(time.Millisecond), 'f', -1, 64)
+	batch, _ := opt(kgo.ProducerBatchMaxBytes).(int32)
+	out["batch.size"] = strconv.Itoa(int(batch))
+	out["compression.type"] = "unknown"
+	if codecs, _ := opt(kgo.ProducerBatchCompression).([]kgo.CompressionCodec); len(codecs) > 0 {
+		names := map[kgo.CompressionCodec]string{kgo.NoCompression(): "none", kgo.GzipCompression(): "gzip",
+			kgo.SnappyCompression(): "snappy", kgo.Lz4Compression(): "lz4", kgo.ZstdCompression(): "zstd"}
+		if n, ok := names[codecs[0]]; ok {
+			out["compression.type"] = n
+		}
+	}
+	// Idempotent, kgo keeps 5 requests in flight per broker (Kafka 1.0
+	// on), whatever the option says.
+	inflight, _ := opt(kgo.MaxProduceRequestsInflightPerBroker).(int)
+	if !disabled {
+		inflight = 5
+	}
+	out["max.in.flight.requests.per.connection"] = strconv.Itoa(inflight)
+	if retries, _ := opt(kgo.RecordRetries).(int64); retries == math.MaxInt64 {
+		out["retries"] = "unbounded"
+	} else {
+		out["retries"] = strconv.FormatInt(retries, 10)
+	}
+	records, _ := opt(kgo.MaxBufferedRecords).(int64)
+	out["max.buffered.records"] = strconv.FormatInt(records, 10)
+	if bytes, _ := opt(kgo.MaxBufferedBytes).(int64); bytes > 0 {
+		out["buffer.memory"] = strconv.FormatInt(bytes, 10)
+	}
+	return out
+}
 
 // pending is a record handed to kgo with the callback it completes.
 type pending struct {

@@ -252,6 +252,12 @@ func producerOpts(props map[string]string) ([]kgo.Opt, error) {
 		p.add(kgo.ProducerBatchMaxBytes(int32(batchMax)))
 	}
 
+	// kgo compresses with snappy unless told otherwise; the Java client
+	// and librdkafka do not, so none is the default here too, and
+	// drivers send the same bytes.
+	if _, ok := props["compression.type"]; !ok {
+		p.add(kgo.ProducerBatchCompression(kgo.NoCompression()))
+	}
 	if v, ok := props["compression.type"]; ok {
 		codecs := map[string]kgo.CompressionCodec{
 			"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(),

@@ -1,0 +1,117 @@
+//go:build unix
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
+)
+
+// lagProducer acknowledges at once and measures, from the stamp's send
+// time, how late each record reached the client: the truth the pacer's own
+// send-lag figures are checked against.
+type lagProducer struct {
+	lag *hdrhistogram.Histogram // µs
+}
+
+func (p *lagProducer) Produce(_ context.Context, rec *drivers.Record, done drivers.DoneFunc) {
+	s, _ := readStamp(rec.Value)
+	_ = p.lag.RecordValue(max(stampTime(time.Now())-s.SentNano, 0) / 1000)
+	done(0, 0, nil)
+}
+func (p *lagProducer) Flush(context.Context) error { return nil }
+func (p *lagProducer) Close() error                { return nil }
+
+// TestPacingPrecision paces a producer on the real clock (pacing precision
+// cannot be seen under synctest) with a client that costs nothing, and
+// prints, per rate, the send lag the client saw and kbench reported, the
+// late share and the CPU the producer used. It asserts only loose bounds;
+// the table is the measurement.
+func TestPacingPrecision(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-clock pacing takes seconds")
+	}
+	load := loadPerCPU()
+	busy := load > 1.5
+	if busy {
+		t.Logf("load average %.1f per CPU: the lag bounds are not checked, only kbench's figures against the client's", load)
+	}
+	t.Logf("%8s %24s %24s %8s %8s", "msgs/s", "client lag p50/p99 µs", "kbench lag p50/p99 µs", "late %", "cpu %")
+	for _, rate := range []float64{100, 1000, 10000, 50000, 200000} {
+		d := time.Second
+		if rate < 1000 {
+			d = 3 * time.Second
+		}
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+			ProducerRate: rate, Duration: Duration(d), MaxInFlight: 100})
+		cfg, _ := memConfig(w)
+		cfg.wait = waitUntil
+		r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 1}
+		r.payload, _, _ = newPayload(w)
+		p, err := newProducer(context.Background(), r, 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth := &lagProducer{lag: results.NewHist()}
+		p.drv = truth
+		cpu0 := cpuTime(t)
+		r.t0 = time.Now()
+		r.t0Stamp = stampTime(r.t0)
+		p.loop(context.Background(), d)
+		cpu := cpuTime(t) - cpu0
+
+		lag := results.NewHist()
+		results.MergeHist(lag, p.rec.lag.meas)
+		sent := p.rec.sent.Load()
+		late := float64(p.rec.late.Load()) / float64(sent)
+		tl, kl := results.LatencyOf(truth.lag), results.LatencyOf(lag)
+		t.Logf("%8.0f %24s %24s %8.3f %8.1f", rate,
+			fmt.Sprintf("%.0f / %.0f", tl.P50*1000, tl.P99*1000), fmt.Sprintf("%.0f / %.0f", kl.P50*1000, kl.P99*1000),
+			100*late, 100*cpu.Seconds()/d.Seconds())
+		if sent != int64(rate*d.Seconds()) || kl.Count != sent {
+			t.Errorf("%.0f msgs/s: sent %d, %d send lags recorded; want %.0f", rate, sent, kl.Count, rate*d.Seconds())
+		}
+		// Loose bounds, and only on a machine with CPU to spare: the
+		// table shows the real figures.
+		if !busy && (tl.P99 > 1 || late > 0.01) {
+			t.Errorf("%.0f msgs/s: client-side lag p99 %.3f ms, late %.2f%%; want under 1 ms and 1%%", rate, tl.P99, 100*late)
+		}
+		// kbench's figure is taken just before the client is called.
+		if kl.P99 > tl.P99+0.01 || kl.P99 < tl.P99*0.9-0.01 {
+			t.Errorf("%.0f msgs/s: kbench's lag p99 %.3f ms, the client saw %.3f ms", rate, kl.P99, tl.P99)
+		}
+	}
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadPerCPU is the one-minute load average per CPU, 0 where the system
+// does not say.
+func loadPerCPU() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	if _, err := fmt.Sscan(string(b), &l); err != nil {
+		return 0
+	}
+	return l / float64(runtime.NumCPU())
+}
