@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/results"
 )
 
 // Workload describes a run: what is produced, by how many producers, at what
@@ -244,7 +245,7 @@ func (w *Workload) Set(key, value string) error {
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
 	}}, fieldsOf(w), "", &errs)
 	if len(errs) > 0 {
-		return fmt.Errorf("%s=%s: %w", key, value, errs.err())
+		return fmt.Errorf("%s=%s: %w", key, results.RedactValue(key, value), errs.err())
 	}
 	w.markGiven(field)
 	return nil

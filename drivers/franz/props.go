@@ -8,7 +8,6 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 )
 
 // defaultBatchMaxBytes is kgo's default ProducerBatchMaxBytes (Kafka's
@@ -55,15 +55,7 @@ type parser struct {
 }
 
 func (p *parser) fail(key, reason string) {
-	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact(key, p.props[key]), Reason: reason})
-}
-
-// redact hides secrets, since errors end up in logs.
-func redact(key, value string) string {
-	if strings.Contains(key, "password") || key == "sasl.jaas.config" {
-		return "(redacted)"
-	}
-	return value
+	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: results.RedactValue(key, p.props[key]), Reason: reason})
 }
 
 // known refuses properties that neither role understands.
