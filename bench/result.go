@@ -31,6 +31,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Intervals:    c.intervals,
 		Notes:        r.notes,
 	}
+	res.Cluster.BrokerProps = results.RedactProps(res.Cluster.BrokerProps)
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
 	if r.cfg.Target.Kind() == results.KindEmbedded {

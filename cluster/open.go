@@ -31,6 +31,9 @@ type Spec struct {
 	// BrokerProps are broker properties for a local cluster started for
 	// the run.
 	BrokerProps map[string]string
+	// Security secures a local cluster's client listener; a running
+	// cluster in Dir is used only if it is secured alike.
+	Security Security
 	// Admin makes the admin clients a local cluster checks its brokers
 	// with.
 	Admin drivers.AdminFactory
@@ -70,6 +73,9 @@ func Open(ctx context.Context, spec Spec) (Target, error) {
 	if len(spec.Bootstrap) > 0 && kind != results.KindExternal {
 		return nil, badSpec("Bootstrap", "is for an external cluster; drop it, or ask for an external cluster")
 	}
+	if spec.Security != SecurityNone && kind != results.KindLocal {
+		return nil, badSpec("Security", "is for a local cluster kbench starts; an external cluster's security comes with its client properties")
+	}
 	switch kind {
 	case results.KindEmbedded:
 		return StartEmbedded(max(spec.Nodes, 1))
@@ -97,7 +103,7 @@ func openLocal(ctx context.Context, spec Spec) (Target, error) {
 		dir = d
 	}
 	if l, err := OpenLocal(dir, spec.Admin); err == nil {
-		if AllUp(l.Status(ctx)) {
+		if (spec.Security == SecurityNone || spec.Security == l.security) && AllUp(l.Status(ctx)) {
 			if len(spec.BrokerProps) > 0 {
 				fmt.Fprintf(log, "using the running local cluster in %s; its broker settings stay as they were started (profile broker settings apply to a fresh cluster)\n", dir)
 			} else {
@@ -118,6 +124,7 @@ func openLocal(ctx context.Context, spec Spec) (Target, error) {
 		KafkaVersion, cmp.Or(spec.Nodes, DefaultLocalNodes), runDir)
 	l, err := StartLocal(ctx, LocalConfig{
 		Dir: runDir, Nodes: spec.Nodes, HeapMB: spec.HeapMB, BrokerProps: spec.BrokerProps, Log: log, Admin: spec.Admin,
+		Security: spec.Security,
 	})
 	if err != nil {
 		removeData(runDir) // the logs the error points to stay

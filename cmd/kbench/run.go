@@ -66,6 +66,8 @@ func (f *runFlags) register(fs interface {
 	fs.StringVar(&f.target.dir, "cluster-dir", "", "local cluster state directory (default: the one 'kbench cluster up' uses)")
 	fs.IntVar(&f.target.nodes, "nodes", 3, "nodes of a local or embedded cluster started for the run")
 	fs.IntVar(&f.target.heapMB, "heap", 512, "Java heap of each local broker, MiB")
+	fs.StringVar(&f.target.clientConfig, "client-config", "", "client properties file (Java format, as --command-config) for producers, consumers and admin; ${NAME} reads the environment")
+	fs.StringVar(&f.target.security, "security", "", "secure a local cluster started for the run: sasl_ssl or mtls")
 	fs.StringSliceVar(&f.profiles, "profile", nil, "tuning profile name or file (repeatable or comma-separated; later wins): "+strings.Join(profiles.TuningNames(), ", "))
 	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
@@ -197,13 +199,13 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.quiet {
 		log = io.Discard
 	}
-	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
+	tgt, admin, props, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
 	if err != nil {
 		return err
 	}
 	defer release()
 
-	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
+	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
 	res, runErr := m.run(ctx, w, tuning, drv, f.profiles)
 	if res == nil {
 		return runErr
@@ -240,15 +242,20 @@ func runCmd(ctx context.Context, args []string) error {
 type measurement struct {
 	target cluster.Target
 	admin  drivers.Admin
-	host   results.Host
-	hw     *results.Hardware
-	log    io.Writer
-	quiet  bool
+	// props are the client properties of every client (connect's).
+	props map[string]string
+	host  results.Host
+	hw    *results.Hardware
+	log   io.Writer
+	quiet bool
 }
 
 // run performs w with drv, showing progress, and completes the result with
 // what the command knows (hardware, the profiles' notes).
 func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+	if err := applyClientProps(w, m.props); err != nil {
+		return nil, err
+	}
 	bar := newRunBar(w, m.quiet)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,

@@ -21,33 +21,52 @@ type targetFlags struct {
 	dir       string
 	nodes     int
 	heapMB    int
+	// clientConfig is a client properties file for every client;
+	// security secures a local cluster started for the run.
+	clientConfig string
+	security     string
 }
 
 // specFlags names the flag behind each cluster.Spec field.
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
-	"Nodes": "--nodes", "HeapMB": "--heap"}
+	"Nodes": "--nodes", "HeapMB": "--heap", "Security": "--security"}
 
 // connect opens the target the flags describe and an admin client of drv
-// (the local target checks its own brokers with all.ProbeAdmin);
-// release closes both (the target last, as it may stop brokers).
-func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, drv drivers.Driver, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
+// (the local target checks its own brokers with all.ProbeAdmin), and
+// returns the client properties every client of the run takes (see
+// clientProps); release closes both (the target last, as it may stop
+// brokers).
+func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, drv drivers.Driver, log io.Writer) (tgt cluster.Target, admin drivers.Admin, props map[string]string, release func(), err error) {
+	file, err := readClientConfig(tf.clientConfig)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	bootstrap := splitList(tf.bootstrap)
+	if len(bootstrap) == 0 && (tf.kind == "" || tf.kind == string(results.KindExternal)) {
+		bootstrap = splitList(file["bootstrap.servers"])
+	}
 	tgt, err = cluster.Open(ctx, cluster.Spec{
-		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
+		Kind: results.ClusterKind(tf.kind), Bootstrap: bootstrap, Dir: tf.dir, Security: cluster.Security(tf.security),
 		Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Admin: all.ProbeAdmin, Log: log,
 	})
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
-		return nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}
+		return nil, nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	admin, err = drv.NewAdmin(ctx, drivers.AdminConfig{Bootstrap: tgt.Bootstrap()})
+	props = clientProps(file, tgt)
+	admin, err = drv.NewAdmin(ctx, drivers.AdminConfig{Bootstrap: tgt.Bootstrap(), Props: props})
 	if err != nil {
 		tgt.Close()
-		return nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
+		var pe *drivers.PropertyError
+		if errors.As(err, &pe) {
+			return nil, nil, nil, nil, usageError{fmt.Errorf("client properties: %w", err)}
+		}
+		return nil, nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
 	}
-	return tgt, admin, func() { admin.Close(); tgt.Close() }, nil
+	return tgt, admin, props, func() { admin.Close(); tgt.Close() }, nil
 }
 
 func splitList(s string) []string {

@@ -76,18 +76,16 @@ func configMap(base kafka.ConfigMap, props map[string]string) (kafka.ConfigMap, 
 			n, _ := strconv.ParseInt(v, 10, 64)
 			cm["queue.buffering.max.kbytes"] = int((n + 1023) / 1024)
 			continue
-		case "sasl.jaas.config":
-			fail(k, "not supported; set sasl.mechanism, sasl.username and sasl.password instead")
-			continue
-		case "ssl.truststore.location", "ssl.keystore.location":
-			fail(k, "librdkafka reads PEM files, not Java key stores; use ssl.ca.location (and ssl.certificate.location, ssl.key.location)")
-			continue
+		}
+		if drivers.IsSecurityKey(k) {
+			continue // see securityConfig
 		}
 		if to, ok := renames[k]; ok {
 			k = to
 		}
 		cm[k] = v
 	}
+	errs = append(errs, securityConfig(cm, props)...)
 	if props["enable.idempotence"] == "true" {
 		if a, ok := props["acks"]; ok && a != "all" && a != "-1" {
 			fail("enable.idempotence", "idempotence requires acks=all; set acks=all or enable.idempotence=false")
