@@ -71,10 +71,15 @@ func (c *consumer) receive(m *drivers.Message) {
 	r := c.rec
 	r.mu.Lock()
 	if s, err := readStamp(m.Value); err == nil {
-		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
+		r.record((now-s.SentNano)/1000, len(m.Value), c.r.inWarmup(s.SentNano, now))
 	} else {
 		r.acked++
 		r.ackedBytes += int64(len(m.Value))
+		if len(c.r.producers) == 0 && !c.r.inWarmup(now, now) {
+			// A consumer-only run's rate counts every record it reads.
+			r.measAcked++
+			r.measBytes += int64(len(m.Value))
+		}
 	}
 	r.mu.Unlock()
 }

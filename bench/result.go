@@ -85,6 +85,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)
 	r.verify(res)
+	r.consumerOnlyVerify(res)
 	return res
 }
 

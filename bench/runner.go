@@ -60,8 +60,10 @@ type run struct {
 	w      *Workload
 	id     string
 	topics []string
-	parts  int // total partitions over all topics
-	t0     time.Time
+	// created are the topics the run made, which it deletes.
+	created []string
+	parts   int // total partitions over all topics
+	t0      time.Time
 	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
 	// once consumers run, so atomic).
 	warmup    time.Duration
@@ -126,20 +128,10 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
-	rf := int16(w.ReplicationFactor)
-	if rf == 0 {
-		rf = -1
-	}
-	for i := 0; i < w.Topics; i++ {
-		name := w.TopicPrefix + "-" + r.id + "-" + strconv.Itoa(i)
-		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: rf, Configs: w.TopicConfig}
-		if err := r.cfg.Admin.CreateTopic(ctx, spec); err != nil {
-			return fmt.Errorf("create topic %s: %w", name, err)
-		}
-		r.topics = append(r.topics, name)
+	if err := r.openTopics(ctx); err != nil {
+		return err
 	}
 	r.parts = w.Topics * w.PartitionsPerTopic
-	r.logf("created %d topic(s) of %d partition(s)", w.Topics, w.PartitionsPerTopic)
 
 	nprod := w.Topics * w.ProducersPerTopic
 	quota := splitCount(w.Messages, nprod)
@@ -161,6 +153,9 @@ func (r *run) setup(ctx context.Context) error {
 			}
 			r.consumers = append(r.consumers, cons)
 		}
+	}
+	if len(r.producers) == 0 {
+		return nil
 	}
 	if p, ok := r.producers[0].drv.(drivers.Pinger); ok {
 		if err := p.Ping(reachCtx); err != nil {
@@ -242,6 +237,9 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		go func() { defer prodWG.Done(); p.loop(ctx, planned) }()
 	}
 	prodWG.Wait()
+	if len(r.producers) == 0 {
+		r.consumeOnly(ctx, planned)
+	}
 
 	// Everything issued gets its outcome before the producers are judged:
 	// a grace of the delivery timeout, cut to 5 s by an interruption
@@ -354,7 +352,8 @@ func (r *run) produceDone() time.Duration { return time.Duration(r.produceEnd.Lo
 // their end offsets, at most the workload's drain time, or 2 s once ctx
 // ends.
 func (r *run) drain(ctx context.Context) error {
-	if len(r.verifiers) == 0 {
+	if len(r.verifiers) == 0 || len(r.producers) == 0 { // consumeOnly bounded a consumer-only run
+
 		return nil
 	}
 	deadline := time.Now().Add(r.w.Drain.D())
@@ -400,7 +399,7 @@ func (r *run) teardown() {
 	if !r.w.KeepTopics {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		for _, t := range r.topics {
+		for _, t := range r.created {
 			if err := r.cfg.Admin.DeleteTopic(ctx, t); err != nil {
 				r.logf("delete topic %s: %v", t, err)
 			}

@@ -60,9 +60,12 @@ func (w *Workload) Resolve() error {
 			p.addf(path, "must be at least 1, got %d", v)
 		}
 	}
+	w.resolveExisting(&p)
 	positive("topics", w.Topics)
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
-	positive("producersPerTopic", w.ProducersPerTopic)
+	if len(w.ExistingTopics) == 0 {
+		positive("producersPerTopic", w.ProducersPerTopic)
+	}
 	positive("maxInFlight", w.MaxInFlight)
 	if w.MessageSize < stampSize {
 		p.addf("messageSize", "must be at least %d bytes (kbench stamps producer id, sequence and send time into each message), got %d", stampSize, w.MessageSize)

@@ -42,6 +42,7 @@ type runFlags struct {
 	hardware string
 	sets     []string
 	faults   []string
+	topics   []string
 	rate     float64
 	duration string
 	messages int64
@@ -71,6 +72,7 @@ func (f *runFlags) register(fs interface {
 	fs.StringSliceVar(&f.profiles, "profile", nil, "tuning profile name or file (repeatable or comma-separated; later wins): "+strings.Join(profiles.TuningNames(), ", "))
 	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
+	fs.StringArrayVar(&f.topics, "topic", nil, "an existing topic to produce to or consume from, neither created nor deleted (repeatable); the run is then producer-only or consumer-only")
 	fs.StringArrayVar(&f.faults, "fault", nil, "add a fault, e.g. at=20s,action=kill,target=leader:0/0,duration=20s (repeatable)")
 	fs.Float64Var(&f.rate, "rate", -1, "target rate in messages/s over all producers; 0 = as fast as possible")
 	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
@@ -149,6 +151,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		}
 		w.Faults = append(w.Faults, fault)
 	}
+	w.ExistingTopics = append(w.ExistingTopics, f.topics...)
 	if err := w.Resolve(); err != nil {
 		problems = append(problems, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
 )
@@ -234,4 +235,68 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Errorf("a wrong password: exit %d, want %d", code, exitFailed)
 	}
 	leaks("the failed run's stderr", stderr)
+}
+
+// TestExistingTopicOneSided writes an existing topic with a producer-only
+// run and reads it back with a consumer-only run; the topic and its data
+// stay.
+func TestExistingTopicOneSided(t *testing.T) {
+	needSecured(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	adm, err := all.ProbeAdmin(ctx, drivers.AdminConfig{Bootstrap: secured.Bootstrap(), Props: secured.ClientProps()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	topic := fmt.Sprintf("existing-%d", time.Now().UnixNano())
+	if err := adm.CreateTopic(ctx, drivers.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3}); err != nil {
+		t.Fatal(err)
+	}
+	defer adm.DeleteTopic(context.Background(), topic)
+	stored := func() int64 {
+		t.Helper()
+		ends, err := adm.EndOffsets(ctx, topic)
+		if err != nil {
+			t.Fatalf("the existing topic is gone: %v", err)
+		}
+		var n int64
+		for _, e := range ends {
+			n += e
+		}
+		return n
+	}
+	dir := t.TempDir()
+	run := func(name string, args ...string) (int, *results.Run) {
+		out := filepath.Join(dir, name+".json")
+		code, _, _ := kbench(t, append([]string{"run", "--client-config", secured.ClientConfigPath(), "--workload", "smoke", "--topic", topic, "-q", "-o", out}, args...)...)
+		if code != exitOK {
+			return code, nil
+		}
+		return code, readResult(t, out)
+	}
+
+	if code, r := run("produce", "--messages", "3000", "--set", "subscriptionsPerTopic=0"); code != exitOK || r.Summary.ProducedMessages != 3000 {
+		t.Fatalf("producer-only run: exit %d", code)
+	}
+	if n := stored(); n != 3000 {
+		t.Fatalf("after the producer-only run the topic holds %d records, want 3000", n)
+	}
+	code, r := run("consume", "--messages", "3000", "--set", "producersPerTopic=0", "--duration", "2m")
+	if code != exitOK {
+		t.Fatalf("consumer-only run: exit %d", code)
+	}
+	if r.Summary.ConsumedMessages != 3000 || r.Summary.E2ELatencyMs.Count == 0 || !strings.Contains(r.Verify.OffsetCheck, "consumer-only") {
+		t.Errorf("consumer-only run read %d of 3000 records (e2e count %d); offset check %q",
+			r.Summary.ConsumedMessages, r.Summary.E2ELatencyMs.Count, r.Verify.OffsetCheck)
+	}
+	if n := stored(); n != 3000 {
+		t.Errorf("after the consumer-only run the topic holds %d records, want 3000", n)
+	}
+	if code, _ := run("both"); code != exitUsage {
+		t.Errorf("producing and consuming an existing topic: exit %d, want %d", code, exitUsage)
+	}
+	if code, _ := run("missing", "--topic", topic+"-missing", "--set", "subscriptionsPerTopic=0"); code != exitUsage {
+		t.Errorf("a missing topic: exit %d, want %d", code, exitUsage)
+	}
 }
