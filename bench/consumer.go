@@ -47,6 +47,7 @@ func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) 
 // loop polls until ctx ends.
 func (c *consumer) loop(ctx context.Context) {
 	for ctx.Err() == nil {
+		c.r.backlog.wait(ctx)
 		if err := c.drv.Poll(ctx, c.fn); err != nil && ctx.Err() == nil {
 			c.rec.mu.Lock()
 			c.rec.errors++

@@ -86,6 +86,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)
 	r.verify(res)
 	r.consumerOnlyVerify(res)
+	r.backlogResult(res)
 	return res
 }
 

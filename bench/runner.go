@@ -62,6 +62,8 @@ type run struct {
 	topics []string
 	// created are the topics the run made, which it deletes.
 	created []string
+	// backlog is nil unless the workload builds one (see backlog).
+	backlog *backlog
 	parts   int // total partitions over all topics
 	t0      time.Time
 	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
@@ -92,7 +94,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	r := &run{cfg: cfg, w: w, id: runID()}
+	r := &run{cfg: cfg, w: w, id: runID(), backlog: newBacklog(w)}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -231,6 +233,12 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	faultsDone := make(chan struct{})
 	go func() { defer close(faultsDone); faults.run(faultCtx) }()
 
+	backlogDone, stopBacklog := make(chan struct{}), make(chan struct{})
+	if r.backlog != nil {
+		go func() { defer close(backlogDone); r.watchBacklog(stopBacklog) }()
+	} else {
+		close(backlogDone)
+	}
 	var prodWG sync.WaitGroup
 	for _, p := range r.producers {
 		prodWG.Add(1)
@@ -266,6 +274,8 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	<-faultsDone
 	faults.undoAll()
 
+	close(stopBacklog)
+	<-backlogDone
 	drainErr := r.drain(ctx)
 	r.consumeEnd = time.Since(r.t0)
 	stopConsumers()

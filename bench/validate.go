@@ -109,9 +109,7 @@ func (w *Workload) Resolve() error {
 	if w.MaxInFlight > 1_000_000 {
 		p.addf("maxInFlight", "at most 1000000 (each in-flight message holds a buffer), got %d", w.MaxInFlight)
 	}
-	if w.ConsumerBacklogSizeGB != 0 {
-		p.addf("consumerBacklogSizeGB", "building a backlog is not supported yet; remove the field or set 0")
-	}
+	w.checkBacklog(&p)
 	if w.Messages < 0 {
 		p.addf("messages", "must not be negative, got %d", w.Messages)
 	}

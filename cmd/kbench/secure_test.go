@@ -300,3 +300,32 @@ func TestExistingTopicOneSided(t *testing.T) {
 		t.Errorf("a missing topic: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestBacklogRun(t *testing.T) {
+	needSecured(t)
+	out := filepath.Join(t.TempDir(), "backlog.json")
+	// 4 MiB of 1 KiB messages at 2000/s: built in about 2 s, drained while
+	// production goes on for 20 s.
+	code, _, _ := kbench(t, "run", "--client-config", secured.ClientConfigPath(), "--workload", "smoke",
+		"--set", "messageSize=1024", "--set", "consumerBacklogSizeGB=0.00390625", "--rate", "2000", "--duration", "20s", "-q", "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	r := readResult(t, out)
+	b := r.Summary.Backlog
+	if b == nil {
+		t.Fatal("no backlog in the result")
+	}
+	t.Logf("backlog: %+v", *b)
+	if b.BuiltBytes < 4<<20 || b.BuildS <= 0 || b.CatchUpS <= 0 || b.DrainRateMsgs <= 0 || b.DrainRateMiB <= 0 {
+		t.Errorf("backlog figures missing: %+v", *b)
+	}
+	// Draining while producing, the consumers read faster than the 2000
+	// msgs/s produced.
+	if b.DrainRateMsgs <= 2000 {
+		t.Errorf("drain rate %.0f msgs/s, want above the production rate", b.DrainRateMsgs)
+	}
+	if r.Verify == nil || r.Verify.Lost != 0 || r.Summary.ConsumedMessages != r.Summary.ProducedMessages {
+		t.Errorf("consumed %d of %d, verify %+v", r.Summary.ConsumedMessages, r.Summary.ProducedMessages, r.Verify)
+	}
+}
