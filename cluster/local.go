@@ -135,7 +135,7 @@ func (c LocalConfig) Validate() error {
 	}
 	errs = append(errs, validateBrokerProps(c.BrokerProps)...)
 	if err := c.Security.validate(); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("local cluster: security %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -43,7 +43,7 @@ func (s Security) validate() error {
 	case SecurityNone, SecuritySASLSSL, SecurityMTLS:
 		return nil
 	}
-	return fmt.Errorf("local cluster: security %q: want %s or %s (or none)", s, SecuritySASLSSL, SecurityMTLS)
+	return fmt.Errorf("%q: want %s or %s (or none)", s, SecuritySASLSSL, SecurityMTLS)
 }
 
 // The SCRAM users of a SASL_SSL cluster: the brokers' own, and the one its

@@ -73,6 +73,9 @@ func Open(ctx context.Context, spec Spec) (Target, error) {
 	if len(spec.Bootstrap) > 0 && kind != results.KindExternal {
 		return nil, badSpec("Bootstrap", "is for an external cluster; drop it, or ask for an external cluster")
 	}
+	if err := spec.Security.validate(); err != nil {
+		return nil, &SpecError{Field: "Security", Err: err}
+	}
 	if spec.Security != SecurityNone && kind != results.KindLocal {
 		return nil, badSpec("Security", "is for a local cluster kbench starts; an external cluster's security comes with its client properties")
 	}
