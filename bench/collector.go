@@ -6,6 +6,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
@@ -23,12 +24,15 @@ type collector struct {
 	consumers       []*consumer
 	produceEnd      *atomic.Int64 // the run's; 0 while producers run
 	progress        func(Progress)
+	metrics         *live.Metrics
 
-	intervals             []results.Interval
-	pubSum, e2eSum, spare *hdrhistogram.Histogram
-	lastTick              time.Duration
-	totals, consTotals    snapshot
-	retriesSeen           []int64 // per producer: its client's retry count so far
+	intervals      []results.Interval
+	pubSum, e2eSum *hdrhistogram.Histogram
+	// pubIv and e2eIv hold the interval being closed; reset after.
+	pubIv, e2eIv       *hdrhistogram.Histogram
+	lastTick           time.Duration
+	totals, consTotals snapshot
+	retriesSeen        []int64 // per producer: its client's retry count so far
 }
 
 func newCollector(r *run, planned time.Duration) *collector {
@@ -36,8 +40,8 @@ func newCollector(r *run, planned time.Duration) *collector {
 		t0: r.t0, warmup: r.warmup, every: r.w.Interval.D(),
 		planned: planned, plannedMessages: r.w.Messages,
 		producers: r.producers, consumers: r.consumers,
-		produceEnd: &r.produceEnd, progress: r.cfg.Progress,
-		pubSum: results.NewHist(), e2eSum: results.NewHist(), spare: results.NewHist(),
+		produceEnd: &r.produceEnd, progress: r.cfg.Progress, metrics: r.cfg.Metrics,
+		pubSum: results.NewHist(), e2eSum: results.NewHist(), pubIv: results.NewHist(), e2eIv: results.NewHist(),
 		retriesSeen: make([]int64, len(r.producers)),
 	}
 }
@@ -82,7 +86,9 @@ func (c *collector) collect(end time.Duration) {
 
 	var ps snapshot
 	ps.errKinds = map[string]int64{}
-	pub := c.spare
+	pub, e2e := c.pubIv, c.e2eIv
+	defer pub.Reset()
+	defer e2e.Reset()
 	for _, p := range c.producers {
 		p.rec.take(pub, c.pubSum, &ps)
 	}
@@ -94,18 +100,15 @@ func (c *collector) collect(end time.Duration) {
 	iv.PublishP99Ms = float64(pub.ValueAtQuantile(99)) / 1000
 	iv.PublishMaxMs = float64(pub.Max()) / 1000
 	iv.PublishHist, _ = results.EncodeHist(pub)
-	pub.Reset()
 
 	var cs snapshot
 	cs.errKinds = map[string]int64{}
-	e2e := pub // reuse the same spare histogram
 	for _, cons := range c.consumers {
 		cons.rec.take(e2e, c.e2eSum, &cs)
 	}
 	iv.Consumed, iv.ConsumedBytes = cs.acked, cs.ackedBytes
 	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000
 	iv.E2EHist, _ = results.EncodeHist(e2e)
-	e2e.Reset()
 
 	c.totals.add(ps)
 	c.consTotals.add(cs)
@@ -118,15 +121,20 @@ func (c *collector) collect(end time.Duration) {
 	}
 	c.intervals = append(c.intervals, iv)
 
+	phase := live.PhaseMeasure
+	switch {
+	case warm:
+		phase = live.PhaseWarmup
+	case c.produceEnd.Load() > 0:
+		phase = live.PhaseDrain
+	}
+	if c.metrics != nil {
+		c.metrics.Add(live.Interval{Phase: phase, Sent: iv.Sent, Acked: iv.Acked, AckedBytes: iv.AckedBytes,
+			Failed: iv.ErrorsByKind, Consumed: iv.Consumed, ConsumedBytes: iv.ConsumedBytes, LateSends: iv.LateSends,
+			Publish: pub, E2E: e2e})
+	}
 	if c.progress != nil {
-		phase := "measure"
-		switch {
-		case warm:
-			phase = "warmup"
-		case c.produceEnd.Load() > 0:
-			phase = "drain"
-		}
-		c.progress(Progress{Phase: phase, Elapsed: end, Planned: c.planned, PlannedMessages: c.plannedMessages,
+		c.progress(Progress{Phase: string(phase), Elapsed: end, Planned: c.planned, PlannedMessages: c.plannedMessages,
 			Acked: c.totals.acked, Consumed: c.consTotals.acked, Interval: iv})
 	}
 }

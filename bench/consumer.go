@@ -72,11 +72,14 @@ func (c *consumer) receive(m *drivers.Message) {
 	r := c.rec
 	r.mu.Lock()
 	if s, err := readStamp(m.Value); err == nil {
+		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
+			now -= (*shift)[s.Producer]
+		}
 		r.record((now-s.SentNano)/1000, len(m.Value), c.r.inWarmup(s.SentNano, now))
 	} else {
 		r.acked++
 		r.ackedBytes += int64(len(m.Value))
-		if len(c.r.producers) == 0 && !c.r.inWarmup(now, now) {
+		if c.r.consumerOnly() && !c.r.inWarmup(now, now) {
 			// A consumer-only run's rate counts every record it reads.
 			r.measAcked++
 			r.measBytes += int64(len(m.Value))

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -57,6 +58,8 @@ type faultScheduler struct {
 	t0     time.Time
 	warmup time.Duration
 	logf   func(format string, args ...any)
+	// metrics, if set, counts each event.
+	metrics *live.Metrics
 
 	mu      sync.Mutex // guards events and pending
 	evs     []results.Fault
@@ -64,10 +67,14 @@ type faultScheduler struct {
 }
 
 func newFaultScheduler(r *run) *faultScheduler {
+	specs := r.w.Faults
+	if r.shard != nil && r.shard.Index != 0 {
+		specs = nil // shard 0 alone carries out the schedule
+	}
 	return &faultScheduler{
-		specs: r.w.Faults, seed: r.w.Seed,
+		specs: specs, seed: r.w.Seed,
 		target: r.cfg.Target, admin: r.cfg.Admin, topics: r.topics,
-		t0: r.t0, warmup: r.warmup, logf: r.logf,
+		t0: r.t0, warmup: r.warmup, logf: r.logf, metrics: r.cfg.Metrics,
 	}
 }
 
@@ -127,6 +134,7 @@ func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec Fau
 	} else {
 		s.logf("fault at %.1fs: %s broker %d (%s)", ev.At, spec.Action, ev.Broker, spec.Target)
 	}
+	s.count(ev)
 	s.mu.Lock()
 	s.evs = append(s.evs, ev)
 	if p != nil {
@@ -237,10 +245,17 @@ func (s *faultScheduler) recover(p *pendingUndo) {
 		} else {
 			s.logf("fault undone at %.1fs: %s broker %d", ev.At, p.action, p.broker)
 		}
+		s.count(ev)
 		s.mu.Lock()
 		s.evs = append(s.evs, ev)
 		s.mu.Unlock()
 	})
+}
+
+func (s *faultScheduler) count(ev results.Fault) {
+	if s.metrics != nil {
+		s.metrics.Fault(ev.Action, string(ev.Phase))
+	}
 }
 
 // undoAll reverses faults still in place at the end of the run, so a run

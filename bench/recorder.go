@@ -131,6 +131,40 @@ func (b *bitset) set(i uint64) (was bool) {
 	return was
 }
 
+// seqsOf returns the members of b below n as ranges.
+func seqsOf(b bitset, n uint64) results.Seqs {
+	var out results.Seqs
+	for i := uint64(0); i < n; {
+		w := i / 64
+		switch {
+		case w >= uint64(len(b)):
+			return out
+		case i%64 == 0 && b[w] == 0:
+			i += 64 // an empty word
+			continue
+		case i%64 == 0 && b[w] == ^uint64(0) && i+64 <= n:
+			out = addRange(out, i, i+64) // a full word
+			i += 64
+			continue
+		}
+		if b.has(i) {
+			out = addRange(out, i, i+1)
+		}
+		i++
+	}
+	return out
+}
+
+// addRange appends [from, to) to s, joining it to the last range when
+// they touch.
+func addRange(s results.Seqs, from, to uint64) results.Seqs {
+	if k := len(s) - 1; k >= 0 && s[k].To == from {
+		s[k].To = to
+		return s
+	}
+	return append(s, results.SeqRange{From: from, To: to})
+}
+
 func (b bitset) has(i uint64) bool {
 	w := int(i / 64)
 	return w < len(b) && b[w]&(1<<(i%64)) != 0

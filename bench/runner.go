@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -38,6 +39,11 @@ type Config struct {
 	Progress func(Progress)
 	// Log receives a line per phase; nil discards.
 	Log io.Writer
+	// RunID names the run and its topics; empty makes one up (NewRunID).
+	RunID string
+	// Metrics, if set, is given each interval as the collector closes it,
+	// and each fault event, for a live view of the run.
+	Metrics *live.Metrics
 }
 
 // Progress is the state of a run after an interval.
@@ -60,12 +66,22 @@ type run struct {
 	w      *Workload
 	id     string
 	topics []string
-	// created are the topics the run made, which it deletes.
+	// created are the topics this process created, deleted at the end
+	// unless the workload keeps them.
 	created []string
+	parts   int // total partitions over all topics
 	// backlog is nil unless the workload builds one (see backlog).
 	backlog *backlog
-	parts   int // total partitions over all topics
-	t0      time.Time
+	// slice is what this process runs: everything, or a shard's share.
+	slice slice
+	// shard is set when the run is one shard of a distributed run.
+	shard *shardRun
+	// e2eShift is, per run-wide producer id, how far this process's clock
+	// is ahead of that producer's (ns), taken off end-to-end latency; nil
+	// in a run in one process. Set before the start, while consumers
+	// already run, hence atomic.
+	e2eShift atomic.Pointer[[]int64]
+	t0       time.Time
 	// warmup is the warm-up's length, warmupEnd its end in Unix ns (set
 	// once consumers run, so atomic).
 	warmup    time.Duration
@@ -94,7 +110,13 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	r := &run{cfg: cfg, w: w, id: runID(), backlog: newBacklog(w)}
+	id := cfg.RunID
+	if id == "" {
+		id = NewRunID()
+	} else if err := CheckRunID(id); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, w: w, id: id, slice: sliceOf(w, 0, 1), backlog: newBacklog(w)}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -112,7 +134,21 @@ func (r *run) logf(format string, args ...any) {
 	}
 }
 
-func runID() string {
+// CheckRunID reports whether id can name a run: it becomes part of the
+// run's topic names, so it is 1 to 100 of a-z, A-Z, 0-9, '.', '_', '-'.
+func CheckRunID(id string) error {
+	ok := len(id) > 0 && len(id) <= 100
+	for _, c := range id {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
+	}
+	if !ok {
+		return fmt.Errorf("run id %q: want 1 to 100 letters, digits, '.', '_' or '-' (it names the run's topics)", id)
+	}
+	return nil
+}
+
+// NewRunID returns a fresh run id: the time and a random suffix.
+func NewRunID() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
@@ -128,28 +164,78 @@ func (r *run) setup(ctx context.Context) error {
 	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
 		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
-	reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
-	defer cancel()
-	if err := r.openTopics(ctx); err != nil {
+	if err := r.createTopics(ctx); err != nil {
 		return err
 	}
-	r.parts = w.Topics * w.PartitionsPerTopic
+	return r.startClients(ctx)
+}
 
+// replication is the replication factor topics are created with: the
+// workload's, or -1 for the broker's default.
+func (r *run) replication() int16 {
+	if r.w.ReplicationFactor == 0 {
+		return -1
+	}
+	return int16(r.w.ReplicationFactor)
+}
+
+// topicNames sets the names of the run's topics, which every shard
+// derives from the run id (or takes from existingTopics).
+func (r *run) topicNames() {
+	r.topics = r.topics[:0]
+	if len(r.w.ExistingTopics) > 0 {
+		r.topics = append(r.topics, r.w.ExistingTopics...)
+		r.parts = r.w.Topics * r.w.PartitionsPerTopic
+		return
+	}
+	for i := 0; i < r.w.Topics; i++ {
+		r.topics = append(r.topics, r.w.TopicPrefix+"-"+r.id+"-"+strconv.Itoa(i))
+	}
+	r.parts = r.w.Topics * r.w.PartitionsPerTopic
+}
+
+// createTopics creates the run's topics, or reads existing ones (see
+// readExisting).
+func (r *run) createTopics(ctx context.Context) error {
+	w := r.w
+	if len(w.ExistingTopics) > 0 {
+		return r.readExisting(ctx)
+	}
+	r.topicNames()
+	for _, name := range r.topics {
+		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: r.replication(), Configs: w.TopicConfig}
+		if err := r.cfg.Admin.CreateTopic(ctx, spec); err != nil {
+			return fmt.Errorf("create topic %s: %w", name, err)
+		}
+		r.created = append(r.created, name)
+	}
+	r.logf("created %d topic(s) of %d partition(s)", w.Topics, w.PartitionsPerTopic)
+	return nil
+}
+
+// startClients starts this run's (or shard's) producers and consumers.
+// Producers have run-wide ids, so that every stamp is unique in the run.
+func (r *run) startClients(ctx context.Context) error {
+	w := r.w
 	nprod := w.Topics * w.ProducersPerTopic
 	quota := splitCount(w.Messages, nprod)
-	for i := 0; i < nprod; i++ {
-		p, err := newProducer(ctx, r, i, quota[i])
+	for _, id := range r.slice.producers {
+		p, err := newProducer(ctx, r, id, quota[id])
 		if err != nil {
 			return err
 		}
 		r.producers = append(r.producers, p)
 	}
-	for s := 0; s < w.SubscriptionsPerTopic; s++ {
+	for s, mine := range r.slice.consumers {
+		if len(mine) == 0 {
+			continue
+		}
 		v := newVerifier(r.parts, nprod)
+		v.subscription, v.split = s, r.slice.split[s]
 		r.verifiers = append(r.verifiers, v)
 		group := w.TopicPrefix + "-" + r.id + "-sub-" + strconv.Itoa(s)
-		for c := 0; c < w.ConsumerPerSubscription; c++ {
-			cons, err := newConsumer(ctx, r, group, v, len(r.consumers))
+		for _, c := range mine {
+			cons, err := newConsumer(ctx, r, group, v, s*w.ConsumerPerSubscription+c)
 			if err != nil {
 				return err
 			}
@@ -160,6 +246,8 @@ func (r *run) setup(ctx context.Context) error {
 		return nil
 	}
 	if p, ok := r.producers[0].drv.(drivers.Pinger); ok {
+		reachCtx, cancel := context.WithTimeout(ctx, reachTimeout)
+		defer cancel()
 		if err := p.Ping(reachCtx); err != nil {
 			return fmt.Errorf("producer cannot reach %v: %w", r.cfg.Target.Bootstrap(), err)
 		}
@@ -213,6 +301,14 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	r.awaitAssignment(ctx)
 
 	started := time.Now()
+	if r.shard != nil {
+		var err error
+		if started, err = r.shard.begin(ctx, r); err != nil {
+			stopConsumers()
+			consWG.Wait()
+			return nil, err
+		}
+	}
 	r.t0 = started
 	r.warmup = w.Warmup.D()
 	r.warmupEnd.Store(started.UnixNano() + int64(r.warmup))
@@ -245,7 +341,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		go func() { defer prodWG.Done(); p.loop(ctx, planned) }()
 	}
 	prodWG.Wait()
-	if len(r.producers) == 0 {
+	if r.consumerOnly() {
 		r.consumeOnly(ctx, planned)
 	}
 
@@ -264,6 +360,11 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 	stopShorten()
 	cancelFlush()
+	if r.shard != nil {
+		// The run's production ends when every shard's has: consumers
+		// drain, and the fault schedule stops, only then.
+		r.shard.produced(ctx, r)
+	}
 	r.produceEnd.Store(int64(time.Since(r.t0)))
 	r.logf("producers done after %s", r.produceDone().Round(time.Millisecond))
 
@@ -340,7 +441,9 @@ func (r *run) awaitAssignment(ctx context.Context) {
 		}
 		done := true
 		for _, v := range r.verifiers {
-			if held[v] < r.parts {
+			// A subscription shared with other shards holds only part
+			// of the partitions here.
+			if !v.split && held[v] < r.parts {
 				done = false
 			}
 		}
@@ -362,7 +465,7 @@ func (r *run) produceDone() time.Duration { return time.Duration(r.produceEnd.Lo
 // their end offsets, at most the workload's drain time, or 2 s once ctx
 // ends.
 func (r *run) drain(ctx context.Context) error {
-	if len(r.verifiers) == 0 || len(r.producers) == 0 { // consumeOnly bounded a consumer-only run
+	if len(r.verifiers) == 0 || r.consumerOnly() { // consumeOnly bounded a consumer-only run
 
 		return nil
 	}
@@ -374,7 +477,7 @@ func (r *run) drain(ctx context.Context) error {
 	for {
 		done := true
 		for _, v := range r.verifiers {
-			if !v.reached(ends) {
+			if v.split && !v.reachedRead(ends) || !v.split && !v.reached(ends) {
 				done = false
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
@@ -36,28 +35,11 @@ func (w *Workload) resolveExisting(p *problems) {
 	}
 }
 
-// openTopics creates the run's topics, or checks that existing ones are
-// there and reads their partition count (the same for every one, as the
-// run's partition index assumes).
-func (r *run) openTopics(ctx context.Context) error {
+// readExisting checks that the existing topics are there and reads their
+// partition count (the same for every one, as the run's partition index
+// assumes).
+func (r *run) readExisting(ctx context.Context) error {
 	w := r.w
-	if len(w.ExistingTopics) == 0 {
-		rf := int16(w.ReplicationFactor)
-		if rf == 0 {
-			rf = -1
-		}
-		for i := 0; i < w.Topics; i++ {
-			name := w.TopicPrefix + "-" + r.id + "-" + strconv.Itoa(i)
-			spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: rf, Configs: w.TopicConfig}
-			if err := r.cfg.Admin.CreateTopic(ctx, spec); err != nil {
-				return fmt.Errorf("create topic %s: %w", name, err)
-			}
-			r.topics = append(r.topics, name)
-			r.created = append(r.created, name)
-		}
-		r.logf("created %d topic(s) of %d partition(s)", w.Topics, w.PartitionsPerTopic)
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
 	parts := 0
@@ -72,10 +54,14 @@ func (r *run) openTopics(ctx context.Context) error {
 		parts = len(ps)
 	}
 	w.PartitionsPerTopic = parts
-	r.topics = slices.Clone(w.ExistingTopics)
+	r.topicNames()
 	r.logf("using %d existing topic(s) of %d partition(s); they are neither created nor deleted", len(r.topics), parts)
 	return nil
 }
+
+// consumerOnly reports whether the run has no producers at all (a shard
+// of a distributed run may have none of its own).
+func (r *run) consumerOnly() bool { return r.w.ProducersPerTopic == 0 }
 
 // consumeOnly is a consumer-only run's measurement: it lasts the planned
 // time, or until every subscription has read the workload's message
@@ -103,7 +89,7 @@ func (r *run) consumeOnly(ctx context.Context, planned time.Duration) {
 // consumerOnlyVerify replaces the producer-based checks of a consumer-only
 // run, which has no acknowledgements to compare with, by what it can say.
 func (r *run) consumerOnlyVerify(res *results.Run) {
-	if len(r.producers) > 0 || res.Verify == nil {
+	if !r.consumerOnly() || res.Verify == nil {
 		return
 	}
 	var foreign int64
@@ -123,7 +109,7 @@ func (r *run) consumerOnlyVerify(res *results.Run) {
 // falls in the warm-up. A consumer-only run's records were sent before it
 // began, so its warm-up goes by arrival.
 func (r *run) inWarmup(sentNano, now int64) bool {
-	if len(r.producers) == 0 {
+	if r.consumerOnly() {
 		return now < r.warmupEnd.Load()
 	}
 	return sentNano < r.warmupEnd.Load()

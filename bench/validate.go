@@ -135,6 +135,7 @@ func (w *Workload) Resolve() error {
 	for i, f := range w.Faults {
 		validateFault(f, "faults["+strconv.Itoa(i)+"]", w, &p)
 	}
+	validateShardRoles(w.Shards, &p)
 	return p.err()
 }
 

@@ -87,6 +87,8 @@ type Workload struct {
 	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
 	// Faults is the fault schedule (see FaultSpec).
 	Faults []FaultSpec `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Shards places producers and consumers in a distributed run.
+	Shards ShardRoles `yaml:"shards,omitempty" json:"shards,omitzero"`
 
 	// dir is the workload file's directory, for relative payload files.
 	dir string

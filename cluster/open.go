@@ -58,18 +58,24 @@ func badSpec(field, format string, args ...any) error {
 	return &SpecError{Field: field, Err: fmt.Errorf(format, args...)}
 }
 
+// TargetKind is the kind of target spec opens: Kind, or when it is empty,
+// external if Bootstrap is set and local otherwise.
+func (s Spec) TargetKind() results.ClusterKind {
+	switch {
+	case s.Kind != "":
+		return s.Kind
+	case len(s.Bootstrap) > 0:
+		return results.KindExternal
+	}
+	return results.KindLocal
+}
+
 // Open opens the target spec describes. For local, a cluster already
 // running in Dir with every node up is used as it is; otherwise a fresh
 // one is started in a new directory beside Dir, which Close stops and
 // removes (keeping the brokers' logs unless CopyLogs copied them).
 func Open(ctx context.Context, spec Spec) (Target, error) {
-	kind := spec.Kind
-	if kind == "" {
-		kind = results.KindLocal
-		if len(spec.Bootstrap) > 0 {
-			kind = results.KindExternal
-		}
-	}
+	kind := spec.TargetKind()
 	if len(spec.Bootstrap) > 0 && kind != results.KindExternal {
 		return nil, badSpec("Bootstrap", "is for an external cluster; drop it, or ask for an external cluster")
 	}

@@ -82,7 +82,8 @@ func decode(data []byte, name string) (*Run, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%s: not a kbench result: %w", name, err)
 	}
-	if head.Schema != Schema {
+	// A minor version adds fields only, so every v1.x is read.
+	if head.Schema != schemaV1 && !strings.HasPrefix(head.Schema, schemaV1+".") {
 		if strings.HasPrefix(head.Schema, "kbench.result/") {
 			return nil, fmt.Errorf("%s: result schema %q, this kbench reads %q: use a matching kbench version", name, head.Schema, Schema)
 		}

@@ -11,8 +11,12 @@ import (
 	"time"
 )
 
-// Schema is the version tag of the result format this package writes.
-const Schema = "kbench.result/v1"
+// Schema is the version tag of the result format this package writes:
+// v1.1 adds distributed runs (RunID, Shard, Shards) to v1, so it reads
+// every v1.x result.
+const Schema = schemaV1 + ".1"
+
+const schemaV1 = "kbench.result/v1"
 
 // Run is one run's result.
 type Run struct {
@@ -53,6 +57,15 @@ type Run struct {
 	// Notes are caveats a reader must see, e.g. that the embedded target
 	// has no replication.
 	Notes []string `json:"notes,omitempty"`
+
+	// RunID names a distributed run; its shards' results and the merged
+	// one carry it.
+	RunID string `json:"run_id,omitempty"`
+	// Shard is set in the result of one shard of a distributed run.
+	Shard *Shard `json:"shard,omitempty"`
+	// Shards lists every shard of a merged result, those that failed or
+	// never reported included.
+	Shards []ShardInfo `json:"shards,omitempty"`
 }
 
 // Driver names the client driver and library of a run.

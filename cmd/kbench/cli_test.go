@@ -282,3 +282,63 @@ func nonEmpty(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Size() > 0
 }
+
+// kbench merge writes the merged result; a shard missing makes it
+// incomplete and the exit code 1; results that are not shards are refused
+// with exit code 2.
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := range 2 {
+		r, err := results.Read(fixture("ok-1")[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.RunID, r.Shard = "run-1", &results.Shard{Index: i, Count: 2}
+		f := filepath.Join(dir, "shard-"+string(rune('0'+i))+".json")
+		if err := results.Write(f, r); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	out := filepath.Join(dir, "merged.json")
+	if code, _, _ := kbench(t, append([]string{"merge", "-q", "-o", out}, files...)...); code != exitOK {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	m, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := results.Read(files[0])
+	if !m.Complete || len(m.Shards) != 2 || m.Summary.ProducedMessages != 2*one.Summary.ProducedMessages {
+		t.Errorf("merged: complete %v, %d shards, %d produced", m.Complete, len(m.Shards), m.Summary.ProducedMessages)
+	}
+
+	code, _, stderr := kbench(t, "merge", "-q", "-o", out, files[1])
+	if code != exitFailed || !strings.Contains(stderr, "shard 0 never reported") {
+		t.Errorf("one shard of two: exit code %d, want %d naming shard 0", code, exitFailed)
+	}
+	if m, err := results.Read(out); err != nil || m.Complete {
+		t.Errorf("the incomplete merge was not written as incomplete: %v", err)
+	}
+	if code, _, _ := kbench(t, append([]string{"merge", "-o", out}, fixture("ok-1", "ok-2")...)...); code != exitUsage {
+		t.Errorf("results that are not shards: exit code %d, want %d", code, exitUsage)
+	}
+}
+
+// --run-id names the run's topics, so one that cannot is refused before
+// anything runs; --metrics-addr serves while the run goes on.
+func TestRunIDAndMetricsAddr(t *testing.T) {
+	if code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--run-id", "no spaces"); code != exitUsage || !strings.Contains(stderr, "--run-id") {
+		t.Errorf("bad run id: exit code %d, want %d naming --run-id", code, exitUsage)
+	}
+	if code, _, _ := kbench(t, "run", "--cluster", "embedded", "--metrics-addr", "not-an-address"); code != exitUsage {
+		t.Errorf("bad metrics address: exit code %d, want %d", code, exitUsage)
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--messages", "2000", "--run-id", "cli-1",
+		"--metrics-addr", "127.0.0.1:0", "-o", out)
+	if code != exitOK || !strings.Contains(stderr, "serving metrics at http://127.0.0.1:") {
+		t.Errorf("exit code %d, want 0 and the metrics address in stderr", code)
+	}
+}

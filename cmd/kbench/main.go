@@ -53,6 +53,7 @@ func commands() []command {
 		{"plot", "draw charts of results as PNG or SVG", plotCmd},
 		{"report", "write an HTML or markdown report of results", reportCmd},
 		{"compare", "judge new results against base results, for CI", compareCmd},
+		{"merge", "merge the results of a distributed run's shards", mergeCmd},
 		{"cluster", "start, inspect or stop a local Apache Kafka cluster", clusterCmd},
 		{"version", "print kbench's version and its client libraries", versionCmd},
 	}

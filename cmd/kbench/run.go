@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
@@ -168,13 +171,52 @@ func fileExists(path string) bool {
 
 func runCmd(ctx context.Context, args []string) error {
 	var f runFlags
+	var runID, metricsAddr string
+	var shards, shard, localShards int
 	fs := newFlags("run", "run [flags]", runExamples)
 	f.register(fs)
+	fs.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
+	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
+	fs.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
+	fs.IntVar(&shard, "shard", -1, "this process's shard, 0 to --shards - 1 (default $JOB_COMPLETION_INDEX)")
+	fs.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	}
+	if runID == "" {
+		if shards > 1 {
+			return usagef("--shards %d: give --run-id, the same on every shard", shards)
+		}
+		runID = bench.NewRunID()
+	} else if err := bench.CheckRunID(runID); err != nil {
+		return usagef("--run-id: %w", err)
+	}
+	var sh *bench.Shard
+	switch {
+	case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
+		return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
+	case localShards != 0 && (shards != 1 || shard != -1):
+		return usagef("--local-shards starts the shards itself: drop --shards and --shard")
+	case localShards < 0 || localShards == 1:
+		return usagef("--local-shards %d: want 2 or more", localShards)
+	case shards < 1:
+		return usagef("--shards %d: want 1 or more", shards)
+	case shards > 1:
+		if shard == -1 {
+			env := os.Getenv("JOB_COMPLETION_INDEX")
+			n, err := strconv.Atoi(env)
+			if err != nil {
+				return usagef("--shards %d: give --shard, or set JOB_COMPLETION_INDEX (got %q)", shards, env)
+			}
+			shard = n
+		}
+		if shard < 0 || shard >= shards {
+			return usagef("--shard %d: want 0 to %d", shard, shards-1)
+		}
+		sh = &bench.Shard{Index: shard, Count: shards}
 	}
 	w, tuning, err := f.loadWorkload()
 	if err != nil {
@@ -207,9 +249,37 @@ func runCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer release()
+	if localShards > 1 {
+		return runLocalShards(ctx, fs, tgt, localShards, runID, output, metricsAddr, f.quiet)
+	}
 
-	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet}
-	res, runErr := m.run(ctx, w, tuning, drv, f.profiles)
+	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet, runID: runID}
+	if metricsAddr != "" {
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return usagef("--metrics-addr: %w", err)
+		}
+		m.metrics = live.New(runID, max(shard, 0))
+		serveCtx, stopServing := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- live.Serve(serveCtx, ln, m.metrics) }()
+		defer func() {
+			stopServing()
+			if err := <-served; err != nil {
+				fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
+			}
+		}()
+		fmt.Fprintf(log, "serving metrics at http://%s/metrics\n", ln.Addr())
+	}
+	var res, merged *results.Run
+	var runErr error
+	if sh != nil {
+		var out bench.ShardResult
+		out, runErr = m.runShard(ctx, w, tuning, drv, f.profiles, *sh)
+		res, merged = out.Own, out.Merged
+	} else {
+		res, runErr = m.run(ctx, w, tuning, drv, f.profiles)
+	}
 	if res == nil {
 		return runErr
 	}
@@ -223,6 +293,13 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	if err := results.Write(output, res); err != nil {
 		return err
+	}
+	if merged != nil {
+		// Shard 0 writes the run's merged result beside its own.
+		res, output = merged, mergedPath(output)
+		if err := results.Write(output, res); err != nil {
+			return err
+		}
 	}
 	if !f.quiet {
 		printRunSummary(os.Stdout, res)
@@ -251,6 +328,10 @@ type measurement struct {
 	hw    *results.Hardware
 	log   io.Writer
 	quiet bool
+	// runID and metrics are those of a single run; a sweep leaves them
+	// empty.
+	runID   string
+	metrics *live.Metrics
 }
 
 // run performs w with drv, showing progress, and completes the result with
@@ -263,18 +344,44 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
 		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames,
+		RunID: m.runID, Metrics: m.metrics,
 	}
 	if !bar.active() {
 		cfg.Log = m.log
 	}
 	res, err := bench.Run(ctx, cfg)
 	bar.finish()
+	m.complete(res, tuning)
+	return res, err
+}
+
+// runShard is run for one shard of a distributed run.
+func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
+	if err := applyClientProps(w, m.props); err != nil {
+		return bench.ShardResult{}, err
+	}
+	cfg := bench.Config{
+		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, Log: m.log,
+		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID, Metrics: m.metrics,
+	}
+	out, err := bench.RunShard(ctx, cfg, sh)
+	m.complete(out.Own, tuning)
+	m.complete(out.Merged, tuning)
+	return out, err
+}
+
+// complete adds to res what the command knows: hardware, the profiles'
+// notes.
+func (m measurement) complete(res *results.Run, tuning *profiles.Tuning) {
 	if res != nil {
 		res.Hardware = m.hw
 		res.Notes = append(res.Notes, tuning.Notes...)
 	}
-	return res, err
 }
+
+// mergedPath is where shard 0 writes the merged result of a run whose
+// own result goes to output.
+func mergedPath(output string) string { return strings.TrimSuffix(output, ".json") + "-merged.json" }
 
 // checkWritable fails early, before a run, if the result could not be
 // written.

@@ -255,10 +255,7 @@ func (f *sweepFlags) brokerSettings() (map[string]string, error) {
 		if maps.Equal(broker, t.Broker) {
 			continue
 		}
-		kind := results.ClusterKind(f.run.target.kind)
-		if kind == "" && f.run.target.bootstrap == "" {
-			kind = results.KindLocal
-		}
+		kind := f.run.target.spec().TargetKind()
 		if kind == results.KindLocal {
 			return nil, usagef("--profile %s and %s set different broker properties, but a sweep runs every point on one cluster started with one set of them; run one sweep per profile, or compare profiles that differ only in topic and client settings", f.run.profiles[0], alt)
 		}

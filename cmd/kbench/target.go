@@ -27,6 +27,14 @@ type targetFlags struct {
 	security     string
 }
 
+// spec turns the flags into a cluster.Spec.
+func (tf targetFlags) spec() cluster.Spec {
+	return cluster.Spec{
+		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
+		Nodes: tf.nodes, HeapMB: tf.heapMB, Admin: all.ProbeAdmin, Security: cluster.Security(tf.security),
+	}
+}
+
 // specFlags names the flag behind each cluster.Spec field.
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
 	"Nodes": "--nodes", "HeapMB": "--heap", "Security": "--security"}
@@ -41,14 +49,12 @@ func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string,
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	bootstrap := splitList(tf.bootstrap)
-	if len(bootstrap) == 0 && (tf.kind == "" || tf.kind == string(results.KindExternal)) {
-		bootstrap = splitList(file["bootstrap.servers"])
+	spec := tf.spec()
+	if len(spec.Bootstrap) == 0 && (tf.kind == "" || tf.kind == string(results.KindExternal)) {
+		spec.Bootstrap = splitList(file["bootstrap.servers"])
 	}
-	tgt, err = cluster.Open(ctx, cluster.Spec{
-		Kind: results.ClusterKind(tf.kind), Bootstrap: bootstrap, Dir: tf.dir, Security: cluster.Security(tf.security),
-		Nodes: tf.nodes, HeapMB: tf.heapMB, BrokerProps: brokerProps, Admin: all.ProbeAdmin, Log: log,
-	})
+	spec.BrokerProps, spec.Log = brokerProps, log
+	tgt, err = cluster.Open(ctx, spec)
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
 		return nil, nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}

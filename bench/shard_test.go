@@ -1,0 +1,101 @@
+package bench
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The split gives every producer and consumer to exactly one shard,
+// within the roles.
+func TestSliceOf(t *testing.T) {
+	for _, c := range []struct {
+		name                string
+		roles               ShardRoles
+		count               int
+		producers, consumer []int // shards holding some
+	}{
+		{"all on all", ShardRoles{}, 3, []int{0, 1, 2}, []int{0, 1, 2}},
+		{"roles", ShardRoles{Producers: []int{0, 1}, Consumers: []int{2}}, 3, []int{0, 1}, []int{2}},
+		// In one process the roles do not apply.
+		{"one process", ShardRoles{Producers: []int{1}, Consumers: []int{1}}, 1, []int{0}, []int{0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := &Workload{Topics: 2, ProducersPerTopic: 3, SubscriptionsPerTopic: 2, ConsumerPerSubscription: 3, Shards: c.roles}
+			var prods []int
+			consumers := map[[2]int]int{}
+			var prodShards, consShards []int
+			for i := range c.count {
+				s := sliceOf(w, i, c.count)
+				prods = append(prods, s.producers...)
+				if len(s.producers) > 0 {
+					prodShards = append(prodShards, i)
+				}
+				held := false
+				for sub, cs := range s.consumers {
+					for _, k := range cs {
+						consumers[[2]int{sub, k}]++
+						held = true
+					}
+				}
+				if held {
+					consShards = append(consShards, i)
+				}
+			}
+			slices.Sort(prods)
+			if !slices.Equal(prods, []int{0, 1, 2, 3, 4, 5}) {
+				t.Errorf("producers over the shards %v, want each of 0..5 once", prods)
+			}
+			if len(consumers) != 6 {
+				t.Errorf("%d consumers placed, want 6", len(consumers))
+			}
+			for k, n := range consumers {
+				if n != 1 {
+					t.Errorf("consumer %v placed %d times", k, n)
+				}
+			}
+			if !slices.Equal(prodShards, c.producers) || !slices.Equal(consShards, c.consumer) {
+				t.Errorf("producing shards %v, consuming %v; want %v, %v", prodShards, consShards, c.producers, c.consumer)
+			}
+		})
+	}
+}
+
+func TestCheckShard(t *testing.T) {
+	w := &Workload{Shards: ShardRoles{Producers: []int{0, 3}}}
+	if err := checkShard(w, Shard{Index: 0, Count: 3}); err == nil || !strings.Contains(err.Error(), "shards.producers[1]: shard 3, but the run has 3 shards") {
+		t.Errorf("roles beyond the shards: %v", err)
+	}
+	if err := checkShard(&Workload{}, Shard{Index: 3, Count: 3}); err == nil {
+		t.Error("index 3 of 3 accepted")
+	}
+	var p problems
+	validateShardRoles(ShardRoles{Consumers: []int{1, -1, 1}}, &p)
+	if err := p.err(); err == nil || !strings.Contains(err.Error(), "shards.consumers[1]: must not be negative") || !strings.Contains(err.Error(), "shards.consumers[2]: shard 1 is listed twice") {
+		t.Errorf("bad roles: %v", err)
+	}
+}
+
+// seqsOf turns a bitset into the ranges of its members, full and empty
+// words included.
+func TestSeqsOf(t *testing.T) {
+	var b bitset
+	for i := uint64(0); i < 300; i++ {
+		if i < 130 || i == 200 || i >= 250 && i < 260 {
+			b.set(i)
+		}
+	}
+	got := seqsOf(b, 255)
+	want := []string{"[0,130)", "[200,201)", "[250,255)"}
+	if len(got) != len(want) {
+		t.Fatalf("seqsOf = %v, want %v", got, want)
+	}
+	for i, r := range got {
+		if s := "[" + itoa(r.From) + "," + itoa(r.To) + ")"; s != want[i] {
+			t.Errorf("range %d = %s, want %s", i, s, want[i])
+		}
+	}
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }

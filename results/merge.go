@@ -1,0 +1,506 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Merge combines the results of the shards of one distributed run into the
+// run's result. It is exact where the shards' results allow:
+//
+//   - histograms are added, never averaged, for the summary and for each
+//     interval; intervals are aligned on the earliest shard's start, by
+//     shard 0's clock (each shard's start less its clock offset), to a
+//     whole number of intervals;
+//   - counts are summed; the produce rate is the messages of the
+//     measurement window over the longest shard's window (Σ rateᵢ·durationᵢ
+//     / max durationᵢ), the consume rate the sum of the shards' rates;
+//   - the verification is the union over shards: a message acknowledged
+//     on one shard and consumed on another is verified, one acknowledged
+//     on any and consumed by none is lost (or unverified when the
+//     subscription's consumers did not all reach the end offsets); the
+//     end offsets are the highest any shard read.
+//
+// The result lists every shard, missing ones included, and is incomplete
+// when one is missing or reported an incomplete result. Failover analysis
+// is not merged: it is computed again from the merged timeline by the
+// caller, which knows how. Merge refuses results of different runs,
+// workloads or shard counts.
+func Merge(shards []*Run) (*Run, error) {
+	present, count, err := checkShards(shards)
+	if err != nil {
+		return nil, err
+	}
+	first := present[0]
+	iv := intervalLength(first.Workload)
+
+	// Each shard's start by shard 0's clock, and the shift of its
+	// timeline against the earliest, in whole intervals.
+	starts := make([]time.Time, len(present))
+	ref := time.Time{}
+	for i, r := range present {
+		starts[i] = r.Started.Add(-ms(r.Shard.ClockOffsetMs))
+		if ref.IsZero() || starts[i].Before(ref) {
+			ref = starts[i]
+		}
+	}
+	shifts := make([]float64, len(present))
+	for i := range present {
+		k := math.Round(float64(starts[i].Sub(ref)) / float64(iv))
+		shifts[i] = k * iv.Seconds()
+	}
+
+	out := &Run{
+		Schema:       Schema,
+		Complete:     true,
+		Name:         first.Name,
+		Kbench:       first.Kbench,
+		Started:      ref.UTC(),
+		MeasureStart: ref.Add(first.MeasureStart.Sub(first.Started)).UTC(),
+		Workload:     first.Workload,
+		Profiles:     first.Profiles,
+		Driver:       first.Driver,
+		Client:       first.Client,
+		Cluster:      first.Cluster,
+		Host:         first.Host,
+		Hardware:     first.Hardware,
+		RunID:        first.RunID,
+	}
+	for _, r := range present {
+		if end := r.Ended.Add(-ms(r.Shard.ClockOffsetMs)).UTC(); end.After(out.Ended) {
+			out.Ended = end
+		}
+	}
+	var dropped int64
+	if out.Intervals, dropped, err = mergeIntervals(present, shifts); err != nil {
+		return nil, err
+	}
+	if err := mergeSummary(out, present, &dropped); err != nil {
+		return nil, err
+	}
+	if dropped > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%d latency values fell outside the merged histograms' range and are not in the percentiles", dropped))
+	}
+	for i, r := range present {
+		for _, f := range r.Faults {
+			f.At += shifts[i]
+			out.Faults = append(out.Faults, f)
+		}
+	}
+	slices.SortStableFunc(out.Faults, func(a, b Fault) int { return cmpFloat(a.At, b.At) })
+	out.Verify = mergeVerify(present)
+	if v := out.Verify; v != nil {
+		s := &out.Summary
+		s.Lost, s.Unverified, s.Duplicated, s.Reordered = v.Lost, v.Unverified, v.Duplicated, v.Reordered
+	}
+	out.Notes = append(mergeNotes(present), out.Notes...)
+	out.Shards, out.Incomplete = shardList(present, count)
+	if out.Incomplete != "" {
+		out.Complete = false
+	}
+	var maxOff, maxErr float64
+	for _, r := range present {
+		maxOff = max(maxOff, math.Abs(r.Shard.ClockOffsetMs))
+		maxErr = max(maxErr, r.Shard.ClockErrorMs)
+	}
+	if maxOff > 0 || maxErr > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by each offset larger than its error, and so is right to within that error", maxOff, maxErr))
+	}
+	return out, nil
+}
+
+// checkShards returns the shards' results by index and the shard count,
+// or why they cannot be merged.
+func checkShards(shards []*Run) ([]*Run, int, error) {
+	if len(shards) == 0 {
+		return nil, 0, errors.New("merge: no shard results")
+	}
+	byIndex := map[int]*Run{}
+	producers := map[int]int{}
+	var count int
+	var runID string
+	var workload []byte
+	for i, r := range shards {
+		if r.Shard == nil {
+			return nil, 0, fmt.Errorf("merge: result %d (%s, started %s) is not a shard's result", i+1, r.Name, r.Started.Format(time.RFC3339))
+		}
+		s := r.Shard
+		var w bytes.Buffer
+		if err := json.Compact(&w, r.Workload); err != nil {
+			return nil, 0, fmt.Errorf("merge: shard %d: workload: %w", s.Index, err)
+		}
+		if i == 0 {
+			count, runID, workload = s.Count, r.RunID, w.Bytes()
+		}
+		switch {
+		case r.RunID != runID:
+			return nil, 0, fmt.Errorf("merge: shard %d is of run %q, shard %d of run %q: merge one run's shards", s.Index, r.RunID, shards[0].Shard.Index, runID)
+		case s.Count != count:
+			return nil, 0, fmt.Errorf("merge: shard %d says the run has %d shards, shard %d says %d", s.Index, s.Count, shards[0].Shard.Index, count)
+		case s.Index < 0 || s.Index >= count:
+			return nil, 0, fmt.Errorf("merge: shard index %d outside 0..%d", s.Index, count-1)
+		case byIndex[s.Index] != nil:
+			return nil, 0, fmt.Errorf("merge: shard %d given twice", s.Index)
+		case !bytes.Equal(w.Bytes(), workload):
+			return nil, 0, fmt.Errorf("merge: shard %d ran a different workload from shard %d's", s.Index, shards[0].Shard.Index)
+		}
+		byIndex[s.Index] = r
+		for _, p := range s.Produced {
+			if other, ok := producers[p.Producer]; ok {
+				return nil, 0, fmt.Errorf("merge: producer %d is on shard %d and on shard %d", p.Producer, other, s.Index)
+			}
+			producers[p.Producer] = s.Index
+			if !p.Acked.valid() {
+				return nil, 0, fmt.Errorf("merge: shard %d: producer %d's acknowledged sequences are not sorted, disjoint ranges", s.Index, p.Producer)
+			}
+		}
+		for _, sub := range s.Subscriptions {
+			for _, c := range sub.Consumed {
+				if !c.Seqs.valid() {
+					return nil, 0, fmt.Errorf("merge: shard %d: subscription %d's sequences of producer %d are not sorted, disjoint ranges", s.Index, sub.Subscription, c.Producer)
+				}
+			}
+		}
+	}
+	present := make([]*Run, 0, len(byIndex))
+	for _, i := range slices.Sorted(maps.Keys(byIndex)) {
+		present = append(present, byIndex[i])
+	}
+	return present, count, nil
+}
+
+// intervalLength reads a resolved workload's interval; 1 s, kbench's
+// default, if it has none.
+func intervalLength(workload json.RawMessage) time.Duration {
+	var w struct {
+		Interval string `json:"interval"`
+	}
+	if json.Unmarshal(workload, &w) == nil {
+		if d, err := time.ParseDuration(w.Interval); err == nil && d > 0 {
+			return d
+		}
+	}
+	return time.Second
+}
+
+func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// mergeIntervals adds up the intervals that start at the same time once
+// shifted, their histograms included, and recomputes their percentiles.
+func mergeIntervals(shards []*Run, shifts []float64) ([]Interval, int64, error) {
+	type acc struct {
+		iv       Interval
+		pub, e2e *hdrhistogram.Histogram
+	}
+	byStart := map[int64]*acc{}
+	var dropped int64
+	for i, r := range shards {
+		for _, iv := range r.Intervals {
+			start := iv.Start + shifts[i]
+			key := int64(math.Round(start * 1e6))
+			a := byStart[key]
+			if a == nil {
+				a = &acc{iv: Interval{Start: start}, pub: NewHist(), e2e: NewHist()}
+				byStart[key] = a
+			}
+			m := &a.iv
+			m.End = max(m.End, iv.End+shifts[i])
+			m.Warmup = m.Warmup || iv.Warmup
+			m.Sent += iv.Sent
+			m.Acked += iv.Acked
+			m.AckedBytes += iv.AckedBytes
+			m.Consumed += iv.Consumed
+			m.ConsumedBytes += iv.ConsumedBytes
+			m.Errors += iv.Errors
+			m.LateSends += iv.LateSends
+			m.Retries += iv.Retries
+			m.ErrorsByKind = addKinds(m.ErrorsByKind, iv.ErrorsByKind)
+			for _, f := range iv.Faults {
+				if !slices.Contains(m.Faults, f) {
+					m.Faults = append(m.Faults, f)
+				}
+			}
+			for _, h := range []struct {
+				dst *hdrhistogram.Histogram
+				src string
+			}{{a.pub, iv.PublishHist}, {a.e2e, iv.E2EHist}} {
+				src, err := DecodeHist(h.src)
+				if err != nil {
+					return nil, 0, fmt.Errorf("merge: shard %d, interval at %gs: %w", r.Shard.Index, iv.Start, err)
+				}
+				dropped += MergeHist(h.dst, src)
+			}
+		}
+	}
+	out := make([]Interval, 0, len(byStart))
+	for _, k := range slices.Sorted(maps.Keys(byStart)) {
+		a := byStart[k]
+		m := a.iv
+		m.PublishP50Ms = float64(a.pub.ValueAtQuantile(50)) / 1000
+		m.PublishP99Ms = float64(a.pub.ValueAtQuantile(99)) / 1000
+		m.PublishMaxMs = float64(a.pub.Max()) / 1000
+		m.E2EP99Ms = float64(a.e2e.ValueAtQuantile(99)) / 1000
+		var err error
+		if m.PublishHist, err = EncodeHist(a.pub); err != nil {
+			return nil, 0, err
+		}
+		if m.E2EHist, err = EncodeHist(a.e2e); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, m)
+	}
+	return out, dropped, nil
+}
+
+func addKinds(dst, src map[string]int64) map[string]int64 {
+	for k, n := range src {
+		if dst == nil {
+			dst = map[string]int64{}
+		}
+		dst[k] += n
+	}
+	return dst
+}
+
+// mergeSummary sums the shards' summaries into out.Summary and merges
+// their summary histograms, adding to dropped what did not fit.
+func mergeSummary(out *Run, shards []*Run, dropped *int64) error {
+	s := &out.Summary
+	pub, e2e := NewHist(), NewHist()
+	var prodMsgs, prodMiB float64
+	for _, r := range shards {
+		x := r.Summary
+		s.ProducedMessages += x.ProducedMessages
+		s.ProducedBytes += x.ProducedBytes
+		s.ConsumedMessages += x.ConsumedMessages
+		s.ConsumedBytes += x.ConsumedBytes
+		s.Errors += x.Errors
+		s.ErrorsByKind = addKinds(s.ErrorsByKind, x.ErrorsByKind)
+		s.ConsumeErrors += x.ConsumeErrors
+		s.LateSends += x.LateSends
+		s.Retries += x.Retries
+		s.DurationS = max(s.DurationS, x.DurationS)
+		prodMsgs += x.ProduceRateMsgs * x.DurationS
+		prodMiB += x.ProduceRateMiB * x.DurationS
+		s.ConsumeRateMsgs += x.ConsumeRateMsgs
+		s.ConsumeRateMiB += x.ConsumeRateMiB
+		s.TargetRate = x.TargetRate
+		for _, h := range []struct {
+			dst *hdrhistogram.Histogram
+			src string
+		}{{pub, r.Histograms.Publish}, {e2e, r.Histograms.E2E}} {
+			src, err := DecodeHist(h.src)
+			if err != nil {
+				return fmt.Errorf("merge: shard %d's summary: %w", r.Shard.Index, err)
+			}
+			*dropped += MergeHist(h.dst, src)
+		}
+	}
+	if s.DurationS > 0 {
+		s.ProduceRateMsgs = prodMsgs / s.DurationS
+		s.ProduceRateMiB = prodMiB / s.DurationS
+	}
+	s.PublishLatencyMs = LatencyOf(pub)
+	s.E2ELatencyMs = LatencyOf(e2e)
+	var err error
+	if out.Histograms.Publish, err = EncodeHist(pub); err != nil {
+		return err
+	}
+	out.Histograms.E2E, err = EncodeHist(e2e)
+	return err
+}
+
+// mergeVerify checks every subscription against the union of what the
+// shards' consumers read; nil when no shard ran consumers.
+func mergeVerify(shards []*Run) *Verify {
+	produced := map[int]ProducerSeqs{}
+	subs := map[int][]SubscriptionSeqs{}
+	var ends []int64
+	for _, r := range shards {
+		for _, p := range r.Shard.Produced {
+			produced[p.Producer] = p
+		}
+		for _, s := range r.Shard.Subscriptions {
+			subs[s.Subscription] = append(subs[s.Subscription], s)
+		}
+		for p, e := range r.Shard.EndOffsets {
+			if p >= len(ends) {
+				ends = append(ends, make([]int64, p+1-len(ends))...)
+			}
+			ends[p] = max(ends[p], e)
+		}
+	}
+	if len(subs) == 0 {
+		return nil
+	}
+	total := Verify{EndOffsets: -1}
+	for _, sub := range slices.Sorted(maps.Keys(subs)) {
+		one := verifySubscription(produced, subs[sub], ends)
+		// Each subscription reads everything, so the worst is reported,
+		// as for a run in one process.
+		total.Acked = one.Acked
+		total.Consumed += one.Consumed
+		total.Lost = max(total.Lost, one.Lost)
+		total.Unverified = max(total.Unverified, one.Unverified)
+		total.Duplicated = max(total.Duplicated, one.Duplicated)
+		total.Reordered = max(total.Reordered, one.Reordered)
+		total.Unacked = max(total.Unacked, one.Unacked)
+		if len(one.LostSamples) > len(total.LostSamples) {
+			total.LostSamples = one.LostSamples
+		}
+	}
+	if ends == nil {
+		total.OffsetCheck = "not checked: no shard read the end offsets"
+		return &total
+	}
+	var sum int64
+	for _, e := range ends {
+		sum += e
+	}
+	total.EndOffsets = sum
+	total.OffsetCheck = OffsetCheck(sum, total.Acked, total.Consumed, len(subs))
+	return &total
+}
+
+// verifySubscription is one subscription's verdict from its shards'
+// parts. A sequence read on two shards was stored at two offsets, unless a
+// rebalance moved its partition between shards and the second re-read it
+// from the last commit: both count as duplicated.
+func verifySubscription(produced map[int]ProducerSeqs, parts []SubscriptionSeqs, ends []int64) Verify {
+	var one Verify
+	consumed := map[int]Seqs{}
+	var high []int64
+	for _, part := range parts {
+		one.Consumed += part.Distinct
+		one.Duplicated += part.Duplicated
+		one.Reordered += part.Reordered
+		for _, c := range part.Consumed {
+			u := union(consumed[c.Producer], c.Seqs)
+			one.Duplicated += consumed[c.Producer].Len() + c.Seqs.Len() - u.Len()
+			consumed[c.Producer] = u
+		}
+		for p, h := range part.High {
+			for len(high) <= p {
+				high = append(high, -1)
+			}
+			high[p] = max(high[p], h)
+		}
+	}
+	reached := ends != nil
+	for p, e := range ends {
+		if e > 0 && (p >= len(high) || high[p] < e-1) {
+			reached = false
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(produced)) {
+		ps := produced[id]
+		var cons Seqs
+		if ps.Issued > 0 {
+			cons = intersect(consumed[id], Seqs{{0, ps.Issued}})
+		}
+		one.Acked += ps.Acked.Len()
+		one.Unacked += minus(cons, ps.Acked).Len()
+		missing := minus(ps.Acked, cons)
+		if !reached {
+			one.Unverified += missing.Len()
+			continue
+		}
+		one.Lost += missing.Len()
+		for _, r := range missing {
+			for seq := r.From; seq < r.To && len(one.LostSamples) < 10; seq++ {
+				one.LostSamples = append(one.LostSamples, fmt.Sprintf("producer %d seq %d", id, seq))
+			}
+		}
+	}
+	return one
+}
+
+// OffsetCheck compares ends, the sum of the brokers' end offsets of a
+// run's topics, with the messages acknowledged and the records consumed
+// by subs subscriptions that each read everything, and says whether they
+// agree.
+func OffsetCheck(ends, acked, consumed int64, subs int) string {
+	n := int64(subs)
+	switch {
+	case ends < acked:
+		return fmt.Sprintf("FAILED: end offsets add up to %d, fewer than the %d messages acknowledged", ends, acked)
+	case consumed != ends*n:
+		return fmt.Sprintf("incomplete: end offsets add up to %d, consumers read %d per subscription", ends, consumed/n)
+	case ends != acked:
+		return fmt.Sprintf("ok: end offsets %d = records consumed; %d more than acknowledged (written, but the client saw an error)", ends, ends-acked)
+	}
+	return fmt.Sprintf("ok: end offsets %d = acknowledged = consumed per subscription", ends)
+}
+
+// mergeNotes keeps a note every shard made once, and prefixes the others
+// with their shard.
+func mergeNotes(shards []*Run) []string {
+	count := map[string]int{}
+	for _, r := range shards {
+		for _, n := range slices.Compact(slices.Clone(r.Notes)) {
+			count[n]++
+		}
+	}
+	var out []string
+	for _, r := range shards {
+		for _, n := range r.Notes {
+			switch {
+			case count[n] < len(shards):
+				out = append(out, fmt.Sprintf("shard %d: %s", r.Shard.Index, n))
+			case !slices.Contains(out, n):
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// shardList lists shards 0..count-1 and says why the run is incomplete
+// ("" if it is not).
+func shardList(present []*Run, count int) ([]ShardInfo, string) {
+	byIndex := map[int]*Run{}
+	for _, r := range present {
+		byIndex[r.Shard.Index] = r
+	}
+	var list []ShardInfo
+	var why []string
+	for i := range count {
+		r := byIndex[i]
+		if r == nil {
+			list = append(list, ShardInfo{Index: i, State: ShardMissing})
+			why = append(why, fmt.Sprintf("shard %d never reported (it did not arrive, or died)", i))
+			continue
+		}
+		summary := r.Summary
+		info := ShardInfo{
+			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
+			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs,
+			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
+		}
+		if !r.Complete {
+			info.State, info.Incomplete = ShardIncomplete, r.Incomplete
+			why = append(why, fmt.Sprintf("shard %d incomplete: %s", i, r.Incomplete))
+		}
+		list = append(list, info)
+	}
+	return list, strings.Join(why, "; ")
+}

@@ -1,0 +1,303 @@
+package results
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+const testWorkload = `{"name":"w","interval":"1s","warmup":"1s"}`
+
+// shardRun is shard index of count of run "r": two 1 s intervals (the
+// first warm-up) whose publish latencies are pub[0] and pub[1] (µs), and
+// the same as end-to-end latencies for consumers.
+func shardRun(t *testing.T, index, count int, pub [2][]int64) *Run {
+	t.Helper()
+	r := &Run{
+		Schema: Schema, Complete: true, Name: "w", Kbench: "test", RunID: "r",
+		Started: t0, Ended: t0.Add(3 * time.Second), MeasureStart: t0.Add(time.Second),
+		Workload: json.RawMessage(testWorkload), Host: Host{Hostname: "host" + string(rune('a'+index))},
+		Shard: &Shard{Index: index, Count: count},
+	}
+	sum := NewHist()
+	for i, vals := range pub {
+		h := NewHist()
+		for _, v := range vals {
+			_ = h.RecordValue(v)
+		}
+		if i == 1 {
+			sum.Merge(h)
+		}
+		enc, err := EncodeHist(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Intervals = append(r.Intervals, Interval{
+			Start: float64(i), End: float64(i + 1), Warmup: i == 0,
+			Sent: int64(len(vals)), Acked: int64(len(vals)), AckedBytes: 100 * int64(len(vals)), PublishHist: enc,
+		})
+	}
+	r.Histograms.Publish, _ = EncodeHist(sum)
+	n := int64(len(pub[0]) + len(pub[1]))
+	r.Summary = Summary{ProducedMessages: n, ProducedBytes: 100 * n, DurationS: 1,
+		ProduceRateMsgs: float64(len(pub[1])), PublishLatencyMs: LatencyOf(sum)}
+	return r
+}
+
+func randomLatencies(rng *rand.Rand, n int, scale float64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = 1 + int64(rng.ExpFloat64()*scale)
+	}
+	return out
+}
+
+// Three shards: counts add up; the merged percentiles are those of the
+// union of every value recorded, never an average; intervals are aligned
+// on the common start, a shard whose clock runs 400 ms ahead included.
+func TestMergeHistogramsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	union := NewHist()
+	var shards []*Run
+	for i, scale := range []float64{500, 5000, 50_000} {
+		vals := [2][]int64{randomLatencies(rng, 300, scale), randomLatencies(rng, 1000+100*i, scale)}
+		for _, v := range vals[1] {
+			_ = union.RecordValue(v)
+		}
+		shards = append(shards, shardRun(t, i, 3, vals))
+	}
+	shards[2].Started = t0.Add(400 * time.Millisecond)
+	shards[2].Shard.ClockOffsetMs = 400
+
+	m, err := Merge([]*Run{shards[2], shards[0], shards[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Complete || m.Incomplete != "" || m.RunID != "r" || m.Schema != Schema {
+		t.Errorf("complete %v (%q), run %q, schema %q", m.Complete, m.Incomplete, m.RunID, m.Schema)
+	}
+	var produced int64
+	for _, s := range shards {
+		produced += s.Summary.ProducedMessages
+	}
+	if m.Summary.ProducedMessages != produced || m.Summary.ProducedBytes != 100*produced {
+		t.Errorf("produced %d (%d bytes), want %d", m.Summary.ProducedMessages, m.Summary.ProducedBytes, produced)
+	}
+	if want := LatencyOf(union); m.Summary.PublishLatencyMs != want {
+		t.Errorf("publish latency %+v, want that of the union %+v", m.Summary.PublishLatencyMs, want)
+	}
+	if want := float64(1000 + 1100 + 1200); m.Summary.ProduceRateMsgs != want {
+		t.Errorf("produce rate %g, want %g", m.Summary.ProduceRateMsgs, want)
+	}
+	if len(m.Intervals) != 2 {
+		t.Fatalf("%d intervals, want 2 (aligned): %+v", len(m.Intervals), m.Intervals)
+	}
+	iv := m.Intervals[1]
+	h, err := DecodeHist(iv.PublishHist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iv.Start != 1 || iv.Warmup || iv.Acked != 3300 || !h.Equals(union) ||
+		iv.PublishP99Ms != float64(union.ValueAtQuantile(99))/1000 {
+		t.Errorf("measurement interval %+v: want start 1, 3300 acked, the union's histogram and p99", iv)
+	}
+	if len(m.Shards) != 3 || m.Shards[2].Host != "hostc" || m.Shards[2].ClockOffsetMs != 400 ||
+		m.Shards[1].Summary.ProducedMessages != shards[1].Summary.ProducedMessages {
+		t.Errorf("shards %+v", m.Shards)
+	}
+	if !m.Started.Equal(t0) {
+		t.Errorf("started %s, want %s (shard 2's start by shard 0's clock)", m.Started, t0)
+	}
+	if !strings.Contains(strings.Join(m.Notes, "\n"), "400.000 ms") {
+		t.Errorf("notes %q do not state the clock offset", m.Notes)
+	}
+}
+
+// A shard that started a whole interval later has its timeline shifted by
+// one interval.
+func TestMergeShiftsLateShard(t *testing.T) {
+	a := shardRun(t, 0, 2, [2][]int64{{100}, {200}})
+	b := shardRun(t, 1, 2, [2][]int64{{300}, {400}})
+	b.Started = t0.Add(time.Second + 30*time.Millisecond)
+	m, err := Merge([]*Run{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []float64
+	for _, iv := range m.Intervals {
+		starts = append(starts, iv.Start)
+	}
+	if len(starts) != 3 || starts[0] != 0 || starts[1] != 1 || starts[2] != 2 || m.Intervals[1].Acked != 2 {
+		t.Errorf("interval starts %v (middle acked %d), want [0 1 2] with 2 in the middle", starts, m.Intervals[1].Acked)
+	}
+}
+
+// A missing shard and an incomplete one make the merged run incomplete,
+// and each is named.
+func TestMergeIncomplete(t *testing.T) {
+	a := shardRun(t, 0, 3, [2][]int64{{100}, {200}})
+	c := shardRun(t, 2, 3, [2][]int64{{100}, {200}})
+	c.Complete, c.Incomplete = false, "interrupted: signal"
+	m, err := Merge([]*Run{a, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Complete {
+		t.Error("complete with a shard missing")
+	}
+	for _, want := range []string{"shard 1 never reported", "shard 2 incomplete: interrupted: signal"} {
+		if !strings.Contains(m.Incomplete, want) {
+			t.Errorf("incomplete %q lacks %q", m.Incomplete, want)
+		}
+	}
+	states := [3]ShardState{m.Shards[0].State, m.Shards[1].State, m.Shards[2].State}
+	if states != [3]ShardState{ShardComplete, ShardMissing, ShardIncomplete} {
+		t.Errorf("states %v", states)
+	}
+	if m.Shards[1].Summary != nil {
+		t.Error("a missing shard has a summary")
+	}
+}
+
+// withSeqs gives r producers and subscriptions' reads.
+func withSeqs(r *Run, produced []ProducerSeqs, subs []SubscriptionSeqs, ends []int64) *Run {
+	r.Shard.Produced, r.Shard.Subscriptions, r.Shard.EndOffsets = produced, subs, ends
+	for _, p := range produced {
+		r.Shard.Producers = append(r.Shard.Producers, p.Producer)
+	}
+	return r
+}
+
+// The verification is the union over shards: producers on shards 0 and
+// 1, consumers of one group split over shards 1 and 2.
+func TestMergeVerifyUnion(t *testing.T) {
+	hist := [2][]int64{{100}, {200}}
+	ends := []int64{100, 100}
+	cases := []struct {
+		name string
+		// what shards 1 and 2 read, per producer (0 and 1), and the
+		// highest offsets they reached per partition (0 and 1)
+		read1, read2 [2]Seqs
+		high1, high2 []int64
+		want         Verify
+	}{
+		{
+			// Shard 1 reads partition 0 (producer 0), shard 2 partition 1
+			// (producer 1): everything acknowledged is read once; seq 50
+			// of producer 1 failed yet was stored.
+			name:  "all read",
+			read1: [2]Seqs{{{0, 100}}, nil}, read2: [2]Seqs{nil, {{0, 100}}},
+			high1: []int64{99, -1}, high2: []int64{-1, 99},
+			want: Verify{Acked: 199, Consumed: 200, Unacked: 1, EndOffsets: 200},
+		},
+		{
+			// Seqs 10..19 of producer 0 read by no one, though both
+			// partitions were read to the end: lost.
+			name:  "lost",
+			read1: [2]Seqs{{{0, 10}, {20, 100}}, nil}, read2: [2]Seqs{nil, {{0, 100}}},
+			high1: []int64{99, -1}, high2: []int64{-1, 99},
+			want: Verify{Acked: 199, Consumed: 190, Lost: 10, Unacked: 1, EndOffsets: 200},
+		},
+		{
+			// Shard 2 stopped short of partition 1's end: the 40
+			// acknowledged it did not read are unverified, not lost.
+			name:  "not reached",
+			read1: [2]Seqs{{{0, 100}}, nil}, read2: [2]Seqs{nil, {{0, 60}}},
+			high1: []int64{99, -1}, high2: []int64{-1, 59},
+			want: Verify{Acked: 199, Consumed: 160, Unverified: 40, Unacked: 1, EndOffsets: 200},
+		},
+		{
+			// Both shards read producer 0's seqs 0..9: stored twice (or
+			// re-read after a rebalance), counted as duplicated; each
+			// shard counts the records it read.
+			name:  "read on two shards",
+			read1: [2]Seqs{{{0, 100}}, nil}, read2: [2]Seqs{{{0, 10}}, {{0, 100}}},
+			high1: []int64{99, -1}, high2: []int64{-1, 99},
+			want: Verify{Acked: 199, Consumed: 210, Duplicated: 10, Unacked: 1, EndOffsets: 200},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sub := func(read [2]Seqs, high []int64) SubscriptionSeqs {
+				s := SubscriptionSeqs{High: high}
+				for p, seqs := range read {
+					if seqs != nil {
+						s.Consumed = append(s.Consumed, ConsumedSeqs{Producer: p, Seqs: seqs})
+						s.Distinct += seqs.Len()
+					}
+				}
+				return s
+			}
+			s0 := withSeqs(shardRun(t, 0, 3, hist), []ProducerSeqs{{Producer: 0, Issued: 100, Acked: Seqs{{0, 100}}}}, nil, ends)
+			s1 := withSeqs(shardRun(t, 1, 3, hist), []ProducerSeqs{{Producer: 1, Issued: 100, Acked: Seqs{{0, 50}, {51, 100}}}},
+				[]SubscriptionSeqs{sub(c.read1, c.high1)}, ends)
+			s2 := withSeqs(shardRun(t, 2, 3, hist), nil, []SubscriptionSeqs{sub(c.read2, c.high2)}, nil)
+			m, err := Merge([]*Run{s0, s1, s2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := *m.Verify
+			got.OffsetCheck, got.LostSamples = "", nil
+			if got.EndOffsets != c.want.EndOffsets || got.Acked != c.want.Acked || got.Consumed != c.want.Consumed ||
+				got.Lost != c.want.Lost || got.Unverified != c.want.Unverified || got.Duplicated != c.want.Duplicated ||
+				got.Unacked != c.want.Unacked || got.Reordered != 0 {
+				t.Errorf("verify %+v, want %+v", got, c.want)
+			}
+			if m.Summary.Lost != c.want.Lost || m.Summary.Duplicated != c.want.Duplicated {
+				t.Errorf("summary lost %d duplicated %d", m.Summary.Lost, m.Summary.Duplicated)
+			}
+			if c.want.Lost > 0 && (len(m.Verify.LostSamples) != 10 || m.Verify.LostSamples[0] != "producer 0 seq 10") {
+				t.Errorf("lost samples %q", m.Verify.LostSamples)
+			}
+		})
+	}
+}
+
+// Results that are not one run's shards are refused, with the reason.
+func TestMergeRefuses(t *testing.T) {
+	hist := [2][]int64{{100}, {200}}
+	for _, c := range []struct {
+		name   string
+		change func(a, b *Run)
+		want   string
+	}{
+		{"not a shard", func(a, b *Run) { b.Shard = nil }, "not a shard's result"},
+		{"other run", func(a, b *Run) { b.RunID = "other" }, `of run "other"`},
+		{"other count", func(a, b *Run) { b.Shard.Count = 3 }, "has 3 shards"},
+		{"same index", func(a, b *Run) { b.Shard.Index = 0 }, "shard 0 given twice"},
+		{"index out of range", func(a, b *Run) { b.Shard.Index = 2 }, "outside 0..1"},
+		{"other workload", func(a, b *Run) { b.Workload = json.RawMessage(`{"name":"x"}`) }, "different workload"},
+		{"producer twice", func(a, b *Run) {
+			a.Shard.Produced = []ProducerSeqs{{Producer: 4, Issued: 1, Acked: Seqs{{0, 1}}}}
+			b.Shard.Produced = a.Shard.Produced
+		}, "producer 4 is on shard 0 and on shard 1"},
+		{"unsorted seqs", func(a, b *Run) {
+			a.Shard.Produced = []ProducerSeqs{{Producer: 0, Issued: 9, Acked: Seqs{{5, 9}, {0, 2}}}}
+		}, "not sorted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := shardRun(t, 0, 2, hist), shardRun(t, 1, 2, hist)
+			c.change(a, b)
+			if _, err := Merge([]*Run{a, b}); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+	if _, err := Merge(nil); err == nil {
+		t.Error("merged nothing")
+	}
+}
+
+// The same workload indented differently, as read back from a file, is
+// the same workload.
+func TestMergeWorkloadFromFile(t *testing.T) {
+	a, b := shardRun(t, 0, 2, [2][]int64{{1}, {2}}), shardRun(t, 1, 2, [2][]int64{{1}, {2}})
+	b.Workload = json.RawMessage("{\n  \"name\": \"w\",\n  \"interval\": \"1s\",\n  \"warmup\": \"1s\"\n}")
+	if _, err := Merge([]*Run{a, b}); err != nil {
+		t.Fatal(err)
+	}
+}

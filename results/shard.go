@@ -1,0 +1,83 @@
+package results
+
+import "time"
+
+// Shard is one shard's part of a distributed run: which slice it ran, and
+// what merging the shards' results needs beyond the rest of its result.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// ClockOffsetMs is this shard's clock minus shard 0's, measured by
+	// round trips through the control topic; ClockErrorMs bounds the
+	// measurement's error (half the shortest round trip).
+	ClockOffsetMs float64 `json:"clock_offset_ms"`
+	ClockErrorMs  float64 `json:"clock_error_ms"`
+	// Producers are the run-wide ids of this shard's producers.
+	Producers []int `json:"producers,omitempty"`
+	Consumers int   `json:"consumers"`
+	// Produced holds, per producer of this shard, what it issued and had
+	// acknowledged.
+	Produced []ProducerSeqs `json:"produced,omitempty"`
+	// Subscriptions holds what this shard's consumers read, per
+	// subscription they were members of.
+	Subscriptions []SubscriptionSeqs `json:"subscriptions,omitempty"`
+	// EndOffsets are the end offsets of the run's partitions (by run-wide
+	// partition index) as this shard read them at its end; nil if it
+	// could not.
+	EndOffsets []int64 `json:"end_offsets,omitempty"`
+}
+
+// ProducerSeqs is what one producer sent: sequences 0..Issued-1, of which
+// Acked were acknowledged.
+type ProducerSeqs struct {
+	Producer int    `json:"producer"`
+	Issued   uint64 `json:"issued"`
+	Acked    Seqs   `json:"acked"`
+}
+
+// SubscriptionSeqs is what one shard's consumers of a subscription read.
+type SubscriptionSeqs struct {
+	Subscription int `json:"subscription"`
+	// Consumed lists, per producer (run-wide id), the sequences read.
+	Consumed []ConsumedSeqs `json:"consumed,omitempty"`
+	// High is, per partition, the highest offset read (-1 none).
+	High []int64 `json:"high"`
+	// Distinct counts records at new offsets; Duplicated, Reordered as in
+	// Verify, within this shard.
+	Distinct   int64 `json:"distinct"`
+	Duplicated int64 `json:"duplicated"`
+	Reordered  int64 `json:"reordered"`
+}
+
+// ConsumedSeqs are the sequences of one producer a subscription read.
+type ConsumedSeqs struct {
+	Producer int  `json:"producer"`
+	Seqs     Seqs `json:"seqs"`
+}
+
+// ShardState says how a shard of a merged run ended.
+type ShardState string
+
+// The shard states.
+const (
+	ShardComplete   ShardState = "complete"
+	ShardIncomplete ShardState = "incomplete" // it reported a result marked incomplete
+	ShardMissing    ShardState = "missing"    // it never reported: it never arrived, or died
+)
+
+// ShardInfo is one shard as a merged result lists it.
+type ShardInfo struct {
+	Index      int        `json:"index"`
+	State      ShardState `json:"state"`
+	Incomplete string     `json:"incomplete,omitempty"`
+	Host       string     `json:"host,omitempty"`
+	Kbench     string     `json:"kbench_version,omitempty"`
+	// Started is when the shard started, by its own clock.
+	Started       time.Time `json:"started,omitzero"`
+	ClockOffsetMs float64   `json:"clock_offset_ms"`
+	ClockErrorMs  float64   `json:"clock_error_ms"`
+	Producers     []int     `json:"producers,omitempty"`
+	Consumers     int       `json:"consumers"`
+	// Summary is the shard's own summary; nil when it is missing.
+	Summary *Summary `json:"summary,omitempty"`
+}
