@@ -8,7 +8,13 @@ TEST_CLUSTER_DIR ?= $(CURDIR)/.test-cluster
 # Arguments for 'make run'.
 RUN_ARGS ?= --workload failover
 
-.PHONY: build run test unit integration bench lint clean
+# Each fuzz target's time in 'make fuzz' (part of 'make test').
+FUZZTIME ?= 5s
+# package:FuzzTarget, each run for FUZZTIME.
+FUZZ_TARGETS := bench:FuzzParseWorkload bench:FuzzSet bench:FuzzParseFaultFlag \
+	profiles:FuzzParseTuning profiles:FuzzJavaProperties
+
+.PHONY: build run test unit integration bench lint fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -20,7 +26,7 @@ run: build
 
 # Every test: lint, then the whole suite with the race detector against one
 # shared real 3-broker Apache Kafka cluster, started here and always stopped.
-test: lint build
+test: lint build fuzz
 	@set -e; \
 	$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
 	trap '$(BIN) cluster down --dir $(TEST_CLUSTER_DIR)' EXIT; \
@@ -32,6 +38,13 @@ test: lint build
 # Fast tests only: no Kafka needed (integration tests skip themselves).
 unit:
 	$(GO) test -race -count=1 ./...
+
+# Every fuzz target for a short, bounded time; findings land in the
+# package's testdata/fuzz and then run with the ordinary tests.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/

@@ -23,6 +23,10 @@ type metric struct {
 	// consumer means no end-to-end latency), so zero is not taken as a
 	// perfect score.
 	present func(*results.Run) bool
+	// merged, for a latency, reads the figure from a side's histograms
+	// merged (percentiles are never averaged); ok is false when a run
+	// carries no histogram.
+	merged func(runs []*results.Run) (v float64, ok bool)
 }
 
 func always(*results.Run) bool { return true }
@@ -36,24 +40,50 @@ func e2eMeasured(r *results.Run) bool     { return r.Summary.E2ELatencyMs.Count 
 func consumed(r *results.Run) bool        { return r.Summary.ConsumedMessages > 0 || r.Verify != nil }
 
 var metrics = []metric{
-	{"throughput", "msgs/s", true, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs }, always},
-	{"throughput_mib", "MiB/s", true, func(r *results.Run) float64 { return r.Summary.ProduceRateMiB }, always},
-	{"consume", "msgs/s", true, func(r *results.Run) float64 { return r.Summary.ConsumeRateMsgs }, consumed},
-	{"p50", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P50 }, publishMeasured},
-	{"p95", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P95 }, publishMeasured},
-	{"p99", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P99 }, publishMeasured},
-	{"p999", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P999 }, publishMeasured},
-	{"max", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.Max }, publishMeasured},
-	{"mean", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.Mean }, publishMeasured},
-	{"e2e_p50", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.P50 }, e2eMeasured},
-	{"e2e_p99", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.P99 }, e2eMeasured},
-	{"e2e_p999", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.P999 }, e2eMeasured},
-	{"e2e_max", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.Max }, e2eMeasured},
-	{"errors", "", false, func(r *results.Run) float64 { return float64(r.Summary.Errors) }, always},
-	{"late", "", false, func(r *results.Run) float64 { return float64(r.Summary.LateSends) }, always},
-	{"lost", "", false, func(r *results.Run) float64 { return float64(r.Summary.Lost) }, consumed},
-	{"duplicated", "", false, func(r *results.Run) float64 { return float64(r.Summary.Duplicated) }, consumed},
-	{"reordered", "", false, func(r *results.Run) float64 { return float64(r.Summary.Reordered) }, consumed},
+	{"throughput", "msgs/s", true, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs }, always, nil},
+	{"throughput_mib", "MiB/s", true, func(r *results.Run) float64 { return r.Summary.ProduceRateMiB }, always, nil},
+	{"consume", "msgs/s", true, func(r *results.Run) float64 { return r.Summary.ConsumeRateMsgs }, consumed, nil},
+	{"p50", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P50 }, publishMeasured, mergedPublish(func(l results.Latency) float64 { return l.P50 })},
+	{"p95", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P95 }, publishMeasured, mergedPublish(func(l results.Latency) float64 { return l.P95 })},
+	{"p99", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P99 }, publishMeasured, mergedPublish(func(l results.Latency) float64 { return l.P99 })},
+	{"p999", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.P999 }, publishMeasured, mergedPublish(func(l results.Latency) float64 { return l.P999 })},
+	{"max", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.Max }, publishMeasured, mergedPublish(func(l results.Latency) float64 { return l.Max })},
+	{"mean", "ms", false, func(r *results.Run) float64 { return r.Summary.PublishLatencyMs.Mean }, publishMeasured, mergedPublish(func(l results.Latency) float64 { return l.Mean })},
+	{"e2e_p50", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.P50 }, e2eMeasured, mergedE2E(func(l results.Latency) float64 { return l.P50 })},
+	{"e2e_p99", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.P99 }, e2eMeasured, mergedE2E(func(l results.Latency) float64 { return l.P99 })},
+	{"e2e_p999", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.P999 }, e2eMeasured, mergedE2E(func(l results.Latency) float64 { return l.P999 })},
+	{"e2e_max", "ms", false, func(r *results.Run) float64 { return r.Summary.E2ELatencyMs.Max }, e2eMeasured, mergedE2E(func(l results.Latency) float64 { return l.Max })},
+	{"errors", "", false, func(r *results.Run) float64 { return float64(r.Summary.Errors) }, always, nil},
+	{"late", "", false, func(r *results.Run) float64 { return float64(r.Summary.LateSends) }, always, nil},
+	{"lost", "", false, func(r *results.Run) float64 { return float64(r.Summary.Lost) }, consumed, nil},
+	{"duplicated", "", false, func(r *results.Run) float64 { return float64(r.Summary.Duplicated) }, consumed, nil},
+	{"reordered", "", false, func(r *results.Run) float64 { return float64(r.Summary.Reordered) }, consumed, nil},
+}
+
+func mergedPublish(of func(results.Latency) float64) func([]*results.Run) (float64, bool) {
+	return func(runs []*results.Run) (float64, bool) {
+		return mergedLatency(runs, func(r *results.Run) string { return r.Histograms.Publish }, of)
+	}
+}
+
+func mergedE2E(of func(results.Latency) float64) func([]*results.Run) (float64, bool) {
+	return func(runs []*results.Run) (float64, bool) {
+		return mergedLatency(runs, func(r *results.Run) string { return r.Histograms.E2E }, of)
+	}
+}
+
+// mergedLatency merges the runs' histograms and reads one figure of the
+// merged distribution; ok is false if a run has no readable histogram.
+func mergedLatency(runs []*results.Run, hist func(*results.Run) string, of func(results.Latency) float64) (float64, bool) {
+	h := results.NewHist()
+	for _, r := range runs {
+		one, err := results.DecodeHist(hist(r))
+		if err != nil || hist(r) == "" {
+			return 0, false
+		}
+		results.MergeHist(h, one) // same bounds as NewHist: nothing dropped
+	}
+	return of(results.LatencyOf(h)), true
 }
 
 // MetricNames lists the metrics Bounds may name, in the order verdicts show
@@ -130,9 +160,15 @@ const (
 // runs, BaseSpread and NewSpread their sample standard deviations (0 for a
 // single run).
 type Row struct {
-	Metric, Unit          string
+	Metric, Unit string
+	// Base and New are each side's figure: the mean over its runs, or for
+	// a latency of several runs, that of their merged histograms. The
+	// spreads are the standard deviations over the runs.
 	Base, New             float64
 	BaseSpread, NewSpread float64
+	// BaseMeasured and NewMeasured say whether every run of the side
+	// measured the metric.
+	BaseMeasured, NewMeasured bool
 	// ChangePct is (New-Base)/Base*100: ±Inf when Base is 0 and New is
 	// not.
 	ChangePct float64
@@ -147,8 +183,12 @@ type Verdict struct {
 	// Failed is true when any row is a regression or missing from the new
 	// runs, or when a side has no runs.
 	Failed bool
-	// Notes are caveats: incomplete runs, sides of one run.
+	// Notes are caveats: incomplete runs, sides of one run, and the
+	// Mismatches.
 	Notes []string
+	// Mismatches name what differs between the sides' workloads, targets
+	// or drivers: the comparison may then judge the setup, not the change.
+	Mismatches []string
 }
 
 // Compare checks the next runs against the base runs, metric by metric for
@@ -188,6 +228,10 @@ func Compare(base, next []*results.Run, bounds Bounds) Verdict {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s has a single run: its spread counts as 0", side.name))
 		}
 	}
+	v.Mismatches = mismatches(base, next)
+	for _, m := range v.Mismatches {
+		v.Notes = append(v.Notes, "the sides differ: "+m)
+	}
 	for _, m := range metrics {
 		bound, ok := bounds[m.name]
 		if !ok {
@@ -202,6 +246,47 @@ func Compare(base, next []*results.Run, bounds Bounds) Verdict {
 	return v
 }
 
+// mismatches lists the workload settings, target kinds and drivers that
+// differ between the first runs of base and next.
+func mismatches(base, next []*results.Run) []string {
+	b, n := base[0], next[0]
+	var out []string
+	if b.Driver.Name != n.Driver.Name {
+		out = append(out, fmt.Sprintf("driver %s vs %s", b.Driver.Name, n.Driver.Name))
+	}
+	if b.Cluster.Kind != n.Cluster.Kind {
+		out = append(out, fmt.Sprintf("target %s vs %s", b.Cluster.Kind, n.Cluster.Kind))
+	}
+	bw, nw := map[string]string{}, map[string]string{}
+	for _, kv := range flattenJSON(b.Workload) {
+		bw[kv[0]] = kv[1]
+	}
+	for _, kv := range flattenJSON(n.Workload) {
+		nw[kv[0]] = kv[1]
+	}
+	var diffs []string
+	for _, k := range sortedKeys(mergeKeys(bw, nw)) {
+		if bw[k] != nw[k] && k != "name" {
+			diffs = append(diffs, fmt.Sprintf("%s %s vs %s", k, orDash(bw[k]), orDash(nw[k])))
+		}
+	}
+	if len(diffs) > 0 {
+		out = append(out, "workload "+strings.Join(diffs, ", "))
+	}
+	return out
+}
+
+func mergeKeys(a, b map[string]string) map[string]bool {
+	m := map[string]bool{}
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
+
 func measuredAll(m metric, runs []*results.Run) bool {
 	for _, r := range runs {
 		if !m.present(r) {
@@ -213,13 +298,13 @@ func measuredAll(m metric, runs []*results.Run) bool {
 
 func compareMetric(m metric, base, next []*results.Run, bound float64) Row {
 	row := Row{Metric: m.name, Unit: m.unit, Bound: bound}
-	if !measuredAll(m, base) || !measuredAll(m, next) {
+	row.Base, row.BaseSpread, row.BaseMeasured = side(m, base)
+	row.New, row.NewSpread, row.NewMeasured = side(m, next)
+	if !row.BaseMeasured || !row.NewMeasured {
 		row.Status = StatusMissing
 		return row
 	}
 	bv, nv := values(m, base), values(m, next)
-	row.Base, row.BaseSpread = meanSD(bv)
-	row.New, row.NewSpread = meanSD(nv)
 	switch {
 	case row.Base != 0:
 		row.ChangePct = (row.New - row.Base) / math.Abs(row.Base) * 100
@@ -248,6 +333,22 @@ func compareMetric(m metric, base, next []*results.Run, bound float64) Row {
 		row.Status = StatusOK
 	}
 	return row
+}
+
+// side returns a side's figure and its spread over repeats: for a
+// latency, the figure of the merged histograms when every run has one,
+// else the mean.
+func side(m metric, runs []*results.Run) (v, spread float64, measured bool) {
+	if !measuredAll(m, runs) {
+		return 0, 0, false
+	}
+	v, spread = meanSD(values(m, runs))
+	if m.merged != nil && len(runs) > 1 {
+		if mv, ok := m.merged(runs); ok {
+			v = mv
+		}
+	}
+	return v, spread, true
 }
 
 func values(m metric, runs []*results.Run) []float64 {
@@ -279,12 +380,18 @@ func (v Verdict) Write(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "metric\tbase\tnew\tchange\tbound\tstatus")
 	for _, r := range v.Rows {
-		if r.Status == StatusMissing {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s\t%s\n", r.Metric, boundText(r), r.Status)
-			continue
+		baseText, newText := "-", "-"
+		if r.BaseMeasured {
+			baseText = meanText(r.Base, r.BaseSpread, r.Unit)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric, meanText(r.Base, r.BaseSpread, r.Unit),
-			meanText(r.New, r.NewSpread, r.Unit), changeText(r.ChangePct), boundText(r), r.Status)
+		if r.NewMeasured {
+			newText = meanText(r.New, r.NewSpread, r.Unit)
+		}
+		change := "-"
+		if r.Status != StatusMissing {
+			change = changeText(r)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric, baseText, newText, change, boundText(r), r.Status)
 	}
 	tw.Flush()
 	for _, n := range v.Notes {
@@ -298,7 +405,7 @@ func (v Verdict) Write(w io.Writer) {
 	for _, r := range v.Rows {
 		switch r.Status {
 		case StatusRegression:
-			why = append(why, fmt.Sprintf("%s %s (bound %s)", r.Metric, changeText(r.ChangePct), boundText(r)))
+			why = append(why, fmt.Sprintf("%s %s (bound %s)", r.Metric, changeText(r), boundText(r)))
 		case StatusMissing:
 			why = append(why, r.Metric+" not measured by the new runs")
 		}
@@ -332,14 +439,13 @@ func decimals(v float64) int {
 	}
 }
 
-func changeText(pct float64) string {
-	if math.IsInf(pct, 0) {
-		if pct > 0 {
-			return "+inf%"
-		}
-		return "-inf%"
+// changeText is the change in percent, or, from a base of 0, where no
+// percentage exists, the new value: "from 0 to 3".
+func changeText(r Row) string {
+	if math.IsInf(r.ChangePct, 0) {
+		return "from 0 to " + strconv.FormatFloat(r.New, 'f', decimals(r.New), 64)
 	}
-	return fmt.Sprintf("%+.1f%%", pct)
+	return fmt.Sprintf("%+.1f%%", r.ChangePct)
 }
 
 // boundText shows a bound in the direction it guards: "-5%" for

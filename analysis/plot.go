@@ -48,8 +48,19 @@ const (
 	panelHeight = 5 * vg.Inch
 )
 
+// Option adjusts a chart.
+type Option func(*options)
+
+type options struct {
+	p99BoundMs float64
+}
+
+// P99Bound sets the publish p99 bound of a rate search (ms), drawn as a
+// horizontal line on the latency-throughput chart.
+func P99Bound(ms float64) Option { return func(o *options) { o.p99BoundMs = ms } }
+
 // WritePlot draws a chart of kind from runs to w in format "png" or "svg".
-func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) (err error) {
+func WritePlot(w io.Writer, kind string, runs []*results.Run, format string, opts ...Option) (err error) {
 	// gonum panics on ranges it cannot draw; such data is reported, not
 	// allowed to crash a report of otherwise good results.
 	defer func() {
@@ -57,14 +68,18 @@ func WritePlot(w io.Writer, kind string, runs []*results.Run, format string) (er
 			err = fmt.Errorf("plot %s: cannot draw these results: %v", kind, p)
 		}
 	}()
-	fig, err := newFigure(kind, runs)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	fig, err := newFigure(kind, runs, o)
 	if err != nil {
 		return err
 	}
 	return fig.write(w, format)
 }
 
-func newFigure(kind string, runs []*results.Run) (*figure, error) {
+func newFigure(kind string, runs []*results.Run, o options) (*figure, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("plot %s: no runs to plot", kind)
 	}
@@ -82,7 +97,7 @@ func newFigure(kind string, runs []*results.Run) (*figure, error) {
 		}
 		return sweep(runs, param)
 	case KindLatencyThroughput:
-		return latencyThroughput(runs)
+		return latencyThroughput(runs, o.p99BoundMs)
 	}
 	return nil, fmt.Errorf("unknown plot kind %q; use %s", kind, strings.Join(plotKinds, ", "))
 }
@@ -152,6 +167,7 @@ var (
 	injectColor  = color.RGBA{R: 200, G: 30, B: 30, A: 255}
 	recoverColor = color.RGBA{R: 30, G: 140, B: 60, A: 255}
 	windowColor  = color.NRGBA{R: 255, G: 170, B: 60, A: 70}
+	warmupColor  = color.NRGBA{R: 128, G: 128, B: 128, A: 40}
 	gridColor    = color.Gray{Y: 225}
 )
 
@@ -179,9 +195,25 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if m == 1 || m == 2 || m == 5 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+				t.Label = strconv.FormatFloat(v, 'g', 3, 64)
 			}
 			ticks = append(ticks, t)
+		}
+	}
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	// A range inside one stretch between 1, 2 and 5 (3 to 4.5 ms) would
+	// carry no number: label every tick, or, with none, the ends.
+	if labelled < 2 {
+		for i := range ticks {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+		}
+		if len(ticks) < 2 {
+			ticks = []plot.Tick{{Value: min, Label: strconv.FormatFloat(min, 'g', 3, 64)}, {Value: max, Label: strconv.FormatFloat(max, 'g', 3, 64)}}
 		}
 	}
 	return ticks

@@ -18,11 +18,15 @@ import (
 func Summarize(w io.Writer, runs ...*results.Run) {
 	labels := runLabels(runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\terrors\tlate\tlost/dup/reord\t")
+	fmt.Fprintln(tw, "run\tmsgs/s\tMiB/s\tconsumed/s\tmax lag\tpublish ms p50/p99/p99.9/max\te2e ms p50/p99/p99.9/max\terrors\tlate\tlost/dup/reord\t")
 	for i, r := range runs {
 		s := r.Summary
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%d\t%d\t%s\t\n",
-			labels[i], s.ProduceRateMsgs, s.ProduceRateMiB,
+		consumed, lag := "-", "-"
+		if l, ok := maxLag(r); ok {
+			consumed, lag = fmt.Sprintf("%.0f", s.ConsumeRateMsgs), fmt.Sprint(l)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n",
+			labels[i], s.ProduceRateMsgs, s.ProduceRateMiB, consumed, lag,
 			latencyCell(s.PublishLatencyMs), latencyCell(s.E2ELatencyMs),
 			s.Errors, s.LateSends, verifyCell(r))
 	}
@@ -54,13 +58,43 @@ func latencyCell(l results.Latency) string {
 	return fmt.Sprintf("%s / %s / %s / %s", ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max))
 }
 
-// verifyCell is "-" when no consumer checked the run: zero would claim a
-// check that never happened.
+// verifyCell is "-" when no consumer checked the run and "unverified" when
+// consumers verified none of what was acknowledged: zero would claim a
+// check that never happened. Messages left unverified are counted beside
+// the figures.
 func verifyCell(r *results.Run) string {
-	if r.Verify == nil {
+	v := r.Verify
+	switch {
+	case v == nil:
 		return "-"
+	case v.Acked > 0 && v.Unverified >= v.Acked:
+		return "unverified"
 	}
-	return fmt.Sprintf("%d/%d/%d", r.Summary.Lost, r.Summary.Duplicated, r.Summary.Reordered)
+	cell := fmt.Sprintf("%d/%d/%d", r.Summary.Lost, r.Summary.Duplicated, r.Summary.Reordered)
+	if v.Unverified > 0 {
+		cell += fmt.Sprintf(" (%d unverified)", v.Unverified)
+	}
+	return cell
+}
+
+// maxLag is the most messages the consumers were behind at the end of
+// an interval of the measurement window: acknowledged messages times the
+// subscriptions (each reads every message) less those consumed, counted
+// from the run's start. ok is false when the run had no consumers.
+func maxLag(r *results.Run) (lag int64, ok bool) {
+	subs := int64(subscriptions(r))
+	if subs == 0 {
+		return 0, false
+	}
+	var acked, consumed int64
+	for _, iv := range r.Intervals {
+		acked += iv.Acked
+		consumed += iv.Consumed
+		if !iv.Warmup {
+			lag = max(lag, acked*subs-consumed)
+		}
+	}
+	return lag, true
 }
 
 // ms formats milliseconds with about three significant digits.
@@ -136,13 +170,15 @@ func failoverLine(f results.Failover) string {
 //
 // as Kafka prints it: the rate with Java's %f (six decimals), MB meaning
 // 2^20 bytes, and the percentiles in whole milliseconds, truncated as
-// Kafka's millisecond clock truncates them. Records are the run's produced
-// messages; the rates and latencies are those of the measurement window.
+// Kafka's millisecond clock truncates them. Records, the rate and the
+// latencies are all of the measurement window (records = rate × duration),
+// so the line is consistent in itself as Kafka's is.
 func PerfTestLine(run *results.Run) string {
 	s := run.Summary
 	l := s.PublishLatencyMs
 	whole := func(v float64) int64 { return int64(math.Floor(v)) }
+	records := int64(math.Round(s.ProduceRateMsgs * s.DurationS))
 	return fmt.Sprintf("%d records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.",
-		s.ProducedMessages, s.ProduceRateMsgs, s.ProduceRateMiB, l.Mean, l.Max,
+		records, s.ProduceRateMsgs, s.ProduceRateMiB, l.Mean, l.Max,
 		whole(l.P50), whole(l.P95), whole(l.P99), whole(l.P999))
 }

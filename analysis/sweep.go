@@ -2,12 +2,14 @@ package analysis
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/kbench/kbench/results"
@@ -48,47 +50,95 @@ type series struct {
 	runs  []*results.Run
 }
 
-// groups splits runs into series by driver and profiles, the things a sweep
-// compares, in first-seen order. The series are named by whichever of the
-// two differs (both if both do).
-func groups(runs []*results.Run) []series {
-	key := func(r *results.Run) [2]string { return [2]string{r.Driver.Name, strings.Join(r.Profiles, "+")} }
+// groups splits runs into series by what a sweep compares besides the x
+// axis, in first-seen order: driver, profiles, and every other varied
+// workload setting (one series per value of each), so runs of 256 B and
+// 4 KiB are never averaged into one point. A setting is another varied
+// one when two runs at the same x differ in it; one that changes only
+// with x (the rate field behind a target_rate axis) is not. The series
+// are named by whatever differs.
+func groups(runs []*results.Run, x func(*results.Run) string) []series {
+	key := func(r *results.Run) []string { return []string{r.Driver.Name, strings.Join(r.Profiles, "+")} }
+	others := otherVaried(runs, x)
+	fields := make([]map[string]string, len(runs))
+	for i, r := range runs {
+		fields[i] = map[string]string{}
+		for _, kv := range flattenJSON(r.Workload) {
+			fields[i][kv[0]] = kv[1]
+		}
+	}
 	driversDiffer, profilesDiffer := false, false
 	for _, r := range runs {
 		k, k0 := key(r), key(runs[0])
 		driversDiffer = driversDiffer || k[0] != k0[0]
 		profilesDiffer = profilesDiffer || k[1] != k0[1]
 	}
-	index := map[[2]string]int{}
+	index := map[string]int{}
 	var out []series
-	for _, r := range runs {
+	for i, r := range runs {
 		k := key(r)
-		i, ok := index[k]
+		var parts []string
+		if driversDiffer || !profilesDiffer && len(others) == 0 {
+			parts = append(parts, k[0])
+		}
+		if profilesDiffer || !driversDiffer && len(others) == 0 {
+			parts = append(parts, k[1])
+		}
+		for _, o := range others {
+			parts = append(parts, o+"="+fields[i][o])
+		}
+		label := strings.TrimSpace(strings.Join(parts, " "))
+		if label == "" {
+			label = "runs"
+		}
+		id := strings.Join(append(k, parts...), "\x00")
+		j, ok := index[id]
 		if !ok {
-			var parts []string
-			if driversDiffer || !profilesDiffer {
-				parts = append(parts, k[0])
-			}
-			if profilesDiffer || !driversDiffer {
-				parts = append(parts, k[1])
-			}
-			label := strings.TrimSpace(strings.Join(parts, " "))
-			if label == "" {
-				label = "runs"
-			}
-			i = len(out)
-			index[k] = i
+			j = len(out)
+			index[id] = j
 			out = append(out, series{label: label})
 		}
-		out[i].runs = append(out[i].runs, r)
+		out[j].runs = append(out[j].runs, r)
 	}
 	return out
+}
+
+// otherVaried lists the workload settings that differ between runs at
+// the same x, sorted.
+func otherVaried(runs []*results.Run, x func(*results.Run) string) []string {
+	first := map[string]map[string]string{} // x -> setting -> value
+	varied := map[string]bool{}
+	for _, r := range runs {
+		at := x(r)
+		if first[at] == nil {
+			first[at] = map[string]string{}
+			for _, kv := range flattenJSON(r.Workload) {
+				first[at][kv[0]] = kv[1]
+			}
+			continue
+		}
+		seen := map[string]bool{}
+		for _, kv := range flattenJSON(r.Workload) {
+			seen[kv[0]] = true
+			if v, ok := first[at][kv[0]]; !ok || v != kv[1] {
+				varied[kv[0]] = true
+			}
+		}
+		for k := range first[at] {
+			if !seen[k] {
+				varied[k] = true
+			}
+		}
+	}
+	delete(varied, "name")
+	return sortedKeys(varied)
 }
 
 // sweep plots throughput and publish p99 against the value of param, one
 // line per group. Numeric values are placed on a linear axis; anything else
 // ("all", "lz4") on a nominal one in the order first seen. Repeated runs at
-// one value are averaged.
+// one value are averaged (their p99 read from merged histograms). A panel
+// shows the throughput in MiB/s, which differs from msgs/s across sizes.
 func sweep(runs []*results.Run, param string) (*figure, error) {
 	values := make([]string, len(runs))
 	labels := runLabels(runs)
@@ -117,46 +167,76 @@ func sweep(runs []*results.Run, param string) (*figure, error) {
 		}
 	}
 	top := newPanel("Throughput and publish p99 by "+param, param, "throughput (msgs/s)")
+	mib := newPanel("", param, "throughput (MiB/s)")
 	bottom := newPanel("", param, "publish p99 (ms)")
 	valueOf := map[*results.Run]float64{}
+	textOf := map[*results.Run]string{}
 	for i, r := range runs {
-		valueOf[r] = position[values[i]]
+		valueOf[r], textOf[r] = position[values[i]], values[i]
 	}
-	for i, g := range groups(runs) {
-		rate := meanBy(g.runs, func(r *results.Run) float64 { return valueOf[r] }, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs })
-		p99 := p99By(g.runs, func(r *results.Run) float64 { return valueOf[r] })
+	x := func(r *results.Run) float64 { return valueOf[r] }
+	gs := groups(runs, func(r *results.Run) string { return textOf[r] })
+	maxRate := 0.0
+	for i, g := range gs {
+		rate := meanBy(g.runs, x, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs })
+		for _, pt := range rate {
+			maxRate = math.Max(maxRate, pt.Y)
+		}
+		rateMiB := meanBy(g.runs, x, func(r *results.Run) float64 { return r.Summary.ProduceRateMiB })
 		if err := addLinePoints(top, rate, i, g.label); err != nil {
 			return nil, err
 		}
-		if err := addLinePoints(bottom, p99, i, ""); err != nil {
+		if err := addLinePoints(mib, rateMiB, i, ""); err != nil {
+			return nil, err
+		}
+		if err := addLinePoints(bottom, p99By(g.runs, x), i, ""); err != nil {
 			return nil, err
 		}
 	}
-	for _, p := range []*plot.Plot{top, bottom} {
+	// Headroom above the highest rate for the legend, one line per
+	// series, so it covers no point.
+	top.Y.Max = nonZero(maxRate) * (1.1 + 0.09*float64(len(gs)))
+	for _, p := range []*plot.Plot{top, mib, bottom} {
 		p.Y.Min = 0
 		if !numeric {
 			p.NominalX(nominal...)
 			p.Add(gridLines()) // NominalX replaced the ticks the grid follows
 		}
 	}
-	return &figure{panels: []*plot.Plot{top, bottom}}, nil
+	return &figure{panels: []*plot.Plot{top, mib, bottom}}, nil
 }
 
 // latencyThroughput plots publish p99 (log scale) against achieved
 // throughput, one line per group, points in order of throughput: the knee
-// where latency climbs is the cluster's useful capacity.
-func latencyThroughput(runs []*results.Run) (*figure, error) {
+// where latency climbs is the cluster's useful capacity. boundMs, above 0,
+// is drawn as a dashed horizontal line: a rate search's p99 bound.
+func latencyThroughput(runs []*results.Run, boundMs float64) (*figure, error) {
 	p := newPanel("Publish p99 against throughput", "throughput (msgs/s acked)", "publish p99 (ms)")
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = logTicks{}
-	for i, g := range groups(runs) {
+	rate := func(r *results.Run) string { return formatFloat(r.Summary.TargetRate) }
+	minX, maxX := math.Inf(1), math.Inf(-1)
+	for i, g := range groups(runs, rate) {
 		pts := p99By(g.runs, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs })
 		for j := range pts {
 			pts[j].Y = max(pts[j].Y, 0.001) // the log axis needs > 0
+			minX, maxX = math.Min(minX, pts[j].X), math.Max(maxX, pts[j].X)
 		}
 		if err := addLinePoints(p, pts, i, g.label); err != nil {
 			return nil, err
 		}
+	}
+	if boundMs > 0 {
+		line, err := plotter.NewLine(plotter.XYs{{X: minX, Y: boundMs}, {X: maxX, Y: boundMs}})
+		if err != nil {
+			return nil, err
+		}
+		line.Color = injectColor
+		line.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+		p.Add(line)
+		p.Legend.Add(fmt.Sprintf("p99 bound %s ms", formatFloat(boundMs)), line)
+		p.Y.Max = math.Max(p.Y.Max, boundMs*1.2)
+		p.Y.Min = math.Min(p.Y.Min, boundMs/1.2)
 	}
 	widenLogRange(p)
 	return &figure{panels: []*plot.Plot{p}}, nil

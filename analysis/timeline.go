@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -12,56 +13,81 @@ import (
 	"github.com/kbench/kbench/results"
 )
 
-// timeline plots two stacked panels against time since the run's start:
-// acknowledged messages per second of each interval, and the interval's
-// publish p99. Fault events are vertical lines (red for inject, green for
-// recover) labelled on the top panel; each failover's disturbed window is
-// shaded on both.
+// timeline plots two stacked panels against time since measurement
+// began, the time base of a workload's fault schedule (so at=4s is drawn
+// at 4 s; warm-up is negative time, shaded grey): acknowledged messages
+// per second of each interval, and the interval's publish p99. An interval
+// shorter than half the run's longest (the last one, cut short when the
+// run ends) is left out: a few acks over a few milliseconds are no rate.
+// Fault events are vertical lines (red for inject, green for recover)
+// labelled on the top panel; each failover's disturbed window is shaded on
+// both.
 func timeline(runs []*results.Run) (*figure, error) {
-	top := newPanel("Throughput and publish p99 over time", "time (s)", "throughput (msgs/s acked)")
-	bottom := newPanel("", "time (s)", "publish p99 (ms)")
+	top := newPanel("Throughput and publish p99 over time", "time since measurement began (s)", "throughput (msgs/s acked)")
+	bottom := newPanel("", "time since measurement began (s)", "publish p99 (ms)")
 	labels := runLabels(runs)
 	var rate, p99 []plotter.XYs
-	maxRate, maxP99, maxT := 0.0, 0.0, 0.0
+	maxRate, maxP99 := 0.0, 0.0
+	minT, maxT := math.Inf(1), math.Inf(-1)
 	for _, r := range runs {
 		var rs, ps plotter.XYs
+		full := 0.0
+		for _, iv := range r.Intervals {
+			full = math.Max(full, iv.End-iv.Start)
+		}
+		t0 := measureOffset(r)
 		for _, iv := range r.Intervals {
 			d := iv.End - iv.Start
-			if d <= 0 {
+			if d <= 0 || d < full/2 {
 				continue
 			}
-			mid := (iv.Start + iv.End) / 2
+			mid := (iv.Start+iv.End)/2 - t0
 			rs = append(rs, plotter.XY{X: mid, Y: float64(iv.Acked) / d})
 			ps = append(ps, plotter.XY{X: mid, Y: iv.PublishP99Ms})
 			maxRate = math.Max(maxRate, float64(iv.Acked)/d)
 			maxP99 = math.Max(maxP99, iv.PublishP99Ms)
-			maxT = math.Max(maxT, iv.End)
+			minT, maxT = math.Min(minT, iv.Start-t0), math.Max(maxT, iv.End-t0)
 		}
 		rate, p99 = append(rate, rs), append(p99, ps)
 	}
-	if maxT == 0 {
+	if math.IsInf(maxT, 0) {
 		return nil, fmt.Errorf("no run has intervals to draw a timeline from")
 	}
 	// Headroom above the highest point for the fault labels.
 	maxRate, maxP99 = nonZero(maxRate)*1.15, nonZero(maxP99)*1.15
 
 	// Shading first, so the lines are drawn over it.
+	shade := func(from, to float64, c color.Color, legend string) error {
+		for _, pl := range []struct {
+			p    *plot.Plot
+			ymax float64
+		}{{top, maxRate}, {bottom, maxP99}} {
+			poly, err := plotter.NewPolygon(plotter.XYs{{X: from, Y: 0}, {X: to, Y: 0}, {X: to, Y: pl.ymax}, {X: from, Y: pl.ymax}})
+			if err != nil {
+				return err
+			}
+			poly.Color = c
+			poly.LineStyle = draw.LineStyle{}
+			pl.p.Add(poly)
+			if legend != "" && pl.p == top {
+				top.Legend.Add(legend, poly)
+			}
+		}
+		return nil
+	}
+	if minT < 0 {
+		if err := shade(minT, 0, warmupColor, "warm-up"); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range runs {
+		t0 := measureOffset(r)
 		for _, f := range r.Failover {
 			if f.WindowEnd <= f.WindowStart {
 				continue
 			}
-			for _, pl := range []struct {
-				p    *plot.Plot
-				ymax float64
-			}{{top, maxRate}, {bottom, maxP99}} {
-				poly, err := plotter.NewPolygon(plotter.XYs{{X: f.WindowStart, Y: 0}, {X: f.WindowEnd, Y: 0}, {X: f.WindowEnd, Y: pl.ymax}, {X: f.WindowStart, Y: pl.ymax}})
-				if err != nil {
-					return nil, err
-				}
-				poly.Color = windowColor
-				poly.LineStyle = draw.LineStyle{}
-				pl.p.Add(poly)
+			if err := shade(f.WindowStart-t0, f.WindowEnd-t0, windowColor, ""); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -91,7 +117,7 @@ func timeline(runs []*results.Run) (*figure, error) {
 		return nil, err
 	}
 	for _, p := range []*plot.Plot{top, bottom} {
-		p.X.Min, p.X.Max = 0, maxT
+		p.X.Min, p.X.Max = math.Min(minT, 0), maxT
 		p.Y.Min = 0
 	}
 	top.Y.Max, bottom.Y.Max = maxRate, maxP99
@@ -112,7 +138,7 @@ func markFaults(runs []*results.Run, p *plot.Plot, ymax float64, withLabels bool
 	var marks []mark
 	for _, r := range runs {
 		for _, f := range r.Faults {
-			m := mark{f.At, faultMark(f), f.Phase == results.PhaseRecover}
+			m := mark{f.At - measureOffset(r), faultMark(f), f.Phase == results.PhaseRecover}
 			if !seen[m] {
 				seen[m] = true
 				marks = append(marks, m)
@@ -158,6 +184,18 @@ func faultMark(f results.Fault) string {
 		return fmt.Sprintf("recover broker %d", f.Broker)
 	}
 	return fmt.Sprintf("%s broker %d", f.Action, f.Broker)
+}
+
+// measureOffset is when measurement began, in seconds from the run's
+// start: the end of its last warm-up interval.
+func measureOffset(r *results.Run) float64 {
+	t := 0.0
+	for _, iv := range r.Intervals {
+		if iv.Warmup {
+			t = math.Max(t, iv.End)
+		}
+	}
+	return t
 }
 
 func nonZero(v float64) float64 {

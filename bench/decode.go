@@ -1,11 +1,15 @@
 package bench
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/drivers"
 )
 
 // decodeNode decodes a YAML mapping into the struct fields given, strictly:
@@ -21,6 +25,9 @@ func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, e
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, val := node.Content[i].Value, node.Content[i+1]
 		fp := join(path, key)
+		if key == "" {
+			fp = join(path, `""`) // a path still names the empty key
+		}
 		f, ok := fields[key]
 		if !ok {
 			errs.addf(fp, "unknown field%s", suggest(key, fields))
@@ -127,7 +134,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	default:
-		return "\"" + n.Value + "\""
+		return strconv.Quote(n.Value)
 	}
 }
 
@@ -144,15 +151,10 @@ func kindName(k reflect.Kind) string {
 	}
 }
 
-// suggest names a known field that differs from key only in case, the
-// commonest slip with OMB's camelCase names.
+// suggest names the known field nearest to key: the commonest slips are
+// case in OMB's camelCase names and a letter or two.
 func suggest(key string, fields map[string]reflect.Value) string {
-	for name := range fields {
-		if strings.EqualFold(name, key) {
-			return "; did you mean " + name + "?"
-		}
-	}
-	return ""
+	return drivers.DidYouMean(key, slices.Collect(maps.Keys(fields)))
 }
 
 func join(path, key string) string {

@@ -73,6 +73,9 @@ func (w *Workload) Resolve() error {
 	if w.MessageSizeMax != 0 && w.MessageSizeMax < w.MessageSize {
 		p.addf("messageSizeMax", "must be at least messageSize (%d), got %d", w.MessageSize, w.MessageSizeMax)
 	}
+	if m := maxSize(w); m > math.MaxInt32 {
+		p.addf("messageSize", "at most %d bytes (Kafka sizes records in 32-bit integers), got %d", math.MaxInt32, m)
+	}
 	if w.MessageSizeMax != 0 && len(w.MessageSizes) > 0 {
 		p.addf("messageSizes", "set either messageSizeMax (uniform sizes) or messageSizes (weighted), not both")
 	}

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
 
@@ -230,7 +233,9 @@ func (w *Workload) Set(key, value string) error {
 		case consumerProps[key]:
 			field, rest = "consumer", key
 		default:
-			return fmt.Errorf("%s: unknown workload field or client property; use a workload field (see docs/workload.md), or producer.<property>, consumer.<property>, topicConfig.<property>", key)
+			names := slices.Collect(maps.Keys(fieldsOf(w)))
+			names = append(append(names, slices.Collect(maps.Keys(producerProps))...), slices.Collect(maps.Keys(consumerProps))...)
+			return fmt.Errorf("%s: unknown workload field or client property%s; use a workload field (see docs/workload.md), or producer.<property>, consumer.<property>, topicConfig.<property>", key, drivers.DidYouMean(key, names))
 		}
 	}
 	var node yaml.Node

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,20 @@ func stampOf(seq uint64) []byte {
 	b := make([]byte, stampSize)
 	stamp{Producer: 0, Seq: seq}.Put(b)
 	return b
+}
+
+func TestCheckMemory(t *testing.T) {
+	w := &Workload{MessageSize: 2_000_000_000, Messages: 1}
+	if err := w.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	// 1 producer × 1001 buffers × 2 GB, on a 16 GiB machine.
+	err := CheckMemory(w, 16<<30)
+	if !errors.Is(err, ErrBadWorkload) || !strings.Contains(err.Error(), "at least 1864.5 GiB") {
+		t.Errorf("CheckMemory = %v, want a refusal saying what it needs", err)
+	}
+	w.MessageSize = 1024
+	if err := CheckMemory(w, 16<<30); err != nil {
+		t.Errorf("a 1 KiB workload refused: %v", err)
+	}
 }

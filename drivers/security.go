@@ -112,15 +112,13 @@ func ParseSecurity(driver string, props map[string]string) (Security, error) {
 	default:
 		s.fail("security.protocol", "must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
 	}
+	// As the Java clients do, settings the protocol does not use are
+	// ignored: a profile may carry them for another cluster.
 	if useTLS {
 		sec.TLS = s.tls()
-	} else {
-		s.unused("needs security.protocol=SSL or SASL_SSL", "ssl.")
 	}
 	if useSASL {
 		sec.SASL = s.sasl()
-	} else {
-		s.unused("needs security.protocol=SASL_PLAINTEXT or SASL_SSL", "sasl.")
 	}
 	return sec, s.err()
 }
@@ -140,16 +138,6 @@ func (s *secParser) err() error {
 		return strings.Compare(a.(*PropertyError).Key, b.(*PropertyError).Key)
 	})
 	return errors.Join(s.errs...)
-}
-
-// unused refuses the properties under prefix that the protocol does not use,
-// so a mistyped security.protocol is not silently plaintext.
-func (s *secParser) unused(reason, prefix string) {
-	for _, k := range securityKeys {
-		if _, ok := s.props[k]; ok && strings.HasPrefix(k, prefix) {
-			s.fail(k, reason)
-		}
-	}
 }
 
 // file reads the file key names; ok is false when the key is unset or the

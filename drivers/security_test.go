@@ -107,7 +107,8 @@ func TestParseSecurity(t *testing.T) {
 			func(s Security) bool {
 				return s.SASL.OIDC.ClientSecret == "hunter2" && s.SASL.OIDC.TokenURL == "https://idp/token"
 			}},
-		{"a SASL setting without SASL", map[string]string{"security.protocol": "SSL", "sasl.jaas.config": jaas(jaasPlain)}, []string{"sasl.jaas.config"}, nil},
+		{"a SASL setting without SASL is ignored, as the Java clients do", map[string]string{"security.protocol": "SSL", "sasl.jaas.config": jaas(jaasPlain)}, nil,
+			func(s Security) bool { return s.SASL == nil && s.TLS != nil }},
 		{"SCRAM module with the PLAIN mechanism", map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", "sasl.jaas.config": jaas(jaasScram)},
 			[]string{"sasl.mechanism"}, nil},
 		{"a JKS truststore", map[string]string{"security.protocol": "SSL", "ssl.truststore.location": "/x.jks", "ssl.truststore.password": "hunter2"},

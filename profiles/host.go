@@ -22,11 +22,15 @@ const javaTimeout = 5 * time.Second
 
 // DetectHost describes the machine kbench runs on. It never fails: whatever
 // cannot be read (on a system without /proc, in a container hiding /sys, with
-// no java on PATH) is left empty. It runs `java -version` once, bounded by a
-// few seconds, so call it once per run rather than in a loop.
-func DetectHost() results.Host {
+// no java on PATH) is left empty. With java set (the brokers are Java
+// processes on this machine, as with the local target) it runs `java
+// -version` once, bounded by a few seconds, so call it once per run rather
+// than in a loop; otherwise it starts no JVM.
+func DetectHost(java bool) results.Host {
 	h := detectHost("/")
-	h.Java = javaVersion()
+	if java {
+		h.Java = javaVersion()
+	}
 	return h
 }
 

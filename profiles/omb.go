@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -11,22 +12,65 @@ import (
 
 // ombFields are the fields of an OpenMessaging Benchmark Kafka driver file
 // (driver-kafka/*.yaml in the openmessaging/benchmark repository).
-var ombFields = []string{"name", "driverClass", "replicationFactor", "reset", "topicConfig", "commonConfig", "producerConfig", "consumerConfig"}
+var ombFields = []string{"name", "driverClass", "replicationFactor", "reset", "skipCreateTopic",
+	"useTransactions", "batchSize", "maxConcurrentTransactions",
+	"topicConfig", "commonConfig", "producerConfig", "consumerConfig"}
+
+// ombDriverClass is the driverClass of OMB's Kafka driver; files of its
+// other drivers (JMS, Pulsar, ...) configure something else.
+const ombDriverClass = "io.openmessaging.benchmark.driver.kafka.KafkaBenchmarkDriver"
+
+// notMeasured are Java client properties with no equivalent in kbench's
+// drivers that do not change what is measured: timeouts of admin and
+// connection set-up calls, and serializers (kbench sends bytes). They are
+// dropped with a note. A property that changes semantics (acks,
+// idempotence, compression, batching, in-flight, retries) is never here:
+// it goes to the driver, which applies it or refuses the run.
+var notMeasured = map[string]string{
+	"default.api.timeout.ms":                 "times the Java client's blocking API calls, not produce or fetch",
+	"socket.connection.setup.timeout.ms":     "times connection set-up, not produce or fetch",
+	"socket.connection.setup.timeout.max.ms": "times connection set-up, not produce or fetch",
+	"reconnect.backoff.ms":                   "paces reconnection attempts of the Java client",
+	"reconnect.backoff.max.ms":               "paces reconnection attempts of the Java client",
+	"connections.max.idle.ms":                "closes idle connections; a benchmark's connections are busy",
+	"metadata.max.age.ms":                    "refreshes metadata; clients refresh on errors anyway",
+	"key.serializer":                         "kbench sends bytes",
+	"value.serializer":                       "kbench sends bytes",
+	"key.deserializer":                       "kbench reads bytes",
+	"value.deserializer":                     "kbench reads bytes",
+}
 
 // parseOMB reads an OpenMessaging Benchmark driver file into t. Its config
 // fields are blocks of Java properties lines. commonConfig goes to both
 // clients, under producerConfig and consumerConfig whatever the order in the
 // file, as OMB's driver applies it. bootstrap.servers is dropped (the run's
 // target decides where to connect) and noted, so a reader sees the address
-// the file pointed at.
+// the file pointed at; so are the properties in notMeasured. A file of
+// another OMB driver, or one asking for transactions, is refused: kbench
+// would measure something else.
 func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 	var errs []error
 	blocks := map[string]map[string]string{}
+	note := func(format string, args ...any) { t.Notes = append(t.Notes, fmt.Sprintf(file+": "+format, args...)) }
 	for i := 0; i < len(top.Content); i += 2 {
 		key, val := top.Content[i].Value, top.Content[i+1]
 		switch key {
-		case "name", "driverClass", "reset":
+		case "name", "reset":
 			// OMB's own bookkeeping; nothing for Kafka.
+		case "driverClass":
+			if val.Value != ombDriverClass {
+				errs = append(errs, fmt.Errorf("%s: driverClass: %s is not OMB's Kafka driver (%s); kbench reads Kafka driver files only", file, val.Value, ombDriverClass))
+			}
+		case "skipCreateTopic":
+			if val.Value == "true" {
+				errs = append(errs, fmt.Errorf("%s: skipCreateTopic: true is not supported: kbench creates fresh topics for each run, to check its counts against their end offsets", file))
+			}
+		case "useTransactions":
+			if val.Value == "true" {
+				errs = append(errs, fmt.Errorf("%s: useTransactions: true is not supported: kbench produces without transactions, and a transactional run measures something else", file))
+			}
+		case "batchSize", "maxConcurrentTransactions":
+			note("%s=%s not applicable: it sizes OMB's transactions, which kbench does not use", key, val.Value)
 		case "replicationFactor":
 			errs = appendErr(errs, positiveInt(file, key, val, &t.ReplicationFactor))
 		case "topicConfig", "commonConfig", "producerConfig", "consumerConfig":
@@ -38,7 +82,15 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 			errs = append(errs, perrs...)
 			if v, ok := props["bootstrap.servers"]; ok {
 				delete(props, "bootstrap.servers")
-				t.Notes = append(t.Notes, fmt.Sprintf("%s: %s: bootstrap.servers=%s dropped; the run's target sets the address", file, key, v))
+				note("%s: bootstrap.servers=%s dropped; the run's target sets the address", key, v)
+			}
+			if key != "topicConfig" {
+				for _, k := range slices.Sorted(maps.Keys(props)) {
+					if why, ok := notMeasured[k]; ok {
+						note("%s: %s=%s not applicable to kbench's drivers (%s); dropped", key, k, props[k], why)
+						delete(props, k)
+					}
+				}
 			}
 			blocks[key] = props
 		default:

@@ -223,7 +223,7 @@ func TestDetectHostWithNothingToRead(t *testing.T) {
 }
 
 func TestDetectHostDoesNotFail(t *testing.T) {
-	h := DetectHost()
+	h := DetectHost(true)
 	if h.OS != runtime.GOOS || h.CPUs < 1 {
 		t.Errorf("DetectHost() = %+v", h)
 	}

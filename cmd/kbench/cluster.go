@@ -47,7 +47,7 @@ func clusterCmd(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return usagef("want one of up, status, bootstrap, down")
+		return usagef("want one of %s", clusterSubcommands)
 	}
 	if dir == "" {
 		d, err := cluster.DefaultLocalDir()
@@ -61,6 +61,9 @@ func clusterCmd(ctx context.Context, args []string) error {
 	admin := all.ProbeAdmin
 	switch fs.Arg(0) {
 	case "up":
+		if nodes < 1 {
+			return usagef("--nodes %d: a cluster needs at least 1 node", nodes)
+		}
 		tuning, err := loadTuning(profs)
 		if err != nil {
 			return err
@@ -107,7 +110,7 @@ func clusterCmd(ctx context.Context, args []string) error {
 			// No readable state: still kill whatever pid files name.
 			pids, lerr := cluster.StopLeftover(dir)
 			if lerr != nil {
-				return fmt.Errorf("no local cluster in %s: %w", dir, err)
+				return noCluster(err)
 			}
 			fmt.Printf("stopped %d leftover broker process(es)\n", len(pids))
 			return nil
@@ -118,8 +121,10 @@ func clusterCmd(ctx context.Context, args []string) error {
 		fmt.Println("local cluster stopped")
 		return nil
 	}
-	return usagef("unknown cluster command %q: want up, status or down", fs.Arg(0))
+	return usagef("unknown cluster command %q: want one of %s", fs.Arg(0), clusterSubcommands)
 }
+
+const clusterSubcommands = "up, status, bootstrap, down"
 
 func printStatus(st []cluster.NodeStatus) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)

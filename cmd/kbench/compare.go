@@ -26,6 +26,8 @@ func compareCmd(ctx context.Context, args []string) error {
 	fs.StringSliceVar(&base, "base", nil, "base result files (comma-separated or repeated)")
 	fs.StringSliceVar(&next, "new", nil, "new result files to judge against the base")
 	fs.StringVar(&bounds, "max-regression", analysis.DefaultBounds, "change for the worse allowed per metric, metric=percent,...; metrics: "+strings.Join(analysis.MetricNames(), ", "))
+	var strict bool
+	fs.BoolVar(&strict, "strict", false, "refuse (exit 2) to compare sides whose workloads, targets or drivers differ")
 	fs.StringVar(&format, "format", "text", "text (the verdict table), or gobench (Go benchmark lines on stdout for benchstat, the verdict on stderr)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -61,6 +63,9 @@ func compareCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	verdict := analysis.Compare(baseIn.Runs, nextIn.Runs, b)
+	if strict && len(verdict.Mismatches) > 0 {
+		return usagef("--strict: the sides differ: %s", strings.Join(verdict.Mismatches, "; "))
+	}
 	out := os.Stdout
 	if format == "gobench" {
 		analysis.WriteGoBench(os.Stdout, baseIn.Runs, "side=base")

@@ -64,6 +64,13 @@ func main() {
 }
 
 func realMain(args []string) int {
+	switch {
+	case len(args) > 0 && args[0] == "--version":
+		args = []string{"version"}
+	case len(args) > 1 && args[0] == "help":
+		// "kbench help run" is "kbench run --help".
+		args = []string{args[1], "--help"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage()
 		if len(args) == 0 {
@@ -113,7 +120,7 @@ func printUsage() {
 	for _, c := range commands() {
 		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(os.Stderr, "\nRun 'kbench COMMAND --help' for a command's flags and examples.")
+	fmt.Fprintln(os.Stderr, "\nRun 'kbench help COMMAND' for a command's flags and examples; 'kbench --version' for the version.")
 }
 
 // newFlags makes a command's flag set with a usage text that shows

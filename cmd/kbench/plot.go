@@ -18,7 +18,7 @@ const plotExamples = `  # latency by percentile of two runs, one line each
   # throughput and p99 per second, with fault events marked
   kbench plot failover.json --kind timeline -o timeline.png
   # a sweep: throughput and p99 against the first varied parameter
-  kbench plot kbench-results/sweep-smoke-20260301-120000/sweep.json -o sweep.png
+  kbench plot kbench-results/sweep-smoke-20260301-120000-3fa9c2/sweep.json -o sweep.png
   # the same runs against another parameter
   kbench plot runs/*.json --kind sweep --param messageSize -o by-size.svg
   # p99 against throughput from a rate search
@@ -88,7 +88,11 @@ func plotCmd(ctx context.Context, args []string) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := analysis.WritePlot(&buf, kind, in.Runs, format); err != nil {
+	var opts []analysis.Option
+	if in.Index != nil && in.Index.Search != nil {
+		opts = append(opts, analysis.P99Bound(in.Index.Search.P99MaxMs))
+	}
+	if err := analysis.WritePlot(&buf, kind, in.Runs, format, opts...); err != nil {
 		return fmt.Errorf("plot %s: %w", output, err)
 	}
 	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {

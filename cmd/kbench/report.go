@@ -15,7 +15,7 @@ import (
 const reportExamples = `  # one self-contained HTML page: summary, plots, settings side by side
   kbench report base.json new.json -o report.html
   # every point of a sweep
-  kbench report kbench-results/sweep-smoke-20260301-120000/ -o sweep.html
+  kbench report kbench-results/sweep-smoke-20260301-120000-3fa9c2/ -o sweep.html
   # markdown tables for a pull request, to stdout
   kbench report base.json new.json
 `

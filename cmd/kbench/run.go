@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
+	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
@@ -51,6 +50,9 @@ type runFlags struct {
 	messages int64
 	output   string
 	quiet    bool
+	// changed reports whether a flag was given (rate and messages have
+	// no default of their own: the workload's applies).
+	changed func(name string) bool
 }
 
 func (f *runFlags) register(fs interface {
@@ -62,7 +64,9 @@ func (f *runFlags) register(fs interface {
 	Float64Var(*float64, string, float64, string)
 	Int64Var(*int64, string, int64, string)
 	BoolVarP(*bool, string, string, bool, string)
+	Changed(string) bool
 }) {
+	f.changed = fs.Changed
 	fs.StringVar(&f.workload, "workload", "smoke", "workload file, or the name of a shipped workload ("+strings.Join(workloads.Names(), ", ")+")")
 	fs.StringVar(&f.driver, "driver", "franz", "client driver: "+strings.Join(all.Names(), " or "))
 	fs.StringVar(&f.target.kind, "cluster", "", "target: embedded, local or external (default local; external when --bootstrap is given)")
@@ -77,10 +81,10 @@ func (f *runFlags) register(fs interface {
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
 	fs.StringArrayVar(&f.topics, "topic", nil, "an existing topic to produce to or consume from, neither created nor deleted (repeatable); the run is then producer-only or consumer-only")
 	fs.StringArrayVar(&f.faults, "fault", nil, "add a fault, e.g. at=20s,action=kill,target=leader:0/0,duration=20s (repeatable)")
-	fs.Float64Var(&f.rate, "rate", -1, "target rate in messages/s over all producers; 0 = as fast as possible")
+	fs.Float64Var(&f.rate, "rate", 0, "target rate in messages/s over all producers; 0 = as fast as possible (default: the workload's producerRate)")
 	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
-	fs.Int64Var(&f.messages, "messages", -1, "stop after this many messages (all producers together)")
-	fs.StringVarP(&f.output, "output", "o", "", "result file (default ./kbench-results/WORKLOAD-DRIVER-TIME.json)")
+	fs.Int64Var(&f.messages, "messages", 0, "stop after this many messages (all producers together; default: the workload's messages)")
+	fs.StringVarP(&f.output, "output", "o", "", "result file, or a directory to put it in (default ./kbench-results/WORKLOAD-DRIVER-RUNID.json)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no summary")
 }
 
@@ -94,6 +98,9 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		if w != nil && w.Name == "" {
 			w.Name = f.workload
 		}
+	} else if !fileExists(f.workload) && !strings.ContainsAny(f.workload, `/\`) && filepath.Ext(f.workload) == "" {
+		return nil, nil, usagef("--workload %s: no such file, and no shipped workload of that name%s; shipped: %s",
+			f.workload, drivers.DidYouMean(f.workload, workloads.Names()), strings.Join(workloads.Names(), ", "))
 	} else {
 		w, err = bench.LoadWorkload(f.workload)
 	}
@@ -113,6 +120,16 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	// A profile's settings win over the workload file's; --set, applied
 	// next, wins over both.
 	w.ApplyTuning(tuning)
+	// A bound given on the command line replaces the file's bound of the
+	// other kind; one given with both kinds ends at whichever comes first.
+	byTime := f.duration != "" || f.setsAny("duration", "testDurationMinutes")
+	byCount := f.changed("messages") || f.setsAny("messages")
+	switch {
+	case byTime && !byCount:
+		w.Messages = 0
+	case byCount && !byTime:
+		w.Duration, w.TestDurationMinutes = 0, 0
+	}
 	for _, kv := range f.sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -123,10 +140,11 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 			problems = append(problems, fmt.Errorf("--set %w", err))
 		}
 	}
-	if f.rate >= 0 {
+	if f.changed("rate") {
+		if !(f.rate >= 0) || math.IsInf(f.rate, 0) { // also refuses NaN
+			problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
+		}
 		w.ProducerRate = f.rate
-	} else if f.rate != -1 || math.IsNaN(f.rate) {
-		problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
 	}
 	if f.duration != "" {
 		d, err := bench.ParseDuration(f.duration)
@@ -134,17 +152,13 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 			problems = append(problems, fmt.Errorf("--duration: want a positive duration such as 30s, got %q", f.duration))
 		} else {
 			w.Duration = d
-			if f.messages < 0 && f.rate >= 0 {
-				// A duration given with a rate on the command line means a
-				// time-bounded run, whatever count the file had.
-				w.Messages = 0
-			}
 		}
 	}
-	if f.messages >= 0 {
+	if f.changed("messages") {
+		if f.messages < 0 {
+			problems = append(problems, fmt.Errorf("--messages: must not be negative, got %d", f.messages))
+		}
 		w.Messages = f.messages
-	} else if f.messages != -1 {
-		problems = append(problems, fmt.Errorf("--messages: must not be negative, got %d", f.messages))
 	}
 	for _, spec := range f.faults {
 		fault, err := bench.ParseFaultFlag(spec)
@@ -157,11 +171,37 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	w.ExistingTopics = append(w.ExistingTopics, f.topics...)
 	if err := w.Resolve(); err != nil {
 		problems = append(problems, err)
+	} else if err := bench.CheckMemory(w, profiles.DetectHost(false).MemoryMiB<<20); err != nil {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		return nil, nil, usageError{fmt.Errorf("the workload has problems:\n%w", errors.Join(problems...))}
 	}
 	return w, tuning, nil
+}
+
+// setsAny reports whether --set gives one of the keys.
+func (f *runFlags) setsAny(keys ...string) bool {
+	for _, kv := range f.sets {
+		k, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(keys, strings.TrimSpace(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkProps refuses, before anything starts, client properties drv
+// cannot take.
+func checkProps(drv drivers.Driver, w *bench.Workload) error {
+	pc, ok := drv.(drivers.PropertyChecker)
+	if !ok {
+		return nil
+	}
+	if err := pc.CheckProperties(w.Producer, w.Consumer); err != nil {
+		return usageError{fmt.Errorf("client properties the %s driver cannot take:\n%w", drv.Name(), err)}
+	}
+	return nil
 }
 
 func fileExists(path string) bool {
@@ -171,20 +211,23 @@ func fileExists(path string) bool {
 
 func runCmd(ctx context.Context, args []string) error {
 	var f runFlags
-	var runID, metricsAddr string
+	var runID, metricsAddr, errorShare string
+	var force bool
 	var shards, shard, localShards int
-	fs := newFlags("run", "run [flags]", runExamples)
-	f.register(fs)
-	fs.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
-	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
-	fs.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
-	fs.IntVar(&shard, "shard", -1, "this process's shard, 0 to --shards - 1 (default $JOB_COMPLETION_INDEX)")
-	fs.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
-	if err := parseFlags(fs, args); err != nil {
+	flags := newFlags("run", "run [flags]", runExamples)
+	f.register(flags)
+	flags.BoolVar(&force, "force", false, "replace an existing result file")
+	flags.StringVar(&errorShare, "max-error-share", fmt.Sprintf("%g%%", 100*analysis.DefaultMaxErrorShare), "fail the run (exit 1) when more than this share of produces fail")
+	flags.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
+	flags.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
+	flags.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
+	flags.IntVar(&shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $JOB_COMPLETION_INDEX)")
+	flags.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	if flags.NArg() > 0 {
+		return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 	}
 	if runID == "" {
 		if shards > 1 {
@@ -198,14 +241,14 @@ func runCmd(ctx context.Context, args []string) error {
 	switch {
 	case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
 		return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
-	case localShards != 0 && (shards != 1 || shard != -1):
+	case localShards != 0 && (shards != 1 || flags.Changed("shard")):
 		return usagef("--local-shards starts the shards itself: drop --shards and --shard")
 	case localShards < 0 || localShards == 1:
 		return usagef("--local-shards %d: want 2 or more", localShards)
 	case shards < 1:
 		return usagef("--shards %d: want 1 or more", shards)
 	case shards > 1:
-		if shard == -1 {
+		if !flags.Changed("shard") {
 			env := os.Getenv("JOB_COMPLETION_INDEX")
 			n, err := strconv.Atoi(env)
 			if err != nil {
@@ -222,6 +265,12 @@ func runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range tuning.Notes {
+		fmt.Fprintln(os.Stderr, "kbench run: note:", n)
+	}
+	if err := f.target.checkShape(w, flags.Changed("nodes")); err != nil {
+		return err
+	}
 	var hw *results.Hardware
 	if f.hardware != "" {
 		if hw, err = profiles.LoadHardware(f.hardware); err != nil {
@@ -232,12 +281,23 @@ func runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--driver: %w", err)}
 	}
-	output := f.output
-	if output == "" {
-		output = filepath.Join("kbench-results", fmt.Sprintf("%s-%s-%s.json", w.Name, drv.Name(), time.Now().Format("20060102-150405")))
+	if err := checkProps(drv, w); err != nil {
+		return err
 	}
-	if err := checkWritable(output); err != nil {
-		return usageError{fmt.Errorf("-o %s: %w", output, err)}
+	maxErrorShare, err := parseShare(errorShare)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-error-share: %w", err)}
+	}
+	name := results.FileName(w.Name, drv.Name(), runID)
+	if sh != nil {
+		name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
+	}
+	output, inPlace, err := results.Destination(f.output, resultsDir, name+".json", force)
+	if errors.Is(err, fs.ErrExist) {
+		return usagef("-o %w: give another name, or --force to replace it", err)
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("-o: %w", err)}
 	}
 
 	var log io.Writer = os.Stderr
@@ -250,16 +310,16 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	defer release()
 	if localShards > 1 {
-		return runLocalShards(ctx, fs, tgt, localShards, runID, output, metricsAddr, f.quiet)
+		return runLocalShards(ctx, flags, tgt, localShards, runID, output, metricsAddr, f.quiet)
 	}
 
-	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.quiet, runID: runID}
+	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
 	if metricsAddr != "" {
 		ln, err := net.Listen("tcp", metricsAddr)
 		if err != nil {
 			return usagef("--metrics-addr: %w", err)
 		}
-		m.metrics = live.New(runID, max(shard, 0))
+		m.metrics = live.New(runID, shard)
 		serveCtx, stopServing := context.WithCancel(context.Background())
 		served := make(chan error, 1)
 		go func() { served <- live.Serve(serveCtx, ln, m.metrics) }()
@@ -285,6 +345,9 @@ func runCmd(ctx context.Context, args []string) error {
 	}
 	if lc, ok := tgt.(cluster.LogCopier); ok {
 		logDir := strings.TrimSuffix(output, ".json") + "-logs"
+		if inPlace { // a FIFO or device has no directory of its own
+			logDir = filepath.Join(resultsDir, name+"-logs")
+		}
 		if err := lc.CopyLogs(logDir); err != nil {
 			fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
 		} else {
@@ -314,7 +377,26 @@ func runCmd(ctx context.Context, args []string) error {
 	if !res.Complete {
 		return errors.New("run incomplete: " + res.Incomplete)
 	}
+	if err := analysis.RunFailure(res, maxErrorShare); err != nil {
+		return fmt.Errorf("run failed: %w", err)
+	}
 	return nil
+}
+
+// resultsDir is where results go when -o names no directory.
+const resultsDir = "kbench-results"
+
+// parseShare reads a share as a percentage ("5%") or a fraction (0.05).
+func parseShare(s string) (float64, error) {
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if pct {
+		v /= 100
+	}
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 0, fmt.Errorf("want a share from 0%% to 100%%, such as 5%% or 0.05, got %q", s)
+	}
+	return v, nil
 }
 
 // measurement is an open target and what every run on it shares: the
@@ -340,17 +422,17 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 	if err := applyClientProps(w, m.props); err != nil {
 		return nil, err
 	}
-	bar := newRunBar(w, m.quiet)
+	if err := checkProps(drv, w); err != nil { // the client config's, too
+		return nil, err
+	}
+	prog := newProgress(w, m.quiet, m.log)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
-		Version: version, Host: m.host, Progress: bar.update, Profiles: profileNames,
+		Version: version, Host: m.host, Progress: prog.update, Log: prog.log(), Profiles: profileNames,
 		RunID: m.runID, Metrics: m.metrics,
 	}
-	if !bar.active() {
-		cfg.Log = m.log
-	}
 	res, err := bench.Run(ctx, cfg)
-	bar.finish()
+	prog.finish()
 	m.complete(res, tuning)
 	return res, err
 }
@@ -358,6 +440,9 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 // runShard is run for one shard of a distributed run.
 func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
 	if err := applyClientProps(w, m.props); err != nil {
+		return bench.ShardResult{}, err
+	}
+	if err := checkProps(drv, w); err != nil {
 		return bench.ShardResult{}, err
 	}
 	cfg := bench.Config{
@@ -382,64 +467,3 @@ func (m measurement) complete(res *results.Run, tuning *profiles.Tuning) {
 // mergedPath is where shard 0 writes the merged result of a run whose
 // own result goes to output.
 func mergedPath(output string) string { return strings.TrimSuffix(output, ".json") + "-merged.json" }
-
-// checkWritable fails early, before a run, if the result could not be
-// written.
-func checkWritable(path string) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".kbench-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write results there: %w", err)
-	}
-	tmp.Close()
-	return os.Remove(tmp.Name())
-}
-
-// runBar is the progress bar on stderr, shown only when stderr is a
-// terminal and --quiet is not given.
-type runBar struct {
-	bar *progressbar.ProgressBar
-}
-
-func newRunBar(w *bench.Workload, quiet bool) *runBar {
-	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
-		return &runBar{}
-	}
-	planned := (w.Warmup.D() + w.Duration.D()).Seconds()
-	max := int64(planned)
-	if w.Messages > 0 && (planned == 0 || w.ProducerRate == 0) {
-		max = w.Messages
-	}
-	return &runBar{bar: progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription(w.Name),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionClearOnFinish(),
-	)}
-}
-
-func (b *runBar) active() bool { return b.bar != nil }
-
-func (b *runBar) update(p bench.Progress) {
-	if b.bar == nil {
-		return
-	}
-	desc := fmt.Sprintf("%-7s %8.0f msgs/s p99 %6.1f ms", p.Phase, float64(p.Interval.Acked)/(p.Interval.End-p.Interval.Start), p.Interval.PublishP99Ms)
-	b.bar.Describe(desc)
-	if b.bar.GetMax64() == p.PlannedMessages && p.PlannedMessages > 0 {
-		_ = b.bar.Set64(min(p.Acked, p.PlannedMessages))
-	} else {
-		_ = b.bar.Set64(min(int64(p.Elapsed.Seconds()), b.bar.GetMax64()))
-	}
-}
-
-func (b *runBar) finish() {
-	if b.bar != nil {
-		_ = b.bar.Finish()
-	}
-}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,7 +31,7 @@ const sweepExamples = `  # acks against message size: 6 runs, one result each, p
   # the highest rate with publish p99 under 50 ms and consumers keeping up
   kbench sweep --find-max-rate --p99-max 50ms --start 1000 --step x2 --duration 10s
   # plot and report what a sweep wrote
-  kbench plot kbench-results/sweep-smoke-20260301-120000/ -o sweep.png
+  kbench plot kbench-results/sweep-smoke-20260301-120000-3fa9c2/ -o sweep.png
 `
 
 // sweepFlags are the flags of 'kbench sweep': those of 'kbench run', read
@@ -54,25 +56,25 @@ var runFlagOf = map[string]string{"producerRate": "rate", "duration": "duration"
 
 func sweepCmd(ctx context.Context, args []string) error {
 	var f sweepFlags
-	fs := newFlags("sweep", "sweep [flags]", sweepExamples)
-	f.run.register(fs)
-	fs.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
-	fs.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
-	fs.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-TIME/)"
-	fs.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
-	fs.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
-	fs.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
-	fs.Float64Var(&f.start, "start", 1000, "rate search: the first rate, msgs/s")
-	fs.StringVar(&f.step, "step", "x2", "rate search: the step up, xF multiplies (x2 doubles), +N adds N msgs/s")
-	fs.IntVar(&f.bisect, "bisect", 3, "rate search: points spent narrowing between the last sustained and the first failed rate")
-	fs.Float64Var(&f.maxRate, "max-rate", 0, "rate search: never go past this rate, msgs/s (0: no limit)")
-	if err := parseFlags(fs, args); err != nil {
+	flags := newFlags("sweep", "sweep [flags]", sweepExamples)
+	f.run.register(flags)
+	flags.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
+	flags.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
+	flags.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-RUNID/)"
+	flags.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
+	flags.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
+	flags.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
+	flags.Float64Var(&f.start, "start", 1000, "rate search: the first rate, msgs/s")
+	flags.StringVar(&f.step, "step", "x2", "rate search: the step up, xF multiplies (x2 doubles), +N adds N msgs/s")
+	flags.IntVar(&f.bisect, "bisect", 3, "rate search: points spent narrowing between the last sustained and the first failed rate")
+	flags.Float64Var(&f.maxRate, "max-rate", 0, "rate search: never go past this rate, msgs/s (0: no limit)")
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q; give the workload with --workload", fs.Arg(0))
+	if flags.NArg() > 0 {
+		return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 	}
-	cfg, first, broker, err := f.plan(fs)
+	cfg, first, broker, err := f.plan(flags)
 	if err != nil {
 		return err
 	}
@@ -83,13 +85,12 @@ func sweepCmd(ctx context.Context, args []string) error {
 		}
 	}
 	if cfg.Dir == "" {
-		cfg.Dir = filepath.Join("kbench-results", fmt.Sprintf("sweep-%s-%s", first.Name, time.Now().Format("20060102-150405")))
+		cfg.Dir = filepath.Join(resultsDir, results.FileName("sweep", first.Name, bench.NewRunID()))
 	}
-	if _, err := os.Stat(filepath.Join(cfg.Dir, results.SweepIndexFile)); err == nil {
+	if _, _, err := results.Destination(cfg.Dir+string(filepath.Separator), "", results.SweepIndexFile, false); errors.Is(err, fs.ErrExist) {
 		return usagef("-o %s already holds a sweep; give another directory", cfg.Dir)
-	}
-	if err := checkWritable(filepath.Join(cfg.Dir, results.SweepIndexFile)); err != nil {
-		return usageError{fmt.Errorf("-o %s: %w", cfg.Dir, err)}
+	} else if err != nil {
+		return usageError{fmt.Errorf("-o: %w", err)}
 	}
 
 	var log io.Writer = os.Stderr
@@ -107,7 +108,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer release()
-	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(), hw: hw, log: log, quiet: f.run.quiet}
+	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
 
 	// Each point is one 'kbench run' on the shared target, its result
 	// written by sweep.Run. A workload the target refuses, or a cluster
@@ -192,6 +193,9 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 			p.Rate = cfg.Search.Start
 		}
 		w, _, _, err := f.prepare(p)
+		if err == nil {
+			err = f.run.target.checkShape(w, fs.Changed("nodes"))
+		}
 		if err != nil {
 			if !seen[err.Error()] {
 				seen[err.Error()] = true
@@ -275,7 +279,7 @@ func (f *sweepFlags) prepare(p results.SweepPoint) (*bench.Workload, *profiles.T
 		rf.sets = append(rf.sets, kv.Key+"="+kv.Value)
 	}
 	if p.Rate > 0 {
-		rf.rate = p.Rate
+		rf.sets = append(rf.sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
 	}
 	w, tuning, err := rf.loadWorkload()
 	if err != nil {
@@ -284,6 +288,9 @@ func (f *sweepFlags) prepare(p results.SweepPoint) (*bench.Workload, *profiles.T
 	drv, err := all.Get(p.Driver)
 	if err != nil {
 		return nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	if err := checkProps(drv, w); err != nil {
+		return nil, nil, nil, err
 	}
 	return w, tuning, drv, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
@@ -73,6 +74,22 @@ func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string,
 		return nil, nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
 	}
 	return tgt, admin, props, func() { admin.Close(); tgt.Close() }, nil
+}
+
+// checkShape refuses, before anything starts, a cluster shape that cannot
+// be: fewer than one node, or topics replicated more times than a cluster
+// started for the run has nodes. nodesGiven says --nodes was given (a
+// running local cluster is used as it is, whatever its size).
+func (tf targetFlags) checkShape(w *bench.Workload, nodesGiven bool) error {
+	if tf.nodes < 1 {
+		return usagef("--nodes %d: a cluster needs at least 1 node", tf.nodes)
+	}
+	kind := tf.spec().TargetKind()
+	if w == nil || w.ReplicationFactor <= tf.nodes || !(kind == results.KindEmbedded || kind == results.KindLocal && nodesGiven) {
+		return nil
+	}
+	return usagef("replicationFactor %d needs at least %d nodes, but --nodes is %d: lower replicationFactor (--set replicationFactor=%d) or raise --nodes",
+		w.ReplicationFactor, w.ReplicationFactor, tf.nodes, tf.nodes)
 }
 
 func splitList(s string) []string {

@@ -55,7 +55,7 @@ func (p *parser) fail(key, reason string) {
 func (p *parser) known(own, other map[string]bool) {
 	for k := range p.props {
 		if !commonProps[k] && !own[k] && !other[k] && !drivers.IsSecurityKey(k) {
-			p.fail(k, "franz-go has no such setting; remove it or use the confluent driver, which passes properties through")
+			p.fail(k, "franz-go has no such setting"+drivers.DidYouMean(k, knownNames())+"; remove it or use the confluent driver, which passes properties through")
 		}
 	}
 }

@@ -37,14 +37,6 @@ func (p *parser) security() {
 	}
 }
 
-// unjoin splits an errors.Join result back into its errors.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 func (p *parser) tls(t *drivers.TLS) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if t.CA != nil {

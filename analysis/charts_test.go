@@ -1,0 +1,114 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kbench/kbench/results"
+)
+
+// The last interval, cut short when the run ended, is no rate: 63 acks
+// in 6.6 ms would draw a spike to 9,500 msgs/s. Warm-up is negative time,
+// so a fault scheduled at=4s (6 s after a 2 s warm-up began) is drawn at 4.
+func TestTimelineTimeBaseAndPartialInterval(t *testing.T) {
+	r := &results.Run{
+		Intervals: []results.Interval{
+			{Start: 0, End: 1, Warmup: true, Acked: 1000},
+			{Start: 1, End: 2, Warmup: true, Acked: 1000},
+			{Start: 2, End: 3, Acked: 1000},
+			{Start: 3, End: 4, Acked: 1000},
+			{Start: 4, End: 4.0066, Acked: 63},
+		},
+		Faults: []results.Fault{{At: 6, Action: "kill", Broker: 1}},
+	}
+	fig, err := timeline([]*results.Run{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := fig.panels[0]
+	if top.Y.Max > 1000*1.15+1 {
+		t.Errorf("y axis reaches %.0f msgs/s: the partial interval was drawn", top.Y.Max)
+	}
+	if top.X.Min != -2 {
+		t.Errorf("x axis starts at %g, want -2 (two seconds of warm-up before measurement)", top.X.Min)
+	}
+	if got := measureOffset(r); got != 2 {
+		t.Errorf("measureOffset = %g, want 2", got)
+	}
+}
+
+// A log axis inside one stretch between 1, 2 and 5 still has numbers.
+func TestLogTicksLabelNarrowRange(t *testing.T) {
+	labelled := 0
+	for _, tk := range (logTicks{}).Ticks(3, 4.5) {
+		if tk.Label != "" {
+			labelled++
+		}
+	}
+	if labelled < 2 {
+		t.Errorf("%d labelled ticks between 3 and 4.5", labelled)
+	}
+}
+
+// A sweep varying acks and messageSize draws one acks line per size,
+// never an average of 256 B and 4 KiB runs.
+func TestSweepSeriesPerOtherVariedValue(t *testing.T) {
+	mk := func(acks string, size int, rate float64) *results.Run {
+		return &results.Run{Driver: results.Driver{Name: "franz"},
+			Workload: []byte(fmt.Sprintf(`{"name":"w","messageSize":%d,"producer":{"acks":%q}}`, size, acks)),
+			Summary:  results.Summary{ProduceRateMsgs: rate, ProduceRateMiB: rate * float64(size) / (1 << 20)}}
+	}
+	runs := []*results.Run{mk("0", 256, 100), mk("1", 256, 90), mk("0", 4096, 10), mk("1", 4096, 9)}
+	acks := func(r *results.Run) string { v, _ := Param(r, "acks"); return v }
+	var labels []string
+	for _, g := range groups(runs, acks) {
+		labels = append(labels, fmt.Sprintf("%s:%d", g.label, len(g.runs)))
+	}
+	if want := []string{"messageSize=256:2", "messageSize=4096:2"}; fmt.Sprint(labels) != fmt.Sprint(want) {
+		t.Errorf("series %v, want %v", labels, want)
+	}
+	fig, err := sweep(runs, "acks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fig.panels) != 3 || fig.panels[1].Y.Label.Text != "throughput (MiB/s)" {
+		t.Errorf("the sweep chart has no MiB/s panel")
+	}
+}
+
+// A rate search's p99 bound is drawn on the latency-throughput chart.
+func TestLatencyThroughputBound(t *testing.T) {
+	var b bytes.Buffer
+	if err := WritePlot(&b, KindLatencyThroughput, sweepRuns(t), "svg", P99Bound(50)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "p99 bound 50 ms") {
+		t.Error("no bound line in the legend")
+	}
+}
+
+// The summary shows the consume rate and the consumers' largest lag, and
+// "unverified" when consumers verified none of the acknowledged messages.
+func TestSummaryConsumersAndUnverified(t *testing.T) {
+	r := &results.Run{Name: "r", Complete: true, Workload: []byte(`{"subscriptionsPerTopic":1}`),
+		Intervals: []results.Interval{
+			{Start: 0, End: 1, Acked: 100, Consumed: 100},
+			{Start: 1, End: 2, Acked: 100, Consumed: 20}, // 80 behind
+			{Start: 2, End: 3, Acked: 100, Consumed: 50}, // 130 behind
+		},
+		Summary: results.Summary{ProduceRateMsgs: 100, ConsumeRateMsgs: 57, ProducedMessages: 300},
+		Verify:  &results.Verify{Acked: 300, Unverified: 300},
+	}
+	var b bytes.Buffer
+	Summarize(&b, r)
+	for _, want := range []string{"consumed/s", "max lag", " 57 ", " 130 ", "unverified"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "0/0/0") {
+		t.Errorf("summary claims a check that never happened:\n%s", b.String())
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCLIHelpAndVersion(t *testing.T) {
+	if code, stdout, _ := kbench(t, "--version"); code != exitOK || !strings.HasPrefix(stdout, "kbench ") {
+		t.Errorf("--version: exit %d, stdout %q", code, stdout)
+	}
+	code, _, stderr := kbench(t, "help", "run")
+	if code != exitOK || !strings.Contains(stderr, "Usage: kbench run") {
+		t.Errorf("help run: exit %d, stderr %q", code, stderr)
+	}
+	// Flags whose default is the workload's show no sentinel.
+	if strings.Contains(stderr, "(default -1)") {
+		t.Errorf("help run shows a sentinel default:\n%s", stderr)
+	}
+	if code, _, _ := kbench(t, "help", "nosuch"); code != exitUsage {
+		t.Errorf("help nosuch: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestClusterUsageListsEverySubcommand(t *testing.T) {
+	for _, args := range [][]string{{"cluster"}, {"cluster", "frob"}} {
+		code, _, stderr := kbench(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, "up, status, bootstrap, down") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	// The reason is said once.
+	_, _, stderr := kbench(t, "cluster", "status", "--dir", t.TempDir())
+	if n := strings.Count(stderr, "no local cluster"); n != 1 {
+		t.Errorf("cluster status said 'no local cluster' %d times:\n%s", n, stderr)
+	}
+}
+
+// Comparing different workloads warns; --strict refuses.
+func TestCompareDifferentWorkloads(t *testing.T) {
+	args := append([]string{"compare"}, fixture("base-1", "sweep-franz-10k")...)
+	code, stdout, _ := kbench(t, args...)
+	if code != exitFailed || !strings.Contains(stdout, "note: the sides differ: workload consumers 2 vs 0, rate 0 vs 10000") {
+		t.Errorf("exit %d, stdout %q; want %d and a warning", code, stdout, exitFailed)
+	}
+	code, _, stderr := kbench(t, append(args, "--strict")...)
+	if code != exitUsage || !strings.Contains(stderr, "--strict: the sides differ") {
+		t.Errorf("--strict: exit %d, stderr %q; want %d", code, stderr, exitUsage)
+	}
+}

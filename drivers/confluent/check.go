@@ -1,0 +1,53 @@
+package confluent
+
+import (
+	"errors"
+	"maps"
+	"slices"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kbench/kbench/drivers"
+)
+
+var _ drivers.PropertyChecker = Driver{}
+
+// CheckProperties checks the properties as NewProducer and NewConsumer
+// would: kbench's own checks, then librdkafka's, by making a producer
+// and a consumer that connect to nothing and closing them at once.
+func (Driver) CheckProperties(producer, consumer map[string]string) error {
+	var errs []error
+	if cm, err := configMap(kafka.ConfigMap{"log_level": quietLogLevel}, producer); err != nil {
+		errs = append(errs, err)
+	} else if p, err := kafka.NewProducer(&cm); err != nil {
+		errs = append(errs, suggest(configError(err, producer)))
+	} else {
+		p.Close()
+	}
+	base := kafka.ConfigMap{"log_level": quietLogLevel, "group.id": "kbench-check"}
+	if cm, err := configMap(base, consumer); err != nil {
+		errs = append(errs, err)
+	} else if c, err := kafka.NewConsumer(&cm); err != nil {
+		errs = append(errs, suggest(configError(err, consumer)))
+	} else {
+		c.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// suggest adds the nearest Java property name to librdkafka's refusal.
+func suggest(err error) error {
+	var pe *drivers.PropertyError
+	if errors.As(err, &pe) {
+		pe.Reason += drivers.DidYouMean(pe.Key, javaNames())
+	}
+	return err
+}
+
+// javaNames are the Java client properties kbench documents, for
+// suggestions.
+func javaNames() []string {
+	names := slices.Collect(maps.Keys(minimums))
+	return append(names, "acks", "enable.idempotence", "compression.type", "auto.offset.reset",
+		"enable.auto.commit", "client.id", "isolation.level")
+}
