@@ -39,7 +39,7 @@ func settings(r *results.Run) []setting {
 	var out []setting
 	add := func(section, key, value string) {
 		if value != "" {
-			out = append(out, setting{section, key, value})
+			out = append(out, setting{section, key, results.RedactValue(key, value)})
 		}
 	}
 	add("run", "driver", r.Driver.Name)

@@ -32,6 +32,12 @@ func RunFailure(r *results.Run, maxErrorShare float64) error {
 	// One shard may only consume, and another only produce: only a whole
 	// (or merged) run says whether anything was produced or consumed.
 	whole := r.Shard == nil
+	if consumerOnly(r) {
+		if whole && s.ConsumedMessages == 0 {
+			return fmt.Errorf("the consumer-only run read no message (%d consume errors)", s.ConsumeErrors)
+		}
+		return nil
+	}
 	switch {
 	case s.ProducedMessages == 0 && allErrors > 0:
 		return fmt.Errorf("every produce failed (%d errors: %s)", allErrors, countsByKind(s.ErrorsByKind))
@@ -57,4 +63,14 @@ func subscriptions(r *results.Run) int {
 	}
 	_ = json.Unmarshal(r.Workload, &w)
 	return w.Subscriptions
+}
+
+// consumerOnly reports whether the run's workload has no producers (a
+// consumer-only run of existing topics).
+func consumerOnly(r *results.Run) bool {
+	var w struct {
+		Producers *int `json:"producersPerTopic"`
+	}
+	_ = json.Unmarshal(r.Workload, &w)
+	return w.Producers != nil && *w.Producers == 0
 }

@@ -48,6 +48,7 @@ func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) 
 // loop polls until ctx ends.
 func (c *consumer) loop(ctx context.Context) {
 	for ctx.Err() == nil {
+		c.r.backlog.wait(ctx)
 		if err := c.drv.Poll(ctx, c.fn); err != nil && ctx.Err() == nil {
 			c.rec.mu.Lock()
 			c.rec.errors++
@@ -76,10 +77,15 @@ func (c *consumer) receive(m *drivers.Message) {
 		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
 			now -= (*shift)[s.Producer]
 		}
-		r.record((now-s.SentNano)/1000, len(m.Value), s.SentNano < c.r.warmupEnd.Load())
+		r.record((now-s.SentNano)/1000, len(m.Value), c.r.inWarmup(s.SentNano, now))
 	} else {
 		r.acked++
 		r.ackedBytes += int64(len(m.Value))
+		if c.r.consumerOnly() && !c.r.inWarmup(now, now) {
+			// A consumer-only run's rate counts every record it reads.
+			r.measAcked++
+			r.measBytes += int64(len(m.Value))
+		}
 	}
 	r.mu.Unlock()
 }

@@ -233,6 +233,7 @@ func (s *slot) onDone(partition int32, offset int64, err error) {
 	} else {
 		r.record((now - s.intended).Microseconds(), s.size, warm)
 		p.acked.set(s.seq)
+		p.r.backlog.onAck(s.size)
 		r.ackTimes.mark(p.topicIdx*p.r.w.PartitionsPerTopic+int(partition), int64(now))
 	}
 	r.mu.Unlock()

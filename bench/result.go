@@ -16,6 +16,7 @@ import (
 func (r *run) result(started time.Time, c *collector) *results.Run {
 	w := r.w
 	wl, _ := json.Marshal(w)
+	wl = results.RedactJSON(wl)
 	res := &results.Run{
 		Schema:       results.Schema,
 		Complete:     true,
@@ -27,7 +28,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Workload:     wl,
 		Profiles:     r.cfg.Profiles,
 		Driver:       results.Driver{Name: r.cfg.Driver.Name(), Library: r.cfg.Driver.Library()},
-		Client:       results.Client{Producer: redact(w.Producer), Consumer: redact(w.Consumer)},
+		Client:       results.Client{Producer: results.RedactProps(w.Producer), Consumer: results.RedactProps(w.Consumer)},
 		Cluster:      r.cfg.Target.Describe(),
 		Host:         r.cfg.Host,
 		Intervals:    c.intervals,
@@ -38,6 +39,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 			res.Client.EffectiveProducer = cr.EffectiveConfig()
 		}
 	}
+	res.Cluster.BrokerProps = results.RedactProps(res.Cluster.BrokerProps)
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
 	if r.cfg.Target.Kind() == results.KindEmbedded {
@@ -124,6 +126,8 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	res.Notes = append(res.Notes, c.encodeErrs...)
 	r.verify(res)
 	r.storedBytes(res)
+	r.consumerOnlyVerify(res)
+	r.backlogResult(res)
 	return res
 }
 
@@ -165,19 +169,4 @@ func markFaults(ivs []results.Interval, events []results.Fault) {
 			}
 		}
 	}
-}
-
-// secretKeys are client properties never written to a result or log.
-var secretKeys = setOf("sasl.password", "sasl.jaas.config", "ssl.key.password", "ssl.keystore.password",
-	"ssl.truststore.password", "sasl.oauthbearer.client.secret", "ssl.key.pem")
-
-func redact(props map[string]string) map[string]string {
-	out := make(map[string]string, len(props))
-	for k, v := range props {
-		if secretKeys[k] {
-			v = "(redacted)"
-		}
-		out[k] = v
-	}
-	return out
 }

@@ -75,6 +75,8 @@ type run struct {
 	// unless the workload keeps them.
 	created []string
 	parts   int // total partitions over all topics
+	// backlog is nil unless the workload builds one (see backlog).
+	backlog *backlog
 	// slice is what this process runs: everything, or a shard's share.
 	slice slice
 	// shard is set when the run is one shard of a distributed run.
@@ -123,7 +125,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	} else if err := CheckRunID(id); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, w: w, id: id, slice: sliceOf(w, 0, 1)}
+	r := &run{cfg: cfg, w: w, id: id, slice: sliceOf(w, 0, 1), backlog: newBacklog(w)}
 	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
 
 	if err := r.setup(ctx); err != nil {
@@ -187,18 +189,27 @@ func (r *run) replication() int16 {
 }
 
 // topicNames sets the names of the run's topics, which every shard
-// derives from the run id.
+// derives from the run id (or takes from existingTopics).
 func (r *run) topicNames() {
 	r.topics = r.topics[:0]
+	if len(r.w.ExistingTopics) > 0 {
+		r.topics = append(r.topics, r.w.ExistingTopics...)
+		r.parts = r.w.Topics * r.w.PartitionsPerTopic
+		return
+	}
 	for i := 0; i < r.w.Topics; i++ {
 		r.topics = append(r.topics, r.w.TopicPrefix+"-"+r.id+"-"+strconv.Itoa(i))
 	}
 	r.parts = r.w.Topics * r.w.PartitionsPerTopic
 }
 
-// createTopics creates the run's topics.
+// createTopics creates the run's topics, or reads existing ones (see
+// readExisting).
 func (r *run) createTopics(ctx context.Context) error {
 	w := r.w
+	if len(w.ExistingTopics) > 0 {
+		return r.readExisting(ctx)
+	}
 	r.topicNames()
 	for _, name := range r.topics {
 		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: r.replication(), Configs: w.TopicConfig}
@@ -364,12 +375,21 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		}
 	}()
 
+	backlogDone, stopBacklog := make(chan struct{}), make(chan struct{})
+	if r.backlog != nil {
+		go func() { defer close(backlogDone); r.watchBacklog(stopBacklog) }()
+	} else {
+		close(backlogDone)
+	}
 	var prodWG sync.WaitGroup
 	for _, p := range r.producers {
 		prodWG.Add(1)
 		go func() { defer prodWG.Done(); p.loop(ctx, planned) }()
 	}
 	prodWG.Wait()
+	if r.consumerOnly() {
+		r.consumeOnly(ctx, planned)
+	}
 
 	// Everything issued gets its outcome before the producers are judged:
 	// a grace of the delivery timeout, cut to 5 s by an interruption
@@ -402,6 +422,8 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	<-isrDone
 	faults.undoAll()
 
+	close(stopBacklog)
+	<-backlogDone
 	drainErr := r.drain(ctx)
 	r.consumeEnd = time.Since(r.t0)
 	stopConsumers()
@@ -503,7 +525,8 @@ func (r *run) produceDone() time.Duration { return time.Duration(r.produceEnd.Lo
 // their end offsets, at most the workload's drain time, or 2 s once ctx
 // ends.
 func (r *run) drain(ctx context.Context) error {
-	if len(r.verifiers) == 0 {
+	if len(r.verifiers) == 0 || r.consumerOnly() { // consumeOnly bounded a consumer-only run
+
 		return nil
 	}
 	deadline := time.Now().Add(r.w.Drain.D())

@@ -64,9 +64,12 @@ func (w *Workload) Resolve() error {
 			p.addf(path, "must be at least 1, got %d", v)
 		}
 	}
+	w.resolveExisting(&p)
 	positive("topics", w.Topics)
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
-	positive("producersPerTopic", w.ProducersPerTopic)
+	if len(w.ExistingTopics) == 0 {
+		positive("producersPerTopic", w.ProducersPerTopic)
+	}
 	positive("maxInFlight", w.MaxInFlight)
 	positive("maxInFlightBytes", w.MaxInFlightBytes)
 	if w.MessageSize < stampSize {
@@ -120,9 +123,7 @@ func (w *Workload) Resolve() error {
 	if w.UseRandomizedPayloads && int64(w.RandomizedPayloadPoolSize)*int64(maxSize(w)) > maxPoolBytes {
 		p.addf("randomizedPayloadPoolSize", "%d payloads of up to %d bytes need more than %d MiB; use fewer", w.RandomizedPayloadPoolSize, maxSize(w), maxPoolBytes>>20)
 	}
-	if w.ConsumerBacklogSizeGB != 0 {
-		p.addf("consumerBacklogSizeGB", "building a backlog is not supported yet; remove the field or set 0")
-	}
+	w.checkBacklog(&p)
 	if w.Messages < 0 {
 		p.addf("messages", "must not be negative, got %d", w.Messages)
 	}

@@ -130,6 +130,17 @@ func (v *verifier) counts() (distinct, duplicated, reordered int64) {
 	return distinct, duplicated, reordered
 }
 
+// foreignCount returns how many records read carried no kbench stamp.
+func (v *verifier) foreignCount() (n int64) {
+	for i := range v.parts {
+		pv := &v.parts[i]
+		pv.mu.Lock()
+		n += pv.foreign
+		pv.mu.Unlock()
+	}
+	return n
+}
+
 // reached reports whether the subscription has read every partition up to
 // the given end offsets (next offset to be written, per partition).
 func (v *verifier) reached(ends []int64) bool {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 )
 
 // Workload describes a run: what is produced, by how many producers, at what
@@ -84,6 +85,11 @@ type Workload struct {
 	// TopicPrefix starts the name of every topic the run creates; each run
 	// creates fresh topics so its counts can be checked against end offsets.
 	TopicPrefix string `yaml:"topicPrefix,omitempty" json:"topicPrefix,omitempty"`
+	// ExistingTopics names topics that already exist: the run writes to or
+	// reads them instead of creating its own (topics follows their number,
+	// partitionsPerTopic their partition count), and leaves them and their
+	// data in place. Such a run is producer-only or consumer-only.
+	ExistingTopics []string `yaml:"existingTopics,omitempty" json:"existingTopics,omitempty"`
 	// KeepTopics leaves the run's topics on the cluster after the run.
 	KeepTopics bool `yaml:"keepTopics,omitempty" json:"keepTopics,omitempty"`
 	// Seed makes sizes, keys and random payloads reproducible.
@@ -284,7 +290,7 @@ func (w *Workload) Set(key, value string) error {
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
 	}}, fieldsOf(w), "", &errs)
 	if len(errs) > 0 {
-		return fmt.Errorf("%s=%s: %w", key, value, errs.err())
+		return fmt.Errorf("%s=%s: %w", key, results.RedactValue(key, value), errs.err())
 	}
 	w.markGiven(field)
 	return nil

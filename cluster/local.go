@@ -73,6 +73,9 @@ type LocalConfig struct {
 	// link through proxies in this process, for network faults; the
 	// cluster then lives no longer than the process. "" is direct.
 	Network results.Network
+	// Security secures the client listener (see Security); none leaves
+	// it plaintext.
+	Security Security
 	// Detached leaves the brokers running when kbench exits, for
 	// `kbench cluster up`; Close then leaves the cluster running and Down
 	// stops it. When false, the brokers belong to this process: Close
@@ -145,6 +148,9 @@ func (c LocalConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("local cluster: network %q: want %s or %s", c.Network, results.NetworkDirect, results.NetworkProxied))
 	}
 	errs = append(errs, validateBrokerProps(c.BrokerProps)...)
+	if err := c.Security.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("local cluster: security %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -155,10 +161,11 @@ type localState struct {
 	KafkaVersion string `json:"kafka_version"`
 	// Java and Libs are the java binary and jar directory the nodes run
 	// with, so a restart uses the same ones.
-	Java     string `json:"java"`
-	Libs     string `json:"libs"`
-	HeapMB   int    `json:"heap_mb"`
-	Detached bool   `json:"detached"`
+	Java     string   `json:"java"`
+	Libs     string   `json:"libs"`
+	HeapMB   int      `json:"heap_mb"`
+	Detached bool     `json:"detached"`
+	Security Security `json:"security,omitempty"`
 	// Network is proxied when the nodes advertise the proxies of the
 	// kbench that started them.
 	Network results.Network `json:"network,omitempty"`
@@ -196,6 +203,8 @@ type Local struct {
 	// or only the brokers' data when their logs were not copied.
 	runDir   bool
 	newAdmin drivers.AdminFactory
+	// security is fixed at start, so connect reads it without mu.
+	security Security
 
 	mu     sync.Mutex
 	st     localState
@@ -254,6 +263,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		readyTimeout: cfg.ReadyTimeout,
 		owned:        true,
 		newAdmin:     cfg.Admin,
+		security:     cfg.Security,
 		procs:        map[int32]*nodeProc{},
 		st: localState{
 			ClusterID:    id,
@@ -263,10 +273,19 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			HeapMB:       cfg.HeapMB,
 			Detached:     cfg.Detached,
 			Network:      cfg.Network,
+			Security:     cfg.Security,
 			BrokerProps:  maps.Clone(cfg.BrokerProps),
 			Props:        commonProps(cfg.Nodes, cfg.BrokerProps),
 			Started:      time.Now().UTC(),
 		},
+	}
+	var secrets localSecrets
+	if cfg.Security != SecurityNone {
+		var secProps map[string]string
+		if secProps, secrets, err = setUpSecurity(dir, cfg.Security); err != nil {
+			return nil, err
+		}
+		maps.Copy(l.st.Props, secProps)
 	}
 	var voters []string
 	for i := range cfg.Nodes {
@@ -295,6 +314,9 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			}
 		}
 		props := nodeProps(l.st.Props, n, strings.Join(voters, ","), l.dataDir(n.ID))
+		if cfg.Security != SecurityNone {
+			secureListeners(props)
+		}
 		if l.net != nil {
 			l.net.route(props, n, l.st.Nodes)
 		}
@@ -303,7 +325,12 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		}
 	}
 	fmt.Fprintf(l.log, "kbench: formatting %d Kafka %s nodes in %s (cluster id %s)\n", cfg.Nodes, KafkaVersion, dir, id)
-	if err := l.formatAll(ctx); err != nil {
+	if cfg.Security != SecurityNone {
+		if err := writeClientConfig(dir, cfg.Security, secrets, l.Bootstrap()); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.formatAll(ctx, secrets.scramArgs()); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -346,6 +373,7 @@ func OpenLocal(dir string, admin drivers.AdminFactory) (*Local, error) {
 		log:          io.Discard,
 		readyTimeout: DefaultLocalReadyTimeout,
 		newAdmin:     admin,
+		security:     st.Security,
 		procs:        map[int32]*nodeProc{},
 		st:           st,
 	}, nil
@@ -522,13 +550,13 @@ func (l *Local) jvmArgs(heap []string, id int32, main string, args ...string) []
 
 // formatAll formats every node's log directory with the cluster id, in
 // parallel (each is a JVM start).
-func (l *Local) formatAll(ctx context.Context) error {
+func (l *Local) formatAll(ctx context.Context, extra []string) error {
 	errs := make([]error, len(l.st.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range l.st.Nodes {
 		wg.Go(func() {
 			args := l.jvmArgs([]string{toolHeap}, n.ID, "kafka.tools.StorageTool",
-				"format", "-t", l.st.ClusterID, "-c", l.propsPath(n.ID))
+				append([]string{"format", "-t", l.st.ClusterID, "-c", l.propsPath(n.ID)}, extra...)...)
 			out, err := exec.CommandContext(ctx, l.st.Java, args...).CombinedOutput()
 			if err != nil {
 				errs[i] = fmt.Errorf("formatting node %d (%s): %w\n%s", n.ID, l.dataDir(n.ID), err, strings.TrimSpace(string(out)))
@@ -792,7 +820,7 @@ func (l *Local) connect(ctx context.Context, bootstrap []string) (drivers.Admin,
 	if l.newAdmin == nil {
 		return nil, errors.New("local cluster: no admin client factory to check the brokers with")
 	}
-	adm, err := l.newAdmin(ctx, drivers.AdminConfig{Bootstrap: bootstrap})
+	adm, err := l.newAdmin(ctx, drivers.AdminConfig{Bootstrap: bootstrap, Props: l.ClientProps()})
 	if err != nil {
 		return nil, fmt.Errorf("connecting an admin client to %s: %w", strings.Join(bootstrap, ","), err)
 	}

@@ -35,6 +35,9 @@ type Spec struct {
 	// BrokerProps are broker properties for a local cluster started for
 	// the run.
 	BrokerProps map[string]string
+	// Security secures a local cluster's client listener; a running
+	// cluster in Dir is used only if it is secured alike.
+	Security Security
 	// Admin makes the admin clients a local cluster checks its brokers
 	// with.
 	Admin drivers.AdminFactory
@@ -88,6 +91,17 @@ func Open(ctx context.Context, spec Spec) (Target, error) {
 	if spec.Network == results.NetworkProxied && kind != results.KindLocal {
 		return nil, badSpec("Network", "%s is for a local cluster kbench starts, not an %s one", spec.Network, kind)
 	}
+	if err := spec.Security.validate(); err != nil {
+		return nil, &SpecError{Field: "Security", Err: err}
+	}
+	if spec.Security != SecurityNone && kind != results.KindLocal {
+		return nil, badSpec("Security", "is for a local cluster kbench starts; an external cluster's security comes with its client properties")
+	}
+	if spec.Security != SecurityNone && spec.Network == results.NetworkProxied {
+		// The proxied replication listeners copy the inter-broker
+		// protocol but not a secured listener's own settings.
+		return nil, badSpec("Network", "%s is not available on a secured local cluster yet; use a plaintext one for network faults", spec.Network)
+	}
 	switch kind {
 	case results.KindEmbedded:
 		return StartEmbedded(max(spec.Nodes, 1))
@@ -117,7 +131,7 @@ func openLocal(ctx context.Context, spec Spec) (Target, error) {
 	if l, err := OpenLocal(dir, spec.Admin); err == nil {
 		if spec.Network == results.NetworkProxied {
 			fmt.Fprintf(log, "not using the running local cluster in %s: its links do not pass through proxies\n", dir)
-		} else if AllUp(l.Status(ctx)) {
+		} else if (spec.Security == SecurityNone || spec.Security == l.security) && AllUp(l.Status(ctx)) {
 			if len(spec.BrokerProps) > 0 {
 				fmt.Fprintf(log, "using the running local cluster in %s; its broker settings stay as they were started (profile broker settings apply to a fresh cluster)\n", dir)
 			} else {
@@ -138,7 +152,8 @@ func openLocal(ctx context.Context, spec Spec) (Target, error) {
 		KafkaVersion, cmp.Or(spec.Nodes, DefaultLocalNodes), runDir, cmp.Or(spec.Network, results.NetworkDirect))
 	l, err := StartLocal(ctx, LocalConfig{
 		Dir: runDir, Nodes: spec.Nodes, HeapMB: spec.HeapMB, BrokerProps: spec.BrokerProps, Log: log, Admin: spec.Admin,
-		Network: spec.Network,
+		Network:  spec.Network,
+		Security: spec.Security,
 	})
 	if err != nil {
 		removeData(runDir) // the logs the error points to stay

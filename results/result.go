@@ -230,6 +230,8 @@ type Summary struct {
 	// reach the end offsets (the drain ran out, or the run was
 	// interrupted), so neither lost nor known to be kept.
 	Unverified int64 `json:"unverified"`
+	// Backlog is a backlog run's build and drain (consumerBacklogSizeGB).
+	Backlog *Backlog `json:"backlog,omitempty"`
 }
 
 // Subscription is one subscription's (consumer group's) consumption.

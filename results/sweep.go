@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,7 +123,7 @@ func (p SweepPoint) FileName(n int) string {
 func (p SweepPoint) parts(sep string) []string {
 	var parts []string
 	for _, kv := range p.Params {
-		parts = append(parts, kv.Key+sep+kv.Value)
+		parts = append(parts, kv.Key+sep+RedactValue(kv.Key, kv.Value))
 	}
 	if p.Rate > 0 {
 		parts = append(parts, "rate"+sep+strconv.FormatFloat(p.Rate, 'f', -1, 64))
@@ -257,9 +258,38 @@ func decodeSweepIndex(data []byte, name string) (*SweepIndex, error) {
 // WriteFileAtomic), so a reader never sees half an index.
 func WriteSweepIndex(path string, idx *SweepIndex) error {
 	idx.Schema = sweepSchema
-	data, err := json.MarshalIndent(idx, "", "  ")
+	data, err := json.MarshalIndent(idx.redacted(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode sweep index: %w", err)
 	}
 	return WriteFileAtomic(path, append(data, '\n'), 0o644)
+}
+
+// redacted returns a copy of idx whose varied secrets show as Redacted.
+func (idx *SweepIndex) redacted() *SweepIndex {
+	c := *idx
+	c.Vary = slices.Clone(idx.Vary)
+	for i, v := range c.Vary {
+		c.Vary[i].Values = slices.Clone(v.Values)
+		for j, val := range v.Values {
+			c.Vary[i].Values[j] = RedactValue(v.Key, val)
+		}
+	}
+	c.Points = slices.Clone(idx.Points)
+	for i := range c.Points {
+		c.Points[i].Params = c.Points[i].Params.redacted()
+	}
+	c.Best = slices.Clone(idx.Best)
+	for i := range c.Best {
+		c.Best[i].Params = c.Best[i].Params.redacted()
+	}
+	return &c
+}
+
+func (p Params) redacted() Params {
+	out := slices.Clone(p)
+	for i, kv := range out {
+		out[i].Value = RedactValue(kv.Key, kv.Value)
+	}
+	return out
 }

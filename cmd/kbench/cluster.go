@@ -16,6 +16,9 @@ const clusterExamples = `  # start a 3-node Apache Kafka cluster on 127.0.0.1 an
   kbench cluster up
   # a 5-node cluster with the durable profile's broker settings
   kbench cluster up --nodes 5 --profile durable
+  # a cluster whose clients log in with SCRAM-SHA-512 over TLS, and its
+  # ready client properties file
+  kbench cluster up --security sasl_ssl
   kbench cluster status
   # its bootstrap addresses, for other tools
   kbench cluster bootstrap
@@ -31,12 +34,14 @@ func clusterCmd(ctx context.Context, args []string) error {
 		heapMB   int
 		basePort int
 		profs    []string
+		security string
 	)
 	fs.StringVar(&dir, "dir", "", "state directory of the cluster (default: a directory in kbench's cache)")
 	fs.IntVar(&nodes, "nodes", 3, "up: number of nodes, each a broker and a controller")
 	fs.IntVar(&heapMB, "heap", 512, "up: Java heap of each broker, MiB")
 	fs.IntVar(&basePort, "base-port", 0, "up: first port (clients on base+i, controllers after them); 0 picks free ports")
 	fs.StringSliceVar(&profs, "profile", nil, "up: tuning profiles whose broker settings the brokers start with")
+	fs.StringVar(&security, "security", "", "up: secure the client listener: sasl_ssl (SCRAM-SHA-512 over TLS) or mtls (client certificates); kbench makes the CA and certificates")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,12 +71,16 @@ func clusterCmd(ctx context.Context, args []string) error {
 		l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
 			Dir: dir, Nodes: nodes, HeapMB: heapMB, BasePort: basePort,
 			BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true, Admin: admin,
+			Security: cluster.Security(security),
 		})
 		if err != nil {
 			return err
 		}
 		printStatus(l.Status(ctx))
 		fmt.Printf("bootstrap: %s\n", strings.Join(l.Bootstrap(), ","))
+		if path := l.ClientConfigPath(); path != "" {
+			fmt.Printf("client properties: %s\n", path)
+		}
 		return nil
 	case "status":
 		l, err := cluster.OpenLocal(dir, admin)

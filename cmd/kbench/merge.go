@@ -48,7 +48,7 @@ func mergeCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("--driver: %w", err)}
 		}
-		tgt, admin, release, err := connect(ctx, tf, nil, drv, os.Stderr)
+		tgt, admin, _, release, err := connect(ctx, tf, nil, drv, os.Stderr)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,7 @@ type runFlags struct {
 	hardware string
 	sets     []string
 	faults   []string
+	topics   []string
 	rate     float64
 	duration string
 	messages int64
@@ -74,9 +75,12 @@ func (f *runFlags) register(fs interface {
 	fs.IntVar(&f.target.nodes, "nodes", 3, "nodes of a local or embedded cluster started for the run")
 	fs.IntVar(&f.target.heapMB, "heap", 512, "Java heap of each local broker, MiB")
 	fs.StringVar(&f.target.network, "network", "", "links of a local cluster started for the run: direct, or proxied through kbench (default proxied when a fault needs it)")
+	fs.StringVar(&f.target.clientConfig, "client-config", "", "client properties file (Java format, as --command-config) for producers, consumers and admin; ${NAME} reads the environment")
+	fs.StringVar(&f.target.security, "security", "", "secure a local cluster started for the run: sasl_ssl or mtls")
 	fs.StringSliceVar(&f.profiles, "profile", nil, "tuning profile name or file (repeatable or comma-separated; later wins): "+strings.Join(profiles.TuningNames(), ", "))
 	fs.StringVar(&f.hardware, "hardware", "", "hardware profile describing an external cluster's brokers: "+strings.Join(profiles.HardwareNames(), ", "))
 	fs.StringArrayVar(&f.sets, "set", nil, "set a workload field or client property, key=value (repeatable)")
+	fs.StringArrayVar(&f.topics, "topic", nil, "an existing topic to produce to or consume from, neither created nor deleted (repeatable); the run is then producer-only or consumer-only")
 	fs.StringArrayVar(&f.faults, "fault", nil, "add a fault, e.g. at=20s,action=kill,target=leader:0/0,duration=20s (repeatable)")
 	fs.Float64Var(&f.rate, "rate", 0, "target rate in messages/s over all producers; 0 = as fast as possible (default: the workload's producerRate)")
 	fs.StringVar(&f.duration, "duration", "", "measurement time, e.g. 30s or 5m")
@@ -165,6 +169,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		}
 		w.Faults = append(w.Faults, fault)
 	}
+	w.ExistingTopics = append(w.ExistingTopics, f.topics...)
 	if err := w.Resolve(); err != nil {
 		problems = append(problems, err)
 	} else if err := bench.CheckMemory(w, profiles.DetectHost(false).MemoryMiB<<20); err != nil {
@@ -303,7 +308,7 @@ func runCmd(ctx context.Context, args []string) error {
 	if f.target.network == "" && f.target.bootstrap == "" && (f.target.kind == "" || f.target.kind == string(results.KindLocal)) {
 		f.target.network = string(w.Network()) // a local cluster is proxied when a fault needs it
 	}
-	tgt, admin, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
+	tgt, admin, props, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
 	if err != nil {
 		return err
 	}
@@ -312,7 +317,7 @@ func runCmd(ctx context.Context, args []string) error {
 		return runLocalShards(ctx, flags, tgt, localShards, runID, output, metricsAddr, f.quiet)
 	}
 
-	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
+	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
 	if metricsAddr != "" {
 		ln, err := net.Listen("tcp", metricsAddr)
 		if err != nil {
@@ -403,10 +408,12 @@ func parseShare(s string) (float64, error) {
 type measurement struct {
 	target cluster.Target
 	admin  drivers.Admin
-	host   results.Host
-	hw     *results.Hardware
-	log    io.Writer
-	quiet  bool
+	// props are the client properties of every client (connect's).
+	props map[string]string
+	host  results.Host
+	hw    *results.Hardware
+	log   io.Writer
+	quiet bool
 	// runID and metrics are those of a single run; a sweep leaves them
 	// empty.
 	runID   string
@@ -416,6 +423,12 @@ type measurement struct {
 // run performs w with drv, showing progress, and completes the result with
 // what the command knows (hardware, the profiles' notes).
 func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+	if err := applyClientProps(w, m.props); err != nil {
+		return nil, err
+	}
+	if err := checkProps(drv, w); err != nil { // the client config's, too
+		return nil, err
+	}
 	prog := newProgress(w, m.quiet, m.log)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
@@ -430,6 +443,12 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 
 // runShard is run for one shard of a distributed run.
 func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
+	if err := applyClientProps(w, m.props); err != nil {
+		return bench.ShardResult{}, err
+	}
+	if err := checkProps(drv, w); err != nil {
+		return bench.ShardResult{}, err
+	}
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, Log: m.log,
 		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID, Metrics: m.metrics,

@@ -103,12 +103,12 @@ func sweepCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--driver: %w", err)}
 	}
-	tgt, admin, release, err := connect(ctx, f.run.target, broker, drv, log)
+	tgt, admin, props, release, err := connect(ctx, f.run.target, broker, drv, log)
 	if err != nil {
 		return err
 	}
 	defer release()
-	m := measurement{target: tgt, admin: admin, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
+	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
 
 	// Each point is one 'kbench run' on the shared target, its result
 	// written by sweep.Run. A workload the target refuses, or a cluster

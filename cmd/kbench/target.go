@@ -23,40 +23,59 @@ type targetFlags struct {
 	nodes     int
 	heapMB    int
 	network   string
+	// clientConfig is a client properties file for every client;
+	// security secures a local cluster started for the run.
+	clientConfig string
+	security     string
 }
 
 // spec turns the flags into a cluster.Spec.
 func (tf targetFlags) spec() cluster.Spec {
 	return cluster.Spec{
 		Kind: results.ClusterKind(tf.kind), Bootstrap: splitList(tf.bootstrap), Dir: tf.dir,
-		Nodes: tf.nodes, HeapMB: tf.heapMB, Admin: all.ProbeAdmin, Network: results.Network(tf.network),
+		Nodes: tf.nodes, HeapMB: tf.heapMB, Admin: all.ProbeAdmin,
+		Network: results.Network(tf.network), Security: cluster.Security(tf.security),
 	}
 }
 
 // specFlags names the flag behind each cluster.Spec field.
 var specFlags = map[string]string{"Kind": "--cluster", "Bootstrap": "--bootstrap", "Dir": "--cluster-dir",
-	"Nodes": "--nodes", "HeapMB": "--heap", "Network": "--network"}
+	"Nodes": "--nodes", "HeapMB": "--heap", "Network": "--network", "Security": "--security"}
 
 // connect opens the target the flags describe and an admin client of drv
-// (the local target checks its own brokers with all.ProbeAdmin);
-// release closes both (the target last, as it may stop brokers).
-func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, drv drivers.Driver, log io.Writer) (tgt cluster.Target, admin drivers.Admin, release func(), err error) {
+// (the local target checks its own brokers with all.ProbeAdmin), and
+// returns the client properties every client of the run takes (see
+// clientProps); release closes both (the target last, as it may stop
+// brokers).
+func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string, drv drivers.Driver, log io.Writer) (tgt cluster.Target, admin drivers.Admin, props map[string]string, release func(), err error) {
+	file, err := readClientConfig(tf.clientConfig)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
 	spec := tf.spec()
+	if len(spec.Bootstrap) == 0 && (tf.kind == "" || tf.kind == string(results.KindExternal)) {
+		spec.Bootstrap = splitList(file["bootstrap.servers"])
+	}
 	spec.BrokerProps, spec.Log = brokerProps, log
 	tgt, err = cluster.Open(ctx, spec)
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
-		return nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}
+		return nil, nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	admin, err = drv.NewAdmin(ctx, drivers.AdminConfig{Bootstrap: tgt.Bootstrap()})
+	props = clientProps(file, tgt)
+	admin, err = drv.NewAdmin(ctx, drivers.AdminConfig{Bootstrap: tgt.Bootstrap(), Props: props})
 	if err != nil {
 		tgt.Close()
-		return nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
+		var pe *drivers.PropertyError
+		if errors.As(err, &pe) {
+			return nil, nil, nil, nil, usageError{fmt.Errorf("client properties: %w", err)}
+		}
+		return nil, nil, nil, nil, fmt.Errorf("admin client for %v: %w", tgt.Bootstrap(), err)
 	}
-	return tgt, admin, func() { admin.Close(); tgt.Close() }, nil
+	return tgt, admin, props, func() { admin.Close(); tgt.Close() }, nil
 }
 
 // checkShape refuses, before anything starts, a cluster shape that cannot

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -31,7 +32,10 @@ const (
 // ask for (it has no DescribeQuorum).
 type admin struct {
 	ac        *kafka.AdminClient
+	kp        *kafka.Producer // the handle ac uses, whose events say why a request timed out
 	bootstrap string
+	lastErr   atomic.Pointer[kafka.Error]
+	events    chan struct{} // closed when kp's events end
 }
 
 var _ drivers.Admin = (*admin)(nil)
@@ -47,15 +51,56 @@ func (Driver) NewAdmin(_ context.Context, cfg drivers.AdminConfig) (drivers.Admi
 	if err != nil {
 		return nil, err
 	}
-	ac, err := kafka.NewAdminClient(&cm)
+	// An admin client over a producer handle, so its error events (a
+	// failed TLS handshake or login) are seen: librdkafka's admin calls
+	// only time out.
+	kp, err := kafka.NewProducer(&cm)
 	if err != nil {
 		return nil, fmt.Errorf("confluent driver: admin for %s: %w", base["bootstrap.servers"], configError(err, cfg.Props))
 	}
-	return &admin{ac: ac, bootstrap: base["bootstrap.servers"].(string)}, nil
+	ac, err := kafka.NewAdminClientFromProducer(kp)
+	if err != nil {
+		kp.Close()
+		return nil, fmt.Errorf("confluent driver: admin for %s: %w", base["bootstrap.servers"], err)
+	}
+	a := &admin{ac: ac, kp: kp, bootstrap: base["bootstrap.servers"].(string), events: make(chan struct{})}
+	go func() {
+		defer close(a.events)
+		for ev := range kp.Events() {
+			if e, ok := ev.(kafka.Error); ok {
+				if last := a.lastErr.Load(); last == nil || errorRank(e) >= errorRank(*last) {
+					a.lastErr.Store(&e)
+				}
+			}
+		}
+	}()
+	return a, nil
 }
 
+// errorRank ranks client errors by how well they say why nothing answers:
+// a failed TLS handshake or login best, "all brokers are down" least.
+func errorRank(e kafka.Error) int {
+	switch e.Code() {
+	case kafka.ErrSsl, kafka.ErrAuthentication, kafka.ErrSaslAuthenticationFailed:
+		return 2
+	case kafka.ErrAllBrokersDown:
+		return 0
+	}
+	return 1
+}
+
+// errorf makes an admin error; a timeout carries the client's last error,
+// which says why (authentication, TLS, refused connections).
 func (a *admin) errorf(format string, args ...any) error {
-	return fmt.Errorf("confluent admin (%s): "+format, append([]any{a.bootstrap}, args...)...)
+	err := fmt.Errorf("confluent admin (%s): "+format, append([]any{a.bootstrap}, args...)...)
+	if last := a.lastErr.Load(); last != nil && errors.Is(err, context.DeadlineExceeded) {
+		why := "the client's last error"
+		if last.Code() == kafka.ErrSsl {
+			why = "TLS failed"
+		}
+		err = fmt.Errorf("%w (%s: %w)", err, why, wrap(*last))
+	}
+	return err
 }
 
 // Brokers lists the brokers DescribeCluster reports.
@@ -189,4 +234,8 @@ func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, 
 }
 
 // Close destroys the client.
-func (a *admin) Close() { a.ac.Close() }
+func (a *admin) Close() {
+	a.ac.Close()
+	a.kp.Close()
+	<-a.events
+}

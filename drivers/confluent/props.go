@@ -10,6 +10,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 )
 
 // Java property names librdkafka spells differently. Other properties pass
@@ -35,7 +36,7 @@ var minimums = map[string]int64{
 func configMap(base kafka.ConfigMap, props map[string]string) (kafka.ConfigMap, error) {
 	var errs []error
 	fail := func(key, reason string) {
-		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact(key, props[key]), Reason: reason})
+		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: results.RedactValue(key, props[key]), Reason: reason})
 	}
 	cm := base
 	for k, v := range props {
@@ -75,18 +76,16 @@ func configMap(base kafka.ConfigMap, props map[string]string) (kafka.ConfigMap, 
 			n, _ := strconv.ParseInt(v, 10, 64)
 			cm["queue.buffering.max.kbytes"] = int((n + 1023) / 1024)
 			continue
-		case "sasl.jaas.config":
-			fail(k, "not supported; set sasl.mechanism, sasl.username and sasl.password instead")
-			continue
-		case "ssl.truststore.location", "ssl.keystore.location":
-			fail(k, "librdkafka reads PEM files, not Java key stores; use ssl.ca.location (and ssl.certificate.location, ssl.key.location)")
-			continue
+		}
+		if drivers.IsSecurityKey(k) {
+			continue // see securityConfig
 		}
 		if to, ok := renames[k]; ok {
 			k = to
 		}
 		cm[k] = v
 	}
+	errs = append(errs, securityConfig(cm, props)...)
 	if props["enable.idempotence"] == "true" {
 		if a, ok := props["acks"]; ok && a != "all" && a != "-1" {
 			fail("enable.idempotence", "idempotence requires acks=all; set acks=all or enable.idempotence=false")
@@ -112,24 +111,21 @@ func configError(err error, props map[string]string) error {
 		return err
 	}
 	msg := kerr.Error()
+	for k, v := range props {
+		if v != "" && results.IsSecret(k) {
+			msg = strings.ReplaceAll(msg, v, results.Redacted) // librdkafka may quote the value
+		}
+	}
 	for k := range props {
 		name := k
 		if to, ok := renames[k]; ok {
 			name = to
 		}
 		if strings.Contains(msg, `"`+name+`"`) {
-			return &drivers.PropertyError{Driver: Name, Key: k, Value: redact(k, props[k]), Reason: "librdkafka refused it: " + msg}
+			return &drivers.PropertyError{Driver: Name, Key: k, Value: results.RedactValue(k, props[k]), Reason: "librdkafka refused it: " + msg}
 		}
 	}
 	return &drivers.PropertyError{Driver: Name, Key: "(client properties)", Reason: "librdkafka refused them: " + msg}
-}
-
-// redact hides secrets, since errors end up in logs.
-func redact(key, value string) string {
-	if strings.Contains(key, "password") || key == "sasl.jaas.config" {
-		return "(redacted)"
-	}
-	return value
 }
 
 // reported are the settings EffectiveConfig reports: each under Kafka's

@@ -28,7 +28,7 @@ func TestConfigMap(t *testing.T) {
 		{map[string]string{"batch.size": "-1"}, nil, "batch.size"},
 		{map[string]string{"linger.ms": "soon"}, nil, "linger.ms"},
 		{map[string]string{"compression.type": "brotli"}, nil, "compression.type"},
-		{map[string]string{"sasl.jaas.config": "x"}, nil, "sasl.jaas.config"},
+		{map[string]string{"security.protocol": "SASL_SSL", "sasl.jaas.config": "x"}, nil, "sasl.jaas.config"},
 	}
 	for _, c := range cases {
 		got, err := configMap(kafka.ConfigMap{}, c.props)

@@ -1,21 +1,16 @@
 package franz
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 )
 
 // defaultBatchMaxBytes is kgo's default ProducerBatchMaxBytes (Kafka's
@@ -27,9 +22,7 @@ const defaultBatchMaxBytes = 1000012
 // tuning profile can configure both; any other unknown property is refused,
 // because kgo has no pass-through.
 var (
-	commonProps = set("client.id", "request.timeout.ms", "security.protocol",
-		"sasl.mechanism", "sasl.username", "sasl.password", "sasl.jaas.config",
-		"ssl.ca.location")
+	commonProps   = set("client.id", "request.timeout.ms")
 	producerProps = set("acks", "retries", "enable.idempotence", "linger.ms",
 		"batch.size", "compression.type", "max.in.flight.requests.per.connection",
 		"delivery.timeout.ms", "buffer.memory", "max.request.size", "message.max.bytes")
@@ -55,21 +48,13 @@ type parser struct {
 }
 
 func (p *parser) fail(key, reason string) {
-	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact(key, p.props[key]), Reason: reason})
-}
-
-// redact hides secrets, since errors end up in logs.
-func redact(key, value string) string {
-	if strings.Contains(key, "password") || key == "sasl.jaas.config" {
-		return "(redacted)"
-	}
-	return value
+	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: results.RedactValue(key, p.props[key]), Reason: reason})
 }
 
 // known refuses properties that neither role understands.
 func (p *parser) known(own, other map[string]bool) {
 	for k := range p.props {
-		if !commonProps[k] && !own[k] && !other[k] {
+		if !commonProps[k] && !own[k] && !other[k] && !drivers.IsSecurityKey(k) {
 			p.fail(k, "franz-go has no such setting"+drivers.DidYouMean(k, knownNames())+"; remove it or use the confluent driver, which passes properties through")
 		}
 	}
@@ -116,64 +101,7 @@ func (p *parser) common() {
 	if v, ok := p.props["client.id"]; ok {
 		p.add(kgo.ClientID(v))
 	}
-	if _, ok := p.props["sasl.jaas.config"]; ok {
-		p.fail("sasl.jaas.config", "not supported; set sasl.mechanism, sasl.username and sasl.password instead")
-	}
-	var useTLS, useSASL bool
-	switch v := p.props["security.protocol"]; v {
-	case "", "PLAINTEXT", "plaintext":
-	case "SSL", "ssl":
-		useTLS = true
-	case "SASL_PLAINTEXT", "sasl_plaintext":
-		useSASL = true
-	case "SASL_SSL", "sasl_ssl":
-		useTLS, useSASL = true, true
-	default:
-		p.fail("security.protocol", "must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
-	}
-	if useTLS {
-		p.tls()
-	} else if _, ok := p.props["ssl.ca.location"]; ok {
-		p.fail("ssl.ca.location", "needs security.protocol=SSL or SASL_SSL")
-	}
-	if useSASL {
-		p.sasl()
-	}
-}
-
-func (p *parser) tls() {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if path, ok := p.props["ssl.ca.location"]; ok {
-		pem, err := os.ReadFile(path)
-		if err != nil {
-			p.fail("ssl.ca.location", fmt.Sprintf("cannot read the CA file: %v", err))
-			return
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			p.fail("ssl.ca.location", "the file holds no PEM certificate")
-			return
-		}
-	}
-	p.add(kgo.DialTLSConfig(cfg))
-}
-
-func (p *parser) sasl() {
-	user, pass := p.props["sasl.username"], p.props["sasl.password"]
-	if user == "" {
-		p.fail("sasl.username", "SASL needs sasl.username and sasl.password")
-		return
-	}
-	switch p.props["sasl.mechanism"] {
-	case "PLAIN", "":
-		p.add(kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
-	case "SCRAM-SHA-256":
-		p.add(kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()))
-	case "SCRAM-SHA-512":
-		p.add(kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
-	default:
-		p.fail("sasl.mechanism", "franz driver supports PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
-	}
+	p.security()
 }
 
 // producerOpts maps producer properties onto kgo options.

@@ -32,9 +32,9 @@ func TestProducerProps(t *testing.T) {
 		{map[string]string{"retries": "-1"}, "retries"},
 		{map[string]string{"enable.idempotence": "yes"}, "enable.idempotence"},
 		{map[string]string{"batch.size": "100000", "max.request.size": "50000"}, "max.request.size"},
-		{map[string]string{"sasl.jaas.config": "x"}, "sasl.jaas.config"},
+		{map[string]string{"security.protocol": "SASL_SSL", "sasl.jaas.config": "x"}, "sasl.jaas.config"},
 		{map[string]string{"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI", "sasl.username": "u"}, "sasl.mechanism"},
-		{map[string]string{"ssl.ca.location": "/nonexistent"}, "ssl.ca.location"}, // without SSL
+		{map[string]string{"security.protocol": "SSL", "ssl.ca.location": "/nonexistent"}, "ssl.ca.location"}, // no such file
 		{map[string]string{"key.serializer": "x"}, "key.serializer"},
 	}
 	for _, c := range cases {
@@ -84,7 +84,7 @@ func checkProps(t *testing.T, props map[string]string, err error, badKey string)
 }
 
 func TestPropertyErrorHidesSecrets(t *testing.T) {
-	_, err := producerOpts(map[string]string{"sasl.jaas.config": `... password="hunter2";`})
+	_, err := producerOpts(map[string]string{"security.protocol": "SASL_SSL", "sasl.jaas.config": `... password="hunter2";`})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error %v shows the secret", err)
 	}
