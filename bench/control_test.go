@@ -87,3 +87,20 @@ func TestControlClientsSecured(t *testing.T) {
 		}
 	})
 }
+
+// The workload hash shards compare leaves secrets out, but not settings.
+func TestWorkloadHashLeavesSecretsOut(t *testing.T) {
+	with := func(k, v string) *Workload {
+		w := mustResolve(t, smallWorkload(100))
+		w.Producer = map[string]string{"acks": "all", "sasl.username": "alice", "sasl.password": "hunter2"}
+		w.Producer[k] = v
+		return w
+	}
+	base := workloadHash(with("acks", "all"))
+	if h := workloadHash(with("sasl.password", "another")); h != base {
+		t.Errorf("another password changed the hash: %s, %s", h, base)
+	}
+	if h := workloadHash(with("acks", "1")); h == base {
+		t.Error("acks=1 left the hash as it was")
+	}
+}
