@@ -93,9 +93,12 @@ type control struct {
 func controlTopic(w *Workload, id string) string { return w.TopicPrefix + "-" + id + "-control" }
 
 // workloadHash identifies a resolved workload: shards must run the same.
+// Secrets are left out: a hash of one could be guessed at offline from
+// the control topic or a result, and a shard's credentials are not its
+// workload.
 func workloadHash(w *Workload) string {
 	b, _ := json.Marshal(w)
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(results.RedactJSON(b))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -114,26 +117,20 @@ func openControl(ctx context.Context, r *run, shard int) (*control, error) {
 	c := &control{topic: name, shard: shard, changed: make(chan struct{})}
 	c.st = controlState{hellos: map[int]controlMsg{}, refused: map[int]string{}, ready: map[int]controlMsg{},
 		produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}
-	props := maps.Clone(r.w.Producer)
-	if props == nil {
-		props = map[string]string{}
-	}
-	props["acks"] = "all"
+	// The control clients take the workload's client properties (a
+	// secured cluster's settings among them), as its producers and
+	// consumers do.
 	var err error
 	c.prod, err = r.cfg.Driver.NewProducer(ctx, drivers.ProducerConfig{
-		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard), Props: props})
+		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard),
+		Props: withProp(r.w.Producer, "acks", "all")})
 	if err != nil {
 		return nil, fmt.Errorf("control producer: %w", err)
 	}
-	cprops := maps.Clone(r.w.Consumer)
-	if cprops == nil {
-		cprops = map[string]string{}
-	}
-	cprops["auto.offset.reset"] = "earliest"
 	c.cons, err = r.cfg.Driver.NewConsumer(ctx, drivers.ConsumerConfig{
 		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard),
 		// Each reader reads everything: a group of its own, new each time.
-		Group: name + "-" + strconv.Itoa(shard) + "-" + NewRunID(), Topics: []string{name}, Props: cprops})
+		Group: name + "-" + strconv.Itoa(shard) + "-" + NewRunID(), Topics: []string{name}, Props: withProp(r.w.Consumer, "auto.offset.reset", "earliest")})
 	if err != nil {
 		c.prod.Close()
 		return nil, fmt.Errorf("control consumer: %w", err)
@@ -144,6 +141,16 @@ func openControl(ctx context.Context, r *run, shard int) (*control, error) {
 	go func() { defer c.wg.Done(); c.read(loopCtx) }()
 	go func() { defer c.wg.Done(); c.beat(loopCtx) }()
 	return c, nil
+}
+
+// withProp returns a copy of props with key set to value.
+func withProp(props map[string]string, key, value string) map[string]string {
+	out := maps.Clone(props)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[key] = value
+	return out
 }
 
 // close stops the reader and the heartbeat and closes the clients.
@@ -319,10 +326,11 @@ const collectTimeout = 30 * time.Second
 
 // CollectShards reads the results the shards of run id posted to the
 // run's control topic, for merging them (results.Merge) from anywhere
-// that reaches the cluster, when shard 0 could not. prefix is the
-// workload's topicPrefix. It reads up to the topic's end offset, within
-// 30 s, and returns every whole result found.
-func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin, bootstrap []string, prefix, id string) ([]*results.Run, error) {
+// that reaches the cluster, when shard 0 could not. props are the
+// consumer's client properties (a secured cluster's TLS and SASL
+// settings); prefix is the workload's topicPrefix. It reads up to the
+// topic's end offset, within 30 s, and returns every whole result found.
+func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin, bootstrap []string, props map[string]string, prefix, id string) ([]*results.Run, error) {
 	name := controlTopic(&Workload{TopicPrefix: prefix}, id)
 	ctx, cancel := context.WithTimeout(ctx, collectTimeout)
 	defer cancel()
@@ -331,7 +339,7 @@ func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin,
 		return nil, fmt.Errorf("control topic %s of run %s: %w", name, id, err)
 	}
 	cons, err := drv.NewConsumer(ctx, drivers.ConsumerConfig{Bootstrap: bootstrap, ClientID: "kbench-merge-" + id,
-		Group: name + "-merge-" + NewRunID(), Topics: []string{name}, Props: map[string]string{"auto.offset.reset": "earliest"}})
+		Group: name + "-merge-" + NewRunID(), Topics: []string{name}, Props: withProp(props, "auto.offset.reset", "earliest")})
 	if err != nil {
 		return nil, fmt.Errorf("control topic %s: %w", name, err)
 	}

@@ -158,7 +158,7 @@ func TestCollectShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	got, err := CollectShards(context.Background(), franz.Driver{}, admin, c.Bootstrap(), ws[0].TopicPrefix, "collect-1")
+	got, err := CollectShards(context.Background(), franz.Driver{}, admin, c.Bootstrap(), nil, ws[0].TopicPrefix, "collect-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestCollectShards(t *testing.T) {
 	if err := DeleteRunTopics(context.Background(), admin, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CollectShards(context.Background(), franz.Driver{}, admin, c.Bootstrap(), ws[0].TopicPrefix, "collect-1"); err == nil {
+	if _, err := CollectShards(context.Background(), franz.Driver{}, admin, c.Bootstrap(), nil, ws[0].TopicPrefix, "collect-1"); err == nil {
 		t.Error("the control topic is still there after DeleteRunTopics")
 	}
 }

@@ -84,11 +84,18 @@ func producing(w *Workload, index, count int) bool {
 	return len(sliceOf(w, index, count).producers) > 0
 }
 
-// checkShard refuses a shard index or roles outside the run's shards.
+// checkShard refuses a shard index or roles outside the run's shards,
+// and a backlog run, which shards do not build yet.
 func checkShard(w *Workload, sh Shard) error {
 	var p problems
 	if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
 		p.addf("shard", "index %d of %d shards: want 0 <= index < count", sh.Index, sh.Count)
+	}
+	if w.ConsumerBacklogSizeGB > 0 {
+		// Not silently dropped: a shard would count only its own
+		// producers' acknowledgements towards the run's backlog, and one
+		// with consumers only would wait for it until the run ends.
+		p.addf("consumerBacklogSizeGB", "a distributed run does not build a backlog yet: run the backlog workload in one process")
 	}
 	for name, roles := range map[string][]int{"shards.producers": w.Shards.Producers, "shards.consumers": w.Shards.Consumers} {
 		for i, s := range roles {

@@ -70,6 +70,9 @@ func TestCheckShard(t *testing.T) {
 	if err := checkShard(&Workload{}, Shard{Index: 3, Count: 3}); err == nil {
 		t.Error("index 3 of 3 accepted")
 	}
+	if err := checkShard(&Workload{ConsumerBacklogSizeGB: 1}, Shard{Index: 0, Count: 2}); err == nil || !strings.Contains(err.Error(), "consumerBacklogSizeGB") {
+		t.Errorf("a sharded backlog run: %v", err)
+	}
 	var p problems
 	validateShardRoles(ShardRoles{Consumers: []int{1, -1, 1}}, &p)
 	if err := p.err(); err == nil || !strings.Contains(err.Error(), "shards.consumers[1]: must not be negative") || !strings.Contains(err.Error(), "shards.consumers[2]: shard 1 is listed twice") {

@@ -359,6 +359,7 @@ func mergeSummary(out *Run, shards []*Run) error {
 	if sent > 0 {
 		s.LateShare = float64(s.LateSends) / float64(sent)
 	}
+	s.Backlog = mergeBacklog(shards)
 	s.PublishLatencyMs = LatencyOf(pub)
 	s.E2ELatencyMs = LatencyOf(e2e)
 	s.SendLagMs = LatencyOf(lag)
@@ -372,6 +373,35 @@ func mergeSummary(out *Run, shards []*Run) error {
 	}
 	out.Histograms.E2E, err = EncodeHist(e2e)
 	return err
+}
+
+// mergeBacklog merges the shards' backlogs; nil when none built one. The
+// backlog was built, and caught up with, when the last shard's was (-1 if
+// any shard's consumers never caught up); the shards' producers built it
+// together and their consumers drained it together, so the bytes built and
+// the drain rates add up.
+func mergeBacklog(shards []*Run) *Backlog {
+	var out *Backlog
+	for _, r := range shards {
+		b := r.Summary.Backlog
+		if b == nil {
+			continue
+		}
+		if out == nil {
+			out = &Backlog{}
+		}
+		out.SizeBytes = max(out.SizeBytes, b.SizeBytes)
+		out.BuiltBytes += b.BuiltBytes
+		out.BuildS = max(out.BuildS, b.BuildS)
+		if b.CatchUpS < 0 || out.CatchUpS < 0 {
+			out.CatchUpS = -1
+		} else {
+			out.CatchUpS = max(out.CatchUpS, b.CatchUpS)
+		}
+		out.DrainRateMsgs += b.DrainRateMsgs
+		out.DrainRateMiB += b.DrainRateMiB
+	}
+	return out
 }
 
 // mergeVerify checks every subscription against the union of what the

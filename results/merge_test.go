@@ -2,6 +2,7 @@ package results
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -349,4 +350,54 @@ func TestMergeTruthFigures(t *testing.T) {
 	if m, _ := Merge([]*Run{a, b}); m.Summary.Retries != nil {
 		t.Errorf("retries %d when no shard counted any, want unknown", *m.Summary.Retries)
 	}
+}
+
+// A backlog run's figures merge over the shards that built one: the
+// latest build and catch-up, the bytes built and the drain rates summed.
+func TestMergeBacklog(t *testing.T) {
+	a := &Backlog{SizeBytes: 1000, BuiltBytes: 600, BuildS: 4, CatchUpS: 2, DrainRateMsgs: 100, DrainRateMiB: 1}
+	b := &Backlog{SizeBytes: 1000, BuiltBytes: 500, BuildS: 5, CatchUpS: 3, DrainRateMsgs: 50, DrainRateMiB: 0.5}
+	never := &Backlog{SizeBytes: 1000, BuiltBytes: 500, BuildS: 5, CatchUpS: -1, DrainRateMsgs: 20, DrainRateMiB: 0.2}
+	for _, tc := range []struct {
+		name string
+		in   []*Backlog
+		want *Backlog
+	}{
+		// No shard built a backlog: the run was not a backlog run.
+		{"none", []*Backlog{nil, nil}, nil},
+		// One shard's figures are the run's.
+		{"one", []*Backlog{a}, a},
+		// Built and caught up with when the last shard was; rates add up.
+		{"two", []*Backlog{a, b}, &Backlog{SizeBytes: 1000, BuiltBytes: 1100, BuildS: 5, CatchUpS: 3, DrainRateMsgs: 150, DrainRateMiB: 1.5}},
+		// A shard whose consumers never caught up: the run never did,
+		// whichever shard comes first.
+		{"never first", []*Backlog{never, a}, &Backlog{SizeBytes: 1000, BuiltBytes: 1100, BuildS: 5, CatchUpS: -1, DrainRateMsgs: 120, DrainRateMiB: 1.2}},
+		{"never last", []*Backlog{a, never}, &Backlog{SizeBytes: 1000, BuiltBytes: 1100, BuildS: 5, CatchUpS: -1, DrainRateMsgs: 120, DrainRateMiB: 1.2}},
+		// A shard with no backlog (consumers only, say) adds nothing.
+		{"with a shard without", []*Backlog{nil, b}, b},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var shards []*Run
+			for i, bl := range tc.in {
+				r := shardRun(t, i, len(tc.in), [2][]int64{{100}, {200}})
+				r.Summary.Backlog = bl
+				shards = append(shards, r)
+			}
+			m, err := Merge(shards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := m.Summary.Backlog
+			if (got == nil) != (tc.want == nil) || got != nil && !backlogNear(*got, *tc.want) {
+				t.Errorf("merged backlog %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// backlogNear compares backlogs, the rates within rounding.
+func backlogNear(a, b Backlog) bool {
+	near := func(x, y float64) bool { return math.Abs(x-y) < 1e-9 }
+	return a.SizeBytes == b.SizeBytes && a.BuiltBytes == b.BuiltBytes && a.BuildS == b.BuildS && a.CatchUpS == b.CatchUpS &&
+		near(a.DrainRateMsgs, b.DrainRateMsgs) && near(a.DrainRateMiB, b.DrainRateMiB)
 }

@@ -326,6 +326,20 @@ func TestMerge(t *testing.T) {
 	}
 }
 
+// kbench merge --run-id takes the shards' client config: its bootstrap
+// servers and its security settings, which the admin client checks
+// before anything is read (exit 2, naming the property).
+func TestMergeClientConfig(t *testing.T) {
+	props := filepath.Join(t.TempDir(), "client.properties")
+	if err := os.WriteFile(props, []byte("bootstrap.servers=127.0.0.1:1\nsecurity.protocol=SASL_TLS\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := kbench(t, "merge", "-q", "--run-id", "run-1", "--client-config", props)
+	if code != exitUsage || !strings.Contains(stderr, "security.protocol") {
+		t.Errorf("exit code %d, want %d naming security.protocol; stderr %q", code, exitUsage, stderr)
+	}
+}
+
 // --run-id names the run's topics, so one that cannot is refused before
 // anything runs; --metrics-addr serves while the run goes on.
 func TestRunIDAndMetricsAddr(t *testing.T) {

@@ -19,6 +19,8 @@ const mergeExamples = `  # the shards' results of a distributed run, copied out 
   # the results the shards posted to the run's control topic (shard 0 died, or
   # the workload kept its topics); then delete the run's topics
   kbench merge --run-id RUN_ID --bootstrap broker1:9092 -o merged.json
+  # the same on a secured cluster, with the client properties the shards used
+  kbench merge --run-id RUN_ID --client-config client.properties -o merged.json
 `
 
 func mergeCmd(ctx context.Context, args []string) error {
@@ -34,6 +36,7 @@ func mergeCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&tf.kind, "cluster", "", "with --run-id: local or external (default local; external when --bootstrap is given)")
 	fs.StringVar(&tf.bootstrap, "bootstrap", "", "bootstrap addresses of an external cluster, comma-separated")
 	fs.StringVar(&tf.dir, "cluster-dir", "", "local cluster state directory (default: the one 'kbench cluster up' uses)")
+	fs.StringVar(&tf.clientConfig, "client-config", "", "with --run-id: client properties file (TLS, SASL; as Kafka's --command-config) for the admin client and the control topic's reader")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no summary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -48,12 +51,12 @@ func mergeCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("--driver: %w", err)}
 		}
-		tgt, admin, _, release, err := connect(ctx, tf, nil, drv, os.Stderr)
+		tgt, admin, props, release, err := connect(ctx, tf, nil, drv, os.Stderr)
 		if err != nil {
 			return err
 		}
 		defer release()
-		if shards, err = bench.CollectShards(ctx, drv, admin, tgt.Bootstrap(), prefix, runID); err != nil {
+		if shards, err = bench.CollectShards(ctx, drv, admin, tgt.Bootstrap(), props, prefix, runID); err != nil {
 			return err
 		}
 		if !keep {
