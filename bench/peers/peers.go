@@ -75,12 +75,6 @@ func (s Settings) producerProps() map[string]string {
 	}
 }
 
-// maxInFlight is kbench's bound on records awaiting acknowledgement: as
-// many as fill buffer.memory.
-func (s Settings) maxInFlight() int {
-	return int(max(1, s.BufferMemory/int64(s.RecordSize)))
-}
-
 // Config is one peers benchmark.
 type Config struct {
 	Bootstrap []string
@@ -344,7 +338,7 @@ func (b *bencher) kbench(ctx context.Context, out, driver, phase string, rate fl
 		"name": "peers-" + phase, "topics": 1, "partitionsPerTopic": s.Partitions,
 		"replicationFactor": s.ReplicationFactor, "messageSize": s.RecordSize, "producersPerTopic": 1,
 		"subscriptionsPerTopic": subs, "producerRate": rate, "messages": s.Records,
-		"maxInFlight": s.maxInFlight(), "producer": s.producerProps(),
+		"maxInFlightBytes": s.BufferMemory, "producer": s.producerProps(),
 	})
 	if err != nil {
 		return Sample{}, err
@@ -411,8 +405,8 @@ appender.stderr.layout.pattern = [%d] %p %m (%c)%n
 func method(cfg Config) []string {
 	s := cfg.Settings
 	m := []string{
-		fmt.Sprintf("every tool: %d records of %d bytes to a fresh topic of %d partitions, replication factor %d; producer properties %s; kbench keeps at most %d records (buffer.memory / record size) awaiting acknowledgement",
-			s.Records, s.RecordSize, s.Partitions, s.ReplicationFactor, strings.Join(keyValues(s.producerProps()), " "), s.maxInFlight()),
+		fmt.Sprintf("every tool: %d records of %d bytes to a fresh topic of %d partitions, replication factor %d; producer properties %s; kbench keeps at most buffer.memory (maxInFlightBytes %d) awaiting acknowledgement",
+			s.Records, s.RecordSize, s.Partitions, s.ReplicationFactor, strings.Join(keyValues(s.producerProps()), " "), s.BufferMemory),
 		"publish latency: perf-test measures from its send() call to the callback, in whole ms (every record up to 500,000 per run, an even sample beyond); " +
 			"kbench over every record in µs, from the send in the unthrottled (closed) phase and from the intended send time in the rate (open) phase, " +
 			"so at a fixed rate a stall counts as latency for kbench and as a lower rate for perf-test, whose throttle waits from the actual send",
