@@ -17,25 +17,28 @@ const (
 )
 
 // waitUntil returns at due, an offset from t0, as closely as the machine
-// allows; it returns false if ctx ends first.
-func waitUntil(ctx context.Context, t0 time.Time, due time.Duration) bool {
-	rem := due - time.Since(t0)
-	if rem > coarseMargin {
+// allows, with the time it returned at (read once it was due, so the
+// caller need not read the clock again); ok is false if ctx ends first.
+func waitUntil(ctx context.Context, t0 time.Time, due time.Duration) (now time.Duration, ok bool) {
+	now = time.Since(t0)
+	if rem := due - now; rem > coarseMargin {
 		if !sleepCtx(ctx, rem-coarseMargin) {
-			return false
+			return now, false
 		}
-		rem = due - time.Since(t0)
+		now = time.Since(t0)
 	}
-	if rem > fineMargin {
+	if rem := due - now; rem > fineMargin {
 		fineSleep(rem - fineMargin)
 		if ctx.Err() != nil {
-			return false
+			return now, false
 		}
+		now = time.Since(t0)
 	}
-	for time.Since(t0) < due {
+	for now < due {
 		runtime.Gosched()
+		now = time.Since(t0)
 	}
-	return ctx.Err() == nil
+	return now, ctx.Err() == nil
 }
 
 // sleepCtx sleeps for d, or until ctx ends (then it returns false).
