@@ -251,7 +251,6 @@ func memConfig(w *Workload) (Config, *memCluster) {
 }
 
 // timerWait paces on timers alone, which a synctest bubble's clock serves.
-func timerWait(ctx context.Context, t0 time.Time, due time.Duration) (time.Duration, bool) {
-	ok := sleepCtx(ctx, due-time.Since(t0))
-	return time.Since(t0), ok
+func timerWait(ctx context.Context, t0 time.Time, due time.Duration) bool {
+	return sleepCtx(ctx, due-time.Since(t0))
 }

@@ -154,27 +154,21 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		if ctx.Err() != nil {
 			return
 		}
-		// now is the issue time. The open model reuses the pacer's reading
-		// unless taking a slot could have taken time.
-		var intended, now time.Duration
-		fresh := true
+		var intended time.Duration
 		if period > 0 {
 			intended = p.phase + time.Duration(float64(n)*period)
 			if planned > 0 && intended >= planned {
 				reachedBound = true
 				return
 			}
-			var ok bool
-			if now, ok = wait(ctx, t0, intended); !ok {
+			if !wait(ctx, t0, intended) {
 				return
 			}
-			fresh = false
 		}
 		var s *slot
 		select {
 		case s = <-p.slots:
 		default:
-			fresh = true
 			if p.made < cap(p.slots) {
 				s = p.newSlot()
 				break
@@ -189,9 +183,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 			}
 			p.rec.slotWait.Add(int64(time.Since(waitFrom)))
 		}
-		if fresh {
-			now = time.Since(t0)
-		}
+		now := time.Since(t0)
 		if period == 0 {
 			if planned > 0 && now >= planned {
 				p.slots <- s

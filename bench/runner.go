@@ -48,7 +48,7 @@ type Config struct {
 	// wait, when set, replaces the pacer's waitUntil: tests under
 	// testing/synctest set it, as that clock does not move while the
 	// pacer spins.
-	wait func(ctx context.Context, t0 time.Time, due time.Duration) (now time.Duration, ok bool)
+	wait func(ctx context.Context, t0 time.Time, due time.Duration) bool
 }
 
 // Progress is the state of a run after an interval.
