@@ -75,12 +75,6 @@ func (s Settings) producerProps() map[string]string {
 	}
 }
 
-// maxInFlight is kbench's bound on records awaiting acknowledgement: as
-// many as fill buffer.memory.
-func (s Settings) maxInFlight() int {
-	return int(max(1, s.BufferMemory/int64(s.RecordSize)))
-}
-
 // Config is one peers benchmark.
 type Config struct {
 	Bootstrap []string
@@ -332,29 +326,31 @@ func (b *bencher) topic(ctx context.Context, name string) (topic string, drop fu
 	}, nil
 }
 
-// kbench runs 'kbench run' with driver against the cluster. Producing
-// phases run producers alone; the consume phase adds one consumer.
+// kbench runs 'kbench run' with driver against the cluster: producers
+// alone on a fresh topic in the producing phases; in the consume phase a
+// consumer-only run reading a topic kafka-producer-perf-test filled
+// beforehand, unmeasured, as the peer's consume run reads one.
 func (b *bencher) kbench(ctx context.Context, out, driver, phase string, rate float64) (Sample, error) {
-	s := b.cfg.Settings
-	subs := 0
+	topic := ""
 	if phase == PhaseConsume {
-		subs = 1
+		t, drop, err := b.topic(ctx, filepath.Base(out))
+		if err != nil {
+			return Sample{}, err
+		}
+		defer drop()
+		if _, err := b.producerPerf(ctx, out+"-fill", t, 0); err != nil {
+			return Sample{}, fmt.Errorf("filling %s: %w", t, err)
+		}
+		topic = t
 	}
-	wl, err := yaml.Marshal(map[string]any{
-		"name": "peers-" + phase, "topics": 1, "partitionsPerTopic": s.Partitions,
-		"replicationFactor": s.ReplicationFactor, "messageSize": s.RecordSize, "producersPerTopic": 1,
-		"subscriptionsPerTopic": subs, "producerRate": rate, "messages": s.Records,
-		"maxInFlight": s.maxInFlight(), "producer": s.producerProps(),
-	})
+	wl, err := yaml.Marshal(kbenchWorkload(b.cfg.Settings, phase, rate, topic))
 	if err != nil {
 		return Sample{}, err
 	}
 	if err := os.WriteFile(out+".yaml", wl, 0o644); err != nil {
 		return Sample{}, fmt.Errorf("writing the workload: %w", err)
 	}
-	cpu, _, err := runChild(ctx, out+".log", b.cfg.Kbench, "run", "--quiet", "--cluster", "external",
-		"--bootstrap", strings.Join(b.cfg.Bootstrap, ","), "--driver", driver,
-		"--workload", out+".yaml", "-o", out+".json")
+	cpu, _, err := runChild(ctx, out+".log", b.cfg.Kbench, kbenchArgs(b.cfg.Bootstrap, driver, out)...)
 	if err != nil {
 		return Sample{}, err
 	}
@@ -366,14 +362,40 @@ func (b *bencher) kbench(ctx context.Context, out, driver, phase string, rate fl
 		return Sample{}, fmt.Errorf("kbench's run was incomplete: %s (see %s.json)", res.Incomplete, out)
 	}
 	sum := res.Summary
-	sample := Sample{Records: sum.ProducedMessages, RecordsPerSec: sum.ProduceRateMsgs, MiBPerSec: sum.ProduceRateMiB,
-		Latency:    &Latency{P50: sum.PublishLatencyMs.P50, P99: sum.PublishLatencyMs.P99, P999: sum.PublishLatencyMs.P999},
-		CPUSeconds: cpu, Output: out + ".json"}
 	if phase == PhaseConsume {
-		sample = Sample{Records: sum.ConsumedMessages, RecordsPerSec: sum.ConsumeRateMsgs, MiBPerSec: sum.ConsumeRateMiB,
-			CPUSeconds: cpu, Output: out + ".json"}
+		return Sample{Records: sum.ConsumedMessages, RecordsPerSec: sum.ConsumeRateMsgs, MiBPerSec: sum.ConsumeRateMiB,
+			CPUSeconds: cpu, Output: out + ".json"}, nil
 	}
-	return sample, nil
+	return Sample{Records: sum.ProducedMessages, RecordsPerSec: sum.ProduceRateMsgs, MiBPerSec: sum.ProduceRateMiB,
+		Latency:    &Latency{P50: sum.PublishLatencyMs.P50, P99: sum.PublishLatencyMs.P99, P999: sum.PublishLatencyMs.P999},
+		CPUSeconds: cpu, Output: out + ".json"}, nil
+}
+
+// kbenchWorkload is kbench's workload for phase: one producer writing the
+// settings' records to a fresh topic (at rate, 0 unthrottled), or, in the
+// consume phase, one consumer reading that many records of the existing
+// topic from its start.
+func kbenchWorkload(s Settings, phase string, rate float64, topic string) map[string]any {
+	if phase == PhaseConsume {
+		return map[string]any{
+			"name": "peers-" + phase, "existingTopics": []string{topic}, "messageSize": s.RecordSize,
+			"producersPerTopic": 0, "subscriptionsPerTopic": 1, "messages": s.Records,
+			"consumer": map[string]string{"auto.offset.reset": "earliest"},
+		}
+	}
+	return map[string]any{
+		"name": "peers-" + phase, "topics": 1, "partitionsPerTopic": s.Partitions,
+		"replicationFactor": s.ReplicationFactor, "messageSize": s.RecordSize, "producersPerTopic": 1,
+		"subscriptionsPerTopic": 0, "producerRate": rate, "messages": s.Records,
+		"maxInFlightBytes": s.BufferMemory, "producer": s.producerProps(),
+	}
+}
+
+// kbenchArgs is the command line of a kbench run whose workload is
+// out.yaml and whose result goes to out.json.
+func kbenchArgs(bootstrap []string, driver, out string) []string {
+	return []string{"run", "--quiet", "--cluster", "external", "--bootstrap", strings.Join(bootstrap, ","),
+		"--driver", driver, "--workload", out + ".yaml", "-o", out + ".json"}
 }
 
 // runChild runs a command with its output written to logPath, and returns
@@ -411,8 +433,8 @@ appender.stderr.layout.pattern = [%d] %p %m (%c)%n
 func method(cfg Config) []string {
 	s := cfg.Settings
 	m := []string{
-		fmt.Sprintf("every tool: %d records of %d bytes to a fresh topic of %d partitions, replication factor %d; producer properties %s; kbench keeps at most %d records (buffer.memory / record size) awaiting acknowledgement",
-			s.Records, s.RecordSize, s.Partitions, s.ReplicationFactor, strings.Join(keyValues(s.producerProps()), " "), s.maxInFlight()),
+		fmt.Sprintf("every tool: %d records of %d bytes to a fresh topic of %d partitions, replication factor %d; producer properties %s; kbench keeps at most buffer.memory (maxInFlightBytes %d) awaiting acknowledgement",
+			s.Records, s.RecordSize, s.Partitions, s.ReplicationFactor, strings.Join(keyValues(s.producerProps()), " "), s.BufferMemory),
 		"publish latency: perf-test measures from its send() call to the callback, in whole ms (every record up to 500,000 per run, an even sample beyond); " +
 			"kbench over every record in µs, from the send in the unthrottled (closed) phase and from the intended send time in the rate (open) phase, " +
 			"so at a fixed rate a stall counts as latency for kbench and as a lower rate for perf-test, whose throttle waits from the actual send",
@@ -421,9 +443,8 @@ func method(cfg Config) []string {
 		"ratios: each kbench repeat's figure over the perf-test figure of the same repeat, which ran just before it; median [lowest–highest] of the repeats",
 	}
 	if cfg.Consume {
-		m = append(m, "consume: perf-test reads a topic filled beforehand (fetch.nMsg.sec: the group join left out); "+
-			"kbench has no consumer-only run yet, so its figure is the consumer of a normal run reading while its producer writes: "+
-			"its rate is bounded by its produce rate, and its CPU includes producing")
+		m = append(m, "consume: every tool reads, with one consumer from the earliest offset, a fresh topic kafka-producer-perf-test filled beforehand, unmeasured; "+
+			"perf-test's rate is fetch.nMsg.sec (the group join left out), kbench's runs from the start of measurement, after its consumer holds every partition, to its last record")
 	}
 	return m
 }

@@ -4,6 +4,10 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/bench"
 )
 
 func TestParseProducerPerf(t *testing.T) {
@@ -122,5 +126,63 @@ func TestSummarizeRatios(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+func TestKbenchWorkload(t *testing.T) {
+	s := DefaultSettings()
+	for _, c := range []struct {
+		phase string
+		rate  float64
+		topic string
+		check func(w *bench.Workload) string
+	}{
+		// Unthrottled: one producer alone, bounded by buffer.memory's bytes.
+		{PhaseUnthrottled, 0, "", func(w *bench.Workload) string {
+			if w.ProducersPerTopic != 1 || w.SubscriptionsPerTopic != 0 || w.ProducerRate != 0 || w.MaxInFlightBytes != 32<<20 ||
+				w.Messages != 300_000 || w.PartitionsPerTopic != 6 || w.Producer["compression.type"] != "none" {
+				return "not one unthrottled producer of the settings"
+			}
+			return ""
+		}},
+		// At a rate: the same producer, paced.
+		{PhaseRate, 20000, "", func(w *bench.Workload) string {
+			if w.ProducerRate != 20000 || w.SubscriptionsPerTopic != 0 {
+				return "not paced at 20000 records/s"
+			}
+			return ""
+		}},
+		// Consume: a consumer-only run of the filled topic, from its start.
+		{PhaseConsume, 0, "filled", func(w *bench.Workload) string {
+			if w.ProducersPerTopic != 0 || w.SubscriptionsPerTopic != 1 || len(w.ExistingTopics) != 1 || w.ExistingTopics[0] != "filled" ||
+				w.Messages != 300_000 || w.Consumer["auto.offset.reset"] != "earliest" {
+				return "not one consumer alone reading 300000 records of topic filled from the earliest offset"
+			}
+			return ""
+		}},
+	} {
+		data, err := yaml.Marshal(kbenchWorkload(s, c.phase, c.rate, c.topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := bench.ParseWorkload(data)
+		if err == nil {
+			err = w.Resolve()
+		}
+		if err != nil {
+			t.Errorf("%s: kbench rejects the workload: %v\n%s", c.phase, err, data)
+			continue
+		}
+		if msg := c.check(w); msg != "" {
+			t.Errorf("%s: %s:\n%s", c.phase, msg, data)
+		}
+	}
+}
+
+func TestKbenchArgs(t *testing.T) {
+	got := strings.Join(kbenchArgs([]string{"a:9092", "b:9092"}, "franz", "/d/consume-kbench-franz-1"), " ")
+	want := "run --quiet --cluster external --bootstrap a:9092,b:9092 --driver franz --workload /d/consume-kbench-franz-1.yaml -o /d/consume-kbench-franz-1.json"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
