@@ -101,7 +101,11 @@ func lateCell(s results.Summary) string {
 // percent formats a share as a percentage with two significant digits,
 // so a small share does not read as 0.
 func percent(share float64) string {
-	return strconv.FormatFloat(100*share, 'g', 2, 64)
+	p := 100 * share
+	if math.Abs(p) >= 10 { // whole percents, never "1e+02"
+		return strconv.FormatFloat(p, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(p, 'g', 2, 64)
 }
 
 // retriesCell is "unknown" where the driver cannot count retries.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -330,6 +331,10 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	w := r.w
 	consCtx, stopConsumers := context.WithCancel(context.Background())
 	defer stopConsumers()
+	// Until measurement has a start, whatever consumers read (a
+	// consumer-only run's first fetches, during the group's join) is
+	// warm-up, not part of the measured rate.
+	r.warmupEnd.Store(math.MaxInt64)
 	var consWG sync.WaitGroup
 	for _, c := range r.consumers {
 		consWG.Add(1)

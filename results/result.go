@@ -208,7 +208,9 @@ type Summary struct {
 	// InFlightWaitShare is the share of the producers' time, over the
 	// measurement window, spent waiting for a free in-flight slot
 	// (maxInFlight); InFlightCapped is set when it is material (5% or
-	// more): kbench's own bound, not the cluster, limited throughput.
+	// more) in the closed model: kbench's own bound, not the cluster,
+	// limited throughput. (In the open model the wait is measured as
+	// latency, and a note says so.)
 	InFlightWaitShare float64 `json:"in_flight_wait_share"`
 	InFlightCapped    bool    `json:"in_flight_capped,omitempty"`
 	// DroppedSamples counts latencies no histogram could hold (outside
