@@ -430,18 +430,7 @@ func mergeVerify(shards []*Run) *Verify {
 	total := Verify{EndOffsets: -1}
 	for _, sub := range slices.Sorted(maps.Keys(subs)) {
 		one := verifySubscription(produced, subs[sub], ends)
-		// Each subscription reads everything, so the worst is reported,
-		// as for a run in one process.
-		total.Acked = one.Acked
-		total.Consumed += one.Consumed
-		total.Lost = max(total.Lost, one.Lost)
-		total.Unverified = max(total.Unverified, one.Unverified)
-		total.Duplicated = max(total.Duplicated, one.Duplicated)
-		total.Reordered = max(total.Reordered, one.Reordered)
-		total.Unacked = max(total.Unacked, one.Unacked)
-		if len(one.LostSamples) > len(total.LostSamples) {
-			total.LostSamples = one.LostSamples
-		}
+		total.AddSubscription(one)
 	}
 	if ends == nil {
 		total.OffsetCheck = "not checked: no shard read the end offsets"
@@ -578,4 +567,20 @@ func shardList(present []*Run, count int) ([]ShardInfo, string) {
 		list = append(list, info)
 	}
 	return list, strings.Join(why, "; ")
+}
+
+// AddSubscription folds one subscription's verdict into v, the run's.
+// Each subscription reads everything, so the worst is reported: two
+// subscriptions missing the same message is one message lost, not two.
+func (v *Verify) AddSubscription(one Verify) {
+	v.Acked = one.Acked
+	v.Consumed += one.Consumed
+	v.Lost = max(v.Lost, one.Lost)
+	v.Unverified = max(v.Unverified, one.Unverified)
+	v.Duplicated = max(v.Duplicated, one.Duplicated)
+	v.Reordered = max(v.Reordered, one.Reordered)
+	v.Unacked = max(v.Unacked, one.Unacked)
+	if len(one.LostSamples) > len(v.LostSamples) {
+		v.LostSamples = one.LostSamples
+	}
 }
