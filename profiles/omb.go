@@ -59,7 +59,7 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 			// OMB's own bookkeeping; nothing for Kafka.
 		case "driverClass":
 			if val.Value != ombDriverClass {
-				errs = append(errs, fmt.Errorf("%s: driverClass: %s is not OMB's Kafka driver (%s); kbench reads Kafka driver files only", file, val.Value, ombDriverClass))
+				errs = append(errs, fmt.Errorf("%s: driverClass: %s is not OMB's Kafka driver (%s); kbench reads Kafka driver files only", file, oneLine(val.Value), ombDriverClass))
 			}
 		case "skipCreateTopic":
 			if val.Value == "true" {
@@ -75,7 +75,7 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 			errs = appendErr(errs, positiveInt(file, key, val, &t.ReplicationFactor))
 		case "topicConfig", "commonConfig", "producerConfig", "consumerConfig":
 			if val.Kind != yaml.ScalarNode {
-				errs = append(errs, fmt.Errorf("%s: %s: must be a block of key=value lines", file, key))
+				errs = append(errs, fmt.Errorf("%s: %s: must be a block of key=value lines", file, oneLine(key)))
 				continue
 			}
 			props, perrs := javaProperties(file, key, val.Value)
@@ -94,7 +94,7 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 			}
 			blocks[key] = props
 		default:
-			errs = append(errs, fmt.Errorf("%s: %s: unknown field of an OpenMessaging Benchmark driver file; use %s", file, key, oneOf(ombFields)))
+			errs = append(errs, fmt.Errorf("%s: %s: unknown field of an OpenMessaging Benchmark driver file; use %s", file, oneLine(key), oneOf(ombFields)))
 		}
 	}
 	maps.Copy(t.Topic, blocks["topicConfig"])

@@ -122,7 +122,7 @@ func parseKbench(file string, top *yaml.Node, t *Tuning) []error {
 		case "partitions":
 			errs = appendErr(errs, positiveInt(file, key, val, &t.Partitions))
 		default:
-			errs = append(errs, fmt.Errorf("%s: %s: unknown section; use broker, topic, producer or consumer (or replicationFactor, partitions)", file, key))
+			errs = append(errs, fmt.Errorf("%s: %s: unknown section; use broker, topic, producer or consumer (or replicationFactor, partitions)", file, oneLine(key)))
 		}
 	}
 	return errs
@@ -142,9 +142,9 @@ func properties(file, section string, n *yaml.Node, dst map[string]string) []err
 		k, v := n.Content[i].Value, n.Content[i+1]
 		switch {
 		case v.Kind != yaml.ScalarNode:
-			errs = append(errs, fmt.Errorf("%s: %s.%s: value must be a single value, not a list or mapping", file, section, k))
+			errs = append(errs, fmt.Errorf("%s: %s.%s: value must be a single value, not a list or mapping", file, section, oneLine(k)))
 		case v.Tag == "!!null":
-			errs = append(errs, fmt.Errorf("%s: %s.%s: value is empty; give a value or remove the property", file, section, k))
+			errs = append(errs, fmt.Errorf("%s: %s.%s: value is empty; give a value or remove the property", file, section, oneLine(k)))
 		default:
 			dst[k] = v.Value
 		}
@@ -203,4 +203,13 @@ func oneOf(choices []string) string {
 		return strings.Join(choices, "")
 	}
 	return strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
+}
+
+// oneLine quotes a name or value from a file that would break its problem
+// over several lines (each problem is one line that starts with the file).
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\n\r") {
+		return strconv.Quote(s)
+	}
+	return s
 }
