@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,20 +118,21 @@ func openControl(ctx context.Context, r *run, shard int) (*control, error) {
 	c := &control{topic: name, shard: shard, changed: make(chan struct{})}
 	c.st = controlState{hellos: map[int]controlMsg{}, refused: map[int]string{}, ready: map[int]controlMsg{},
 		produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}
-	// The control clients take the workload's client properties (a
-	// secured cluster's settings among them), as its producers and
-	// consumers do.
+	// The control clients connect as the workload's clients do (a
+	// secured cluster's settings among them), but none of the workload's
+	// tuning applies: a small max.request.size, say, must not refuse a
+	// shard's result.
 	var err error
 	c.prod, err = r.cfg.Driver.NewProducer(ctx, drivers.ProducerConfig{
 		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard),
-		Props: withProp(r.w.Producer, "acks", "all")})
+		Props: withProp(connectionProps(r.w.Producer), "acks", "all")})
 	if err != nil {
 		return nil, fmt.Errorf("control producer: %w", err)
 	}
 	c.cons, err = r.cfg.Driver.NewConsumer(ctx, drivers.ConsumerConfig{
 		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard),
 		// Each reader reads everything: a group of its own, new each time.
-		Group: name + "-" + strconv.Itoa(shard) + "-" + NewRunID(), Topics: []string{name}, Props: withProp(r.w.Consumer, "auto.offset.reset", "earliest")})
+		Group: name + "-" + strconv.Itoa(shard) + "-" + NewRunID(), Topics: []string{name}, Props: withProp(connectionProps(r.w.Consumer), "auto.offset.reset", "earliest")})
 	if err != nil {
 		c.prod.Close()
 		return nil, fmt.Errorf("control consumer: %w", err)
@@ -144,6 +146,19 @@ func openControl(ctx context.Context, r *run, shard int) (*control, error) {
 }
 
 // withProp returns a copy of props with key set to value.
+// connectionProps keeps, of a client's properties, those that say how it
+// reaches and authenticates to the cluster.
+func connectionProps(props map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range props {
+		if strings.HasPrefix(k, "security.") || strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl.") ||
+			k == "client.dns.lookup" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 func withProp(props map[string]string, key, value string) map[string]string {
 	out := maps.Clone(props)
 	if out == nil {

@@ -36,7 +36,9 @@ func (d *recordingDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerC
 
 // A secured cluster's settings reach every client of a distributed run:
 // its producers and consumers, the control topic's producer and consumer,
-// and the consumer CollectShards reads the control topic with.
+// and the consumer CollectShards reads the control topic with. The
+// workload's tuning reaches only its own clients: a max.request.size too
+// small for a shard's result must not reach the control producer.
 func TestControlClientsSecured(t *testing.T) {
 	secured := map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
 		"sasl.username": "alice", "sasl.password": "hunter2", "ssl.ca.location": "/etc/kbench/ca.pem"}
@@ -52,6 +54,7 @@ func TestControlClientsSecured(t *testing.T) {
 		w := smallWorkload(200)
 		w.KeepTopics = true
 		w.Producer, w.Consumer = maps.Clone(secured), maps.Clone(secured)
+		w.Producer["max.request.size"] = "1000"
 		cfg, c := memConfig(mustResolve(t, w))
 		drv := &recordingDriver{memDriver: memDriver{c}}
 		cfg.Driver, cfg.RunID = drv, "secured-1"
@@ -67,8 +70,14 @@ func TestControlClientsSecured(t *testing.T) {
 			if !hasSecured(p.Props) {
 				t.Errorf("producer %s: props %v lack the security settings", p.ClientID, p.Props)
 			}
+			tuned := p.Props["max.request.size"] != ""
 			if strings.Contains(p.ClientID, "-control-") {
 				control++
+				if tuned {
+					t.Errorf("control producer %s took the workload's max.request.size", p.ClientID)
+				}
+			} else if !tuned {
+				t.Errorf("producer %s lost the workload's max.request.size", p.ClientID)
 			}
 		}
 		for _, cc := range drv.consumers {

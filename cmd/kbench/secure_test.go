@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/clustertest"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
@@ -28,37 +29,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KBENCH_AS_MAIN") == "1" {
 		os.Exit(realMain(os.Args[1:]))
 	}
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	if os.Getenv("KBENCH_LOCAL_DIR") == "" {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "kbench-secured-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	// A shared CI machine can be slow to start three JVMs.
-	l, err := cluster.StartLocal(context.Background(), cluster.LocalConfig{Dir: dir, Log: os.Stderr, Admin: all.ProbeAdmin,
-		Security: cluster.SecuritySASLSSL, ReadyTimeout: 4 * time.Minute})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the secured test cluster:", err)
-		return 1
-	}
-	secured = l
-	code := m.Run()
-	if err := l.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the secured test cluster:", err)
-		code = 1
-	}
-	if code == 0 {
-		os.RemoveAll(dir)
-	} else {
-		fmt.Fprintln(os.Stderr, "secured test cluster logs kept in", dir)
-	}
-	return code
+	os.Exit(clustertest.Main(m, "secured", cluster.LocalConfig{Security: cluster.SecuritySASLSSL},
+		func(l *cluster.Local) { secured = l }))
 }
 
 func needSecured(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/clustertest"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 )
@@ -21,36 +22,8 @@ import (
 var mtls *cluster.Local
 
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	if os.Getenv("KBENCH_LOCAL_DIR") == "" {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "kbench-mtls-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	l, err := cluster.StartLocal(context.Background(), cluster.LocalConfig{Dir: dir, Log: os.Stderr, Admin: all.ProbeAdmin,
-		Security: cluster.SecurityMTLS, ReadyTimeout: 4 * time.Minute})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the mTLS test cluster:", err)
-		return 1
-	}
-	mtls = l
-	code := m.Run()
-	if err := l.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the mTLS test cluster:", err)
-		code = 1
-	}
-	if code == 0 {
-		os.RemoveAll(dir)
-	} else {
-		fmt.Fprintln(os.Stderr, "mTLS test cluster logs kept in", dir)
-	}
-	return code
+	os.Exit(clustertest.Main(m, "mTLS", cluster.LocalConfig{Security: cluster.SecurityMTLS},
+		func(l *cluster.Local) { mtls = l }))
 }
 
 func TestMutualTLS(t *testing.T) {
