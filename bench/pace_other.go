@@ -4,6 +4,6 @@ package bench
 
 import "time"
 
-// fineSleep sleeps for d on the runtime's timers, which outside Linux wake
-// up close enough to their time for the yield loop to finish the wait.
+// fineSleep sleeps for d on the runtime's timers; the pacer's aim grows to
+// cover how late they wake up here.
 func fineSleep(d time.Duration) { time.Sleep(d) }

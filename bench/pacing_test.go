@@ -55,7 +55,7 @@ func TestPacingPrecision(t *testing.T) {
 		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
 			ProducerRate: rate, Duration: Duration(d), MaxInFlight: 100})
 		cfg, _ := memConfig(w)
-		cfg.wait = waitUntil
+		cfg.wait = nil // the real pacer
 		r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 1}
 		r.payload, _, _ = newPayload(w)
 		p, err := newProducer(context.Background(), r, 0, -1)
@@ -116,4 +116,20 @@ func loadPerCPU() float64 {
 		return 0
 	}
 	return l / float64(runtime.NumCPU())
+}
+
+// The pacer's aim settles at the overshoot quantile it is meant to track,
+// from far below and far above: fed overshoots spread evenly over 20–60 µs,
+// it ends near their 75th percentile, 50 µs.
+func TestPacerAimTracksOvershoot(t *testing.T) {
+	for _, start := range []time.Duration{0, initialAim, maxAim} {
+		pc := &pacer{aim: start}
+		rng := seededRand(1, 0)
+		for range 20000 {
+			pc.learn(20*time.Microsecond + time.Duration(rng.Int64N(int64(40*time.Microsecond))))
+		}
+		if d := pc.aim - 50*time.Microsecond; d < -3*time.Microsecond || d > 3*time.Microsecond {
+			t.Errorf("from %v: aim %v, want 50µs ± 3µs", start, pc.aim)
+		}
+	}
 }

@@ -148,7 +148,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	}
 	wait := p.r.cfg.wait
 	if wait == nil {
-		wait = waitUntil
+		wait = newPacer().wait
 	}
 	for n := uint64(0); p.quota < 0 || n < uint64(p.quota); n++ {
 		if ctx.Err() != nil {

@@ -46,7 +46,7 @@ type Config struct {
 	// and each fault event, for a live view of the run.
 	Metrics *live.Metrics
 
-	// wait, when set, replaces the pacer's waitUntil: tests under
+	// wait, when set, replaces the pacer's wait: tests under
 	// testing/synctest set it, as that clock does not move while the
 	// pacer spins.
 	wait func(ctx context.Context, t0 time.Time, due time.Duration) bool
