@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,6 +41,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		}
 	}
 	res.Cluster.BrokerProps = results.RedactProps(res.Cluster.BrokerProps)
+	res.Cluster.Topics = slices.Clone(r.topics)
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
 	if r.cfg.Target.Kind() == results.KindEmbedded {

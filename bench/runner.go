@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -573,6 +574,9 @@ func (r *run) teardown() {
 	}
 	for _, c := range r.consumers {
 		c.drv.Close()
+	}
+	if r.w.KeepTopics && len(r.created) > 0 {
+		r.logf("keeping topic(s) %s (keepTopics)", strings.Join(r.created, ", "))
 	}
 	if !r.w.KeepTopics {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

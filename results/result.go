@@ -113,6 +113,9 @@ type Cluster struct {
 	Nodes        []Node  `json:"nodes,omitempty"`
 	// BrokerProps are the broker properties common to every node.
 	BrokerProps map[string]string `json:"broker_props,omitempty"`
+	// Topics are the topics the run wrote or read (kept after the run
+	// with keepTopics, or existing ones).
+	Topics []string `json:"topics,omitempty"`
 	// TopicConfig are the topic-level configs the run's topics were
 	// created with.
 	TopicConfig       map[string]string `json:"topic_config,omitempty"`

@@ -46,3 +46,23 @@ func TestConfigMap(t *testing.T) {
 		}
 	}
 }
+
+// A consumer fetches again 10 ms after its prefetch queue was full, not
+// librdkafka's 1 s, unless the workload says otherwise.
+func TestConsumerFetchQueueBackoff(t *testing.T) {
+	for _, c := range []struct {
+		props map[string]string
+		want  any
+	}{
+		{nil, fetchQueueBackoff},
+		{map[string]string{"fetch.queue.backoff.ms": "1000"}, "1000"},
+	} {
+		cm, err := consumerConfig(drivers.ConsumerConfig{Bootstrap: []string{"127.0.0.1:9"}, Group: "g", Props: c.props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cm["fetch.queue.backoff.ms"]; got != c.want {
+			t.Errorf("props %v: fetch.queue.backoff.ms %v (%T), want %v", c.props, got, got, c.want)
+		}
+	}
+}
