@@ -62,7 +62,7 @@ func (c *consumer) loop(ctx context.Context) {
 // receive handles one consumed record: end-to-end latency from the send
 // time in its stamp, and the verifier's bookkeeping.
 func (c *consumer) receive(m *drivers.Message) {
-	now := stampTime(time.Now())
+	now := stampNow()
 	ti, ok := c.topics[m.Topic]
 	if !ok || int(m.Partition) >= c.r.w.PartitionsPerTopic {
 		return

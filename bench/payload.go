@@ -12,7 +12,8 @@ import (
 )
 
 // sizeTableLen is how many drawn sizes a producer cycles through: drawing
-// ahead keeps the random generator off the per-message path.
+// ahead keeps the random generator off the per-message path. A power of
+// two, as the send path indexes with a mask.
 const sizeTableLen = 4096
 
 // sizeTable draws message sizes from the workload's distribution.
@@ -154,7 +155,8 @@ func (pl *payload) fill(buf []byte, rng *rand.Rand) {
 }
 
 // keyTableLen is how many distinct keys KEY_ROUND_ROBIN and RANDOM_NANO
-// draw from; precomputed so the send path does not allocate.
+// draw from; precomputed so the send path does not allocate. A power of
+// two, as the send path indexes with a mask.
 const keyTableLen = 1024
 
 func keyTable(w *Workload, rng *rand.Rand) [][]byte {

@@ -55,3 +55,24 @@ func TestRandomPayloadsAreDistinct(t *testing.T) {
 		})
 	}
 }
+
+// The send path picks sizes and keys with a mask (producer.send): every
+// table's length must be a power of two.
+func TestTablesArePowersOfTwo(t *testing.T) {
+	for _, w := range []*Workload{
+		{MessageSize: 100},                      // one fixed size
+		{MessageSize: 100, MessageSizeMax: 200}, // uniform
+		{MessageSizes: []WeightedSize{{Size: 10, Weight: 1}, {Size: 20, Weight: 3}}}, // weighted
+	} {
+		for _, kd := range []string{keyRoundRobin, randomNano} {
+			w.KeyDistributor = kd
+			rng := seededRand(1, 0)
+			if n := len(sizeTable(w, rng)); n&(n-1) != 0 {
+				t.Errorf("%+v: %d sizes", w, n)
+			}
+			if n := len(keyTable(w, rng)); n&(n-1) != 0 {
+				t.Errorf("%+v: %d keys", w, n)
+			}
+		}
+	}
+}

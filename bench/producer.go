@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/kbench/kbench/drivers"
@@ -29,14 +28,20 @@ type producer struct {
 	// phase offsets this producer's schedule (see loop).
 	phase time.Duration
 
+	// sizes and keys are cycled through by sequence number; their lengths
+	// are powers of two, so a mask picks the entry rather than a division.
 	sizes []int
 	keys  [][]byte
 	rng   *rand.Rand
-	slots chan *slot // free slots; its capacity is maxInFlight
-	made  int        // slots made so far
+	slots *freeSlots
+	made  int // slots made so far, at most maxInFlight
+	// maxInFlight is how many messages may await acknowledgement.
+	maxInFlight int
 
-	// issued is the number of sequences handed to the client.
-	issued atomic.Uint64
+	// issued is the number of sequences handed to the client. Written by
+	// loop, read once it has returned (an atomic would cost a locked
+	// instruction per message; rec.sent is the live count).
+	issued uint64
 	// sentUntil is when the producer's sending ended: its time bound, or
 	// when it issued its last message or was stopped. Written by loop.
 	sentUntil time.Duration
@@ -55,21 +60,23 @@ type slot struct {
 	lag      time.Duration // issue time minus intended time (open model)
 	size     int
 	done     drivers.DoneFunc
+	next     *slot // the next free slot, while this one is free (freeSlots)
 }
 
 func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, error) {
 	w := r.w
 	rng := seededRand(w.Seed, i)
 	p := &producer{
-		id:       uint32(i),
-		r:        r,
-		rec:      newRecorder(r.histTop(), w.ProducerRate > 0),
-		topicIdx: i / w.ProducersPerTopic,
-		quota:    quota,
-		sizes:    sizeTable(w, rng),
-		keys:     keyTable(w, rng),
-		rng:      rng,
-		slots:    make(chan *slot, w.MaxInFlight),
+		id:          uint32(i),
+		r:           r,
+		rec:         newRecorder(r.histTop(), w.ProducerRate > 0),
+		topicIdx:    i / w.ProducersPerTopic,
+		quota:       quota,
+		sizes:       sizeTable(w, rng),
+		keys:        keyTable(w, rng),
+		rng:         rng,
+		slots:       newFreeSlots(),
+		maxInFlight: w.MaxInFlight,
 	}
 	p.topic = r.topics[p.topicIdx]
 	if w.ProducerRate > 0 {
@@ -150,6 +157,10 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	if wait == nil {
 		wait = newPacer().wait
 	}
+	// now is the last clock reading, the issue time of the last send: a
+	// send due by then needs no pacer, so a producer behind its schedule
+	// reads the clock once a message. None yet: the run may start later.
+	now := time.Duration(math.MinInt64)
 	for n := uint64(0); p.quota < 0 || n < uint64(p.quota); n++ {
 		if ctx.Err() != nil {
 			return
@@ -161,32 +172,31 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 				reachedBound = true
 				return
 			}
-			if !wait(ctx, t0, intended) {
+			if intended > now && !wait(ctx, t0, intended) {
 				return
 			}
 		}
-		var s *slot
-		select {
-		case s = <-p.slots:
+		s := p.slots.tryTake()
+		switch {
+		case s != nil:
+			now = time.Since(t0)
+		case p.made < p.maxInFlight:
+			s = p.newSlot()
+			now = time.Since(t0)
 		default:
-			if p.made < cap(p.slots) {
-				s = p.newSlot()
-				break
-			}
 			// Every slot is in flight: kbench's own bound holds the
-			// producer back, which the result must tell.
-			waitFrom := time.Now()
-			select {
-			case s = <-p.slots:
-			case <-ctx.Done():
+			// producer back, which the result must tell. The clock read
+			// on waking is the issue time too.
+			waitFrom := time.Since(t0)
+			if s = p.slots.wait(ctx); s == nil {
 				return
 			}
-			p.rec.slotWait.Add(int64(time.Since(waitFrom)))
+			now = time.Since(t0)
+			p.rec.slotWait.Add(int64(now - waitFrom))
 		}
-		now := time.Since(t0)
 		if period == 0 {
 			if planned > 0 && now >= planned {
-				p.slots <- s
+				p.slots.keep(s)
 				reachedBound = true
 				return
 			}
@@ -201,18 +211,18 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 
 // send stamps slot s as message seq and hands it to the client.
 func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.Duration) {
-	size := p.sizes[seq%uint64(len(p.sizes))]
+	size := p.sizes[seq&uint64(len(p.sizes)-1)]
 	s.seq, s.intended, s.size = seq, intended, size
 	p.r.payload.fill(s.buf[:size], p.rng)
 	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0Stamp + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {
 	case keyRoundRobin:
-		s.rec.Key = p.keys[seq%uint64(len(p.keys))]
+		s.rec.Key = p.keys[seq&uint64(len(p.keys)-1)]
 	case randomNano:
 		s.rec.Key = p.keys[p.rng.IntN(len(p.keys))]
 	}
-	p.issued.Store(seq + 1)
+	p.issued = seq + 1
 	p.rec.sent.Add(1)
 	p.drv.Produce(ctx, &s.rec, s.done)
 }
@@ -237,5 +247,5 @@ func (s *slot) onDone(partition int32, offset int64, err error) {
 		r.ackTimes.mark(p.topicIdx*p.r.w.PartitionsPerTopic+int(partition), int64(now))
 	}
 	r.mu.Unlock()
-	p.slots <- s
+	p.slots.put(s)
 }

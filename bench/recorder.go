@@ -150,6 +150,11 @@ func (t *ackTimeline) mark(part int, nanos int64) {
 		return
 	}
 	b := int(nanos / ackResolution)
+	if part < len(*t) && b/64 < len((*t)[part]) {
+		// The common case, once a row has grown: no slice is written back.
+		(*t)[part][b/64] |= 1 << (uint(b) % 64)
+		return
+	}
 	for len(*t) <= part {
 		*t = append(*t, nil)
 	}

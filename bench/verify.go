@@ -340,7 +340,7 @@ func (r *run) producedSets() (acked []bitset, sent []uint64) {
 		// must not change the set while it is read.
 		acked[p.id] = p.acked.clone()
 		p.rec.mu.Unlock()
-		sent[p.id] = p.issued.Load()
+		sent[p.id] = p.issued
 	}
 	return acked, sent
 }
