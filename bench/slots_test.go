@@ -119,7 +119,7 @@ func TestProducerAcksFromManyGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg, _ := memConfig(w)
-		cfg.wait = waitUntil
+		cfg.wait = nil // the real pacer
 		r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 4}
 		r.payload, _, _ = newPayload(w)
 		p, err := newProducer(context.Background(), r, 0, quota)
