@@ -50,6 +50,10 @@ func TestClosedModelCountBound(t *testing.T) {
 		if res.Verify == nil || res.Verify.EndOffsets != 5001 {
 			t.Errorf("verify = %+v, want end offsets 5001", res.Verify)
 		}
+		if tp := res.Cluster.Topics; len(tp) != 2 || !strings.HasPrefix(tp[0], "kbench-") ||
+			!strings.HasSuffix(tp[0], "-0") || tp[1] != strings.TrimSuffix(tp[0], "-0")+"-1" {
+			t.Errorf("topics %v, want the run's two", tp)
+		}
 		l := s.PublishLatencyMs
 		if !(l.P50 <= l.P99 && l.P99 <= l.Max) || l.Count != 5001 {
 			t.Errorf("publish latency %+v: want p50 <= p99 <= max over 5001 values", l)
