@@ -2,15 +2,43 @@ package confluent
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/kbench/kbench/drivers"
 )
 
-var _ drivers.PropertyChecker = Driver{}
+var (
+	_ drivers.PropertyChecker = Driver{}
+	_ drivers.RecordLimiter   = Driver{}
+)
+
+// Bounds of librdkafka's record check: it refuses a message whose key and
+// value, with the most framing a record can take, exceed message.max.bytes.
+const (
+	defaultMessageMaxBytes = 1000000
+	maxRecordOverhead      = 36 // length, attributes, timestamp and offset deltas, key and value lengths, header count, as varints at their widest
+)
+
+// RecordLimit is librdkafka's message.max.bytes (max.request.size is the
+// Java name kbench passes as it), less a record's framing: the smaller of
+// the two when both are given.
+func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
+	lim := drivers.RecordLimit{Bytes: defaultMessageMaxBytes - maxRecordOverhead, Property: "message.max.bytes",
+		Setting: fmt.Sprintf("message.max.bytes=%d (librdkafka's default)", defaultMessageMaxBytes)}
+	set := false
+	for _, key := range []string{"message.max.bytes", "max.request.size"} {
+		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && (!set || n-maxRecordOverhead < lim.Bytes) {
+			lim = drivers.RecordLimit{Bytes: n - maxRecordOverhead, Property: key, Setting: fmt.Sprintf("%s=%d", key, n)}
+			set = true
+		}
+	}
+	return lim
+}
 
 // CheckProperties checks the properties as NewProducer and NewConsumer
 // would: kbench's own checks, then librdkafka's, by making a producer
