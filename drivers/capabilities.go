@@ -91,8 +91,10 @@ type RecordLimit struct {
 	// otherwise the record's key and value bytes together.
 	Bytes int64
 	Batch bool
-	// Property is the client property that sets the bound, and Setting
-	// says how, e.g. "message.max.bytes=1000000 (librdkafka's default)".
+	// Property is the client property that sets the bound, Value its
+	// value (of which Bytes is what a record may take), and Setting says
+	// so, e.g. "message.max.bytes=1000000 (librdkafka's default)".
 	Property string
+	Value    int64
 	Setting  string
 }

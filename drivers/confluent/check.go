@@ -28,12 +28,12 @@ const (
 // Java name kbench passes as it), less a record's framing: the smaller of
 // the two when both are given.
 func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
-	lim := drivers.RecordLimit{Bytes: defaultMessageMaxBytes - maxRecordOverhead, Property: "message.max.bytes",
+	lim := drivers.RecordLimit{Bytes: defaultMessageMaxBytes - maxRecordOverhead, Property: "message.max.bytes", Value: defaultMessageMaxBytes,
 		Setting: fmt.Sprintf("message.max.bytes=%d (librdkafka's default)", defaultMessageMaxBytes)}
 	set := false
 	for _, key := range []string{"message.max.bytes", "max.request.size"} {
 		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && (!set || n-maxRecordOverhead < lim.Bytes) {
-			lim = drivers.RecordLimit{Bytes: n - maxRecordOverhead, Property: key, Setting: fmt.Sprintf("%s=%d", key, n)}
+			lim = drivers.RecordLimit{Bytes: n - maxRecordOverhead, Property: key, Value: n, Setting: fmt.Sprintf("%s=%d", key, n)}
 			set = true
 		}
 	}

@@ -32,15 +32,15 @@ func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
 // record), else kgo's default.
 func recordLimit(props map[string]string) drivers.RecordLimit {
 	if n, err := strconv.ParseInt(props["batch.size"], 10, 64); err == nil {
-		return drivers.RecordLimit{Bytes: n, Batch: true, Property: "batch.size",
+		return drivers.RecordLimit{Bytes: n, Batch: true, Property: "batch.size", Value: n,
 			Setting: fmt.Sprintf("batch.size=%d (franz-go's batch cap, which bounds a record too)", n)}
 	}
-	lim := drivers.RecordLimit{Bytes: defaultBatchMaxBytes, Batch: true, Property: "max.request.size",
+	lim := drivers.RecordLimit{Bytes: defaultBatchMaxBytes, Batch: true, Property: "max.request.size", Value: defaultBatchMaxBytes,
 		Setting: fmt.Sprintf("franz-go's default batch cap of %d bytes", defaultBatchMaxBytes)}
 	set := false
 	for _, key := range []string{"max.request.size", "message.max.bytes"} {
 		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && (!set || n < lim.Bytes) {
-			lim = drivers.RecordLimit{Bytes: n, Batch: true, Property: key, Setting: fmt.Sprintf("%s=%d", key, n)}
+			lim = drivers.RecordLimit{Bytes: n, Batch: true, Property: key, Value: n, Setting: fmt.Sprintf("%s=%d", key, n)}
 			set = true
 		}
 	}

@@ -38,7 +38,7 @@ func TestRecordLimit(t *testing.T) {
 	}
 	for _, c := range cases {
 		lim := (Driver{}).RecordLimit(c.props)
-		if lim.Bytes != c.bytes || lim.Property != c.property || !lim.Batch {
+		if lim.Bytes != c.bytes || lim.Value != c.bytes+4 || lim.Property != c.property || !lim.Batch {
 			t.Errorf("RecordLimit(%v) = %+v, want %d bytes of batch set by %s", c.props, lim, c.bytes, c.property)
 		}
 	}
