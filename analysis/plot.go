@@ -129,15 +129,17 @@ const (
 	legendRowGap vg.Length = 2  // points between rows
 )
 
-// legendLayout is where a figure's legend goes in a strip of the given
-// width: its columns, rows, column width and total height.
+// legendLayout is how a figure's legend is laid out: the style each column
+// is drawn with, its columns and rows, and the size of the entries' block
+// (width) and of the strip holding it (height).
 type legendLayout struct {
-	style        plot.Legend
-	cols, rows   int
-	colW, rowH   vg.Length
-	height, wide vg.Length
+	style         plot.Legend
+	cols, rows    int
+	colW, rowH    vg.Length
+	width, height vg.Length
 }
 
+// legendLayout lays the legend out in a strip as wide as width.
 func (f *figure) legendLayout(width vg.Length) legendLayout {
 	l := legendLayout{style: plot.NewLegend()}
 	if len(f.legend) == 0 {
@@ -153,7 +155,7 @@ func (f *figure) legendLayout(width vg.Length) legendLayout {
 	}
 	l.cols = max(1, min(len(f.legend), int((width-2*legendPad)/l.colW)))
 	l.rows = (len(f.legend) + l.cols - 1) / l.cols
-	l.wide = vg.Length(l.cols) * l.colW
+	l.width = vg.Length(l.cols) * l.colW
 	l.height = 2*legendPad + vg.Length(l.rows)*(l.rowH+l.style.Padding) + sty.FontExtents().Descent
 	return l
 }
@@ -165,8 +167,8 @@ func (f *figure) layout(c draw.Canvas) (panels []draw.Canvas, legend vg.Rectangl
 	area := c
 	area.Min.Y += l.height
 	if l.height > 0 {
-		x0 := c.Min.X + (c.Max.X-c.Min.X-l.wide)/2
-		legend = vg.Rectangle{Min: vg.Point{X: x0, Y: c.Min.Y + legendPad}, Max: vg.Point{X: x0 + l.wide, Y: area.Min.Y - legendPad}}
+		x0 := c.Min.X + (c.Max.X-c.Min.X-l.width)/2
+		legend = vg.Rectangle{Min: vg.Point{X: x0, Y: c.Min.Y + legendPad}, Max: vg.Point{X: x0 + l.width, Y: area.Min.Y - legendPad}}
 	}
 	if len(f.panels) == 1 {
 		return []draw.Canvas{area}, legend, l
