@@ -42,7 +42,8 @@ func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
 
 // CheckProperties checks the properties as NewProducer and NewConsumer
 // would: kbench's own checks, then librdkafka's, by making a producer
-// and a consumer that connect to nothing and closing them at once.
+// and a consumer that connect to nothing and closing them at once. A
+// problem of a property both roles share is reported once.
 func (Driver) CheckProperties(producer, consumer map[string]string) error {
 	var errs []error
 	if cm, err := configMap(kafka.ConfigMap{"log_level": quietLogLevel}, producer); err != nil {
@@ -60,7 +61,21 @@ func (Driver) CheckProperties(producer, consumer map[string]string) error {
 	} else {
 		c.Close()
 	}
-	return errors.Join(errs...)
+	seen := map[string]bool{}
+	var unique []error
+	for _, err := range errs {
+		each := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			each = j.Unwrap()
+		}
+		for _, e := range each {
+			if !seen[e.Error()] {
+				seen[e.Error()] = true
+				unique = append(unique, e)
+			}
+		}
+	}
+	return errors.Join(unique...)
 }
 
 // suggest adds the nearest Java property name to librdkafka's refusal.

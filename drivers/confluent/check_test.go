@@ -34,3 +34,12 @@ func TestRecordLimit(t *testing.T) {
 		}
 	}
 }
+
+// A property both roles take is refused once, not once per role.
+func TestCheckPropertiesOnce(t *testing.T) {
+	jks := map[string]string{"security.protocol": "SSL", "ssl.truststore.location": "/nonexistent/truststore.jks"}
+	err := Driver{}.CheckProperties(jks, jks)
+	if err == nil || strings.Count(err.Error(), "ssl.truststore.location") != 1 {
+		t.Errorf("got %v, want ssl.truststore.location refused once", err)
+	}
+}

@@ -328,6 +328,9 @@ func (Driver) NewConsumer(_ context.Context, cfg drivers.ConsumerConfig) (driver
 	if err != nil {
 		return nil, err
 	}
+	// The caller's group wins over a group.id property: subscriptions
+	// must not share a group.
+	cm["group.id"] = cfg.Group
 	kc, err := kafka.NewConsumer(&cm)
 	if err != nil {
 		return nil, fmt.Errorf("confluent driver: consumer for %s: %w", base["bootstrap.servers"], configError(err, cfg.Props))
