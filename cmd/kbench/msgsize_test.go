@@ -84,6 +84,7 @@ func TestRunRefusesMessageTooLarge(t *testing.T) {
 // testBrokerLimit runs, with the client's bound raised out of the way,
 // the largest message whose batch the brokers' message.max.bytes takes,
 // which must be acknowledged, and one a byte larger, which is refused.
+// One message in flight keeps each batch to one record.
 func testBrokerLimit(t *testing.T, drv drivers.Driver, target []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -108,10 +109,10 @@ func testBrokerLimit(t *testing.T, drv drivers.Driver, target []string) {
 	for drivers.BatchSize(0, v) > limit {
 		v--
 	}
-	raise := "producer.max.request.size=" + strconv.FormatInt(4*limit, 10)
+	raise := "producer." + drv.(drivers.RecordLimiter).RecordLimit(nil).Property + "=" + strconv.FormatInt(4*limit, 10)
 	out := filepath.Join(t.TempDir(), "r.json")
 	args := append([]string{"run", "--workload", "smoke", "--driver", drv.Name(), "-q", "-o", out, "--messages", "4",
-		"--set", "maxInFlight=2", "--set", raise, "--set", "messageSize=" + strconv.Itoa(v)}, target...)
+		"--set", "maxInFlight=1", "--set", raise, "--set", "messageSize=" + strconv.Itoa(v)}, target...)
 	if code, _, stderr := kbench(t, args...); code != exitOK {
 		t.Fatalf("messageSize=%d, a batch of exactly message.max.bytes=%d: exit %d\n%s", v, limit, code, stderr)
 	}

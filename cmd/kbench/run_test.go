@@ -20,7 +20,7 @@ func TestRunFailedExitsOne(t *testing.T) {
 	// might shrink the batch: random bytes do not shrink.
 	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--workload", "smoke", "-q", "-o", out,
 		"--set", "messageSize=1100000", "--set", "useRandomizedPayloads=true", "--set", "compression.type=lz4",
-		"--set", "max.request.size=2000000", "--set", "maxInFlight=4", "--messages", "5", "--set", "drain=1s")
+		"--set", "batch.size=2000000", "--set", "maxInFlight=4", "--messages", "5", "--set", "drain=1s")
 	if code != exitFailed || !strings.Contains(stderr, "every produce failed") {
 		t.Errorf("exit %d, stderr %q; want %d and why", code, stderr, exitFailed)
 	}

@@ -27,21 +27,21 @@ func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
 	return lim
 }
 
-// recordLimit is kgo's batch cap: batch.size when given, else the smaller
-// of max.request.size and message.max.bytes (a request holds at least the
-// record), else kgo's default.
+// recordLimit is kgo's batch cap: batch.size when given, else kgo's
+// default, lowered by max.request.size or message.max.bytes (a request
+// holds at least the record). Only batch.size raises it: the cap bounds
+// every batch, which brokers refuse above the topic's max.message.bytes,
+// and kgo does not split a refused batch as the Java client does.
 func recordLimit(props map[string]string) drivers.RecordLimit {
 	if n, err := strconv.ParseInt(props["batch.size"], 10, 64); err == nil {
 		return drivers.RecordLimit{Bytes: n, Batch: true, Property: "batch.size", Value: n,
 			Setting: fmt.Sprintf("batch.size=%d (franz-go's batch cap, which bounds a record too)", n)}
 	}
-	lim := drivers.RecordLimit{Bytes: defaultBatchMaxBytes, Batch: true, Property: "max.request.size", Value: defaultBatchMaxBytes,
-		Setting: fmt.Sprintf("franz-go's default batch cap of %d bytes", defaultBatchMaxBytes)}
-	set := false
+	lim := drivers.RecordLimit{Bytes: defaultBatchMaxBytes, Batch: true, Property: "batch.size", Value: defaultBatchMaxBytes,
+		Setting: fmt.Sprintf("franz-go's default batch cap of %d bytes, which bounds a record too", defaultBatchMaxBytes)}
 	for _, key := range []string{"max.request.size", "message.max.bytes"} {
-		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && (!set || n < lim.Bytes) {
+		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && n < lim.Bytes {
 			lim = drivers.RecordLimit{Bytes: n, Batch: true, Property: key, Value: n, Setting: fmt.Sprintf("%s=%d", key, n)}
-			set = true
 		}
 	}
 	return lim

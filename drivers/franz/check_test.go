@@ -31,10 +31,10 @@ func TestRecordLimit(t *testing.T) {
 		bytes    int64
 		property string
 	}{
-		{nil, 1000012 - 4, "max.request.size"},                                                                               // kgo's default cap
-		{map[string]string{"max.request.size": "4194304"}, 4194304 - 4, "max.request.size"},                                  // raised: larger records pass
-		{map[string]string{"max.request.size": "4194304", "message.max.bytes": "2097152"}, 2097152 - 4, "message.max.bytes"}, // the smaller of the two
-		{map[string]string{"batch.size": "16384", "max.request.size": "4194304"}, 16384 - 4, "batch.size"},                   // the batch cap bounds a record
+		{nil, 1000012 - 4, "batch.size"},                                                                                  // kgo's default cap, which batch.size raises
+		{map[string]string{"max.request.size": "4194304"}, 1000012 - 4, "batch.size"},                                     // not raised by it: batches would outgrow the brokers' limit
+		{map[string]string{"max.request.size": "524288", "message.max.bytes": "262144"}, 262144 - 4, "message.max.bytes"}, // lowered: the smaller of the two
+		{map[string]string{"batch.size": "16384", "max.request.size": "4194304"}, 16384 - 4, "batch.size"},                // the batch cap bounds a record
 	}
 	for _, c := range cases {
 		lim := (Driver{}).RecordLimit(c.props)

@@ -25,7 +25,6 @@ func TestProducerProps(t *testing.T) {
 		{map[string]string{"fetch.min.bytes": "1"}, ""},                                     // consumer property: ignored
 		{map[string]string{"acks": "-1", "max.in.flight.requests.per.connection": "5"}, ""}, // idempotent with kgo's 5
 		{map[string]string{"max.request.size": "2048"}, ""},                                 // lowers the batch cap too
-		{map[string]string{"max.request.size": "4194304"}, ""},                              // raises it, for larger records
 		{map[string]string{"acks": "2"}, "acks"},
 		{map[string]string{"acks": "1", "enable.idempotence": "true"}, "enable.idempotence"},
 		{map[string]string{"retries": "0", "enable.idempotence": "true"}, "enable.idempotence"},
