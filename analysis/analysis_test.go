@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 
 	"github.com/kbench/kbench/results"
 )
@@ -174,10 +177,11 @@ func TestTimelineShadesFailoverWindow(t *testing.T) {
 	if err := WritePlot(&without, KindTimeline, []*results.Run{&r}, "svg"); err != nil {
 		t.Fatal(err)
 	}
-	// The window is a filled polygon in the window colour on each panel.
+	// The window is a filled polygon in the window colour on each panel,
+	// and its swatch in the legend.
 	fill := regexp.MustCompile(`FILL-OPACITY:0.27`)
-	if n := len(fill.FindAll(bytes.ToUpper(with.Bytes()), -1)); n != 2 {
-		t.Errorf("%d shaded windows with a failover, want 2", n)
+	if n := len(fill.FindAll(bytes.ToUpper(with.Bytes()), -1)); n != 3 {
+		t.Errorf("%d shaded windows with a failover, want 2 and a legend swatch", n)
 	}
 	if n := len(fill.FindAll(bytes.ToUpper(without.Bytes()), -1)); n != 0 {
 		t.Errorf("%d shaded windows without a failover, want 0", n)
@@ -193,8 +197,14 @@ func TestPlotPNG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != 960 || b.Dy() != 480 {
-		t.Errorf("PNG is %dx%d, want 960x480 (10x5 in at 96 dpi)", b.Dx(), b.Dy())
+	// 10x5 in at 96 dpi, and the legend's strip below.
+	fig, err := newFigure(KindSpectrum, load(t, "base-1"), options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, height := fig.size()
+	if b := img.Bounds(); b.Dx() != 960 || b.Dy() != int(math.Round(float64(height/vg.Inch)*96)) || b.Dy() <= 480 {
+		t.Errorf("PNG is %dx%d, want 960 by 480 and the legend's %g in", b.Dx(), b.Dy(), float64(height/vg.Inch)-5)
 	}
 }
 

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
+
 	"github.com/kbench/kbench/results"
 )
 
@@ -111,4 +115,73 @@ func TestSummaryConsumersAndUnverified(t *testing.T) {
 	if strings.Contains(b.String(), "0/0/0") {
 		t.Errorf("summary claims a check that never happened:\n%s", b.String())
 	}
+}
+
+// Every chart's legend sits in its own strip below the plots, where it
+// cannot cover data: laid out as figure.draw lays it out, its rectangle
+// meets no panel's data area, and lies inside the image.
+func TestLegendsCoverNoData(t *testing.T) {
+	many := load(t, "base-1", "base-2", "base-3", "noisy-1", "noisy-2", "noisy-3", "ok-1", "ok-2", "ok-3", "slow-1", "slow-2", "slow-3")
+	cases := []struct {
+		kind string
+		runs []*results.Run
+		opts []Option
+	}{
+		{KindSpectrum, load(t, "base-1", "slow-1"), nil},
+		{KindSpectrum, many, nil}, // rows and columns of entries
+		{KindE2ESpectrum, load(t, "base-1"), nil},
+		{KindTimeline, load(t, "failover"), nil},
+		{KindSweep + ":rate", sweepRuns(t), nil},
+		{KindLatencyThroughput, sweepRuns(t), []Option{P99Bound(50)}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%d runs", c.kind, len(c.runs)), func(t *testing.T) {
+			var o options
+			for _, opt := range c.opts {
+				opt(&o)
+			}
+			fig, err := newFigure(c.kind, c.runs, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fig.legend) == 0 {
+				t.Fatal("the chart has no legend")
+			}
+			w, h := fig.size()
+			var rec recorder.Canvas
+			img := draw.NewCanvas(&rec, w, h)
+			panels, legend, _ := fig.layout(img)
+			if !inside(legend, img.Rectangle) || legend.Max.X <= legend.Min.X || legend.Max.Y <= legend.Min.Y {
+				t.Errorf("legend %v is empty or outside the image %v", legend, img.Rectangle)
+			}
+			var data []vg.Rectangle
+			for i, p := range fig.panels {
+				data = append(data, p.DataCanvas(panels[i]).Rectangle)
+				if overlaps(legend, data[i]) {
+					t.Errorf("legend %v covers panel %d's data area %v", legend, i, data[i])
+				}
+			}
+			// Drawn, each entry's text is in the legend's rectangle.
+			fig.draw(img)
+			drawn := map[string]bool{}
+			for _, a := range rec.Actions {
+				if fs, ok := a.(*recorder.FillString); ok && inside(vg.Rectangle{Min: fs.Point, Max: fs.Point}, legend) {
+					drawn[fs.String] = true
+				}
+			}
+			for _, e := range fig.legend {
+				if !drawn[e.label] {
+					t.Errorf("legend entry %q is not drawn inside the legend's rectangle %v", e.label, legend)
+				}
+			}
+		})
+	}
+}
+
+func overlaps(a, b vg.Rectangle) bool {
+	return a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y
+}
+
+func inside(a, b vg.Rectangle) bool {
+	return a.Min.X >= b.Min.X && a.Max.X <= b.Max.X && a.Min.Y >= b.Min.Y && a.Max.Y <= b.Max.Y
 }

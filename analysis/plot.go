@@ -102,16 +102,116 @@ func newFigure(kind string, runs []*results.Run, o options) (*figure, error) {
 	return nil, fmt.Errorf("unknown plot kind %q; use %s", kind, strings.Join(plotKinds, ", "))
 }
 
-// figure is one or more plots stacked vertically and sharing a width.
+// figure is one or more plots stacked vertically and sharing a width, and
+// one legend for them all, drawn in a strip of its own below the plots so
+// that it never covers data.
 type figure struct {
 	panels []*plot.Plot
+	legend []legendEntry
 }
 
-func (f *figure) write(w io.Writer, format string) error {
-	width, height := panelWidth, panelHeight*vg.Length(len(f.panels))
+// legendEntry is one line of a figure's legend.
+type legendEntry struct {
+	label  string
+	thumbs []plot.Thumbnailer
+}
+
+// addLegend adds an entry to the figure's legend.
+func (f *figure) addLegend(label string, thumbs ...plot.Thumbnailer) {
+	f.legend = append(f.legend, legendEntry{label, thumbs})
+}
+
+// Legend layout: entries in columns, filled top to bottom, as many columns
+// as the width holds.
+const (
+	legendPad    vg.Length = 6  // points above and below the entries
+	legendColGap vg.Length = 16 // points between columns
+	legendRowGap vg.Length = 2  // points between rows
+)
+
+// legendLayout is how a figure's legend is laid out: the style each column
+// is drawn with, its columns and rows, and the size of the entries' block
+// (width) and of the strip holding it (height).
+type legendLayout struct {
+	style         plot.Legend
+	cols, rows    int
+	colW, rowH    vg.Length
+	width, height vg.Length
+}
+
+// legendLayout lays the legend out in a strip as wide as width.
+func (f *figure) legendLayout(width vg.Length) legendLayout {
+	l := legendLayout{style: plot.NewLegend()}
+	if len(f.legend) == 0 {
+		return l
+	}
+	l.style.Left, l.style.Top = true, true
+	l.style.Padding = legendRowGap
+	sty := l.style.TextStyle
+	for _, e := range f.legend {
+		r := sty.Rectangle(" " + e.label)
+		l.colW = max(l.colW, l.style.ThumbnailWidth+r.Max.X+legendColGap)
+		l.rowH = max(l.rowH, sty.Rectangle(e.label).Max.Y)
+	}
+	l.cols = max(1, min(len(f.legend), int((width-2*legendPad)/l.colW)))
+	l.rows = (len(f.legend) + l.cols - 1) / l.cols
+	l.width = vg.Length(l.cols) * l.colW
+	l.height = 2*legendPad + vg.Length(l.rows)*(l.rowH+l.style.Padding) + sty.FontExtents().Descent
+	return l
+}
+
+// layout splits c into a canvas per panel and, below them, the legend's
+// strip; legend is the rectangle its entries take, centred in the strip.
+func (f *figure) layout(c draw.Canvas) (panels []draw.Canvas, legend vg.Rectangle, l legendLayout) {
+	l = f.legendLayout(c.Max.X - c.Min.X)
+	area := c
+	area.Min.Y += l.height
+	if l.height > 0 {
+		x0 := c.Min.X + (c.Max.X-c.Min.X-l.width)/2
+		legend = vg.Rectangle{Min: vg.Point{X: x0, Y: c.Min.Y + legendPad}, Max: vg.Point{X: x0 + l.width, Y: area.Min.Y - legendPad}}
+	}
+	if len(f.panels) == 1 {
+		return []draw.Canvas{area}, legend, l
+	}
+	rows := make([][]*plot.Plot, len(f.panels))
+	for i, p := range f.panels {
+		rows[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: len(rows), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadY: vg.Points(12), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
+	for _, row := range plot.Align(rows, tiles, area) {
+		panels = append(panels, row[0])
+	}
+	return panels, legend, l
+}
+
+// draw draws the figure on c.
+func (f *figure) draw(c draw.Canvas) {
+	panels, legend, l := f.layout(c)
+	for i, p := range f.panels {
+		p.Draw(panels[i])
+	}
+	for col := 0; col < l.cols; col++ {
+		lg := l.style
+		for _, e := range f.legend[min(col*l.rows, len(f.legend)):min((col+1)*l.rows, len(f.legend))] {
+			lg.Add(e.label, e.thumbs...)
+		}
+		x := legend.Min.X + vg.Length(col)*l.colW
+		lg.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x, Y: legend.Min.Y}, Max: vg.Point{X: x + l.colW, Y: legend.Max.Y}}})
+	}
+}
+
+// size is the figure's size: a panel's height per panel (less when
+// stacked), and the legend's strip below.
+func (f *figure) size() (width, height vg.Length) {
+	width, height = panelWidth, panelHeight*vg.Length(len(f.panels))
 	if len(f.panels) > 1 {
 		height = panelHeight * 0.7 * vg.Length(len(f.panels))
 	}
+	return width, height + f.legendLayout(width).height
+}
+
+func (f *figure) write(w io.Writer, format string) error {
+	width, height := f.size()
 	var c interface {
 		vg.CanvasSizer
 		io.WriterTo
@@ -124,35 +224,20 @@ func (f *figure) write(w io.Writer, format string) error {
 	default:
 		return fmt.Errorf("unknown image format %q; use png or svg (the output file's extension picks it)", format)
 	}
-	dc := draw.New(c)
-	if len(f.panels) == 1 {
-		f.panels[0].Draw(dc)
-	} else {
-		rows := make([][]*plot.Plot, len(f.panels))
-		for i, p := range f.panels {
-			rows[i] = []*plot.Plot{p}
-		}
-		tiles := draw.Tiles{Rows: len(rows), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadY: vg.Points(12), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
-		canvases := plot.Align(rows, tiles, dc)
-		for i := range rows {
-			rows[i][0].Draw(canvases[i][0])
-		}
-	}
+	f.draw(draw.New(c))
 	if _, err := c.WriteTo(w); err != nil {
 		return fmt.Errorf("write %s: %w", format, err)
 	}
 	return nil
 }
 
-// newPanel returns a plot with a title, axis labels and a legend at the top
-// left, where latency and throughput curves rarely are.
+// newPanel returns a plot with a title, axis labels and grid lines; its
+// series go in the figure's legend (figure.addLegend).
 func newPanel(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
-	p.Legend.Left = true
 	p.Add(gridLines())
 	return p
 }

@@ -30,6 +30,7 @@ func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
 		title, what = "End-to-end latency by percentile", "end-to-end"
 	}
 	p := newPanel(title, "percentile (%)", "latency (ms)")
+	fig := &figure{panels: []*plot.Plot{p}}
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = logTicks{}
 	labels := runLabels(runs)
@@ -61,7 +62,7 @@ func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
 		}
 		line.LineStyle = seriesStyle(i)
 		p.Add(line)
-		p.Legend.Add(labels[i], line)
+		fig.addLegend(labels[i], line)
 		maxX = math.Max(maxX, top)
 		plotted++
 	}
@@ -71,7 +72,7 @@ func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
 	p.X.Min, p.X.Max = 0, maxX
 	p.X.Tick.Marker = ninesTicks(maxX)
 	widenLogRange(p)
-	return &figure{panels: []*plot.Plot{p}}, nil
+	return fig, nil
 }
 
 // ninesTicks labels the spectrum's X axis in percentiles up to maxX.

@@ -169,6 +169,7 @@ func sweep(runs []*results.Run, param string) (*figure, error) {
 	top := newPanel("Throughput and publish p99 by "+param, param, "throughput (msgs/s)")
 	mib := newPanel("", param, "throughput (MiB/s)")
 	bottom := newPanel("", param, "publish p99 (ms)")
+	fig := &figure{panels: []*plot.Plot{top, mib, bottom}}
 	valueOf := map[*results.Run]float64{}
 	textOf := map[*results.Run]string{}
 	for i, r := range runs {
@@ -176,34 +177,29 @@ func sweep(runs []*results.Run, param string) (*figure, error) {
 	}
 	x := func(r *results.Run) float64 { return valueOf[r] }
 	gs := groups(runs, func(r *results.Run) string { return textOf[r] })
-	maxRate := 0.0
 	for i, g := range gs {
 		rate := meanBy(g.runs, x, func(r *results.Run) float64 { return r.Summary.ProduceRateMsgs })
-		for _, pt := range rate {
-			maxRate = math.Max(maxRate, pt.Y)
-		}
 		rateMiB := meanBy(g.runs, x, func(r *results.Run) float64 { return r.Summary.ProduceRateMiB })
-		if err := addLinePoints(top, rate, i, g.label); err != nil {
+		line, err := addLinePoints(top, rate, i, g.label)
+		if err != nil {
 			return nil, err
 		}
-		if err := addLinePoints(mib, rateMiB, i, ""); err != nil {
+		fig.addLegend(g.label, line...)
+		if _, err := addLinePoints(mib, rateMiB, i, g.label); err != nil {
 			return nil, err
 		}
-		if err := addLinePoints(bottom, p99By(g.runs, x), i, ""); err != nil {
+		if _, err := addLinePoints(bottom, p99By(g.runs, x), i, g.label); err != nil {
 			return nil, err
 		}
 	}
-	// Headroom above the highest rate for the legend, one line per
-	// series, so it covers no point.
-	top.Y.Max = nonZero(maxRate) * (1.1 + 0.09*float64(len(gs)))
-	for _, p := range []*plot.Plot{top, mib, bottom} {
+	for _, p := range fig.panels {
 		p.Y.Min = 0
 		if !numeric {
 			p.NominalX(nominal...)
 			p.Add(gridLines()) // NominalX replaced the ticks the grid follows
 		}
 	}
-	return &figure{panels: []*plot.Plot{top, mib, bottom}}, nil
+	return fig, nil
 }
 
 // latencyThroughput plots publish p99 (log scale) against achieved
@@ -212,6 +208,7 @@ func sweep(runs []*results.Run, param string) (*figure, error) {
 // is drawn as a dashed horizontal line: a rate search's p99 bound.
 func latencyThroughput(runs []*results.Run, boundMs float64) (*figure, error) {
 	p := newPanel("Publish p99 against throughput", "throughput (msgs/s acked)", "publish p99 (ms)")
+	fig := &figure{panels: []*plot.Plot{p}}
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = logTicks{}
 	rate := func(r *results.Run) string { return formatFloat(r.Summary.TargetRate) }
@@ -222,9 +219,11 @@ func latencyThroughput(runs []*results.Run, boundMs float64) (*figure, error) {
 			pts[j].Y = max(pts[j].Y, 0.001) // the log axis needs > 0
 			minX, maxX = math.Min(minX, pts[j].X), math.Max(maxX, pts[j].X)
 		}
-		if err := addLinePoints(p, pts, i, g.label); err != nil {
+		line, err := addLinePoints(p, pts, i, g.label)
+		if err != nil {
 			return nil, err
 		}
+		fig.addLegend(g.label, line...)
 	}
 	if boundMs > 0 {
 		line, err := plotter.NewLine(plotter.XYs{{X: minX, Y: boundMs}, {X: maxX, Y: boundMs}})
@@ -234,12 +233,12 @@ func latencyThroughput(runs []*results.Run, boundMs float64) (*figure, error) {
 		line.Color = injectColor
 		line.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
 		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("p99 bound %s ms", formatFloat(boundMs)), line)
+		fig.addLegend(fmt.Sprintf("p99 bound %s ms", formatFloat(boundMs)), line)
 		p.Y.Max = math.Max(p.Y.Max, boundMs*1.2)
 		p.Y.Min = math.Min(p.Y.Min, boundMs/1.2)
 	}
 	widenLogRange(p)
-	return &figure{panels: []*plot.Plot{p}}, nil
+	return fig, nil
 }
 
 // p99By returns one point per distinct x: the publish p99 of the runs at
@@ -300,19 +299,18 @@ func meanBy(runs []*results.Run, x, y func(*results.Run) float64) plotter.XYs {
 	return pts
 }
 
-func addLinePoints(p *plot.Plot, pts plotter.XYs, i int, label string) error {
+// addLinePoints draws series i of a chart as a line through its points,
+// and returns what its legend entry shows.
+func addLinePoints(p *plot.Plot, pts plotter.XYs, i int, label string) ([]plot.Thumbnailer, error) {
 	line, scatter, err := plotter.NewLinePoints(pts)
 	if err != nil {
-		return fmt.Errorf("series %s: %w", label, err)
+		return nil, fmt.Errorf("series %s: %w", label, err)
 	}
 	line.LineStyle = seriesStyle(i)
 	scatter.Color = seriesStyle(i).Color
 	scatter.Shape = draw.CircleGlyph{}
 	p.Add(line, scatter)
-	if label != "" {
-		p.Legend.Add(label, line, scatter)
-	}
-	return nil
+	return []plot.Thumbnailer{line, scatter}, nil
 }
 
 // sortedFloats returns the distinct values of v, sorted.

@@ -25,6 +25,7 @@ import (
 func timeline(runs []*results.Run) (*figure, error) {
 	top := newPanel("Throughput and publish p99 over time", "time since measurement began (s)", "throughput (msgs/s acked)")
 	bottom := newPanel("", "time since measurement began (s)", "publish p99 (ms)")
+	fig := &figure{panels: []*plot.Plot{top, bottom}}
 	labels := runLabels(runs)
 	var rate, p99 []plotter.XYs
 	maxRate, maxP99 := 0.0, 0.0
@@ -70,7 +71,8 @@ func timeline(runs []*results.Run) (*figure, error) {
 			poly.LineStyle = draw.LineStyle{}
 			pl.p.Add(poly)
 			if legend != "" && pl.p == top {
-				top.Legend.Add(legend, poly)
+				fig.addLegend(legend, poly)
+				legend = ""
 			}
 		}
 		return nil
@@ -80,15 +82,17 @@ func timeline(runs []*results.Run) (*figure, error) {
 			return nil, err
 		}
 	}
+	window := "failover window"
 	for _, r := range runs {
 		t0 := measureOffset(r)
 		for _, f := range r.Failover {
 			if f.WindowEnd <= f.WindowStart {
 				continue
 			}
-			if err := shade(f.WindowStart-t0, f.WindowEnd-t0, windowColor, ""); err != nil {
+			if err := shade(f.WindowStart-t0, f.WindowEnd-t0, windowColor, window); err != nil {
 				return nil, err
 			}
+			window = "" // one entry for them all
 		}
 	}
 	for i := range runs {
@@ -106,7 +110,7 @@ func timeline(runs []*results.Run) (*figure, error) {
 			line.LineStyle = seriesStyle(i)
 			s.p.Add(line)
 			if s.p == top {
-				top.Legend.Add(labels[i], line)
+				fig.addLegend(labels[i], line)
 			}
 		}
 	}
@@ -121,9 +125,7 @@ func timeline(runs []*results.Run) (*figure, error) {
 		p.Y.Min = 0
 	}
 	top.Y.Max, bottom.Y.Max = maxRate, maxP99
-	// The legend would hide the fault labels at the top left.
-	top.Legend.Top, top.Legend.Left = false, false
-	return &figure{panels: []*plot.Plot{top, bottom}}, nil
+	return fig, nil
 }
 
 // markFaults draws a vertical line at each distinct fault event of the runs,

@@ -69,6 +69,9 @@ func RunShard(ctx context.Context, cfg Config, sh Shard) (ShardResult, error) {
 	if err := discover(ctx, cfg.Target, cfg.Admin); err != nil {
 		return ShardResult{}, err
 	}
+	if err := r.checkMessageSize(ctx); err != nil {
+		return ShardResult{}, err
+	}
 	ctl, err := openControl(ctx, r, sh.Index)
 	if err != nil {
 		return ShardResult{}, err

@@ -111,8 +111,9 @@ type run struct {
 }
 
 // Run performs the workload against the target and returns its result.
-// It first checks that the cluster answers and that the target can carry
-// out the fault schedule (an error wrapping ErrBadWorkload if not).
+// It first checks that the cluster answers, that the target can carry out
+// the fault schedule, and that the largest message fits the brokers' and
+// the client's limits (an error wrapping ErrBadWorkload if not).
 // When measurement has begun, Run returns a result even if it also returns
 // an error or ctx is cancelled: such a result has Complete false, and
 // everything measured until then.
@@ -165,8 +166,9 @@ func NewRunID() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// setup checks the cluster answers and can carry out the fault schedule,
-// creates the run's topics and starts the clients.
+// setup checks the cluster answers, can carry out the fault schedule and
+// takes the workload's largest message, creates the run's topics and
+// starts the clients.
 func (r *run) setup(ctx context.Context) error {
 	w := r.w
 	if err := discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
@@ -174,6 +176,9 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
 		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
+	}
+	if err := r.checkMessageSize(ctx); err != nil {
+		return err
 	}
 	if err := r.createTopics(ctx); err != nil {
 		return err

@@ -207,6 +207,9 @@ func validateConsumerProps(props map[string]string, p *problems) {
 	if r, ok := props["auto.offset.reset"]; ok && r != "earliest" && r != "latest" {
 		p.addf("consumer.auto.offset.reset", "must be earliest or latest, got %q", r)
 	}
+	if _, ok := props["group.id"]; ok {
+		p.addf("consumer.group.id", "kbench names each subscription's consumer group (after topicPrefix and the run id), so subscriptions stay apart; remove group.id")
+	}
 }
 
 func checkInts(props map[string]string, section string, p *problems, keys ...string) {

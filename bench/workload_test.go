@@ -67,6 +67,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		ProducerRate: -5,
 		Messages:     10,
 		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
+		Consumer:     map[string]string{"group.id": "shared"},
 		Faults: []FaultSpec{{Action: "explode", Target: "broker:x"},
 			{Action: "leader-move", Target: "broker:1", Duration: Duration(time.Second)}},
 	}
@@ -79,6 +80,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		"producerRate: must not be negative",
 		"producer.acks: must be 0, 1 or all",
 		"producer.enable.idempotence: idempotence requires acks=all",
+		"consumer.group.id: kbench names each subscription's consumer group",
 		"faults[0].action: unknown action",
 		"faults[0].target: unknown target",
 		"faults[1].duration: leader-move is not undone",

@@ -62,3 +62,39 @@ type LogSizer interface {
 type ConfigReporter interface {
 	EffectiveConfig() map[string]string
 }
+
+// ConfigDescriber is an admin that can read the configuration brokers and
+// topics run with (DescribeConfigs): effective values, defaults included,
+// so a run can be checked against the cluster's limits before it starts.
+type ConfigDescriber interface {
+	// BrokerConfigs returns, per broker id of the cluster's metadata, the
+	// values of the named broker configs; a name a broker does not report
+	// is left out of its map.
+	BrokerConfigs(ctx context.Context, names ...string) (map[int32]map[string]string, error)
+	// TopicConfigs returns the values of the named configs of topic: its
+	// own where it sets them, else the broker default it takes. It fails
+	// for a topic that does not exist.
+	TopicConfigs(ctx context.Context, topic string, names ...string) (map[string]string, error)
+}
+
+// RecordLimiter is a Driver whose producers refuse, before sending, a
+// record above a bound of their client library's own.
+type RecordLimiter interface {
+	// RecordLimit returns that bound for a producer made with props.
+	RecordLimit(producer map[string]string) RecordLimit
+}
+
+// RecordLimit is a client's bound on the size of one record.
+type RecordLimit struct {
+	// Bytes bounds, when Batch, the size of a record batch holding the
+	// record alone (BatchSize), as brokers measure max.message.bytes;
+	// otherwise the record's key and value bytes together.
+	Bytes int64
+	Batch bool
+	// Property is the client property that sets the bound, Value its
+	// value (of which Bytes is what a record may take), and Setting says
+	// so, e.g. "message.max.bytes=1000000 (librdkafka's default)".
+	Property string
+	Value    int64
+	Setting  string
+}

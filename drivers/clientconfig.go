@@ -132,8 +132,10 @@ func unescapeProperty(s string) (string, error) {
 }
 
 // ExpandEnv replaces ${NAME} in every value with the variable's value from
-// lookup. An unset variable is an error naming the
-// property and the variable, never a value.
+// lookup, and ${NAME:-DEFAULT} with DEFAULT when the variable is unset or
+// empty, as a shell does (OpenMessaging Benchmark's driver files use it).
+// An unset variable without a default is an error naming the property and
+// the variable, never a value.
 func ExpandEnv(props map[string]string, lookup func(string) (string, bool)) error {
 	var errs []error
 	for k, v := range props {
@@ -152,9 +154,12 @@ func ExpandEnv(props map[string]string, lookup func(string) (string, bool)) erro
 				errs = append(errs, fmt.Errorf("%s: unclosed ${ in the value", k))
 				break
 			}
-			name := v[i+2 : i+j]
+			name, def, hasDef := strings.Cut(v[i+2:i+j], ":-")
 			val, ok := lookup(name)
-			if !ok {
+			switch {
+			case hasDef && val == "":
+				val = def
+			case !ok:
 				errs = append(errs, fmt.Errorf("%s: environment variable %s is not set", k, name))
 			}
 			b.WriteString(v[:i])

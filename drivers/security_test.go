@@ -44,6 +44,18 @@ func TestParseProperties(t *testing.T) {
 	}
 }
 
+// ${NAME:-DEFAULT} takes the default when NAME is unset or empty.
+func TestExpandEnvDefault(t *testing.T) {
+	props := map[string]string{"a": "user='${KB_UNSET:-benchmark}'", "b": "${KB_SET:-x}", "c": "${KB_EMPTY:-y}"}
+	env := map[string]string{"KB_SET": "v", "KB_EMPTY": ""}
+	if err := ExpandEnv(props, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if props["a"] != "user='benchmark'" || props["b"] != "v" || props["c"] != "y" {
+		t.Errorf("got %v", props)
+	}
+}
+
 func TestExpandEnvUnset(t *testing.T) {
 	err := ExpandEnv(map[string]string{"sasl.password": "${KB_NOT_SET}"}, func(string) (string, bool) { return "", false })
 	if err == nil || !strings.Contains(err.Error(), "sasl.password") || !strings.Contains(err.Error(), "KB_NOT_SET") {

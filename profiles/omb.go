@@ -13,7 +13,7 @@ import (
 // ombFields are the fields of an OpenMessaging Benchmark Kafka driver file
 // (driver-kafka/*.yaml in the openmessaging/benchmark repository).
 var ombFields = []string{"name", "driverClass", "replicationFactor", "reset", "skipCreateTopic",
-	"useTransactions", "batchSize", "maxConcurrentTransactions",
+	"useTransactions", "batchSize", "maxConcurrentTransactions", "sync",
 	"topicConfig", "commonConfig", "producerConfig", "consumerConfig"}
 
 // ombDriverClass is the driverClass of OMB's Kafka driver; files of its
@@ -38,6 +38,7 @@ var notMeasured = map[string]string{
 	"value.serializer":                       "kbench sends bytes",
 	"key.deserializer":                       "kbench reads bytes",
 	"value.deserializer":                     "kbench reads bytes",
+	"group.id":                               "OMB's driver names each subscription's group itself, as kbench does",
 }
 
 // parseOMB reads an OpenMessaging Benchmark driver file into t. Its config
@@ -68,6 +69,12 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 		case "useTransactions":
 			if val.Value == "true" {
 				errs = append(errs, fmt.Errorf("%s: useTransactions: true is not supported: kbench produces without transactions, and a transactional run measures something else", file))
+			}
+		case "sync":
+			// A field of a fork's Kafka driver: each send waits for its
+			// acknowledgement.
+			if val.Value == "true" {
+				errs = append(errs, fmt.Errorf("%s: sync: true (a producer that waits for each send) is not supported in a profile: it is the workload's maxInFlight: 1", file))
 			}
 		case "batchSize", "maxConcurrentTransactions":
 			note("%s=%s not applicable: it sizes OMB's transactions, which kbench does not use", key, val.Value)

@@ -8,8 +8,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/profiles"
 )
 
 const clusterExamples = `  # start a 3-node Apache Kafka cluster on 127.0.0.1 and keep it running
@@ -26,7 +29,7 @@ const clusterExamples = `  # start a 3-node Apache Kafka cluster on 127.0.0.1 an
   kbench cluster down
 `
 
-func clusterCmd(ctx context.Context, args []string) error {
+func clusterCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs := newFlags("cluster", "cluster up|status|bootstrap|down [flags]", clusterExamples)
 	var (
 		dir      string
@@ -42,89 +45,91 @@ func clusterCmd(ctx context.Context, args []string) error {
 	fs.IntVar(&basePort, "base-port", 0, "up: first port (clients on base+i, controllers after them); 0 picks free ports")
 	fs.StringSliceVar(&profs, "profile", nil, "up: tuning profiles whose broker settings the brokers start with")
 	fs.StringVar(&security, "security", "", "up: secure the client listener: sasl_ssl (SCRAM-SHA-512 over TLS) or mtls (client certificates); kbench makes the CA and certificates")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return usagef("want one of %s", clusterSubcommands)
-	}
-	if dir == "" {
-		d, err := cluster.DefaultLocalDir()
-		if err != nil {
-			return err
+	completeWith(fs, "profile", true, profiles.TuningNames()...)
+	completeWith(fs, "security", false, string(cluster.SecuritySASLSSL), string(cluster.SecurityMTLS))
+	return fs, func(ctx context.Context) error {
+		if fs.NArg() != 1 {
+			fs.Usage()
+			return usagef("want one of %s", strings.Join(clusterSubcommands, ", "))
 		}
-		dir = d
-	}
-	// The cluster checks its brokers with franz-go's admin client; this
-	// command has no --driver.
-	admin := all.ProbeAdmin
-	switch fs.Arg(0) {
-	case "up":
-		if nodes < 1 {
-			return usagef("--nodes %d: a cluster needs at least 1 node", nodes)
+		if dir == "" {
+			d, err := cluster.DefaultLocalDir()
+			if err != nil {
+				return err
+			}
+			dir = d
 		}
-		tuning, err := loadTuning(profs)
-		if err != nil {
-			return err
-		}
-		l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
-			Dir: dir, Nodes: nodes, HeapMB: heapMB, BasePort: basePort,
-			BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true, Admin: admin,
-			Security: cluster.Security(security),
-		})
-		if err != nil {
-			return err
-		}
-		printStatus(l.Status(ctx))
-		fmt.Printf("bootstrap: %s\n", strings.Join(l.Bootstrap(), ","))
-		if path := l.ClientConfigPath(); path != "" {
-			fmt.Printf("client properties: %s\n", path)
-		}
-		return nil
-	case "status":
-		l, err := cluster.OpenLocal(dir, admin)
-		if err != nil {
-			return noCluster(err)
-		}
-		defer l.Close()
-		st := l.Status(ctx)
-		printStatus(st)
-		if !cluster.AllUp(st) {
-			return fmt.Errorf("not every node is up")
-		}
-		return nil
-	case "bootstrap":
-		l, err := cluster.OpenLocal(dir, admin)
-		if err != nil {
-			return noCluster(err)
-		}
-		fmt.Println(strings.Join(l.Bootstrap(), ","))
-		return nil
-	case "down":
-		for _, d := range cluster.CleanRuns(ctx, dir) {
-			fmt.Printf("removed the data of a killed run's cluster in %s (its logs are kept)\n", d)
-		}
-		l, err := cluster.OpenLocal(dir, admin)
-		if err != nil {
-			// No readable state: still kill whatever pid files name.
-			pids, lerr := cluster.StopLeftover(dir)
-			if lerr != nil {
+		// The cluster checks its brokers with franz-go's admin client; this
+		// command has no --driver.
+		admin := all.ProbeAdmin
+		switch fs.Arg(0) {
+		case "up":
+			if nodes < 1 {
+				return usagef("--nodes %d: a cluster needs at least 1 node", nodes)
+			}
+			tuning, err := loadTuning(profs)
+			if err != nil {
+				return err
+			}
+			l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
+				Dir: dir, Nodes: nodes, HeapMB: heapMB, BasePort: basePort,
+				BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true, Admin: admin,
+				Security: cluster.Security(security),
+			})
+			if err != nil {
+				return err
+			}
+			printStatus(l.Status(ctx))
+			fmt.Printf("bootstrap: %s\n", strings.Join(l.Bootstrap(), ","))
+			if path := l.ClientConfigPath(); path != "" {
+				fmt.Printf("client properties: %s\n", path)
+			}
+			return nil
+		case "status":
+			l, err := cluster.OpenLocal(dir, admin)
+			if err != nil {
 				return noCluster(err)
 			}
-			fmt.Printf("stopped %d leftover broker process(es)\n", len(pids))
+			defer l.Close()
+			st := l.Status(ctx)
+			printStatus(st)
+			if !cluster.AllUp(st) {
+				return fmt.Errorf("not every node is up")
+			}
+			return nil
+		case "bootstrap":
+			l, err := cluster.OpenLocal(dir, admin)
+			if err != nil {
+				return noCluster(err)
+			}
+			fmt.Println(strings.Join(l.Bootstrap(), ","))
+			return nil
+		case "down":
+			for _, d := range cluster.CleanRuns(ctx, dir) {
+				fmt.Printf("removed the data of a killed run's cluster in %s (its logs are kept)\n", d)
+			}
+			l, err := cluster.OpenLocal(dir, admin)
+			if err != nil {
+				// No readable state: still kill whatever pid files name.
+				pids, lerr := cluster.StopLeftover(dir)
+				if lerr != nil {
+					return noCluster(err)
+				}
+				fmt.Printf("stopped %d leftover broker process(es)\n", len(pids))
+				return nil
+			}
+			if err := l.Down(ctx); err != nil {
+				return err
+			}
+			fmt.Println("local cluster stopped")
 			return nil
 		}
-		if err := l.Down(ctx); err != nil {
-			return err
-		}
-		fmt.Println("local cluster stopped")
-		return nil
+		return usagef("unknown cluster command %q: want one of %s", fs.Arg(0), strings.Join(clusterSubcommands, ", "))
 	}
-	return usagef("unknown cluster command %q: want one of %s", fs.Arg(0), clusterSubcommands)
 }
 
-const clusterSubcommands = "up, status, bootstrap, down"
+// clusterSubcommands are what 'kbench cluster' does.
+var clusterSubcommands = []string{"up", "status", "bootstrap", "down"}
 
 func printStatus(st []cluster.NodeStatus) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)

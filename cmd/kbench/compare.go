@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kbench/kbench/analysis"
 )
 
@@ -19,7 +21,7 @@ const compareExamples = `  # one run against another, default bounds (` + analys
   kbench compare --format gobench base.json new.json > bench.txt && benchstat -col /side bench.txt
 `
 
-func compareCmd(ctx context.Context, args []string) error {
+func compareCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs := newFlags("compare", "compare BASE NEW | BASE... -- NEW... | --base FILES --new FILES [flags]", compareExamples)
 	var base, next []string
 	var bounds, format string
@@ -29,52 +31,52 @@ func compareCmd(ctx context.Context, args []string) error {
 	var strict bool
 	fs.BoolVar(&strict, "strict", false, "refuse (exit 2) to compare sides whose workloads, targets or drivers differ")
 	fs.StringVar(&format, "format", "text", "text (the verdict table), or gobench (Go benchmark lines on stdout for benchstat, the verdict on stderr)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch dash := fs.ArgsLenAtDash(); {
-	case len(base) > 0 || len(next) > 0:
-		if len(base) == 0 || len(next) == 0 || fs.NArg() > 0 {
-			return usagef("with --base and --new, give both and no other files")
+	completeWith(fs, "format", false, "text", "gobench")
+	return fs, func(ctx context.Context) error {
+		switch dash := fs.ArgsLenAtDash(); {
+		case len(base) > 0 || len(next) > 0:
+			if len(base) == 0 || len(next) == 0 || fs.NArg() > 0 {
+				return usagef("with --base and --new, give both and no other files")
+			}
+		case dash >= 0:
+			base, next = fs.Args()[:dash], fs.Args()[dash:]
+			if len(base) == 0 || len(next) == 0 {
+				return usagef("give base results before -- and new results after it")
+			}
+		case fs.NArg() == 2:
+			base, next = fs.Args()[:1], fs.Args()[1:]
+		default:
+			return usagef("give one base and one new result, or several separated by --: BASE... -- NEW...")
 		}
-	case dash >= 0:
-		base, next = fs.Args()[:dash], fs.Args()[dash:]
-		if len(base) == 0 || len(next) == 0 {
-			return usagef("give base results before -- and new results after it")
+		b, err := analysis.ParseBounds(bounds)
+		if err != nil {
+			return usageError{fmt.Errorf("--max-regression: %w", err)}
 		}
-	case fs.NArg() == 2:
-		base, next = fs.Args()[:1], fs.Args()[1:]
-	default:
-		return usagef("give one base and one new result, or several separated by --: BASE... -- NEW...")
+		if format != "text" && format != "gobench" {
+			return usagef("--format %q: use text or gobench", format)
+		}
+		baseIn, err := load(base)
+		if err != nil {
+			return err
+		}
+		nextIn, err := load(next)
+		if err != nil {
+			return err
+		}
+		verdict := analysis.Compare(baseIn.Runs, nextIn.Runs, b)
+		if strict && len(verdict.Mismatches) > 0 {
+			return usagef("--strict: the sides differ: %s", strings.Join(verdict.Mismatches, "; "))
+		}
+		out := os.Stdout
+		if format == "gobench" {
+			analysis.WriteGoBench(os.Stdout, baseIn.Runs, "side=base")
+			analysis.WriteGoBench(os.Stdout, nextIn.Runs, "side=new")
+			out = os.Stderr
+		}
+		verdict.Write(out)
+		if verdict.Failed {
+			return fmt.Errorf("the new results fail the bounds %s", bounds)
+		}
+		return nil
 	}
-	b, err := analysis.ParseBounds(bounds)
-	if err != nil {
-		return usageError{fmt.Errorf("--max-regression: %w", err)}
-	}
-	if format != "text" && format != "gobench" {
-		return usagef("--format %q: use text or gobench", format)
-	}
-	baseIn, err := load(base)
-	if err != nil {
-		return err
-	}
-	nextIn, err := load(next)
-	if err != nil {
-		return err
-	}
-	verdict := analysis.Compare(baseIn.Runs, nextIn.Runs, b)
-	if strict && len(verdict.Mismatches) > 0 {
-		return usagef("--strict: the sides differ: %s", strings.Join(verdict.Mismatches, "; "))
-	}
-	out := os.Stdout
-	if format == "gobench" {
-		analysis.WriteGoBench(os.Stdout, baseIn.Runs, "side=base")
-		analysis.WriteGoBench(os.Stdout, nextIn.Runs, "side=new")
-		out = os.Stderr
-	}
-	verdict.Write(out)
-	if verdict.Failed {
-		return fmt.Errorf("the new results fail the bounds %s", bounds)
-	}
-	return nil
 }

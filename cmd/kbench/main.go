@@ -43,19 +43,25 @@ var errInterrupted = errors.New("interrupted")
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string) error
+	// setup makes the command's flags and what it does once they are
+	// parsed; shell completion reads the flags alone.
+	setup func() (*pflag.FlagSet, func(ctx context.Context) error)
+	// words are what the command takes as arguments when not files (the
+	// cluster's subcommands), for completion.
+	words []string
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run a workload against a cluster and write its result", runCmd},
-		{"sweep", "run a matrix of settings, or search for the highest sustained rate", sweepCmd},
-		{"plot", "draw charts of results as PNG or SVG", plotCmd},
-		{"report", "write an HTML or markdown report of results", reportCmd},
-		{"compare", "judge new results against base results, for CI", compareCmd},
-		{"merge", "merge the results of a distributed run's shards", mergeCmd},
-		{"cluster", "start, inspect or stop a local Apache Kafka cluster", clusterCmd},
-		{"version", "print kbench's version and its client libraries", versionCmd},
+		{name: "run", summary: "run a workload against a cluster and write its result", setup: runCmd},
+		{name: "sweep", summary: "run a matrix of settings, or search for the highest sustained rate", setup: sweepCmd},
+		{name: "plot", summary: "draw charts of results as PNG or SVG", setup: plotCmd},
+		{name: "report", summary: "write an HTML or markdown report of results", setup: reportCmd},
+		{name: "compare", summary: "judge new results against base results, for CI", setup: compareCmd},
+		{name: "merge", summary: "merge the results of a distributed run's shards", setup: mergeCmd},
+		{name: "cluster", summary: "start, inspect or stop a local Apache Kafka cluster", setup: clusterCmd, words: clusterSubcommands},
+		{name: "completion", summary: "print a shell completion script (bash, zsh or fish)", setup: completionCmd, words: completionShells},
+		{name: "version", summary: "print kbench's version and its client libraries", setup: versionCmd},
 	}
 }
 
@@ -92,7 +98,11 @@ func realMain(args []string) int {
 			fmt.Fprintln(os.Stderr, "kbench: stopping; interrupt again to quit at once")
 		})
 		defer stopped()
-		err := c.run(ctx, args[1:])
+		fs, run := c.setup()
+		err := parseFlags(fs, args[1:])
+		if err == nil {
+			err = run(ctx)
+		}
 		var ue usageError
 		switch {
 		case err == nil:
@@ -118,7 +128,7 @@ func realMain(args []string) int {
 func printUsage() {
 	fmt.Fprintln(os.Stderr, "kbench: a load benchmark for Apache Kafka\n\nUsage: kbench COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(os.Stderr, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(os.Stderr, "\nRun 'kbench help COMMAND' for a command's flags and examples; 'kbench --version' for the version.")
 }

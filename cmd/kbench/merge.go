@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
@@ -23,7 +25,7 @@ const mergeExamples = `  # the shards' results of a distributed run, copied out 
   kbench merge --run-id RUN_ID --client-config client.properties -o merged.json
 `
 
-func mergeCmd(ctx context.Context, args []string) error {
+func mergeCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs := newFlags("merge", "merge SHARD_RESULT... | --run-id ID [-o FILE] [flags]", mergeExamples)
 	var output, runID, prefix, driver string
 	var tf targetFlags
@@ -38,63 +40,64 @@ func mergeCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&tf.dir, "cluster-dir", "", "local cluster state directory (default: the one 'kbench cluster up' uses)")
 	fs.StringVar(&tf.clientConfig, "client-config", "", "with --run-id: client properties file (TLS, SASL; as Kafka's --command-config) for the admin client and the control topic's reader")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no summary")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if (fs.NArg() == 0) == (runID == "") {
-		return usagef("name the shards' result files, or give --run-id to read them from the cluster")
-	}
-	var shards []*results.Run
-	var cleanup func(*results.Run) error
-	if runID != "" {
-		drv, err := all.Get(driver)
-		if err != nil {
-			return usageError{fmt.Errorf("--driver: %w", err)}
+	completeWith(fs, "driver", false, all.Names()...)
+	completeWith(fs, "cluster", false, string(results.KindLocal), string(results.KindExternal))
+	return fs, func(ctx context.Context) error {
+		if (fs.NArg() == 0) == (runID == "") {
+			return usagef("name the shards' result files, or give --run-id to read them from the cluster")
 		}
-		tgt, admin, props, release, err := connect(ctx, tf, nil, drv, os.Stderr)
-		if err != nil {
-			return err
-		}
-		defer release()
-		if shards, err = bench.CollectShards(ctx, drv, admin, tgt.Bootstrap(), props, prefix, runID); err != nil {
-			return err
-		}
-		if !keep {
-			cleanup = func(merged *results.Run) error {
-				dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				return bench.DeleteRunTopics(dctx, admin, merged)
+		var shards []*results.Run
+		var cleanup func(*results.Run) error
+		if runID != "" {
+			drv, err := all.Get(driver)
+			if err != nil {
+				return usageError{fmt.Errorf("--driver: %w", err)}
+			}
+			tgt, admin, props, release, err := connect(ctx, tf, nil, drv, os.Stderr)
+			if err != nil {
+				return err
+			}
+			defer release()
+			if shards, err = bench.CollectShards(ctx, drv, admin, tgt.Bootstrap(), props, prefix, runID); err != nil {
+				return err
+			}
+			if !keep {
+				cleanup = func(merged *results.Run) error {
+					dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					return bench.DeleteRunTopics(dctx, admin, merged)
+				}
 			}
 		}
-	}
-	for _, path := range fs.Args() {
-		r, err := results.Read(path)
+		for _, path := range fs.Args() {
+			r, err := results.Read(path)
+			if err != nil {
+				return usageError{fmt.Errorf("result %s: %w", path, err)}
+			}
+			shards = append(shards, r)
+		}
+		merged, err := results.Merge(shards)
 		if err != nil {
-			return usageError{fmt.Errorf("result %s: %w", path, err)}
+			return usageError{err}
 		}
-		shards = append(shards, r)
-	}
-	merged, err := results.Merge(shards)
-	if err != nil {
-		return usageError{err}
-	}
-	if output == "" {
-		output = filepath.Join("kbench-results", merged.RunID+"-merged.json")
-	}
-	if err := results.Write(output, merged); err != nil {
-		return err
-	}
-	if !quiet {
-		printRunSummary(os.Stdout, merged)
-	}
-	fmt.Fprintf(os.Stderr, "merged result of %d shard(s) written to %s\n", len(shards), output)
-	if cleanup != nil {
-		if err := cleanup(merged); err != nil {
-			return fmt.Errorf("delete the run's topics: %w", err)
+		if output == "" {
+			output = filepath.Join("kbench-results", merged.RunID+"-merged.json")
 		}
+		if err := results.Write(output, merged); err != nil {
+			return err
+		}
+		if !quiet {
+			printRunSummary(os.Stdout, merged)
+		}
+		fmt.Fprintf(os.Stderr, "merged result of %d shard(s) written to %s\n", len(shards), output)
+		if cleanup != nil {
+			if err := cleanup(merged); err != nil {
+				return fmt.Errorf("delete the run's topics: %w", err)
+			}
+		}
+		if !merged.Complete {
+			return errors.New("run incomplete: " + merged.Incomplete)
+		}
+		return nil
 	}
-	if !merged.Complete {
-		return errors.New("run incomplete: " + merged.Incomplete)
-	}
-	return nil
 }

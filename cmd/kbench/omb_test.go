@@ -20,6 +20,7 @@ func TestOMBDriverFilesWithEveryDriver(t *testing.T) {
 	refused := map[string]string{
 		"transactions.yaml": "useTransactions: true is not supported",
 		"jms.yaml":          "is not OMB's Kafka driver",
+		"sync.yaml":         "sync: true (a producer that waits for each send) is not supported in a profile: it is the workload's maxInFlight: 1",
 	}
 	// franz-go keeps exactly 5 requests in flight when idempotent.
 	driverRefuses := map[string]string{"exactly-once.yaml/franz": "max.in.flight.requests.per.connection"}
@@ -36,6 +37,11 @@ func TestOMBDriverFilesWithEveryDriver(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", base, err)
 			continue
+		}
+		// OMB's driver names each subscription's group, whatever
+		// group.id says; so does kbench.
+		if _, ok := tu.Consumer["group.id"]; ok || base == "group-id.yaml" && !strings.Contains(strings.Join(tu.Notes, "\n"), "group.id=benchGroup not applicable") {
+			t.Errorf("%s: group.id kept (%v) or not noted (%q)", base, tu.Consumer, tu.Notes)
 		}
 		for _, name := range all.Names() {
 			d, _ := all.Get(name)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/results"
 )
@@ -28,78 +30,78 @@ const plotExamples = `  # latency by percentile of two runs, one line each
 // plotKinds are the values --kind takes.
 var plotKinds = []string{analysis.KindSpectrum, analysis.KindE2ESpectrum, analysis.KindTimeline, analysis.KindSweep, analysis.KindLatencyThroughput}
 
-func plotCmd(ctx context.Context, args []string) error {
+func plotCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs := newFlags("plot", "plot RESULT|SWEEP... -o FILE.png|FILE.svg [flags]", plotExamples)
 	var output, kind, param string
 	fs.StringVarP(&output, "output", "o", "", "image to write; its extension, .png or .svg, picks the format (required)")
 	fs.StringVar(&kind, "kind", "", "chart: "+strings.Join(plotKinds, ", ")+" (default: sweep or latency-throughput for a sweep index, else spectrum)")
 	fs.StringVar(&param, "param", "", "sweep chart: the varied parameter on the x axis, e.g. messageSize or linger.ms (default: a sweep index's first --vary key)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		return usagef("name the result files or sweep indexes to plot")
-	}
-	if output == "" {
-		return usagef("-o is required: the image file to write, ending in .png or .svg")
-	}
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(output)), ".")
-	if format != "png" && format != "svg" {
-		return usagef("-o %s: the extension picks the image format; end the name in .png or .svg", output)
-	}
-	if k, p, ok := strings.Cut(kind, ":"); ok { // "sweep:messageSize", as analysis names it
-		if param != "" && param != p {
-			return usagef("--kind %s and --param %s name two parameters; give it once, with --param", kind, param)
+	completeWith(fs, "kind", false, plotKinds...)
+	return fs, func(ctx context.Context) error {
+		if fs.NArg() == 0 {
+			return usagef("name the result files or sweep indexes to plot")
 		}
-		kind, param = k, p
-	}
-	if kind != "" && !slices.Contains(plotKinds, kind) {
-		return usagef("--kind %q: use one of %s", kind, strings.Join(plotKinds, ", "))
-	}
-	in, err := load(fs.Args())
-	if err != nil {
-		return err
-	}
-	if kind == "" {
-		kind = analysis.KindSpectrum
-		if in.Index != nil && in.Index.Search != nil {
-			kind = analysis.KindLatencyThroughput
-		} else if in.Index != nil && in.Index.Param() != "" {
-			kind = analysis.KindSweep
+		if output == "" {
+			return usagef("-o is required: the image file to write, ending in .png or .svg")
 		}
-	}
-	switch kind {
-	case analysis.KindSweep:
-		if param == "" && in.Index != nil {
-			param = in.Index.Param()
+		format := strings.TrimPrefix(strings.ToLower(filepath.Ext(output)), ".")
+		if format != "png" && format != "svg" {
+			return usagef("-o %s: the extension picks the image format; end the name in .png or .svg", output)
 		}
-		if param == "" {
-			return usagef("--kind sweep: name the varied parameter with --param, e.g. --param messageSize")
+		if k, p, ok := strings.Cut(kind, ":"); ok { // "sweep:messageSize", as analysis names it
+			if param != "" && param != p {
+				return usagef("--kind %s and --param %s name two parameters; give it once, with --param", kind, param)
+			}
+			kind, param = k, p
 		}
-		for i, r := range in.Runs {
-			if _, ok := analysis.Param(r, param); !ok {
-				return usagef("--param %s: %s has no such setting; name a workload field or a Kafka property", param, in.Files[i])
+		if kind != "" && !slices.Contains(plotKinds, kind) {
+			return usagef("--kind %q: use one of %s", kind, strings.Join(plotKinds, ", "))
+		}
+		in, err := load(fs.Args())
+		if err != nil {
+			return err
+		}
+		if kind == "" {
+			kind = analysis.KindSpectrum
+			if in.Index != nil && in.Index.Search != nil {
+				kind = analysis.KindLatencyThroughput
+			} else if in.Index != nil && in.Index.Param() != "" {
+				kind = analysis.KindSweep
 			}
 		}
-		kind += ":" + param
-	default:
-		if param != "" {
-			return usagef("--param is for --kind sweep only")
+		switch kind {
+		case analysis.KindSweep:
+			if param == "" && in.Index != nil {
+				param = in.Index.Param()
+			}
+			if param == "" {
+				return usagef("--kind sweep: name the varied parameter with --param, e.g. --param messageSize")
+			}
+			for i, r := range in.Runs {
+				if _, ok := analysis.Param(r, param); !ok {
+					return usagef("--param %s: %s has no such setting; name a workload field or a Kafka property", param, in.Files[i])
+				}
+			}
+			kind += ":" + param
+		default:
+			if param != "" {
+				return usagef("--param is for --kind sweep only")
+			}
 		}
+		var buf bytes.Buffer
+		var opts []analysis.Option
+		if in.Index != nil && in.Index.Search != nil {
+			opts = append(opts, analysis.P99Bound(in.Index.Search.P99MaxMs))
+		}
+		if err := analysis.WritePlot(&buf, kind, in.Runs, format, opts...); err != nil {
+			return fmt.Errorf("plot %s: %w", output, err)
+		}
+		if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("plot %s: %w", output, err)
+		}
+		fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.Runs), output)
+		return nil
 	}
-	var buf bytes.Buffer
-	var opts []analysis.Option
-	if in.Index != nil && in.Index.Search != nil {
-		opts = append(opts, analysis.P99Bound(in.Index.Search.P99MaxMs))
-	}
-	if err := analysis.WritePlot(&buf, kind, in.Runs, format, opts...); err != nil {
-		return fmt.Errorf("plot %s: %w", output, err)
-	}
-	if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("plot %s: %w", output, err)
-	}
-	fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.Runs), output)
-	return nil
 }
 
 // load reads the runs paths name (see results.Load); any problem is a

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/bench/live"
@@ -55,17 +57,7 @@ type runFlags struct {
 	changed func(name string) bool
 }
 
-func (f *runFlags) register(fs interface {
-	StringVarP(*string, string, string, string, string)
-	StringVar(*string, string, string, string)
-	StringArrayVar(*[]string, string, []string, string)
-	StringSliceVar(*[]string, string, []string, string)
-	IntVar(*int, string, int, string)
-	Float64Var(*float64, string, float64, string)
-	Int64Var(*int64, string, int64, string)
-	BoolVarP(*bool, string, string, bool, string)
-	Changed(string) bool
-}) {
+func (f *runFlags) register(fs *pflag.FlagSet) {
 	f.changed = fs.Changed
 	fs.StringVar(&f.workload, "workload", "smoke", "workload file, or the name of a shipped workload ("+strings.Join(workloads.Names(), ", ")+")")
 	fs.StringVar(&f.driver, "driver", "franz", "client driver: "+strings.Join(all.Names(), " or "))
@@ -87,6 +79,13 @@ func (f *runFlags) register(fs interface {
 	fs.Int64Var(&f.messages, "messages", 0, "stop after this many messages (all producers together; default: the workload's messages)")
 	fs.StringVarP(&f.output, "output", "o", "", "result file, or a directory to put it in (default ./kbench-results/WORKLOAD-DRIVER-RUNID.json)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no summary")
+	completeWith(fs, "workload", true, workloads.Names()...)
+	completeWith(fs, "driver", false, all.Names()...)
+	completeWith(fs, "cluster", false, string(results.KindEmbedded), string(results.KindLocal), string(results.KindExternal))
+	completeWith(fs, "network", false, string(results.NetworkDirect), string(results.NetworkProxied))
+	completeWith(fs, "security", false, string(cluster.SecuritySASLSSL), string(cluster.SecurityMTLS))
+	completeWith(fs, "profile", true, profiles.TuningNames()...)
+	completeWith(fs, "hardware", true, profiles.HardwareNames()...)
 }
 
 // loadWorkload reads the workload and applies the profiles and flags; every
@@ -210,7 +209,7 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-func runCmd(ctx context.Context, args []string) error {
+func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	var f runFlags
 	var runID, metricsAddr, errorShare string
 	var force bool
@@ -224,167 +223,166 @@ func runCmd(ctx context.Context, args []string) error {
 	flags.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
 	flags.IntVar(&shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $JOB_COMPLETION_INDEX)")
 	flags.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
-	if err := parseFlags(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
-	}
-	if runID == "" {
-		if shards > 1 {
-			return usagef("--shards %d: give --run-id, the same on every shard", shards)
+	return flags, func(ctx context.Context) error {
+		if flags.NArg() > 0 {
+			return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 		}
-		runID = bench.NewRunID()
-	} else if err := bench.CheckRunID(runID); err != nil {
-		return usagef("--run-id: %w", err)
-	}
-	var sh *bench.Shard
-	switch {
-	case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
-		return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
-	case localShards != 0 && (shards != 1 || flags.Changed("shard")):
-		return usagef("--local-shards starts the shards itself: drop --shards and --shard")
-	case localShards < 0 || localShards == 1:
-		return usagef("--local-shards %d: want 2 or more", localShards)
-	case shards < 1:
-		return usagef("--shards %d: want 1 or more", shards)
-	case shards > 1:
-		if !flags.Changed("shard") {
-			env := os.Getenv("JOB_COMPLETION_INDEX")
-			n, err := strconv.Atoi(env)
-			if err != nil {
-				return usagef("--shards %d: give --shard, or set JOB_COMPLETION_INDEX (got %q)", shards, env)
+		if runID == "" {
+			if shards > 1 {
+				return usagef("--shards %d: give --run-id, the same on every shard", shards)
 			}
-			shard = n
+			runID = bench.NewRunID()
+		} else if err := bench.CheckRunID(runID); err != nil {
+			return usagef("--run-id: %w", err)
 		}
-		if shard < 0 || shard >= shards {
-			return usagef("--shard %d: want 0 to %d", shard, shards-1)
+		var sh *bench.Shard
+		switch {
+		case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
+			return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
+		case localShards != 0 && (shards != 1 || flags.Changed("shard")):
+			return usagef("--local-shards starts the shards itself: drop --shards and --shard")
+		case localShards < 0 || localShards == 1:
+			return usagef("--local-shards %d: want 2 or more", localShards)
+		case shards < 1:
+			return usagef("--shards %d: want 1 or more", shards)
+		case shards > 1:
+			if !flags.Changed("shard") {
+				env := os.Getenv("JOB_COMPLETION_INDEX")
+				n, err := strconv.Atoi(env)
+				if err != nil {
+					return usagef("--shards %d: give --shard, or set JOB_COMPLETION_INDEX (got %q)", shards, env)
+				}
+				shard = n
+			}
+			if shard < 0 || shard >= shards {
+				return usagef("--shard %d: want 0 to %d", shard, shards-1)
+			}
+			sh = &bench.Shard{Index: shard, Count: shards}
 		}
-		sh = &bench.Shard{Index: shard, Count: shards}
-	}
-	w, tuning, err := f.loadWorkload()
-	if err != nil {
-		return err
-	}
-	for _, n := range tuning.Notes {
-		fmt.Fprintln(os.Stderr, "kbench run: note:", n)
-	}
-	if err := f.target.checkShape(w, flags.Changed("nodes")); err != nil {
-		return err
-	}
-	var hw *results.Hardware
-	if f.hardware != "" {
-		if hw, err = profiles.LoadHardware(f.hardware); err != nil {
-			return usageError{fmt.Errorf("--hardware: %w", err)}
-		}
-	}
-	drv, err := all.Get(f.driver)
-	if err != nil {
-		return usageError{fmt.Errorf("--driver: %w", err)}
-	}
-	if err := checkProps(drv, w); err != nil {
-		return err
-	}
-	maxErrorShare, err := parseShare(errorShare)
-	if err != nil {
-		return usageError{fmt.Errorf("--max-error-share: %w", err)}
-	}
-	name := results.FileName(w.Name, drv.Name(), runID)
-	if sh != nil {
-		name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
-	}
-	output, inPlace, err := results.Destination(f.output, resultsDir, name+".json", force)
-	if errors.Is(err, fs.ErrExist) {
-		return usagef("-o %w: give another name, or --force to replace it", err)
-	}
-	if err != nil {
-		return usageError{fmt.Errorf("-o: %w", err)}
-	}
-
-	var log io.Writer = os.Stderr
-	if f.quiet {
-		log = io.Discard
-	}
-	if f.target.network == "" && f.target.bootstrap == "" && (f.target.kind == "" || f.target.kind == string(results.KindLocal)) {
-		f.target.network = string(w.Network()) // a local cluster is proxied when a fault needs it
-	}
-	tgt, admin, props, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
-	if err != nil {
-		return err
-	}
-	defer release()
-	if localShards > 1 {
-		return runLocalShards(ctx, flags, tgt, localShards, runID, output, metricsAddr, f.quiet)
-	}
-
-	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
-	if metricsAddr != "" {
-		ln, err := net.Listen("tcp", metricsAddr)
+		w, tuning, err := f.loadWorkload()
 		if err != nil {
-			return usagef("--metrics-addr: %w", err)
+			return err
 		}
-		m.metrics = live.New(runID, shard)
-		serveCtx, stopServing := context.WithCancel(context.Background())
-		served := make(chan error, 1)
-		go func() { served <- live.Serve(serveCtx, ln, m.metrics) }()
-		defer func() {
-			stopServing()
-			if err := <-served; err != nil {
-				fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
+		for _, n := range tuning.Notes {
+			fmt.Fprintln(os.Stderr, "kbench run: note:", n)
+		}
+		if err := f.target.checkShape(w, flags.Changed("nodes")); err != nil {
+			return err
+		}
+		var hw *results.Hardware
+		if f.hardware != "" {
+			if hw, err = profiles.LoadHardware(f.hardware); err != nil {
+				return usageError{fmt.Errorf("--hardware: %w", err)}
 			}
-		}()
-		fmt.Fprintf(log, "serving metrics at http://%s/metrics\n", ln.Addr())
-	}
-	var res, merged *results.Run
-	var runErr error
-	if sh != nil {
-		var out bench.ShardResult
-		out, runErr = m.runShard(ctx, w, tuning, drv, f.profiles, *sh)
-		res, merged = out.Own, out.Merged
-	} else {
-		res, runErr = m.run(ctx, w, tuning, drv, f.profiles)
-	}
-	if res == nil {
-		return runErr
-	}
-	if lc, ok := tgt.(cluster.LogCopier); ok {
-		logDir := strings.TrimSuffix(output, ".json") + "-logs"
-		if inPlace { // a FIFO or device has no directory of its own
-			logDir = filepath.Join(resultsDir, name+"-logs")
 		}
-		if err := lc.CopyLogs(logDir); err != nil {
-			fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
+		drv, err := all.Get(f.driver)
+		if err != nil {
+			return usageError{fmt.Errorf("--driver: %w", err)}
+		}
+		if err := checkProps(drv, w); err != nil {
+			return err
+		}
+		maxErrorShare, err := parseShare(errorShare)
+		if err != nil {
+			return usageError{fmt.Errorf("--max-error-share: %w", err)}
+		}
+		name := results.FileName(w.Name, drv.Name(), runID)
+		if sh != nil {
+			name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
+		}
+		output, inPlace, err := results.Destination(f.output, resultsDir, name+".json", force)
+		if errors.Is(err, fs.ErrExist) {
+			return usagef("-o %w: give another name, or --force to replace it", err)
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("-o: %w", err)}
+		}
+
+		var log io.Writer = os.Stderr
+		if f.quiet {
+			log = io.Discard
+		}
+		if f.target.network == "" && f.target.bootstrap == "" && (f.target.kind == "" || f.target.kind == string(results.KindLocal)) {
+			f.target.network = string(w.Network()) // a local cluster is proxied when a fault needs it
+		}
+		tgt, admin, props, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if localShards > 1 {
+			return runLocalShards(ctx, flags, tgt, localShards, runID, output, metricsAddr, f.quiet)
+		}
+
+		m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
+		if metricsAddr != "" {
+			ln, err := net.Listen("tcp", metricsAddr)
+			if err != nil {
+				return usagef("--metrics-addr: %w", err)
+			}
+			m.metrics = live.New(runID, shard)
+			serveCtx, stopServing := context.WithCancel(context.Background())
+			served := make(chan error, 1)
+			go func() { served <- live.Serve(serveCtx, ln, m.metrics) }()
+			defer func() {
+				stopServing()
+				if err := <-served; err != nil {
+					fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
+				}
+			}()
+			fmt.Fprintf(log, "serving metrics at http://%s/metrics\n", ln.Addr())
+		}
+		var res, merged *results.Run
+		var runErr error
+		if sh != nil {
+			var out bench.ShardResult
+			out, runErr = m.runShard(ctx, w, tuning, drv, f.profiles, *sh)
+			res, merged = out.Own, out.Merged
 		} else {
-			res.Cluster.LogDir = logDir
+			res, runErr = m.run(ctx, w, tuning, drv, f.profiles)
 		}
-	}
-	if err := results.Write(output, res); err != nil {
-		return err
-	}
-	if merged != nil {
-		// Shard 0 writes the run's merged result beside its own.
-		res, output = merged, mergedPath(output)
+		if res == nil {
+			return runErr
+		}
+		if lc, ok := tgt.(cluster.LogCopier); ok {
+			logDir := strings.TrimSuffix(output, ".json") + "-logs"
+			if inPlace { // a FIFO or device has no directory of its own
+				logDir = filepath.Join(resultsDir, name+"-logs")
+			}
+			if err := lc.CopyLogs(logDir); err != nil {
+				fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
+			} else {
+				res.Cluster.LogDir = logDir
+			}
+		}
 		if err := results.Write(output, res); err != nil {
 			return err
 		}
+		if merged != nil {
+			// Shard 0 writes the run's merged result beside its own.
+			res, output = merged, mergedPath(output)
+			if err := results.Write(output, res); err != nil {
+				return err
+			}
+		}
+		if !f.quiet {
+			printRunSummary(os.Stdout, res)
+		}
+		fmt.Fprintf(os.Stderr, "result written to %s\n", output)
+		if runErr != nil {
+			return runErr
+		}
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		if !res.Complete {
+			return errors.New("run incomplete: " + res.Incomplete)
+		}
+		if err := analysis.RunFailure(res, maxErrorShare); err != nil {
+			return fmt.Errorf("run failed: %w", err)
+		}
+		return nil
 	}
-	if !f.quiet {
-		printRunSummary(os.Stdout, res)
-	}
-	fmt.Fprintf(os.Stderr, "result written to %s\n", output)
-	if runErr != nil {
-		return runErr
-	}
-	if ctx.Err() != nil {
-		return errInterrupted
-	}
-	if !res.Complete {
-		return errors.New("run incomplete: " + res.Incomplete)
-	}
-	if err := analysis.RunFailure(res, maxErrorShare); err != nil {
-		return fmt.Errorf("run failed: %w", err)
-	}
-	return nil
 }
 
 // resultsDir is where results go when -o names no directory.

@@ -15,6 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
@@ -54,7 +56,7 @@ var searchFlags = []string{"p99-max", "start", "step", "bisect", "max-rate"}
 // so after --vary) would.
 var runFlagOf = map[string]string{"producerRate": "rate", "duration": "duration", "messages": "messages"}
 
-func sweepCmd(ctx context.Context, args []string) error {
+func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	var f sweepFlags
 	flags := newFlags("sweep", "sweep [flags]", sweepExamples)
 	f.run.register(flags)
@@ -68,76 +70,75 @@ func sweepCmd(ctx context.Context, args []string) error {
 	flags.StringVar(&f.step, "step", "x2", "rate search: the step up, xF multiplies (x2 doubles), +N adds N msgs/s")
 	flags.IntVar(&f.bisect, "bisect", 3, "rate search: points spent narrowing between the last sustained and the first failed rate")
 	flags.Float64Var(&f.maxRate, "max-rate", 0, "rate search: never go past this rate, msgs/s (0: no limit)")
-	if err := parseFlags(flags, args); err != nil {
-		return err
-	}
-	if flags.NArg() > 0 {
-		return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
-	}
-	cfg, first, broker, err := f.plan(flags)
-	if err != nil {
-		return err
-	}
-	var hw *results.Hardware
-	if f.run.hardware != "" {
-		if hw, err = profiles.LoadHardware(f.run.hardware); err != nil {
-			return usageError{fmt.Errorf("--hardware: %w", err)}
+	return flags, func(ctx context.Context) error {
+		if flags.NArg() > 0 {
+			return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 		}
-	}
-	if cfg.Dir == "" {
-		cfg.Dir = filepath.Join(resultsDir, results.FileName("sweep", first.Name, bench.NewRunID()))
-	}
-	if _, _, err := results.Destination(cfg.Dir+string(filepath.Separator), "", results.SweepIndexFile, false); errors.Is(err, fs.ErrExist) {
-		return usagef("-o %s already holds a sweep; give another directory", cfg.Dir)
-	} else if err != nil {
-		return usageError{fmt.Errorf("-o: %w", err)}
-	}
-
-	var log io.Writer = os.Stderr
-	if f.run.quiet {
-		log = io.Discard
-	}
-	// One target for the whole sweep: every point runs on the same brokers.
-	// The admin client is the first driver's.
-	drv, err := all.Get(cfg.Drivers[0])
-	if err != nil {
-		return usageError{fmt.Errorf("--driver: %w", err)}
-	}
-	tgt, admin, props, release, err := connect(ctx, f.run.target, broker, drv, log)
-	if err != nil {
-		return err
-	}
-	defer release()
-	m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
-
-	// Each point is one 'kbench run' on the shared target, its result
-	// written by sweep.Run. A workload the target refuses, or a cluster
-	// that does not answer, fails every point alike: it ends the sweep.
-	cfg.RunPoint = func(ctx context.Context, p results.SweepPoint) (*results.Run, error) {
-		w, tuning, drv, err := f.prepare(p)
+		cfg, first, broker, err := f.plan(flags)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile))
-		if errors.Is(err, bench.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
-			err = fmt.Errorf("%w: %w", sweep.ErrStop, err)
+		var hw *results.Hardware
+		if f.run.hardware != "" {
+			if hw, err = profiles.LoadHardware(f.run.hardware); err != nil {
+				return usageError{fmt.Errorf("--hardware: %w", err)}
+			}
 		}
-		return res, err
+		if cfg.Dir == "" {
+			cfg.Dir = filepath.Join(resultsDir, results.FileName("sweep", first.Name, bench.NewRunID()))
+		}
+		if _, _, err := results.Destination(cfg.Dir+string(filepath.Separator), "", results.SweepIndexFile, false); errors.Is(err, fs.ErrExist) {
+			return usagef("-o %s already holds a sweep; give another directory", cfg.Dir)
+		} else if err != nil {
+			return usageError{fmt.Errorf("-o: %w", err)}
+		}
+
+		var log io.Writer = os.Stderr
+		if f.run.quiet {
+			log = io.Discard
+		}
+		// One target for the whole sweep: every point runs on the same brokers.
+		// The admin client is the first driver's.
+		drv, err := all.Get(cfg.Drivers[0])
+		if err != nil {
+			return usageError{fmt.Errorf("--driver: %w", err)}
+		}
+		tgt, admin, props, release, err := connect(ctx, f.run.target, broker, drv, log)
+		if err != nil {
+			return err
+		}
+		defer release()
+		m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
+
+		// Each point is one 'kbench run' on the shared target, its result
+		// written by sweep.Run. A workload the target refuses, or a cluster
+		// that does not answer, fails every point alike: it ends the sweep.
+		cfg.RunPoint = func(ctx context.Context, p results.SweepPoint) (*results.Run, error) {
+			w, tuning, drv, err := f.prepare(p)
+			if err != nil {
+				return nil, err
+			}
+			res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile))
+			if errors.Is(err, bench.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
+				err = fmt.Errorf("%w: %w", sweep.ErrStop, err)
+			}
+			return res, err
+		}
+		if !f.run.quiet {
+			cfg.Progress = printSweepProgress
+		}
+		idx, err := sweep.Run(ctx, cfg)
+		if idx != nil && !f.run.quiet {
+			printSweep(os.Stdout, idx)
+		}
+		if idx != nil {
+			fmt.Fprintf(os.Stderr, "sweep index written to %s\n", filepath.Join(cfg.Dir, results.SweepIndexFile))
+		}
+		if err != nil && ctx.Err() != nil {
+			return errInterrupted
+		}
+		return err
 	}
-	if !f.run.quiet {
-		cfg.Progress = printSweepProgress
-	}
-	idx, err := sweep.Run(ctx, cfg)
-	if idx != nil && !f.run.quiet {
-		printSweep(os.Stdout, idx)
-	}
-	if idx != nil {
-		fmt.Fprintf(os.Stderr, "sweep index written to %s\n", filepath.Join(cfg.Dir, results.SweepIndexFile))
-	}
-	if err != nil && ctx.Err() != nil {
-		return errInterrupted
-	}
-	return err
 }
 
 // plan checks every flag and the workload of every point before anything

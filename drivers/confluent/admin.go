@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,8 @@ const (
 	settlePoll    = 100 * time.Millisecond
 )
 
-// admin implements drivers.Admin with librdkafka's AdminClient.
+// admin implements drivers.Admin and drivers.ConfigDescriber with
+// librdkafka's AdminClient.
 //
 // It is not a drivers.LeaderMover: moving a leader needs a partition
 // reassignment (AlterPartitionReassignments), which librdkafka does not
@@ -38,7 +40,10 @@ type admin struct {
 	events    chan struct{} // closed when kp's events end
 }
 
-var _ drivers.Admin = (*admin)(nil)
+var (
+	_ drivers.Admin           = (*admin)(nil)
+	_ drivers.ConfigDescriber = (*admin)(nil)
+)
 
 // NewAdmin returns an admin client for the cluster at cfg.Bootstrap.
 // librdkafka connects in the background.
@@ -229,6 +234,66 @@ func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, 
 			return nil, a.errorf("end offset of %s[%d]: %w", topic, tp.Partition, info.Error)
 		}
 		out[tp.Partition] = int64(info.Offset)
+	}
+	return out, nil
+}
+
+// BrokerConfigs describes the configs of every broker DescribeCluster
+// lists and keeps the named ones.
+func (a *admin) BrokerConfigs(ctx context.Context, names ...string) (map[int32]map[string]string, error) {
+	brokers, err := a.Brokers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// librdkafka takes one broker per call.
+	out := make(map[int32]map[string]string, len(brokers))
+	for _, b := range brokers {
+		name := strconv.Itoa(int(b.ID))
+		got, err := a.describeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceBroker, Name: name}}, names)
+		if err != nil {
+			return nil, err
+		}
+		cs, ok := got[name]
+		if !ok {
+			return nil, a.errorf("describe configs of broker %s: no answer for it", name)
+		}
+		out[b.ID] = cs
+	}
+	return out, nil
+}
+
+// TopicConfigs describes topic's configs and keeps the named ones.
+func (a *admin) TopicConfigs(ctx context.Context, topic string, names ...string) (map[string]string, error) {
+	got, err := a.describeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceTopic, Name: topic}}, names)
+	if err != nil {
+		return nil, err
+	}
+	cs, ok := got[topic]
+	if !ok {
+		return nil, a.errorf("describe configs of topic %s: no answer for it", topic)
+	}
+	return cs, nil
+}
+
+// describeConfigs describes the resources and returns, per resource name,
+// the named configs that have a value.
+func (a *admin) describeConfigs(ctx context.Context, res []kafka.ConfigResource, names []string) (map[string]map[string]string, error) {
+	results, err := a.ac.DescribeConfigs(ctx, res)
+	if err != nil {
+		return nil, a.errorf("describe configs: %w", err)
+	}
+	out := make(map[string]map[string]string, len(results))
+	for _, r := range results {
+		if r.Error.Code() != kafka.ErrNoError {
+			return nil, a.errorf("describe configs of %s %s: %w", r.Type, r.Name, r.Error)
+		}
+		cs := make(map[string]string, len(names))
+		for _, n := range names {
+			if e, ok := r.Config[n]; ok && !e.IsSensitive {
+				cs[n] = e.Value
+			}
+		}
+		out[r.Name] = cs
 	}
 	return out, nil
 }

@@ -2,19 +2,48 @@ package confluent
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/kbench/kbench/drivers"
 )
 
-var _ drivers.PropertyChecker = Driver{}
+var (
+	_ drivers.PropertyChecker = Driver{}
+	_ drivers.RecordLimiter   = Driver{}
+)
+
+// Bounds of librdkafka's record check: it refuses a message whose key and
+// value, with the most framing a record can take, exceed message.max.bytes.
+const (
+	defaultMessageMaxBytes = 1000000
+	maxRecordOverhead      = 36 // length, attributes, timestamp and offset deltas, key and value lengths, header count, as varints at their widest
+)
+
+// RecordLimit is librdkafka's message.max.bytes (max.request.size is the
+// Java name kbench passes as it), less a record's framing: the smaller of
+// the two when both are given.
+func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
+	lim := drivers.RecordLimit{Bytes: defaultMessageMaxBytes - maxRecordOverhead, Property: "message.max.bytes", Value: defaultMessageMaxBytes,
+		Setting: fmt.Sprintf("message.max.bytes=%d (librdkafka's default)", defaultMessageMaxBytes)}
+	set := false
+	for _, key := range []string{"message.max.bytes", "max.request.size"} {
+		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && (!set || n-maxRecordOverhead < lim.Bytes) {
+			lim = drivers.RecordLimit{Bytes: n - maxRecordOverhead, Property: key, Value: n, Setting: fmt.Sprintf("%s=%d", key, n)}
+			set = true
+		}
+	}
+	return lim
+}
 
 // CheckProperties checks the properties as NewProducer and NewConsumer
 // would: kbench's own checks, then librdkafka's, by making a producer
-// and a consumer that connect to nothing and closing them at once.
+// and a consumer that connect to nothing and closing them at once. A
+// problem of a property both roles share is reported once.
 func (Driver) CheckProperties(producer, consumer map[string]string) error {
 	var errs []error
 	if cm, err := configMap(kafka.ConfigMap{"log_level": quietLogLevel}, producer); err != nil {
@@ -32,7 +61,21 @@ func (Driver) CheckProperties(producer, consumer map[string]string) error {
 	} else {
 		c.Close()
 	}
-	return errors.Join(errs...)
+	seen := map[string]bool{}
+	var unique []error
+	for _, err := range errs {
+		each := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			each = j.Unwrap()
+		}
+		for _, e := range each {
+			if !seen[e.Error()] {
+				seen[e.Error()] = true
+				unique = append(unique, e)
+			}
+		}
+	}
+	return errors.Join(unique...)
 }
 
 // suggest adds the nearest Java property name to librdkafka's refusal.

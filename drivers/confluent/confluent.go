@@ -351,7 +351,14 @@ func consumerConfig(cfg drivers.ConsumerConfig) (kafka.ConfigMap, error) {
 	if cfg.ClientID != "" {
 		base["client.id"] = cfg.ClientID
 	}
-	return configMap(base, cfg.Props)
+	cm, err := configMap(base, cfg.Props)
+	if err != nil {
+		return nil, err
+	}
+	// The caller's group wins over a group.id property: subscriptions
+	// must not share a group.
+	cm["group.id"] = cfg.Group
+	return cm, nil
 }
 
 // consumer is a drivers.Consumer over one librdkafka consumer.

@@ -3,6 +3,7 @@ package drivertest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ func testAdmin(t *testing.T, a drivers.Admin) {
 		t.Fatalf("Controller: %v", err)
 	}
 	name := fmt.Sprintf("kbench-admin-%d-%d", time.Now().UnixNano(), topicSeq.Add(1))
-	spec := drivers.TopicSpec{Name: name, Partitions: 2, ReplicationFactor: int16(min(3, len(brokers)))}
+	spec := drivers.TopicSpec{Name: name, Partitions: 2, ReplicationFactor: int16(min(3, len(brokers))),
+		Configs: map[string]string{"max.message.bytes": "2000000"}}
 	if err := a.CreateTopic(ctx, spec); err != nil {
 		t.Fatalf("CreateTopic: %v", err)
 	}
@@ -51,6 +53,9 @@ func testAdmin(t *testing.T, a drivers.Admin) {
 		if err != nil || len(sizes) != 2 || sizes[0] != 0 || sizes[1] != 0 {
 			t.Errorf("LogBytes of a new topic = %v, %v; want 2 partitions of 0 bytes", sizes, err)
 		}
+	}
+	if cd, ok := a.(drivers.ConfigDescriber); ok {
+		testConfigDescriber(ctx, t, cd, name, brokers)
 	}
 	if lm, ok := a.(drivers.LeaderMover); ok {
 		testLeaderMover(ctx, t, a, lm, name, len(brokers))
@@ -91,5 +96,35 @@ func testLeaderMover(ctx context.Context, t *testing.T, a drivers.Admin, lm driv
 	}
 	if err := lm.ElectPreferred(ctx, topic); err != nil {
 		t.Errorf("ElectPreferred: %v", err)
+	}
+}
+
+// testConfigDescriber reads every broker's message.max.bytes and the
+// max.message.bytes topic was created with.
+func testConfigDescriber(ctx context.Context, t *testing.T, cd drivers.ConfigDescriber, topic string, brokers []drivers.Broker) {
+	t.Helper()
+	bcs, err := cd.BrokerConfigs(ctx, "message.max.bytes", "no.such.config")
+	if err != nil {
+		t.Fatalf("BrokerConfigs: %v", err)
+	}
+	if len(bcs) != len(brokers) {
+		t.Errorf("BrokerConfigs answered for %d brokers, want %d: %v", len(bcs), len(brokers), bcs)
+	}
+	for _, b := range brokers {
+		cs := bcs[b.ID]
+		if n, err := strconv.Atoi(cs["message.max.bytes"]); err != nil || n <= 0 || len(cs) != 1 {
+			t.Errorf("broker %d configs = %v, want message.max.bytes as a positive number and nothing else", b.ID, cs)
+		}
+	}
+	tcs, err := cd.TopicConfigs(ctx, topic, "max.message.bytes", "cleanup.policy")
+	if err != nil {
+		t.Fatalf("TopicConfigs: %v", err)
+	}
+	// The topic's own setting, and the broker default it takes.
+	if tcs["max.message.bytes"] != "2000000" || tcs["cleanup.policy"] != "delete" {
+		t.Errorf("TopicConfigs = %v, want max.message.bytes 2000000 and cleanup.policy delete", tcs)
+	}
+	if _, err := cd.TopicConfigs(ctx, topic+"-missing", "max.message.bytes"); err == nil {
+		t.Error("TopicConfigs of a missing topic succeeded")
 	}
 }

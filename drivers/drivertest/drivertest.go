@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,7 @@ func Run(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin
 	t.Run("CloseInFlight", func(t *testing.T) { testCloseInFlight(t, d, bootstrap, admin) })
 	t.Run("PollCancel", func(t *testing.T) { testPollCancel(t, d, bootstrap, admin) })
 	t.Run("BadProperty", func(t *testing.T) { testBadProperty(t, d, bootstrap) })
+	t.Run("RecordLimit", func(t *testing.T) { testRecordLimit(t, d, bootstrap, admin) })
 	t.Run("EffectiveConfig", func(t *testing.T) { testEffectiveConfig(t, d, bootstrap) })
 	t.Run("PingUnreachable", func(t *testing.T) { testPingUnreachable(t, d) })
 }
@@ -82,6 +84,12 @@ var topicSeq atomic.Int64
 // topic creates a uniquely named topic, replicated over up to three brokers.
 func topic(t *testing.T, admin drivers.Admin, partitions int32) string {
 	t.Helper()
+	return topicWith(t, admin, partitions, nil)
+}
+
+// topicWith is topic with topic configs.
+func topicWith(t *testing.T, admin drivers.Admin, partitions int32, configs map[string]string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	brokers, err := admin.Brokers(ctx)
@@ -90,7 +98,7 @@ func topic(t *testing.T, admin drivers.Admin, partitions int32) string {
 	}
 	rf := int16(min(3, len(brokers)))
 	name := fmt.Sprintf("kbench-test-%d-%d", time.Now().UnixNano(), topicSeq.Add(1))
-	if err := admin.CreateTopic(ctx, drivers.TopicSpec{Name: name, Partitions: partitions, ReplicationFactor: rf}); err != nil {
+	if err := admin.CreateTopic(ctx, drivers.TopicSpec{Name: name, Partitions: partitions, ReplicationFactor: rf, Configs: configs}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -342,6 +350,44 @@ func testPollCancel(t *testing.T, d drivers.Driver, bootstrap []string, admin dr
 	}
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("Poll took %v to notice its ctx ended", el)
+	}
+}
+
+// testRecordLimit produces the largest record the driver's RecordLimit
+// says its producer takes, which must be acknowledged, and one a byte
+// larger, which must fail as too large. The topic takes larger batches
+// than either, so the client's bound is the one met.
+func testRecordLimit(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin) {
+	rl, ok := d.(drivers.RecordLimiter)
+	if !ok {
+		t.Skip("the driver reports no record limit")
+	}
+	props := map[string]string{"acks": "all"}
+	lim := rl.RecordLimit(props)
+	value := int(lim.Bytes)
+	for !lim.Fits(0, value) {
+		value--
+	}
+	name := topicWith(t, admin, 1, map[string]string{"max.message.bytes": strconv.FormatInt(2*lim.Bytes, 10)})
+	p := newProducer(t, d, bootstrap, props)
+	defer p.Close()
+	recs := []drivers.Record{
+		{Topic: name, Partition: 0, Value: make([]byte, value)},
+		{Topic: name, Partition: 0, Value: make([]byte, value+1)},
+	}
+	out := newOutcomes(len(recs))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range recs {
+		p.Produce(ctx, &recs[i], out.done(i))
+	}
+	out.wait(t, 30*time.Second)
+	out.check(t)
+	if err := out.recs[0].err; err != nil {
+		t.Errorf("a %d-byte value, at the limit (%s: %d bytes), failed: %v", value, lim.Setting, lim.Bytes, err)
+	}
+	if err := out.recs[1].err; drivers.KindOf(err) != drivers.KindTooLarge {
+		t.Errorf("a %d-byte value, a byte above the limit (%s), ended with %v; want a %s error", value+1, lim.Setting, err, drivers.KindTooLarge)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +24,8 @@ const (
 	settlePoll    = 100 * time.Millisecond
 )
 
-// admin implements drivers.Admin, drivers.LeaderMover and drivers.LogSizer
-// with kadm.
+// admin implements drivers.Admin, drivers.LeaderMover, drivers.LogSizer
+// and drivers.ConfigDescriber with kadm.
 type admin struct {
 	cl        *kadm.Client
 	kcl       *kgo.Client
@@ -32,9 +33,10 @@ type admin struct {
 }
 
 var (
-	_ drivers.Admin       = (*admin)(nil)
-	_ drivers.LeaderMover = (*admin)(nil)
-	_ drivers.LogSizer    = (*admin)(nil)
+	_ drivers.Admin           = (*admin)(nil)
+	_ drivers.LeaderMover     = (*admin)(nil)
+	_ drivers.LogSizer        = (*admin)(nil)
+	_ drivers.ConfigDescriber = (*admin)(nil)
 )
 
 // NewAdmin returns an admin client for the cluster at cfg.Bootstrap. It
@@ -195,6 +197,62 @@ func (a *admin) LogBytes(ctx context.Context, topic string) (map[int32]int64, er
 		})
 	}
 	return out, nil
+}
+
+// BrokerConfigs describes the configs of every broker in the metadata
+// (kgo sends each broker the request for its own) and keeps the named ones.
+func (a *admin) BrokerConfigs(ctx context.Context, names ...string) (map[int32]map[string]string, error) {
+	brokers, err := a.Brokers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int32, len(brokers))
+	for i, b := range brokers {
+		ids[i] = b.ID
+	}
+	rcs, err := a.cl.DescribeBrokerConfigs(ctx, ids...)
+	if err != nil {
+		return nil, a.errorf("describe broker configs: %w", err)
+	}
+	out := make(map[int32]map[string]string, len(rcs))
+	for _, rc := range rcs {
+		if rc.Err != nil {
+			return nil, a.errorf("describe configs of broker %s: %w", rc.Name, rc.Err)
+		}
+		id, err := strconv.ParseInt(rc.Name, 10, 32)
+		if err != nil {
+			return nil, a.errorf("describe broker configs: answer for broker %q", rc.Name)
+		}
+		out[int32(id)] = pickConfigs(rc.Configs, names)
+	}
+	return out, nil
+}
+
+// TopicConfigs describes topic's configs and keeps the named ones.
+func (a *admin) TopicConfigs(ctx context.Context, topic string, names ...string) (map[string]string, error) {
+	rcs, err := a.cl.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return nil, a.errorf("describe configs of topic %s: %w", topic, err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		return nil, a.errorf("describe configs of topic %s: %w", topic, err)
+	}
+	return pickConfigs(rc.Configs, names), nil
+}
+
+// pickConfigs returns the named configs that have a value.
+func pickConfigs(cs []kadm.Config, names []string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, c := range cs {
+		if c.Value != nil && slices.Contains(names, c.Key) {
+			out[c.Key] = *c.Value
+		}
+	}
+	return out
 }
 
 // MoveLeader puts the first in-sync replica other than away at the head of

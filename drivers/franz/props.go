@@ -156,28 +156,21 @@ func producerOpts(props map[string]string) ([]kgo.Opt, error) {
 		p.add(kgo.ProducerLinger(d))
 	}
 	// kgo's batch cap is both the target batch size and the largest record
-	// it accepts, so batch.size also bounds the record size.
-	batchMax := int64(defaultBatchMaxBytes)
-	batchSet := false
-	if n, ok := p.int("batch.size", 512, 1<<30); ok {
-		batchMax, batchSet = n, true
-	}
+	// it accepts (see recordLimit).
+	batchSize, batchSet := p.int("batch.size", 512, 1<<30)
 	for _, key := range []string{"max.request.size", "message.max.bytes"} {
 		n, ok := p.int(key, 1<<10, 1<<30)
 		if !ok {
 			continue
 		}
-		if n < batchMax {
-			if batchSet {
-				p.fail(key, "must be at least batch.size")
-				continue
-			}
-			batchMax = n
+		if batchSet && n < batchSize {
+			p.fail(key, "must be at least batch.size")
+			continue
 		}
 		p.add(kgo.BrokerMaxWriteBytes(int32(n)))
 	}
-	if batchMax != defaultBatchMaxBytes {
-		p.add(kgo.ProducerBatchMaxBytes(int32(batchMax)))
+	if lim := recordLimit(props); lim.Bytes != defaultBatchMaxBytes {
+		p.add(kgo.ProducerBatchMaxBytes(int32(lim.Bytes)))
 	}
 
 	// kgo compresses with snappy unless told otherwise; the Java client
