@@ -6,17 +6,20 @@ import (
 	"time"
 )
 
-// Pacing. The runtime's timers wake up to about a millisecond late, so a
-// wait sleeps on a timer until coarseMargin before its due time, then in a
-// fine sleep (a nanosleep on Linux, with the thread's timer slack at its
-// least) aimed at the due time less the fine sleep's usual overshoot, then
-// yields in a loop for whatever is left. Aiming at a middle quantile of the
-// overshoot rather than its worst keeps the yield loop short (a core
-// spinning for every send would take CPU from the client and the brokers),
-// while the late wake-ups stay within the overshoot's spread, tens of µs.
-// A wait shorter than the aim is all yield loop.
+// Pacing. A wait sleeps in a fine sleep (on Linux a nanosleep, on a thread
+// of the producer's own whose timer slack is at its least) aimed at the due
+// time less the fine sleep's usual overshoot, then spins for whatever is
+// left. Where the goroutine cannot hold a thread, it first sleeps on a
+// runtime timer, which wakes up to a millisecond late, until coarseMargin
+// before the due time. A wait shorter than the aim is one fine sleep
+// that may end past due (the sends that fell due meanwhile go back to back,
+// their lag recorded): spinning through every short wait would take a core
+// from the client and the brokers, which on a small machine makes sends
+// later, not earlier.
 const (
 	coarseMargin = 2 * time.Millisecond
+	// maxFineSleep bounds one fine sleep, which does not see ctx end.
+	maxFineSleep = 20 * time.Millisecond
 	// overshootQuantile is the share of fine sleeps that wake up no later
 	// than the aim.
 	overshootQuantile = 0.75
@@ -28,17 +31,28 @@ const (
 // pacer waits until each send's due time for one producer goroutine.
 type pacer struct {
 	// aim estimates the fine sleep's overshootQuantile overshoot.
-	aim time.Duration
+	aim     time.Duration
+	thread  preciseThread
+	release func()
 }
 
-func newPacer() *pacer { return &pacer{aim: initialAim} }
+// newPacer prepares the calling goroutine for precise sleeps (on Linux it
+// keeps the goroutine on its thread and lowers that thread's timer slack);
+// close undoes it.
+func newPacer() *pacer {
+	pc := &pacer{aim: initialAim}
+	pc.release = pc.thread.acquire()
+	return pc
+}
+
+func (pc *pacer) close() { pc.release() }
 
 // wait returns at due, an offset from t0, as closely as the machine
 // allows; it returns false if ctx ends first. A send already due costs one
 // clock read.
 func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool {
 	now := time.Since(t0)
-	if rem := due - now; rem > coarseMargin {
+	if rem := due - now; rem > coarseMargin && !pc.thread.locked {
 		if !sleepCtx(ctx, rem-coarseMargin) {
 			return false
 		}
@@ -46,12 +60,25 @@ func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool
 	}
 	if rem := due - now; rem > pc.aim {
 		wake := due - pc.aim
+		// A thread of its own sleeps all the way, in slices short enough
+		// to notice ctx's end.
+		for ; wake-now > maxFineSleep; now = time.Since(t0) {
+			fineSleep(maxFineSleep)
+			if ctx.Err() != nil {
+				return false
+			}
+		}
 		fineSleep(wake - now)
 		now = time.Since(t0)
 		pc.learn(now - wake)
+	} else if rem > 0 {
+		fineSleep(rem)
+		now = time.Since(t0)
 	}
 	for now < due {
-		runtime.Gosched()
+		if !pc.thread.locked {
+			runtime.Gosched()
+		}
 		now = time.Since(t0)
 	}
 	return ctx.Err() == nil

@@ -154,8 +154,10 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		period = float64(time.Second) / p.rate
 	}
 	wait := p.r.cfg.wait
-	if wait == nil {
-		wait = newPacer().wait
+	if wait == nil && period > 0 {
+		pc := newPacer()
+		defer pc.close()
+		wait = pc.wait
 	}
 	// now is the last clock reading, the issue time of the last send: a
 	// send due by then needs no pacer, so a producer behind its schedule
