@@ -38,6 +38,7 @@ type admin struct {
 	bootstrap string
 	lastErr   atomic.Pointer[kafka.Error]
 	events    chan struct{} // closed when kp's events end
+	fresh     drivers.NewTopics
 }
 
 var (
@@ -148,6 +149,7 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 	if err != nil {
 		return a.errorf("create topic %s: %w", spec.Name, err)
 	}
+	a.fresh.Created(spec.Name)
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
 	for {
@@ -181,8 +183,18 @@ func (a *admin) DeleteTopic(ctx context.Context, name string) error {
 	return nil
 }
 
-// Partitions describes the topic's partitions, sorted by partition.
-func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+// Partitions describes the topic's partitions, sorted by partition. A
+// topic this admin created a moment ago is described again until every
+// broker asked knows it (drivers.NewTopics).
+func (a *admin) Partitions(ctx context.Context, topic string) (out []drivers.PartitionInfo, err error) {
+	err = a.fresh.Read(ctx, topic, func() error {
+		out, err = a.partitions(ctx, topic)
+		return err
+	})
+	return out, err
+}
+
+func (a *admin) partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
 	res, err := a.ac.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames([]string{topic}))
 	if err == nil && len(res.TopicDescriptions) != 1 {
 		err = errors.New("no description returned")
@@ -214,8 +226,17 @@ func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.Partiti
 	return out, nil
 }
 
-// EndOffsets returns each partition's high watermark.
-func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+// EndOffsets returns each partition's high watermark, retried as
+// Partitions is for a topic just created.
+func (a *admin) EndOffsets(ctx context.Context, topic string) (out map[int32]int64, err error) {
+	err = a.fresh.Read(ctx, topic, func() error {
+		out, err = a.endOffsets(ctx, topic)
+		return err
+	})
+	return out, err
+}
+
+func (a *admin) endOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
 	ps, err := a.Partitions(ctx, topic)
 	if err != nil {
 		return nil, err

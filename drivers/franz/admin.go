@@ -30,6 +30,7 @@ type admin struct {
 	cl        *kadm.Client
 	kcl       *kgo.Client
 	bootstrap string
+	fresh     drivers.NewTopics
 }
 
 var (
@@ -111,6 +112,7 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 	if _, err := a.cl.CreateTopic(ctx, spec.Partitions, spec.ReplicationFactor, configs, spec.Name); err != nil {
 		return a.errorf("create topic %s: %w", spec.Name, err)
 	}
+	a.fresh.Created(spec.Name)
 	return a.settle(ctx, func(ctx context.Context) (bool, error) {
 		ps, err := a.Partitions(ctx, spec.Name)
 		if err != nil {
@@ -133,8 +135,18 @@ func (a *admin) DeleteTopic(ctx context.Context, name string) error {
 	return nil
 }
 
-// Partitions describes the topic's partitions, sorted by partition.
-func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+// Partitions describes the topic's partitions, sorted by partition. A
+// topic this admin created a moment ago is described again until every
+// broker asked knows it (drivers.NewTopics).
+func (a *admin) Partitions(ctx context.Context, topic string) (out []drivers.PartitionInfo, err error) {
+	err = a.fresh.Read(ctx, topic, func() error {
+		out, err = a.partitions(ctx, topic)
+		return err
+	})
+	return out, err
+}
+
+func (a *admin) partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
 	m, err := a.cl.Metadata(ctx, topic)
 	if err != nil {
 		return nil, a.errorf("metadata for %s: %w", topic, err)
@@ -154,8 +166,17 @@ func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.Partiti
 	return out, nil
 }
 
-// EndOffsets returns each partition's high watermark.
-func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+// EndOffsets returns each partition's high watermark, retried as
+// Partitions is for a topic just created.
+func (a *admin) EndOffsets(ctx context.Context, topic string) (out map[int32]int64, err error) {
+	err = a.fresh.Read(ctx, topic, func() error {
+		out, err = a.endOffsets(ctx, topic)
+		return err
+	})
+	return out, err
+}
+
+func (a *admin) endOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
 	listed, err := a.cl.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return nil, a.errorf("end offsets of %s: %w", topic, err)
