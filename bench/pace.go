@@ -8,39 +8,48 @@ import (
 
 // Pacing. A wait sleeps in a fine sleep (on Linux a nanosleep, on a thread
 // of the producer's own whose timer slack is at its least) aimed at the due
-// time less the fine sleep's usual overshoot, then spins for whatever is
-// left. Where the goroutine cannot hold a thread, it first sleeps on a
-// runtime timer, which wakes up to a millisecond late, until coarseMargin
-// before the due time. A wait shorter than the aim is one fine sleep
-// that may end past due (the sends that fell due meanwhile go back to back,
-// their lag recorded): spinning through every short wait would take a core
-// from the client and the brokers, which on a small machine makes sends
-// later, not earlier.
+// time less the fine sleep's overshoot on this machine, then spins for
+// whatever is left. Where the goroutine cannot hold a thread, it first
+// sleeps on a runtime timer, which wakes up to a millisecond late, until
+// coarseMargin before the due time.
+//
+// How much to spin is a trade of CPU for precision. A long wait (a low
+// rate) aims at the overshoot's 99th percentile, as a spin of tens of µs
+// costs little against it; a short one aims at the 75th. A wait shorter
+// than the aim is one fine sleep that may end past due (the sends that fell
+// due meanwhile go back to back, their lag recorded): spinning through
+// every short wait would take a core from the client and the brokers,
+// which on a small machine makes sends later, not earlier.
 const (
 	coarseMargin = 2 * time.Millisecond
 	// maxFineSleep bounds one fine sleep, which does not see ctx end.
 	maxFineSleep = 20 * time.Millisecond
-	// overshootQuantile is the share of fine sleeps that wake up no later
-	// than the aim.
-	overshootQuantile = 0.75
-	// initialAim is where the aim starts before any sleep is measured.
-	initialAim = 50 * time.Microsecond
-	maxAim     = 2 * time.Millisecond
+	// longWait is how many times the 99th-percentile aim a wait must be
+	// to use it: at most a 20th of a long wait is spent spinning.
+	longWait = 20
+	// initialTypical and initialWorst are where the estimates start
+	// before any sleep is measured: the worst high, as the 99th
+	// percentile takes hundreds of sleeps to rise to its place and a
+	// low-rate run has few.
+	initialTypical = 50 * time.Microsecond
+	initialWorst   = 200 * time.Microsecond
+	maxAim         = 2 * time.Millisecond
 )
 
 // pacer waits until each send's due time for one producer goroutine.
 type pacer struct {
-	// aim estimates the fine sleep's overshootQuantile overshoot.
-	aim     time.Duration
-	thread  preciseThread
-	release func()
+	// typical and worst estimate the fine sleep's overshoot: its 75th
+	// and 99th percentiles.
+	typical, worst quantile
+	thread         preciseThread
+	release        func()
 }
 
 // newPacer prepares the calling goroutine for precise sleeps (on Linux it
 // keeps the goroutine on its thread and lowers that thread's timer slack);
 // close undoes it.
 func newPacer() *pacer {
-	pc := &pacer{aim: initialAim}
+	pc := &pacer{typical: quantile{q: 0.75, v: initialTypical}, worst: quantile{q: 0.99, v: initialWorst}}
 	pc.release = pc.thread.acquire()
 	return pc
 }
@@ -58,8 +67,12 @@ func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool
 		}
 		now = time.Since(t0)
 	}
-	if rem := due - now; rem > pc.aim {
-		wake := due - pc.aim
+	aim := pc.typical.v
+	if due-now >= longWait*pc.worst.v {
+		aim = pc.worst.v
+	}
+	if rem := due - now; rem > aim {
+		wake := due - aim
 		// A thread of its own sleeps all the way, in slices short enough
 		// to notice ctx's end.
 		for ; wake-now > maxFineSleep; now = time.Since(t0) {
@@ -70,7 +83,8 @@ func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool
 		}
 		fineSleep(wake - now)
 		now = time.Since(t0)
-		pc.learn(now - wake)
+		pc.typical.learn(now - wake)
+		pc.worst.learn(now - wake)
 	} else if rem > 0 {
 		fineSleep(rem)
 		now = time.Since(t0)
@@ -84,16 +98,24 @@ func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool
 	return ctx.Err() == nil
 }
 
-// learn moves the aim after a fine sleep that woke up over late: a
-// stochastic estimate of the overshoot's quantile, moving by a step that
-// scales with the aim so it settles within a few hundred sleeps whether
-// the machine's overshoot is 20 µs or 2 ms.
-func (pc *pacer) learn(over time.Duration) {
-	step := max(pc.aim/64, time.Microsecond)
-	if over > pc.aim {
-		pc.aim = min(pc.aim+time.Duration(overshootQuantile*float64(step)), maxAim)
+// quantile is a running estimate of the q quantile of a series of
+// durations.
+type quantile struct {
+	q float64
+	v time.Duration
+}
+
+// learn moves the estimate after one more value: up by q steps when the
+// value is above it, down by 1-q steps otherwise, so it settles where a
+// share q of values lie below. The step scales with the estimate, so it
+// settles within a few hundred values whether the machine's overshoot is
+// 20 µs or 2 ms.
+func (e *quantile) learn(x time.Duration) {
+	step := max(e.v/64, time.Microsecond)
+	if x > e.v {
+		e.v = min(e.v+time.Duration(e.q*float64(step)), maxAim)
 	} else {
-		pc.aim = max(pc.aim-time.Duration((1-overshootQuantile)*float64(step)), 0)
+		e.v = max(e.v-time.Duration((1-e.q)*float64(step)), 0)
 	}
 }
 
