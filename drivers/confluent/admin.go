@@ -186,12 +186,8 @@ func (a *admin) DeleteTopic(ctx context.Context, name string) error {
 // Partitions describes the topic's partitions, sorted by partition. A
 // topic this admin created a moment ago is described again until every
 // broker asked knows it (drivers.NewTopics).
-func (a *admin) Partitions(ctx context.Context, topic string) (out []drivers.PartitionInfo, err error) {
-	err = a.fresh.Read(ctx, topic, func() error {
-		out, err = a.partitions(ctx, topic)
-		return err
-	})
-	return out, err
+func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+	return drivers.ReadTopic(ctx, &a.fresh, topic, a.partitions)
 }
 
 func (a *admin) partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
@@ -228,12 +224,8 @@ func (a *admin) partitions(ctx context.Context, topic string) ([]drivers.Partiti
 
 // EndOffsets returns each partition's high watermark, retried as
 // Partitions is for a topic just created.
-func (a *admin) EndOffsets(ctx context.Context, topic string) (out map[int32]int64, err error) {
-	err = a.fresh.Read(ctx, topic, func() error {
-		out, err = a.endOffsets(ctx, topic)
-		return err
-	})
-	return out, err
+func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	return drivers.ReadTopic(ctx, &a.fresh, topic, a.endOffsets)
 }
 
 func (a *admin) endOffsets(ctx context.Context, topic string) (map[int32]int64, error) {

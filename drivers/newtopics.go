@@ -39,18 +39,19 @@ func (n *NewTopics) Created(topic string) {
 	n.at[topic] = now
 }
 
-// Read calls read until it succeeds, and again after each failure while
-// the topic is younger than NewTopicGrace and ctx lasts; it returns read's
-// last error otherwise. A topic not created through n is read once.
-func (n *NewTopics) Read(ctx context.Context, topic string, read func() error) error {
+// ReadTopic returns read(ctx, topic), called again after each failure while
+// the topic is one n saw created less than NewTopicGrace ago and ctx
+// lasts; it returns read's last error otherwise. A topic not created
+// through n is read once.
+func ReadTopic[T any](ctx context.Context, n *NewTopics, topic string, read func(context.Context, string) (T, error)) (T, error) {
 	for {
-		err := read()
+		v, err := read(ctx, topic)
 		if err == nil || !n.young(topic) {
-			return err
+			return v, err
 		}
 		select {
 		case <-ctx.Done():
-			return err
+			return v, err
 		case <-time.After(NewTopicPoll):
 		}
 	}
