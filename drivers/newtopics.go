@@ -23,7 +23,8 @@ const (
 	NewTopicPoll  = 100 * time.Millisecond
 )
 
-// Created notes that the topic was just created.
+// Created notes that the topic was just created, or found to exist by a
+// creation that failed: another client may have created it a moment ago.
 func (n *NewTopics) Created(topic string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -131,14 +132,23 @@ func TestShardKilled(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	cmds := make([]*exec.Cmd, 3)
+	logs := make([]bytes.Buffer, 3)
 	for i := range cmds {
 		cmds[i] = exec.CommandContext(ctx, exe, "run", "--cluster", "local", "--cluster-dir", dir, "--workload", wl,
-			"--shards", "3", "--shard", strconv.Itoa(i), "--run-id", runID, "-q",
+			"--shards", "3", "--shard", strconv.Itoa(i), "--run-id", runID,
 			"-o", filepath.Join(outDir, "shard-"+strconv.Itoa(i)+".json"))
+		cmds[i].Stderr = &logs[i]
 		if err := cmds[i].Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
+	defer func() {
+		if t.Failed() {
+			for i := range logs {
+				t.Logf("shard %d's log:\n%s", i, logs[i].String())
+			}
+		}
+	}()
 	time.Sleep(12 * time.Second) // the meeting, then well into measurement
 	if err := cmds[1].Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -147,6 +147,9 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 		err = res[0].Error
 	}
 	if err != nil {
+		if kerr, ok := err.(kafka.Error); ok && kerr.Code() == kafka.ErrTopicAlreadyExists {
+			a.fresh.Created(spec.Name) // perhaps by another client a moment ago
+		}
 		return a.errorf("create topic %s: %w", spec.Name, err)
 	}
 	a.fresh.Created(spec.Name)

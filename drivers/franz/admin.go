@@ -110,6 +110,9 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 		configs[k] = kadm.StringPtr(v)
 	}
 	if _, err := a.cl.CreateTopic(ctx, spec.Partitions, spec.ReplicationFactor, configs, spec.Name); err != nil {
+		if errors.Is(err, kerr.TopicAlreadyExists) {
+			a.fresh.Created(spec.Name) // perhaps by another client a moment ago
+		}
 		return a.errorf("create topic %s: %w", spec.Name, err)
 	}
 	a.fresh.Created(spec.Name)
