@@ -13,7 +13,8 @@
 //     computed, never accumulated, and its latency is measured from that
 //     intended time, so a stalled client or broker shows as latency, not
 //     as lost throughput (no coordinated omission). The pacer sleeps, then
-//     spins for the last stretch, so it issues sends within microseconds;
+//     spins for the last stretch (or, with pacing: spin, spins throughout),
+//     so it issues sends within microseconds;
 //     the send lag is recorded as its own histogram, and a send issued more
 //     than a millisecond late is counted as late.
 //   - Closed model (rate 0): as fast as the client takes messages, with at

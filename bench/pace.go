@@ -13,6 +13,11 @@ import (
 // sleeps on a runtime timer, which wakes up to a millisecond late, until
 // coarseMargin before the due time.
 //
+// With pacing "spin" the producer spins throughout instead, on a thread of
+// its own, and so never leaves its core: sleeping lets the core idle, and
+// on a virtual machine an idle vCPU is woken by the host, now and then
+// milliseconds late, which no aim can foresee.
+//
 // How much to spin is a trade of CPU for precision. A long wait (a low
 // rate) aims at the overshoot's 99th percentile, as a spin of tens of µs
 // costs little against it; a short one aims at the 75th. A wait shorter
@@ -24,6 +29,8 @@ const (
 	coarseMargin = 2 * time.Millisecond
 	// maxFineSleep bounds one fine sleep, which does not see ctx end.
 	maxFineSleep = 20 * time.Millisecond
+	// spinCheck is how often a spin looks at ctx.
+	spinCheck = time.Millisecond
 	// longWait is how many times the 99th-percentile aim a wait must be
 	// to use it: at most a 20th of a long wait is spent spinning.
 	longWait = 20
@@ -41,15 +48,22 @@ type pacer struct {
 	// typical and worst estimate the fine sleep's overshoot: its 75th
 	// and 99th percentiles.
 	typical, worst quantile
-	thread         preciseThread
-	release        func()
+	// spin: never sleep.
+	spin    bool
+	thread  preciseThread
+	release func()
 }
 
 // newPacer prepares the calling goroutine for precise sleeps (on Linux it
-// keeps the goroutine on its thread and lowers that thread's timer slack);
-// close undoes it.
-func newPacer() *pacer {
-	pc := &pacer{typical: quantile{q: 0.75, v: initialTypical}, worst: quantile{q: 0.99, v: initialWorst}}
+// keeps the goroutine on its thread and lowers that thread's timer slack),
+// or for spinning (it keeps the goroutine on its thread); close undoes it.
+func newPacer(spin bool) *pacer {
+	pc := &pacer{typical: quantile{q: 0.75, v: initialTypical}, worst: quantile{q: 0.99, v: initialWorst}, spin: spin}
+	if spin {
+		runtime.LockOSThread()
+		pc.release = runtime.UnlockOSThread
+		return pc
+	}
 	pc.release = pc.thread.acquire()
 	return pc
 }
@@ -61,6 +75,9 @@ func (pc *pacer) close() { pc.release() }
 // clock read.
 func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool {
 	now := time.Since(t0)
+	if pc.spin {
+		return spinUntil(ctx, t0, due, now)
+	}
 	if rem := due - now; rem > coarseMargin && !pc.thread.locked {
 		if !sleepCtx(ctx, rem-coarseMargin) {
 			return false
@@ -94,6 +111,19 @@ func (pc *pacer) wait(ctx context.Context, t0 time.Time, due time.Duration) bool
 			runtime.Gosched()
 		}
 		now = time.Since(t0)
+	}
+	return ctx.Err() == nil
+}
+
+// spinUntil reads the clock until due, looking at ctx every spinCheck.
+func spinUntil(ctx context.Context, t0 time.Time, due, now time.Duration) bool {
+	for check := now + spinCheck; now < due; now = time.Since(t0) {
+		if now >= check {
+			if ctx.Err() != nil {
+				return false
+			}
+			check = now + spinCheck
+		}
 	}
 	return ctx.Err() == nil
 }

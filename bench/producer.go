@@ -155,7 +155,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	}
 	wait := p.r.cfg.wait
 	if wait == nil && period > 0 {
-		pc := newPacer()
+		pc := newPacer(p.r.w.Pacing == pacingSpin)
 		defer pc.close()
 		wait = pc.wait
 	}

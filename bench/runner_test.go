@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -351,6 +352,32 @@ func TestProducersSpreadInPhase(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pacing: spin runs on the real clock (a spin never blocks, so a synctest
+// bubble's clock would not move), sends every message the rate asks for,
+// and says so when the spinning producers take every CPU.
+func TestSpinPacing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spins on the real clock")
+	}
+	for _, producers := range []int{1, runtime.NumCPU()} {
+		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: producers,
+			ProducerRate: 2000, Duration: Duration(500 * time.Millisecond), Pacing: "spin"})
+		cfg, _ := memConfig(w)
+		cfg.wait = nil // the real pacer
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := res.Summary; s.ProducedMessages != 1000 || s.SendLagMs.Count != 1000 {
+			t.Errorf("%d producers: produced %d, %d send lags; want 1000 (2000 msgs/s for 0.5 s)", producers, s.ProducedMessages, s.SendLagMs.Count)
+		}
+		noted := slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "spin holds a core per producer") })
+		if want := producers >= runtime.NumCPU(); noted != want {
+			t.Errorf("%d producers on %d CPUs: notes %q; want a note that spinning took every CPU: %v", producers, runtime.NumCPU(), res.Notes, want)
+		}
+	}
 }
 
 // In the closed model with acknowledgements taking 10 ms, 10 messages in

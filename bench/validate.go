@@ -18,7 +18,11 @@ const (
 	randomNano    = "RANDOM_NANO"     // a random key per message
 )
 
-// Fault actions a schedule may name.
+// Pacings: how an open-model producer waits for each send's time.
+const (
+	pacingSleep = "sleep" // sleep, then spin the last few µs
+	pacingSpin  = "spin"  // spin throughout, holding a core
+)
 
 // Resolve fills in defaults and checks the workload, returning every
 // problem found (nil when it is fine). Run it after files and flags have
@@ -34,6 +38,9 @@ func (w *Workload) Resolve() error {
 	w.defInt(&w.ProducersPerTopic, "producersPerTopic", 1)
 	if w.KeyDistributor == "" {
 		w.KeyDistributor = noKey
+	}
+	if w.Pacing == "" {
+		w.Pacing = pacingSleep
 	}
 	if w.Duration == 0 && w.TestDurationMinutes > 0 {
 		w.Duration = Duration(w.TestDurationMinutes * float64(time.Minute))
@@ -97,6 +104,11 @@ func (w *Workload) Resolve() error {
 	case noKey, keyRoundRobin, randomNano:
 	default:
 		p.addf("keyDistributor", "unknown distributor %q; use NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO", w.KeyDistributor)
+	}
+	switch w.Pacing {
+	case pacingSleep, pacingSpin:
+	default:
+		p.addf("pacing", "unknown pacing %q; use sleep (the default) or spin (a core per producer)", w.Pacing)
 	}
 	if w.SubscriptionsPerTopic < 0 {
 		p.addf("subscriptionsPerTopic", "must not be negative, got %d", w.SubscriptionsPerTopic)

@@ -76,7 +76,12 @@ type Workload struct {
 	// MaxInFlightBytes bounds, like the Java client's buffer.memory, the
 	// bytes one producer has awaiting acknowledgement, when MaxInFlight is
 	// not given.
-	MaxInFlightBytes  int               `yaml:"maxInFlightBytes,omitempty" json:"maxInFlightBytes,omitempty"`
+	MaxInFlightBytes int `yaml:"maxInFlightBytes,omitempty" json:"maxInFlightBytes,omitempty"`
+	// Pacing is how an open-model producer waits for a send's time:
+	// "sleep" (the default) sleeps and spins the last few µs; "spin" spins
+	// throughout, a core per producer, for the most precise sends a
+	// machine allows.
+	Pacing            string            `yaml:"pacing,omitempty" json:"pacing,omitempty"`
 	ReplicationFactor int               `yaml:"replicationFactor,omitempty" json:"replicationFactor,omitempty"`
 	TopicConfig       map[string]string `yaml:"topicConfig,omitempty" json:"topicConfig,omitempty"`
 	// Producer and Consumer hold client properties under Kafka's names.

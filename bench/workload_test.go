@@ -66,6 +66,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		MessageSize:  -1,
 		ProducerRate: -5,
 		Messages:     10,
+		Pacing:       "busy",
 		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
 		Consumer:     map[string]string{"group.id": "shared"},
 		Faults: []FaultSpec{{Action: "explode", Target: "broker:x"},
@@ -78,6 +79,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 	for _, want := range []string{
 		"messageSize: must be at least 24",
 		"producerRate: must not be negative",
+		"pacing: unknown pacing \"busy\"; use sleep",
 		"producer.acks: must be 0, 1 or all",
 		"producer.enable.idempotence: idempotence requires acks=all",
 		"consumer.group.id: kbench names each subscription's consumer group",
