@@ -17,7 +17,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := bench:FuzzParseWorkload bench:FuzzSet bench:FuzzParseFaultFlag \
 	profiles:FuzzParseTuning profiles:FuzzJavaProperties
 
-.PHONY: build run test unit integration bench bench-peers lint fuzz clean
+.PHONY: build run test unit integration bench bench-pacing bench-peers lint fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -54,6 +54,12 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/
+
+# The pacer against this machine's own floor, both pacings, with a client
+# that costs nothing: PACING_SECONDS per rate (rare stalls need long runs).
+PACING_SECONDS ?= 10
+bench-pacing:
+	$(GO) test -run '^TestPacingPrecision$$' -count=1 -v ./bench/ -args -pacing.seconds=$(PACING_SECONDS)
 
 # kbench against Apache Kafka's kafka-producer-perf-test and
 # kafka-consumer-perf-test, on a 3-broker cluster of its own, started here
