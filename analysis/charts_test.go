@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
@@ -40,6 +41,34 @@ func TestTimelineTimeBaseAndPartialInterval(t *testing.T) {
 	}
 	if got := measureOffset(r); got != 2 {
 		t.Errorf("measureOffset = %g, want 2", got)
+	}
+}
+
+// An interval with no acknowledgement (a failover's worst second) has no
+// p99: the line breaks there rather than dropping to 0 ms, and a lone
+// interval between two such gaps is still drawn.
+func TestTimelineP99BreaksWhereNothingWasAcked(t *testing.T) {
+	r := &results.Run{Intervals: []results.Interval{
+		{Start: 0, End: 1, Acked: 1000, PublishP99Ms: 5},
+		{Start: 1, End: 2, Acked: 1000, PublishP99Ms: 6},
+		{Start: 2, End: 3, Acked: 0},
+		{Start: 3, End: 4, Acked: 10, PublishP99Ms: 900},
+		{Start: 4, End: 5, Acked: 0},
+		{Start: 5, End: 6, Acked: 1000, PublishP99Ms: 7},
+	}}
+	rate, p99, from, to := timelineSeries(r)
+	if len(rate) != 6 || rate[2].Y != 0 {
+		t.Errorf("rate %v: want all 6 intervals, 0 msgs/s in the third", rate)
+	}
+	want := fmt.Sprint([]plotter.XYs{{{X: 0.5, Y: 5}, {X: 1.5, Y: 6}}, {{X: 3.5, Y: 900}}, {{X: 5.5, Y: 7}}})
+	if got := fmt.Sprint(p99); got != want {
+		t.Errorf("p99 segments %s, want %s", got, want)
+	}
+	if from != 0 || to != 6 {
+		t.Errorf("span %g-%g, want 0-6", from, to)
+	}
+	if _, err := timeline([]*results.Run{r}); err != nil {
+		t.Fatal(err)
 	}
 }
 

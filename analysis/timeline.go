@@ -19,6 +19,9 @@ import (
 // per second of each interval, and the interval's publish p99. An interval
 // shorter than half the run's longest (the last one, cut short when the
 // run ends) is left out: a few acks over a few milliseconds are no rate.
+// An interval with no acknowledgement has no p99: the p99 line breaks
+// there, where a point at 0 would draw the worst moment of a failover as
+// its best latency.
 // Fault events are vertical lines (red for inject, green for recover)
 // labelled on the top panel; each failover's disturbed window is shaded on
 // both.
@@ -27,28 +30,21 @@ func timeline(runs []*results.Run) (*figure, error) {
 	bottom := newPanel("", "time since measurement began (s)", "publish p99 (ms)")
 	fig := &figure{panels: []*plot.Plot{top, bottom}}
 	labels := runLabels(runs)
-	var rate, p99 []plotter.XYs
+	var rate []plotter.XYs
+	var p99 [][]plotter.XYs
 	maxRate, maxP99 := 0.0, 0.0
 	minT, maxT := math.Inf(1), math.Inf(-1)
 	for _, r := range runs {
-		var rs, ps plotter.XYs
-		full := 0.0
-		for _, iv := range r.Intervals {
-			full = math.Max(full, iv.End-iv.Start)
+		rs, ps, from, to := timelineSeries(r)
+		for _, xy := range rs {
+			maxRate = math.Max(maxRate, xy.Y)
 		}
-		t0 := measureOffset(r)
-		for _, iv := range r.Intervals {
-			d := iv.End - iv.Start
-			if d <= 0 || d < full/2 {
-				continue
+		for _, seg := range ps {
+			for _, xy := range seg {
+				maxP99 = math.Max(maxP99, xy.Y)
 			}
-			mid := (iv.Start+iv.End)/2 - t0
-			rs = append(rs, plotter.XY{X: mid, Y: float64(iv.Acked) / d})
-			ps = append(ps, plotter.XY{X: mid, Y: iv.PublishP99Ms})
-			maxRate = math.Max(maxRate, float64(iv.Acked)/d)
-			maxP99 = math.Max(maxP99, iv.PublishP99Ms)
-			minT, maxT = math.Min(minT, iv.Start-t0), math.Max(maxT, iv.End-t0)
 		}
+		minT, maxT = math.Min(minT, from), math.Max(maxT, to)
 		rate, p99 = append(rate, rs), append(p99, ps)
 	}
 	if math.IsInf(maxT, 0) {
@@ -96,22 +92,32 @@ func timeline(runs []*results.Run) (*figure, error) {
 		}
 	}
 	for i := range runs {
-		for _, s := range []struct {
-			p   *plot.Plot
-			xys plotter.XYs
-		}{{top, rate[i]}, {bottom, p99[i]}} {
-			if len(s.xys) == 0 {
-				continue
-			}
-			line, err := plotter.NewLine(s.xys)
+		if len(rate[i]) > 0 {
+			line, err := plotter.NewLine(rate[i])
 			if err != nil {
 				return nil, fmt.Errorf("run %s: %w", labels[i], err)
 			}
 			line.LineStyle = seriesStyle(i)
-			s.p.Add(line)
-			if s.p == top {
-				fig.addLegend(labels[i], line)
+			top.Add(line)
+			fig.addLegend(labels[i], line)
+		}
+		for _, seg := range p99[i] {
+			if len(seg) == 1 {
+				// A lone point between gaps has no line to show it.
+				dot, err := plotter.NewScatter(seg)
+				if err != nil {
+					return nil, fmt.Errorf("run %s: %w", labels[i], err)
+				}
+				dot.GlyphStyle = draw.GlyphStyle{Color: seriesStyle(i).Color, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+				bottom.Add(dot)
+				continue
 			}
+			line, err := plotter.NewLine(seg)
+			if err != nil {
+				return nil, fmt.Errorf("run %s: %w", labels[i], err)
+			}
+			line.LineStyle = seriesStyle(i)
+			bottom.Add(line)
 		}
 	}
 	if err := markFaults(runs, top, maxRate, true); err != nil {
@@ -205,4 +211,39 @@ func nonZero(v float64) float64 {
 		return 1
 	}
 	return v
+}
+
+// timelineSeries returns a run's acknowledged rate per interval and its
+// publish p99 per interval, the p99 in segments broken at intervals with
+// no acknowledgement, both at the intervals' midpoints, and the span the
+// drawn intervals cover, all in time since measurement began. Intervals
+// shorter than half the longest are left out.
+func timelineSeries(r *results.Run) (rate plotter.XYs, p99 []plotter.XYs, from, to float64) {
+	from, to = math.Inf(1), math.Inf(-1)
+	full := 0.0
+	for _, iv := range r.Intervals {
+		full = math.Max(full, iv.End-iv.Start)
+	}
+	t0 := measureOffset(r)
+	var seg plotter.XYs
+	for _, iv := range r.Intervals {
+		d := iv.End - iv.Start
+		if d <= 0 || d < full/2 {
+			continue
+		}
+		mid := (iv.Start+iv.End)/2 - t0
+		rate = append(rate, plotter.XY{X: mid, Y: float64(iv.Acked) / d})
+		from, to = math.Min(from, iv.Start-t0), math.Max(to, iv.End-t0)
+		if iv.Acked == 0 {
+			if len(seg) > 0 {
+				p99, seg = append(p99, seg), nil
+			}
+			continue
+		}
+		seg = append(seg, plotter.XY{X: mid, Y: iv.PublishP99Ms})
+	}
+	if len(seg) > 0 {
+		p99 = append(p99, seg)
+	}
+	return rate, p99, from, to
 }

@@ -90,7 +90,11 @@ func (p *progress) update(s bench.Progress) {
 	defer p.mu.Unlock()
 	iv := s.Interval
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("%-7s %8.0f msgs/s p99 %6.1f ms", s.Phase, float64(iv.Acked)/(iv.End-iv.Start), iv.PublishP99Ms))
+		p99 := "     -   " // nothing acknowledged: no latency to show
+		if iv.Acked > 0 {
+			p99 = fmt.Sprintf("%6.1f ms", iv.PublishP99Ms)
+		}
+		p.bar.Describe(fmt.Sprintf("%-7s %8.0f msgs/s p99 %s", s.Phase, float64(iv.Acked)/(iv.End-iv.Start), p99))
 		if p.bar.GetMax64() == s.PlannedMessages && s.PlannedMessages > 0 {
 			_ = p.bar.Set64(min(s.Acked, s.PlannedMessages))
 		} else {
