@@ -175,9 +175,50 @@ func (r *run) checkMessageSize(ctx context.Context) error {
 		r.logf("note: %s", n)
 	}
 	notes, err := checkRecordSize(r.w, limits)
+	if err == nil {
+		if bl, ok := r.cfg.Driver.(drivers.BatchLimiter); ok {
+			var more []string
+			more, err = fitBatches(r.w, r.cfg.Driver.Name(), bl.BatchLimit(r.w.Producer), limits)
+			notes = append(notes, more...)
+		}
+	}
 	for _, n := range notes {
 		r.logf("note: %s", n)
 	}
 	r.notes = append(r.notes, notes...)
 	return err
+}
+
+// fitBatches keeps the producer's record batches, bounded by bl, within
+// the smallest of the topics' max.message.bytes among limits: a client
+// that does not split a refused batch would fail every record of one
+// built above it. When the workload leaves producer.batch.size to the
+// driver's default, fitBatches lowers it to fit (and says so); a value the
+// workload gave is refused, with ErrBadWorkload. With compression it only
+// notes the risk, as the brokers see the compressed batch.
+func fitBatches(w *Workload, driver string, bl drivers.RecordLimit, limits []sizeLimit) (notes []string, err error) {
+	var topic *sizeLimit
+	for i, l := range limits {
+		if l.broker && (topic == nil || l.Bytes < topic.Bytes) {
+			topic = &limits[i]
+		}
+	}
+	if topic == nil || bl.Bytes <= topic.Bytes {
+		return nil, nil
+	}
+	fit := topic.Bytes + bl.Value - bl.Bytes
+	builds := fmt.Sprintf("the %s driver's producer builds record batches of up to %d bytes (%s), above %s", driver, bl.Bytes, bl.Setting, topic.what)
+	if c := w.Producer["compression.type"]; c != "" && c != "none" {
+		return []string{fmt.Sprintf("producer.batch.size: %s before compression: compression.type=%s must shrink each below that, or the brokers refuse it and the client, which does not split it, fails all its records; set producer.batch.size to at most %d to be sure", builds, c, fit)}, nil
+	}
+	if _, given := w.Producer[bl.Property]; given {
+		var p problems
+		p.addf("producer."+bl.Property, "%s: the brokers refuse such a batch and the client does not split it, so all its records fail; set producer.batch.size to at most %d, or %s", builds, fit, topic.fix(bl.Bytes))
+		return nil, badWorkload(fmt.Errorf("record batches too large to be produced:\n%w", p.err()))
+	}
+	if w.Producer == nil {
+		w.Producer = map[string]string{}
+	}
+	w.Producer["batch.size"] = strconv.FormatInt(fit, 10)
+	return []string{fmt.Sprintf("producer.batch.size set to %d: %s, which the brokers would refuse and the client does not split", fit, builds)}, nil
 }

@@ -81,3 +81,59 @@ func TestCheckRecordSize(t *testing.T) {
 		})
 	}
 }
+
+// A client that does not split a refused batch fails every record of one
+// above the topic's max.message.bytes. franz-go's cap (batch.size, of which
+// 4 bytes are request framing) stands for the driver's bound here.
+func TestFitBatches(t *testing.T) {
+	topic := sizeLimit{RecordLimit: drivers.RecordLimit{Bytes: 65536, Value: 65536, Batch: true},
+		what: "topic t's max.message.bytes of 65536", broker: true,
+		fix: func(n int64) string { return fmt.Sprintf("raise topic t's max.message.bytes to at least %d", n) }}
+	franz := func(batchSize int64, given bool) drivers.RecordLimit {
+		setting := fmt.Sprintf("franz-go's default batch cap of %d bytes", batchSize)
+		if given {
+			setting = fmt.Sprintf("batch.size=%d", batchSize)
+		}
+		return drivers.RecordLimit{Bytes: batchSize - 4, Value: batchSize, Batch: true, Property: "batch.size", Setting: setting}
+	}
+	cases := []struct {
+		name      string
+		producer  map[string]string
+		bl        drivers.RecordLimit
+		limits    []sizeLimit
+		batchSize string // the workload's producer.batch.size afterwards
+		err, note string
+	}{
+		{"the default cap fits the brokers' default: nothing to do", nil, franz(1000012, false),
+			[]sizeLimit{{RecordLimit: drivers.RecordLimit{Bytes: 1048588, Value: 1048588, Batch: true}, broker: true}}, "", "", ""},
+		{"no topic bound known: nothing to check", nil, franz(1000012, false), nil, "", "", ""},
+		{"the default cap above the topic's: lowered so batches are at most 65536 bytes",
+			nil, franz(1000012, false), []sizeLimit{topic}, "65540", "",
+			"producer.batch.size set to 65540: the franz driver's producer builds record batches of up to 1000008 bytes (franz-go's default batch cap of 1000012 bytes), above topic t's max.message.bytes of 65536"},
+		{"exactly at the topic's bound", map[string]string{"batch.size": "65540"}, franz(65540, true), []sizeLimit{topic}, "65540", "", ""},
+		{"a given batch.size above it is refused, naming the field and the fix",
+			map[string]string{"batch.size": "100000"}, franz(100000, true), []sizeLimit{topic}, "100000",
+			"producer.batch.size: the franz driver's producer builds record batches of up to 99996 bytes (batch.size=100000), above topic t's max.message.bytes of 65536: the brokers refuse such a batch and the client does not split it, so all its records fail; set producer.batch.size to at most 65540, or raise topic t's max.message.bytes to at least 99996", ""},
+		{"compressed batches may fit: a note, and the default stays",
+			map[string]string{"compression.type": "zstd"}, franz(1000012, false), []sizeLimit{topic}, "", "",
+			"compression.type=zstd must shrink each below that"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := &Workload{Producer: c.producer}
+			notes, err := fitBatches(w, "franz", c.bl, c.limits)
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.err != "" && (!errors.Is(err, ErrBadWorkload) || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("error %v; want an ErrBadWorkload with %q", err, c.err)
+			}
+			if got := w.Producer["batch.size"]; got != c.batchSize {
+				t.Errorf("producer.batch.size = %q, want %q", got, c.batchSize)
+			}
+			if all := strings.Join(notes, "\n"); (c.note == "") != (all == "") || !strings.Contains(all, c.note) {
+				t.Errorf("notes %q; want %q", notes, c.note)
+			}
+		})
+	}
+}

@@ -84,6 +84,18 @@ type RecordLimiter interface {
 	RecordLimit(producer map[string]string) RecordLimit
 }
 
+// BatchLimiter is a Driver whose producers build record batches up to a
+// bound of their client library's own and, unlike the Java client, do not
+// split a batch the brokers refuse as above a topic's max.message.bytes:
+// every record in it fails.
+type BatchLimiter interface {
+	// BatchLimit returns that bound for a producer made with props: Bytes
+	// is the largest record batch, before compression, as brokers measure
+	// max.message.bytes; Property sets it, and Value - Bytes is what
+	// Property counts beside the batch.
+	BatchLimit(producer map[string]string) RecordLimit
+}
+
 // RecordLimit is a client's bound on the size of one record.
 type RecordLimit struct {
 	// Bytes bounds, when Batch, the size of a record batch holding the

@@ -109,7 +109,15 @@ func testBrokerLimit(t *testing.T, drv drivers.Driver, target []string) {
 	for drivers.BatchSize(0, v) > limit {
 		v--
 	}
-	raise := "producer." + drv.(drivers.RecordLimiter).RecordLimit(nil).Property + "=" + strconv.FormatInt(4*limit, 10)
+	// Raise the client's record bound past the brokers' limit, unless it
+	// is also its batch cap (franz-go's), which may not pass that limit:
+	// then exactly to it.
+	lim := drv.(drivers.RecordLimiter).RecordLimit(nil)
+	raised := 4 * limit
+	if bl, ok := drv.(drivers.BatchLimiter); ok && bl.BatchLimit(map[string]string{lim.Property: strconv.FormatInt(raised, 10)}).Bytes > limit {
+		raised = limit + lim.Value - lim.Bytes
+	}
+	raise := "producer." + lim.Property + "=" + strconv.FormatInt(raised, 10)
 	out := filepath.Join(t.TempDir(), "r.json")
 	args := append([]string{"run", "--workload", "smoke", "--driver", drv.Name(), "-q", "-o", out, "--messages", "4",
 		"--set", "maxInFlight=1", "--set", raise, "--set", "messageSize=" + strconv.Itoa(v)}, target...)
@@ -122,5 +130,49 @@ func testBrokerLimit(t *testing.T, drv drivers.Driver, target []string) {
 	code, stderr, _ := sizeRun(t, drv.Name(), target, raise, "messageSize="+strconv.Itoa(v+1))
 	if code != exitUsage || !strings.Contains(stderr, "message.max.bytes") || !strings.Contains(stderr, "topicConfig.max.message.bytes") {
 		t.Errorf("messageSize=%d, a byte over the brokers' limit: exit %d; want %d naming message.max.bytes", v+1, code, exitUsage)
+	}
+}
+
+// A topic whose max.message.bytes is below the client's batch cap: left to
+// the driver's default, the cap is lowered to fit and every message of a
+// closed-model run that fills its batches is acknowledged by real brokers;
+// a batch.size given above it is refused before any load, naming the
+// property.
+func TestRunFitsBatchesToTopic(t *testing.T) {
+	bootstrap := os.Getenv("KBENCH_BOOTSTRAP")
+	if bootstrap == "" {
+		t.Skip("needs a real cluster: KBENCH_BOOTSTRAP")
+	}
+	for _, name := range all.Names() {
+		if _, err := all.Get(name); err != nil {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "r.json")
+			args := []string{"run", "--workload", "smoke", "--driver", name, "-q", "--bootstrap", bootstrap,
+				"--messages", "20000", "--set", "producerRate=0", "--set", "linger.ms=50", "--set", "topicConfig.max.message.bytes=65536"}
+			if code, _, stderr := kbench(t, append(args, "-o", out)...); code != exitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			r, err := results.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := r.Summary; s.ProducedMessages != 20000 || s.Errors != 0 {
+				t.Errorf("produced %d with %d errors (%v); want 20000 acknowledged", s.ProducedMessages, s.Errors, s.ErrorsByKind)
+			}
+			if !strings.Contains(strings.Join(r.Notes, "\n"), "producer.batch.size set to") {
+				t.Errorf("notes %q: want one saying batch.size was lowered", r.Notes)
+			}
+			refused := filepath.Join(dir, "refused.json")
+			code, _, stderr := kbench(t, append(args, "-o", refused, "--set", "batch.size=1000000")...)
+			if code != exitUsage || !strings.Contains(stderr, "producer.batch.size: the "+name+" driver's producer builds record batches of up to") {
+				t.Errorf("batch.size=1000000: exit %d; want %d naming producer.batch.size\n%s", code, exitUsage, stderr)
+			}
+			if nonEmpty(refused) {
+				t.Errorf("a refused run wrote %s", refused)
+			}
+		})
 	}
 }

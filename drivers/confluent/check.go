@@ -15,7 +15,26 @@ import (
 var (
 	_ drivers.PropertyChecker = Driver{}
 	_ drivers.RecordLimiter   = Driver{}
+	_ drivers.BatchLimiter    = Driver{}
 )
+
+// defaultBatchSize is librdkafka's batch.size: the most bytes of one
+// partition's batch, framing included.
+const defaultBatchSize = 1000000
+
+// BatchLimit is librdkafka's batch.size, or message.max.bytes (which bounds
+// the request holding the batch) where that is smaller. librdkafka does
+// not split a batch the brokers refuse.
+func (Driver) BatchLimit(props map[string]string) drivers.RecordLimit {
+	lim := drivers.RecordLimit{Bytes: defaultBatchSize, Batch: true, Property: "batch.size", Value: defaultBatchSize,
+		Setting: fmt.Sprintf("librdkafka's default batch.size of %d", defaultBatchSize)}
+	for _, key := range []string{"batch.size", "message.max.bytes", "max.request.size"} {
+		if n, err := strconv.ParseInt(props[key], 10, 64); err == nil && (key == "batch.size" || n < lim.Bytes) {
+			lim = drivers.RecordLimit{Bytes: n, Batch: true, Property: key, Value: n, Setting: fmt.Sprintf("%s=%d", key, n)}
+		}
+	}
+	return lim
+}
 
 // Bounds of librdkafka's record check: it refuses a message whose key and
 // value, with the most framing a record can take, exceed message.max.bytes.

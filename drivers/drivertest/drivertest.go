@@ -75,6 +75,7 @@ func Run(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin
 	t.Run("PollCancel", func(t *testing.T) { testPollCancel(t, d, bootstrap, admin) })
 	t.Run("BadProperty", func(t *testing.T) { testBadProperty(t, d, bootstrap) })
 	t.Run("RecordLimit", func(t *testing.T) { testRecordLimit(t, d, bootstrap, admin) })
+	t.Run("BatchLimit", func(t *testing.T) { testBatchLimit(t, d, bootstrap, admin) })
 	t.Run("EffectiveConfig", func(t *testing.T) { testEffectiveConfig(t, d, bootstrap) })
 	t.Run("PingUnreachable", func(t *testing.T) { testPingUnreachable(t, d) })
 }
@@ -388,6 +389,57 @@ func testRecordLimit(t *testing.T, d drivers.Driver, bootstrap []string, admin d
 	}
 	if err := out.recs[1].err; drivers.KindOf(err) != drivers.KindTooLarge {
 		t.Errorf("a %d-byte value, a byte above the limit (%s), ended with %v; want a %s error", value+1, lim.Setting, err, drivers.KindTooLarge)
+	}
+}
+
+// testBatchLimit fills batches (a long linger, records queued at once) on
+// a topic whose max.message.bytes is 64 KiB: with batch.size set so that
+// BatchLimit is exactly that, the brokers acknowledge every record; with
+// batch.size well above it, the client builds batches the brokers refuse,
+// and, not splitting them, fails their records as too large.
+func testBatchLimit(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin) {
+	bl, ok := d.(drivers.BatchLimiter)
+	if !ok {
+		t.Skip("the driver reports no batch limit")
+	}
+	const topicMax, n, size = 65536, 1000, 1000
+	name := topicWith(t, admin, 1, map[string]string{"max.message.bytes": strconv.Itoa(topicMax)})
+	produce := func(batchSize int64) (tooLarge int, other error) {
+		props := map[string]string{"acks": "all", "linger.ms": "500", "batch.size": strconv.FormatInt(batchSize, 10)}
+		p := newProducer(t, d, bootstrap, props)
+		defer p.Close()
+		recs := make([]drivers.Record, n)
+		out := newOutcomes(n)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		for i := range recs {
+			recs[i] = drivers.Record{Topic: name, Partition: 0, Value: make([]byte, size)}
+			p.Produce(ctx, &recs[i], out.done(i))
+		}
+		out.wait(t, 60*time.Second)
+		out.check(t)
+		for i := range out.recs {
+			switch r := &out.recs[i]; {
+			case drivers.KindOf(r.err) == drivers.KindTooLarge:
+				tooLarge++
+			case r.err != nil:
+				other = r.err
+			}
+		}
+		return tooLarge, other
+	}
+	lim := bl.BatchLimit(map[string]string{"batch.size": strconv.Itoa(topicMax)})
+	fit := topicMax + lim.Value - lim.Bytes
+	if got := bl.BatchLimit(map[string]string{"batch.size": strconv.FormatInt(fit, 10)}).Bytes; got != topicMax {
+		t.Fatalf("batch.size=%d: BatchLimit %d, want %d", fit, got, topicMax)
+	}
+	if tooLarge, err := produce(fit); tooLarge > 0 || err != nil {
+		t.Errorf("batch.size=%d (batches up to %d bytes, the topic's max.message.bytes): %d of %d records too large, other error %v; want all acknowledged",
+			fit, topicMax, tooLarge, n, err)
+	}
+	if tooLarge, err := produce(16 * topicMax); tooLarge == 0 || err != nil {
+		t.Errorf("batch.size=%d on a topic taking %d-byte batches: %d records refused as too large, other error %v; want some refused (the client does not split a batch)",
+			16*topicMax, topicMax, tooLarge, err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 var (
 	_ drivers.PropertyChecker = Driver{}
 	_ drivers.RecordLimiter   = Driver{}
+	_ drivers.BatchLimiter    = Driver{}
 )
 
 // batchFraming is what kgo counts with a batch against its cap beside
@@ -26,6 +27,10 @@ func (Driver) RecordLimit(props map[string]string) drivers.RecordLimit {
 	lim.Bytes -= batchFraming
 	return lim
 }
+
+// BatchLimit is kgo's batch cap, less the framing kgo counts with a batch;
+// kgo does not split a batch the brokers refuse.
+func (d Driver) BatchLimit(props map[string]string) drivers.RecordLimit { return d.RecordLimit(props) }
 
 // recordLimit is kgo's batch cap: batch.size when given, else kgo's
 // default, lowered by max.request.size or message.max.bytes (a request
