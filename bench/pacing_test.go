@@ -95,9 +95,18 @@ func TestPacingPrecision(t *testing.T) {
 			}
 			// kbench's figure is taken just before the client is called,
 			// so the two differ by the stamping between (tens of µs, more
-			// under the race detector), never by a stall.
-			if d := kl.P99 - tl.P99; d > 0.1+0.1*tl.P99 || d < -(0.1+0.1*tl.P99) {
-				t.Errorf("%s, %.0f msgs/s: kbench's lag p99 %.3f ms, the client saw %.3f ms", pacing, rate, kl.P99, tl.P99)
+			// under the race detector): kbench never sees more lag than
+			// the client, and typically (p50) the same. A stall of the
+			// pacer shows in both, so on a quiet machine their p99 agree
+			// too; when busy, or with few sends (a p99 of 300 is the third
+			// worst), one preemption between the two clock reads is enough
+			// to part them.
+			tol := func(ms float64) float64 { return 0.1 + 0.1*ms }
+			if kl.P99 > tl.P99+tol(tl.P99) || kl.P50 > tl.P50+tol(tl.P50) {
+				t.Errorf("%s, %.0f msgs/s: kbench's lag p50/p99 %.3f/%.3f ms, above the client's %.3f/%.3f ms", pacing, rate, kl.P50, kl.P99, tl.P50, tl.P99)
+			}
+			if tl.P50-kl.P50 > tol(kl.P50) || !busy && sent >= 1000 && tl.P99-kl.P99 > tol(kl.P99) {
+				t.Errorf("%s, %.0f msgs/s: kbench's lag p50/p99 %.3f/%.3f ms, the client saw %.3f/%.3f ms", pacing, rate, kl.P50, kl.P99, tl.P50, tl.P99)
 			}
 		}
 	}
