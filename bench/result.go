@@ -146,11 +146,14 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 }
 
 // storedBytes records what the brokers store for the run's topics, when
-// the admin client can tell (drivers.LogSizer).
+// Config.LogSizer or the admin client can tell (drivers.LogSizer).
 func (r *run) storedBytes(res *results.Run) {
-	ls, ok := r.cfg.Admin.(drivers.LogSizer)
-	if !ok {
-		res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: this driver's admin client cannot describe log directories")
+	ls := r.cfg.LogSizer
+	if a, ok := r.cfg.Admin.(drivers.LogSizer); ls == nil && ok {
+		ls = a
+	}
+	if ls == nil {
+		res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: no admin client at hand can describe log directories")
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -31,6 +31,9 @@ type Config struct {
 	Target   cluster.Target
 	// Admin manages topics and metadata; required.
 	Admin drivers.Admin
+	// LogSizer reads the brokers' log sizes for the result's stored
+	// bytes; nil takes Admin, when it can (drivers.LogSizer).
+	LogSizer drivers.LogSizer
 	// Profiles names the tuning profiles that shaped the workload.
 	Profiles []string
 	// Version is kbench's version, recorded in the result.

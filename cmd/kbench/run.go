@@ -314,7 +314,9 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return runLocalShards(ctx, flags, tgt, localShards, runID, output, metricsAddr, f.quiet)
 		}
 
-		m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
+		ls, closeSizer := logSizer(ctx, admin, tgt.Bootstrap(), props)
+		defer closeSizer()
+		m := measurement{target: tgt, admin: admin, logSizer: ls, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
 		if metricsAddr != "" {
 			ln, err := net.Listen("tcp", metricsAddr)
 			if err != nil {
@@ -406,6 +408,8 @@ func parseShare(s string) (float64, error) {
 type measurement struct {
 	target cluster.Target
 	admin  drivers.Admin
+	// logSizer reads the brokers' log sizes (logSizer's).
+	logSizer drivers.LogSizer
 	// props are the client properties of every client (connect's).
 	props map[string]string
 	host  results.Host
@@ -429,7 +433,7 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 	}
 	prog := newProgress(w, m.quiet, m.log)
 	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: m.target, Admin: m.admin,
+		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer,
 		Version: version, Host: m.host, Progress: prog.update, Log: prog.log(), Profiles: profileNames,
 		RunID: m.runID, Metrics: m.metrics,
 	}
@@ -448,7 +452,7 @@ func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *pr
 		return bench.ShardResult{}, err
 	}
 	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, Log: m.log,
+		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer, Log: m.log,
 		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID, Metrics: m.metrics,
 	}
 	out, err := bench.RunShard(ctx, cfg, sh)

@@ -108,7 +108,9 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return err
 		}
 		defer release()
-		m := measurement{target: tgt, admin: admin, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
+		ls, closeSizer := logSizer(ctx, admin, tgt.Bootstrap(), props)
+		defer closeSizer()
+		m := measurement{target: tgt, admin: admin, logSizer: ls, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
 
 		// Each point is one 'kbench run' on the shared target, its result
 		// written by sweep.Run. A workload the target refuses, or a cluster

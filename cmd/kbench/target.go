@@ -78,6 +78,32 @@ func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string,
 	return tgt, admin, props, func() { admin.Close(); tgt.Close() }, nil
 }
 
+// logSizer returns what reads the brokers' log sizes for a result's
+// stored bytes: admin itself when it can, else the admin client of another
+// built-in driver that can (librdkafka has no DescribeLogDirs), made with
+// the same properties, as a log size is the cluster's figure whichever
+// client reads it; nil when none can. close closes what it made.
+func logSizer(ctx context.Context, admin drivers.Admin, bootstrap []string, props map[string]string) (ls drivers.LogSizer, close func()) {
+	if ls, ok := admin.(drivers.LogSizer); ok {
+		return ls, func() {}
+	}
+	for _, name := range all.Names() {
+		drv, err := all.Get(name)
+		if err != nil {
+			continue
+		}
+		other, err := drv.NewAdmin(ctx, drivers.AdminConfig{Bootstrap: bootstrap, Props: props})
+		if err != nil {
+			continue
+		}
+		if ls, ok := other.(drivers.LogSizer); ok {
+			return ls, func() { other.Close() }
+		}
+		other.Close()
+	}
+	return nil, func() {}
+}
+
 // checkShape refuses, before anything starts, a cluster shape that cannot
 // be: fewer than one node, or topics replicated more times than a cluster
 // started for the run has nodes. nodesGiven says --nodes was given (a
