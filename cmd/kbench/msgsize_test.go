@@ -139,41 +139,47 @@ func testBrokerLimit(t *testing.T, drv drivers.Driver, target []string) {
 // a batch.size given above it is refused before any load, naming the
 // property.
 func TestRunFitsBatchesToTopic(t *testing.T) {
+	eachDriverOnKafka(t, func(t *testing.T, name, bootstrap string) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "r.json")
+		args := []string{"run", "--workload", "smoke", "--driver", name, "-q", "--bootstrap", bootstrap,
+			"--messages", "20000", "--set", "producerRate=0", "--set", "linger.ms=50", "--set", "topicConfig.max.message.bytes=65536"}
+		if code, _, stderr := kbench(t, append(args, "-o", out)...); code != exitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		r, err := results.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := r.Summary; s.ProducedMessages != 20000 || s.Errors != 0 {
+			t.Errorf("produced %d with %d errors (%v); want 20000 acknowledged", s.ProducedMessages, s.Errors, s.ErrorsByKind)
+		}
+		if !strings.Contains(strings.Join(r.Notes, "\n"), "producer.batch.size set to") {
+			t.Errorf("notes %q: want one saying batch.size was lowered", r.Notes)
+		}
+		refused := filepath.Join(dir, "refused.json")
+		code, _, stderr := kbench(t, append(args, "-o", refused, "--set", "batch.size=1000000")...)
+		if code != exitUsage || !strings.Contains(stderr, "producer.batch.size: the "+name+" driver's producer builds record batches of up to") {
+			t.Errorf("batch.size=1000000: exit %d; want %d naming producer.batch.size\n%s", code, exitUsage, stderr)
+		}
+		if nonEmpty(refused) {
+			t.Errorf("a refused run wrote %s", refused)
+		}
+	})
+}
+
+// eachDriverOnKafka runs f as a subtest per built-in driver against the
+// real cluster KBENCH_BOOTSTRAP names; without one it skips.
+func eachDriverOnKafka(t *testing.T, f func(t *testing.T, driver, bootstrap string)) {
 	bootstrap := os.Getenv("KBENCH_BOOTSTRAP")
 	if bootstrap == "" {
 		t.Skip("needs a real cluster: KBENCH_BOOTSTRAP")
 	}
 	for _, name := range all.Names() {
 		if _, err := all.Get(name); err != nil {
-			continue
+			continue // not built in (confluent needs cgo)
 		}
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			out := filepath.Join(dir, "r.json")
-			args := []string{"run", "--workload", "smoke", "--driver", name, "-q", "--bootstrap", bootstrap,
-				"--messages", "20000", "--set", "producerRate=0", "--set", "linger.ms=50", "--set", "topicConfig.max.message.bytes=65536"}
-			if code, _, stderr := kbench(t, append(args, "-o", out)...); code != exitOK {
-				t.Fatalf("exit %d\n%s", code, stderr)
-			}
-			r, err := results.Read(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s := r.Summary; s.ProducedMessages != 20000 || s.Errors != 0 {
-				t.Errorf("produced %d with %d errors (%v); want 20000 acknowledged", s.ProducedMessages, s.Errors, s.ErrorsByKind)
-			}
-			if !strings.Contains(strings.Join(r.Notes, "\n"), "producer.batch.size set to") {
-				t.Errorf("notes %q: want one saying batch.size was lowered", r.Notes)
-			}
-			refused := filepath.Join(dir, "refused.json")
-			code, _, stderr := kbench(t, append(args, "-o", refused, "--set", "batch.size=1000000")...)
-			if code != exitUsage || !strings.Contains(stderr, "producer.batch.size: the "+name+" driver's producer builds record batches of up to") {
-				t.Errorf("batch.size=1000000: exit %d; want %d naming producer.batch.size\n%s", code, exitUsage, stderr)
-			}
-			if nonEmpty(refused) {
-				t.Errorf("a refused run wrote %s", refused)
-			}
-		})
+		t.Run(name, func(t *testing.T) { f(t, name, bootstrap) })
 	}
 }
 
@@ -181,31 +187,22 @@ func TestRunFitsBatchesToTopic(t *testing.T) {
 // admin cannot describe log directories, so another driver's reads them.
 // Uncompressed, they are what was produced plus batch and record framing.
 func TestRunStoredBytesEveryDriver(t *testing.T) {
-	bootstrap := os.Getenv("KBENCH_BOOTSTRAP")
-	if bootstrap == "" {
-		t.Skip("needs a real cluster: KBENCH_BOOTSTRAP")
-	}
-	for _, name := range all.Names() {
-		if _, err := all.Get(name); err != nil {
-			continue
+	eachDriverOnKafka(t, func(t *testing.T, name, bootstrap string) {
+		out := filepath.Join(t.TempDir(), "r.json")
+		if code, _, stderr := kbench(t, "run", "--workload", "smoke", "--driver", name, "-q", "-o", out, "--bootstrap", bootstrap,
+			"--messages", "2000", "--set", "producerRate=0"); code != exitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "r.json")
-			if code, _, stderr := kbench(t, "run", "--workload", "smoke", "--driver", name, "-q", "-o", out, "--bootstrap", bootstrap,
-				"--messages", "2000", "--set", "producerRate=0"); code != exitOK {
-				t.Fatalf("exit %d\n%s", code, stderr)
-			}
-			r, err := results.Read(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := r.Summary
-			if s.StoredBytes == nil {
-				t.Fatalf("stored bytes unknown: %q", r.Notes)
-			}
-			if share := float64(*s.StoredBytes) / float64(s.ProducedBytes); share < 1 || share > 1.5 {
-				t.Errorf("stored %d bytes for %d produced (%.3f); want a little more than produced", *s.StoredBytes, s.ProducedBytes, share)
-			}
-		})
-	}
+		r, err := results.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := r.Summary
+		if s.StoredBytes == nil {
+			t.Fatalf("stored bytes unknown: %q", r.Notes)
+		}
+		if share := float64(*s.StoredBytes) / float64(s.ProducedBytes); share < 1 || share > 1.5 {
+			t.Errorf("stored %d bytes for %d produced (%.3f); want a little more than produced", *s.StoredBytes, s.ProducedBytes, share)
+		}
+	})
 }
