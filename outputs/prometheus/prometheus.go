@@ -6,6 +6,9 @@
 // Nothing here is on the per-message path: Metrics is a bench.Output, given
 // each interval's counts and histograms once, and the Prometheus series
 // are built from the cumulative figures when scraped.
+//
+// Inside this package, prometheus names the client library
+// (github.com/prometheus/client_golang/prometheus).
 package prometheus
 
 import (
