@@ -7,7 +7,6 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
 )
@@ -17,15 +16,13 @@ import (
 // summary histograms. Its state is owned by the loop goroutine and read
 // only after the loop returns.
 type collector struct {
-	t0              time.Time
-	warmup, every   time.Duration
-	planned         time.Duration // warm-up plus measurement; 0 if count-bounded only
-	plannedMessages int64
-	producers       []*producer
-	consumers       []*consumer
-	produceEnd      *atomic.Int64 // the run's; 0 while producers run
-	progress        func(Progress)
-	metrics         *live.Metrics
+	t0            time.Time
+	warmup, every time.Duration
+	producers     []*producer
+	consumers     []*consumer
+	produceEnd    *atomic.Int64 // the run's; 0 while producers run
+	out           fanout
+	phase         Phase // of the last interval; "" before the first
 
 	intervals []results.Interval
 	// pubSum, e2eSum and lagSum are the measurement window's histograms.
@@ -41,13 +38,12 @@ type collector struct {
 	subs []snapshot
 }
 
-func newCollector(r *run, planned time.Duration) *collector {
+func newCollector(r *run) *collector {
 	top := r.histTop()
 	return &collector{
 		t0: r.t0, warmup: r.warmup, every: r.w.Interval.D(),
-		planned: planned, plannedMessages: r.w.Messages,
 		producers: r.producers, consumers: r.consumers,
-		produceEnd: &r.produceEnd, progress: r.cfg.Progress, metrics: r.cfg.Metrics,
+		produceEnd: &r.produceEnd, out: r.cfg.Outputs,
 		pubSum: results.NewHistUpTo(top), e2eSum: results.NewHistUpTo(top), lagSum: results.NewHistUpTo(top),
 		pubIv: results.NewHistUpTo(top), e2eIv: results.NewHistUpTo(top), lagIv: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
@@ -136,22 +132,19 @@ func (c *collector) collect(end time.Duration) {
 	}
 	c.intervals = append(c.intervals, iv)
 
-	phase := live.PhaseMeasure
+	phase := PhaseMeasure
 	switch {
 	case warm:
-		phase = live.PhaseWarmup
+		phase = PhaseWarmup
 	case c.produceEnd.Load() > 0:
-		phase = live.PhaseDrain
+		phase = PhaseDrain
 	}
-	if c.metrics != nil {
-		c.metrics.Add(live.Interval{Phase: phase, Sent: iv.Sent, Acked: iv.Acked, AckedBytes: iv.AckedBytes,
-			Failed: iv.ErrorsByKind, Consumed: iv.Consumed, ConsumedBytes: iv.ConsumedBytes, LateSends: iv.LateSends,
-			Publish: pub, E2E: e2e})
+	if phase != c.phase {
+		c.phase = phase
+		c.out.Phase(phase)
 	}
-	if c.progress != nil {
-		c.progress(Progress{Phase: string(phase), Elapsed: end, Planned: c.planned, PlannedMessages: c.plannedMessages,
-			Acked: c.totals.acked, Consumed: c.consTotals.acked, Interval: iv})
-	}
+	c.out.Interval(&Interval{Interval: iv, Elapsed: end, TotalAcked: c.totals.acked, TotalConsumed: c.consTotals.acked,
+		Publish: pub, E2E: e2e, SendLag: lag})
 }
 
 // encode returns h encoded, or "" with the failure kept for the result's

@@ -5,7 +5,8 @@
 // and consumer groups, closes an interval of figures at every tick, carries
 // out the fault schedule, drains the consumers, verifies what they read
 // and, unless told to keep them, deletes the topics. Run is the one entry
-// point; its Config says what to run against.
+// point; its Config says what to run against, and which Outputs (progress,
+// metrics) see the run as it goes: the engine imports none of them.
 //
 // The engine keeps these measurement rules:
 //   - Open model (a target rate): message n of a producer is due at n/rate

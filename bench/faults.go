@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -58,8 +57,8 @@ type faultScheduler struct {
 	t0     time.Time
 	warmup time.Duration
 	logf   func(format string, args ...any)
-	// metrics, if set, counts each event.
-	metrics *live.Metrics
+	// out is given each event.
+	out fanout
 
 	mu      sync.Mutex // guards events and pending
 	evs     []results.Fault
@@ -74,7 +73,7 @@ func newFaultScheduler(r *run) *faultScheduler {
 	return &faultScheduler{
 		specs: specs, seed: r.w.Seed,
 		target: r.cfg.Target, admin: r.cfg.Admin, topics: r.topics,
-		t0: r.t0, warmup: r.warmup, logf: r.logf, metrics: r.cfg.Metrics,
+		t0: r.t0, warmup: r.warmup, logf: r.logf, out: r.cfg.Outputs,
 	}
 }
 
@@ -138,7 +137,7 @@ func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec Fau
 	} else {
 		s.logf("fault at %.1fs: %s broker %d (%s)", ev.At, spec.Action, ev.Broker, spec.Target)
 	}
-	s.count(ev)
+	s.out.Fault(ev)
 	s.mu.Lock()
 	s.evs = append(s.evs, ev)
 	if p != nil {
@@ -255,17 +254,11 @@ func (s *faultScheduler) recover(p *pendingUndo) {
 		} else {
 			s.logf("fault undone at %.1fs: %s broker %d", ev.At, p.action, p.broker)
 		}
-		s.count(ev)
+		s.out.Fault(ev)
 		s.mu.Lock()
 		s.evs = append(s.evs, ev)
 		s.mu.Unlock()
 	})
-}
-
-func (s *faultScheduler) count(ev results.Fault) {
-	if s.metrics != nil {
-		s.metrics.Fault(ev.Action, string(ev.Phase))
-	}
 }
 
 // undoAll reverses faults still in place at the end of the run, so a run

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
@@ -39,33 +37,16 @@ type Config struct {
 	// Version is kbench's version, recorded in the result.
 	Version string
 	Host    results.Host
-	// Progress, if set, is called after each interval from the run's
-	// collector goroutine; it must be quick.
-	Progress func(Progress)
-	// Log receives a line per phase; nil discards.
-	Log io.Writer
+	// Outputs receive the run's intervals, phases, fault events and log
+	// lines as they happen (see Output); none is fine.
+	Outputs []Output
 	// RunID names the run and its topics; empty makes one up (NewRunID).
 	RunID string
-	// Metrics, if set, is given each interval as the collector closes it,
-	// and each fault event, for a live view of the run.
-	Metrics *live.Metrics
 
 	// wait, when set, replaces the pacer's wait: tests under
 	// testing/synctest set it, as that clock does not move while the
 	// pacer spins.
 	wait func(ctx context.Context, t0 time.Time, due time.Duration) bool
-}
-
-// Progress is the state of a run after an interval.
-type Progress struct {
-	Phase   string // "warmup", "measure", "drain"
-	Elapsed time.Duration
-	Planned time.Duration // warm-up plus measurement; 0 if count-bounded only
-	// PlannedMessages is the count bound; 0 if time-bounded only.
-	PlannedMessages int64
-	Acked           int64 // acknowledged so far
-	Consumed        int64
-	Interval        results.Interval
 }
 
 // run is one run's lifecycle: its clients, topics and clock. The interval
@@ -144,8 +125,8 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 }
 
 func (r *run) logf(format string, args ...any) {
-	if r.cfg.Log != nil {
-		fmt.Fprintf(r.cfg.Log, format+"\n", args...)
+	if len(r.cfg.Outputs) > 0 {
+		fanout(r.cfg.Outputs).Log(fmt.Sprintf(format, args...))
 	}
 }
 
@@ -371,7 +352,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		planned = w.Warmup.D() + w.Duration.D()
 	}
 
-	col := newCollector(r, planned)
+	col := newCollector(r)
 	collectDone := make(chan struct{})
 	stopCollect := make(chan struct{})
 	go func() { defer close(collectDone); col.loop(stopCollect) }()

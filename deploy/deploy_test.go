@@ -18,7 +18,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kbench/kbench/bench"
-	"github.com/kbench/kbench/bench/live"
+	kprom "github.com/kbench/kbench/outputs/prometheus"
+	"github.com/kbench/kbench/results"
 )
 
 // manifests decodes every file of kubernetes/ strictly (an unknown or
@@ -248,9 +249,9 @@ func TestDashboardMetrics(t *testing.T) {
 		t.Fatalf("grafana/kbench-run.json: %v", err)
 	}
 	// A failure and a fault, so the series with variable labels exist.
-	m := live.New("r", 0)
-	m.Add(live.Interval{Failed: map[string]int64{"timeout": 1}})
-	m.Fault("kill", "inject")
+	m := kprom.New("r", 0)
+	m.Interval(&bench.Interval{Interval: results.Interval{ErrorsByKind: map[string]int64{"timeout": 1}}})
+	m.Fault(results.Fault{Action: "kill", Phase: results.PhaseInject})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	families, err := reg.Gather()

@@ -13,15 +13,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
-	"github.com/kbench/kbench/bench/live"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/outputs/progress"
+	"github.com/kbench/kbench/outputs/prometheus"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workloads"
@@ -214,12 +217,14 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	var runID, metricsAddr, errorShare string
 	var force bool
 	var shards, shard, localShards int
+	var metricsLinger time.Duration
 	flags := newFlags("run", "run [flags]", runExamples)
 	f.register(flags)
 	flags.BoolVar(&force, "force", false, "replace an existing result file")
 	flags.StringVar(&errorShare, "max-error-share", fmt.Sprintf("%g%%", 100*analysis.DefaultMaxErrorShare), "fail the run (exit 1) when more than this share of produces fail")
 	flags.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
 	flags.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
+	flags.DurationVar(&metricsLinger, "metrics-linger", 30*time.Second, "after the run, keep serving metrics until one more scrape, for at most this long")
 	flags.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
 	flags.IntVar(&shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $JOB_COMPLETION_INDEX)")
 	flags.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
@@ -322,13 +327,17 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			if err != nil {
 				return usagef("--metrics-addr: %w", err)
 			}
-			m.metrics = live.New(runID, shard)
-			serveCtx, stopServing := context.WithCancel(context.Background())
-			served := make(chan error, 1)
-			go func() { served <- live.Serve(serveCtx, ln, m.metrics) }()
+			m.metrics = prometheus.New(runID, shard)
+			srv, err := prometheus.Serve(ln, m.metrics)
+			if err != nil {
+				return err
+			}
 			defer func() {
-				stopServing()
-				if err := <-served; err != nil {
+				// A last scrape gets the final figures; Ctrl-C ends the wait.
+				if metricsLinger > 0 && ctx.Err() == nil {
+					fmt.Fprintf(log, "serving metrics until the next scrape, at most %s (Ctrl-C ends)\n", metricsLinger)
+				}
+				if err := srv.Close(ctx, metricsLinger); err != nil {
 					fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
 				}
 			}()
@@ -419,7 +428,7 @@ type measurement struct {
 	// runID and metrics are those of a single run; a sweep leaves them
 	// empty.
 	runID   string
-	metrics *live.Metrics
+	metrics *prometheus.Metrics
 }
 
 // run performs w with drv, showing progress, and completes the result with
@@ -431,14 +440,13 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 	if err := checkProps(drv, w); err != nil { // the client config's, too
 		return nil, err
 	}
-	prog := newProgress(w, m.quiet, m.log)
+	outs, finish := m.outputs(w)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer,
-		Version: version, Host: m.host, Progress: prog.update, Log: prog.log(), Profiles: profileNames,
-		RunID: m.runID, Metrics: m.metrics,
+		Version: version, Host: m.host, Outputs: outs, Profiles: profileNames, RunID: m.runID,
 	}
 	res, err := bench.Run(ctx, cfg)
-	prog.finish()
+	finish()
 	m.complete(res, tuning)
 	return res, err
 }
@@ -451,14 +459,35 @@ func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *pr
 	if err := checkProps(drv, w); err != nil {
 		return bench.ShardResult{}, err
 	}
+	outs, finish := m.outputs(w)
 	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer, Log: m.log,
-		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID, Metrics: m.metrics,
+		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer, Outputs: outs,
+		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID,
 	}
 	out, err := bench.RunShard(ctx, cfg, sh)
+	finish()
 	m.complete(out.Own, tuning)
 	m.complete(out.Merged, tuning)
 	return out, err
+}
+
+// outputs are where a run of w reports as it goes: its progress on
+// stderr (a bar on a terminal; elsewhere, as in CI or kubectl logs, plain
+// lines), none when quiet, and the served metrics. finish ends the bar.
+func (m measurement) outputs(w *bench.Workload) (outs []bench.Output, finish func()) {
+	finish = func() {}
+	switch {
+	case m.quiet:
+	case term.IsTerminal(int(os.Stderr.Fd())):
+		bar := progress.NewBar(os.Stderr, w)
+		outs, finish = append(outs, bar), bar.Finish
+	default:
+		outs = append(outs, progress.NewLines(m.log))
+	}
+	if m.metrics != nil {
+		outs = append(outs, m.metrics)
+	}
+	return outs, finish
 }
 
 // complete adds to res what the command knows: hardware, the profiles'

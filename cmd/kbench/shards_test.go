@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,13 +186,14 @@ func TestShardKilled(t *testing.T) {
 }
 
 // --local-shards on the embedded cluster: the shard processes reach this
-// process's kfake, and the merged result adds up. --shards alone cannot
-// use an embedded cluster.
+// process's kfake, and the merged result adds up; each shard prints its
+// progress lines (its stderr is no terminal). --shards alone cannot use an
+// embedded cluster.
 func TestLocalShardsEmbedded(t *testing.T) {
 	t.Setenv("KBENCH_AS_MAIN", "1")
 	out := filepath.Join(t.TempDir(), "m.json")
 	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--messages", "4000", "--set", "producersPerTopic=2",
-		"--local-shards", "2", "--metrics-addr", "127.0.0.1:0", "-o", out)
+		"--local-shards", "2", "--metrics-addr", "127.0.0.1:0", "--metrics-linger", "0s", "-o", out)
 	if code != exitOK {
 		t.Fatalf("exit code %d:\n%s", code, stderr)
 	}
@@ -205,6 +207,11 @@ func TestLocalShardsEmbedded(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "shard 1: serving metrics at http://127.0.0.1:") {
 		t.Error("shard 1 served no metrics")
+	}
+	for _, sh := range []string{"0", "1"} {
+		if !regexp.MustCompile(`(?m)^shard ` + sh + `: (warmup|measure|drain) .* msgs/s  worst 1s p99 `).MatchString(stderr) {
+			t.Errorf("shard %s printed no progress line", sh)
+		}
 	}
 	if code, _, _ := kbench(t, "run", "--cluster", "embedded", "--shards", "2", "--shard", "0", "--run-id", "x"); code != exitUsage {
 		t.Errorf("--shards on embedded: exit code %d, want %d", code, exitUsage)

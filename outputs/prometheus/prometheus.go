@@ -1,12 +1,15 @@
-// Package live serves a running benchmark's figures as Prometheus metrics,
-// so a dashboard shows a run, or every shard of a distributed run, while it
-// goes on. Every series carries the labels run_id and shard, so one PromQL
-// sum over shard shows the whole run.
+// Package prometheus serves a running benchmark's figures as Prometheus
+// metrics, so a dashboard shows a run, or every shard of a distributed
+// run, while it goes on. Every series carries the labels run_id and shard,
+// so one PromQL sum over shard shows the whole run.
 //
-// Nothing here is on the per-message path: the run's collector hands over
-// each interval's counts and histograms once (Metrics.Add), and the
-// Prometheus series are built from the cumulative figures when scraped.
-package live
+// Nothing here is on the per-message path: Metrics is a bench.Output, given
+// each interval's counts and histograms once, and the Prometheus series
+// are built from the cumulative figures when scraped.
+//
+// Inside this package, prometheus names the client library
+// (github.com/prometheus/client_golang/prometheus).
+package prometheus
 
 import (
 	"context"
@@ -16,39 +19,16 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/results"
 )
-
-// Phase is the part of a run an interval belongs to.
-type Phase string
-
-// The phases of a run, in order.
-const (
-	PhaseWarmup  Phase = "warmup"
-	PhaseMeasure Phase = "measure"
-	PhaseDrain   Phase = "drain"
-)
-
-var phases = []Phase{PhaseWarmup, PhaseMeasure, PhaseDrain}
-
-// Interval is one interval of a run as its collector closed it. Counts are
-// the interval's own, not running totals; histograms are in microseconds
-// and may be nil (none recorded). Add reads them during the call only.
-type Interval struct {
-	Phase Phase
-	// Sent counts messages handed to the client (produced); Acked and
-	// AckedBytes those acknowledged; Failed the produces that failed, by
-	// error kind.
-	Sent, Acked, AckedBytes int64
-	Failed                  map[string]int64
-	Consumed, ConsumedBytes int64
-	LateSends               int64
-	Publish, E2E, SendLag   *hdrhistogram.Histogram
-}
 
 // buckets are the upper bounds, in seconds, of the latency histograms'
 // buckets: 100 µs to 60 s in 1-2-5 steps.
@@ -57,11 +37,12 @@ var buckets = []float64{
 	0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 60,
 }
 
-// Metrics accumulates a run's intervals and is a prometheus.Collector of
-// them. Its methods are safe to call from several goroutines.
+// Metrics accumulates a run's intervals and fault events, as a
+// bench.Output, and is a prometheus.Collector of them. Its methods are safe
+// to call from several goroutines.
 type Metrics struct {
 	mu       sync.Mutex
-	phase    Phase
+	phase    bench.Phase
 	sent     int64
 	acked    int64
 	ackedB   int64
@@ -78,7 +59,10 @@ type Metrics struct {
 	lateD, phaseD, faultD, publishD, e2eD, lagD *prometheus.Desc
 }
 
-var _ prometheus.Collector = (*Metrics)(nil)
+var (
+	_ prometheus.Collector = (*Metrics)(nil)
+	_ bench.Output         = (*Metrics)(nil)
+)
 
 // New returns the metrics of shard of run runID (shard 0 for a run in one
 // process); the phase starts as warm-up.
@@ -89,7 +73,7 @@ func New(runID string, shard int) *Metrics {
 	}
 	hist := func() *hdrhistogram.Histogram { return hdrhistogram.New(1, 3600*1000*1000, 3) }
 	return &Metrics{
-		phase:         PhaseWarmup,
+		phase:         bench.PhaseWarmup,
 		failed:        map[string]int64{},
 		faults:        map[[2]string]int64{},
 		publish:       hist(),
@@ -110,20 +94,24 @@ func New(runID string, shard int) *Metrics {
 	}
 }
 
-// Add adds one interval; the run's collector calls it once per interval.
-func (m *Metrics) Add(iv Interval) {
+// Phase sets the phase gauge.
+func (m *Metrics) Phase(p bench.Phase) {
+	m.mu.Lock()
+	m.phase = p
+	m.mu.Unlock()
+}
+
+// Interval adds one interval's counts and histograms.
+func (m *Metrics) Interval(iv *bench.Interval) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if iv.Phase != "" {
-		m.phase = iv.Phase
-	}
 	m.sent += iv.Sent
 	m.acked += iv.Acked
 	m.ackedB += iv.AckedBytes
 	m.consumed += iv.Consumed
 	m.consB += iv.ConsumedBytes
 	m.late += iv.LateSends
-	for k, n := range iv.Failed {
+	for k, n := range iv.ErrorsByKind {
 		m.failed[k] += n
 	}
 	merge(m.publish, iv.Publish)
@@ -137,13 +125,16 @@ func merge(dst, src *hdrhistogram.Histogram) {
 	}
 }
 
-// Fault counts one fault event: action (kill, pause, ...) in phase
+// Fault counts one fault event by its action (kill, pause, ...) and phase
 // (inject or recover).
-func (m *Metrics) Fault(action, phase string) {
+func (m *Metrics) Fault(ev results.Fault) {
 	m.mu.Lock()
-	m.faults[[2]string{action, phase}]++
+	m.faults[[2]string{ev.Action, string(ev.Phase)}]++
 	m.mu.Unlock()
 }
+
+// Log does nothing: log lines are not metrics.
+func (m *Metrics) Log(string) {}
 
 // Describe sends the descriptors of every series.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
@@ -172,7 +163,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range m.faults {
 		counter(m.faultD, n, k[0], k[1])
 	}
-	for _, p := range phases {
+	for _, p := range bench.Phases() {
 		v := 0.0
 		if p == m.phase {
 			v = 1
@@ -209,27 +200,61 @@ func constHistogram(d *prometheus.Desc, h *hdrhistogram.Histogram) prometheus.Me
 	return prometheus.MustNewConstHistogram(d, n, h.Mean()*float64(n)/1e6, counts)
 }
 
-// Serve serves c's metrics at /metrics on ln until ctx ends, then shuts
-// the server down, giving a scrape in progress up to 5 s.
-func Serve(ctx context.Context, ln net.Listener, c prometheus.Collector) error {
+// Server serves metrics over HTTP at /metrics while a run goes on, and
+// for a while after it, so that a last scrape sees the run's final figures.
+type Server struct {
+	srv  *http.Server
+	addr net.Addr
+	done chan error // the result of http.Server.Serve
+	// ending is set when Close begins; scraped is closed once a scrape
+	// that began after that has been answered.
+	ending  atomic.Bool
+	scraped chan struct{}
+	once    sync.Once
+}
+
+// Serve starts serving c's metrics at /metrics on ln; Close ends it.
+func Serve(ln net.Listener, c prometheus.Collector) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	s := &Server{addr: ln.Addr(), done: make(chan error, 1), scraped: make(chan struct{})}
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		late := s.ending.Load()
+		h.ServeHTTP(w, r)
+		if late {
+			s.once.Do(func() { close(s.scraped) })
+		}
+	})
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops serving once the run's final figures have been scraped: it
+// waits until a scrape begun after Close was called has been answered, or
+// linger has passed, whichever comes first, and ends at once when ctx does
+// (an interrupted run). Call it after the run has returned. A scrape in
+// progress at the shutdown gets up to 5 s. Close returns the server's
+// error, if it failed while serving.
+func (s *Server) Close(ctx context.Context, linger time.Duration) error {
+	s.ending.Store(true)
+	wait := time.NewTimer(linger)
+	defer wait.Stop()
 	select {
-	case err := <-done:
-		return fmt.Errorf("metrics server on %s: %w", ln.Addr(), err)
+	case err := <-s.done:
+		return fmt.Errorf("metrics server on %s: %w", s.addr, err)
+	case <-s.scraped:
+	case <-wait.C:
 	case <-ctx.Done():
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.Shutdown(shut)
-	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
+	err := s.srv.Shutdown(shut)
+	if e := <-s.done; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
 	return err

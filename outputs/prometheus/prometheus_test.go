@@ -1,4 +1,4 @@
-package live
+package prometheus
 
 import (
 	"context"
@@ -8,10 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/results"
 )
 
 func hist(us ...int64) *hdrhistogram.Histogram {
@@ -25,11 +29,13 @@ func hist(us ...int64) *hdrhistogram.Histogram {
 // twoIntervals is a warm-up interval, a measurement interval and a fault.
 func twoIntervals() *Metrics {
 	m := New("r1", 2)
-	m.Add(Interval{Phase: PhaseWarmup, Sent: 10, Acked: 8, AckedBytes: 800, Failed: map[string]int64{"timeout": 2},
-		Consumed: 7, ConsumedBytes: 700, LateSends: 1, Publish: hist(150, 900), E2E: hist(3000)})
-	m.Add(Interval{Phase: PhaseMeasure, Sent: 5, Acked: 7, AckedBytes: 700, Failed: map[string]int64{"timeout": 1},
-		Consumed: 8, ConsumedBytes: 800, Publish: hist(40_000), SendLag: hist(20)})
-	m.Fault("kill", "inject")
+	m.Phase(bench.PhaseWarmup)
+	m.Interval(&bench.Interval{Interval: results.Interval{Sent: 10, Acked: 8, AckedBytes: 800, ErrorsByKind: map[string]int64{"timeout": 2},
+		Consumed: 7, ConsumedBytes: 700, LateSends: 1}, Publish: hist(150, 900), E2E: hist(3000)})
+	m.Phase(bench.PhaseMeasure)
+	m.Interval(&bench.Interval{Interval: results.Interval{Sent: 5, Acked: 7, AckedBytes: 700, ErrorsByKind: map[string]int64{"timeout": 1},
+		Consumed: 8, ConsumedBytes: 800}, Publish: hist(40_000), SendLag: hist(20)})
+	m.Fault(results.Fault{Action: "kill", Phase: results.PhaseInject})
 	return m
 }
 
@@ -107,45 +113,111 @@ func TestHistogramBuckets(t *testing.T) {
 	t.Fatal("no kbench_publish_latency_seconds")
 }
 
-// Scrapes while the collector adds intervals: the race detector watches.
-func TestServeConcurrentScrapes(t *testing.T) {
+// listen serves m on a free port and returns a scrape of it.
+func listen(t *testing.T, m *Metrics) (*Server, func() (string, error)) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New("r1", 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, ln, m) }()
-
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for range 200 {
-			m.Add(Interval{Phase: PhaseMeasure, Sent: 1, Acked: 1, Publish: hist(500)})
-		}
-	}()
-	scrape := func() string {
+	srv, err := Serve(ln, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, func() (string, error) {
 		resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return string(body), err
+	}
+}
+
+// Scrapes while the collector adds intervals and faults come: the race
+// detector watches.
+func TestServeConcurrentScrapes(t *testing.T) {
+	m := New("r1", 0)
+	srv, scrape := listen(t, m)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 200 {
+			m.Phase(bench.PhaseMeasure)
+			m.Interval(&bench.Interval{Interval: results.Interval{Sent: 1, Acked: 1}, Publish: hist(500)})
+		}
+	})
+	wg.Go(func() {
+		for range 20 {
+			m.Fault(results.Fault{Action: "pause", Phase: results.PhaseRecover})
+		}
+	})
+	for range 5 {
+		body, err := scrape()
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return string(body)
-	}
-	for range 5 {
-		if body := scrape(); !strings.Contains(body, `kbench_acknowledged_messages_total{run_id="r1",shard="0"}`) {
+		if !strings.Contains(body, `kbench_acknowledged_messages_total{run_id="r1",shard="0"}`) {
 			t.Fatalf("scrape lacks the acknowledged counter:\n%s", body)
 		}
 	}
 	wg.Wait()
-	if body := scrape(); !strings.Contains(body, `kbench_acknowledged_messages_total{run_id="r1",shard="0"} 200`+"\n") {
+	if body, _ := scrape(); !strings.Contains(body, `kbench_acknowledged_messages_total{run_id="r1",shard="0"} 200`+"\n") {
 		t.Errorf("after 200 intervals of 1, the scrape says:\n%s", body)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := <-served; err != nil {
-		t.Errorf("Serve after cancel: %v", err)
+	if err := srv.Close(ctx, time.Minute); err != nil {
+		t.Errorf("Close: %v", err)
 	}
+}
+
+// After the run, the server stays up until a scrape that began after
+// Close has been answered, at most the linger, and at once when the
+// context ends (Ctrl-C).
+func TestCloseLingers(t *testing.T) {
+	t.Run("until a scrape", func(t *testing.T) {
+		m := New("r1", 0)
+		srv, scrape := listen(t, m)
+		m.Interval(&bench.Interval{Interval: results.Interval{Acked: 7}})
+		closed := make(chan error, 1)
+		go func() { closed <- srv.Close(context.Background(), time.Minute) }()
+		for !srv.ending.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		body, err := scrape()
+		if err != nil || !strings.Contains(body, `kbench_acknowledged_messages_total{run_id="r1",shard="0"} 7`+"\n") {
+			t.Errorf("the last scrape: %v\n%s", err, body)
+		}
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("still serving 10 s after the last scrape")
+		}
+	})
+	t.Run("no scrape", func(t *testing.T) {
+		srv, _ := listen(t, New("r1", 0))
+		start := time.Now()
+		if err := srv.Close(context.Background(), 200*time.Millisecond); err != nil {
+			t.Error(err)
+		}
+		if d := time.Since(start); d < 200*time.Millisecond || d > 10*time.Second {
+			t.Errorf("closed after %s, want the 200ms linger", d)
+		}
+	})
+	t.Run("interrupted", func(t *testing.T) {
+		srv, _ := listen(t, New("r1", 0))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		start := time.Now()
+		if err := srv.Close(ctx, time.Hour); err != nil {
+			t.Error(err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("closed after %s, want at once", d)
+		}
+	})
 }
