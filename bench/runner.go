@@ -18,6 +18,7 @@ import (
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // reachTimeout bounds how long a run waits for an unreachable cluster.
@@ -26,7 +27,7 @@ const reachTimeout = 25 * time.Second
 // Config is everything a run needs besides its context.
 type Config struct {
 	// Workload must have been resolved (Workload.Resolve).
-	Workload *Workload
+	Workload *workload.Workload
 	Driver   drivers.Driver
 	Target   cluster.Target
 	// Admin manages topics and metadata; required.
@@ -73,7 +74,7 @@ type Progress struct {
 // faultScheduler).
 type run struct {
 	cfg    Config
-	w      *Workload
+	w      *workload.Workload
 	id     string
 	topics []string
 	// created are the topics this process created, deleted at the end
@@ -178,7 +179,7 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
-		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
+		return workload.Bad(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
 	if err := r.checkMessageSize(ctx); err != nil {
 		return err

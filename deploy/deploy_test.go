@@ -17,8 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/bench/live"
+	"github.com/kbench/kbench/workload"
 )
 
 // manifests decodes every file of kubernetes/ strictly (an unknown or
@@ -216,7 +216,7 @@ func TestJob(t *testing.T) {
 		t.Error("volume results must be the PersistentVolumeClaim, mounted at /results")
 	}
 	// The workload is one kbench takes, with roles within the shards.
-	w, err := bench.ParseWorkload([]byte(m.configMap.Data["workload.yaml"]))
+	w, err := workload.ParseWorkload([]byte(m.configMap.Data["workload.yaml"]))
 	if err == nil {
 		err = w.Resolve()
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/workload"
 )
 
 // plainEvery is how often progress is printed as a plain line when stderr
@@ -34,7 +35,7 @@ type progress struct {
 	lastPhase string
 }
 
-func newProgress(w *bench.Workload, quiet bool, log io.Writer) *progress {
+func newProgress(w *workload.Workload, quiet bool, log io.Writer) *progress {
 	if quiet {
 		return &progress{}
 	}
@@ -45,7 +46,7 @@ func newProgress(w *bench.Workload, quiet bool, log io.Writer) *progress {
 }
 
 // newBar draws the bar on tty.
-func newBar(w *bench.Workload, tty io.Writer) *progress {
+func newBar(w *workload.Workload, tty io.Writer) *progress {
 	planned := (w.Warmup.D() + w.Duration.D()).Seconds()
 	max := int64(planned)
 	if w.Messages > 0 && (planned == 0 || w.ProducerRate == 0) {

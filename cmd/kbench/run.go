@@ -24,6 +24,7 @@ import (
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 	"github.com/kbench/kbench/workloads"
 )
 
@@ -90,11 +91,11 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 
 // loadWorkload reads the workload and applies the profiles and flags; every
 // problem is a usage error.
-func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
-	var w *bench.Workload
+func (f *runFlags) loadWorkload() (*workload.Workload, *profiles.Tuning, error) {
+	var w *workload.Workload
 	var err error
 	if data, ok := workloads.Lookup(f.workload); ok && !fileExists(f.workload) {
-		w, err = bench.ParseWorkload(data)
+		w, err = workload.ParseWorkload(data)
 		if w != nil && w.Name == "" {
 			w.Name = f.workload
 		}
@@ -102,7 +103,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		return nil, nil, usagef("--workload %s: no such file, and no shipped workload of that name%s; shipped: %s",
 			f.workload, drivers.DidYouMean(f.workload, workloads.Names()), strings.Join(workloads.Names(), ", "))
 	} else {
-		w, err = bench.LoadWorkload(f.workload)
+		w, err = workload.LoadWorkload(f.workload)
 	}
 	if w == nil {
 		return nil, nil, usageError{err}
@@ -147,7 +148,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		w.ProducerRate = f.rate
 	}
 	if f.duration != "" {
-		d, err := bench.ParseDuration(f.duration)
+		d, err := workload.ParseDuration(f.duration)
 		if err != nil || d <= 0 {
 			problems = append(problems, fmt.Errorf("--duration: want a positive duration such as 30s, got %q", f.duration))
 		} else {
@@ -161,7 +162,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 		w.Messages = f.messages
 	}
 	for _, spec := range f.faults {
-		fault, err := bench.ParseFaultFlag(spec)
+		fault, err := workload.ParseFaultFlag(spec)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("--fault %w", err))
 			continue
@@ -171,7 +172,7 @@ func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
 	w.ExistingTopics = append(w.ExistingTopics, f.topics...)
 	if err := w.Resolve(); err != nil {
 		problems = append(problems, err)
-	} else if err := bench.CheckMemory(w, profiles.DetectHost(false).MemoryMiB<<20); err != nil {
+	} else if err := workload.CheckMemory(w, profiles.DetectHost(false).MemoryMiB<<20); err != nil {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
@@ -193,7 +194,7 @@ func (f *runFlags) setsAny(keys ...string) bool {
 
 // checkProps refuses, before anything starts, client properties drv
 // cannot take.
-func checkProps(drv drivers.Driver, w *bench.Workload) error {
+func checkProps(drv drivers.Driver, w *workload.Workload) error {
 	pc, ok := drv.(drivers.PropertyChecker)
 	if !ok {
 		return nil
@@ -424,7 +425,7 @@ type measurement struct {
 
 // run performs w with drv, showing progress, and completes the result with
 // what the command knows (hardware, the profiles' notes).
-func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+func (m measurement) run(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
 	if err := applyClientProps(w, m.props); err != nil {
 		return nil, err
 	}
@@ -444,7 +445,7 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 }
 
 // runShard is run for one shard of a distributed run.
-func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
+func (m measurement) runShard(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
 	if err := applyClientProps(w, m.props); err != nil {
 		return bench.ShardResult{}, err
 	}
