@@ -276,16 +276,14 @@ func (f *sweepFlags) brokerSettings() (map[string]string, error) {
 // prepare loads the workload of one point: the run flags, then the point's
 // profile, its varied values (after --set, so they win), and its rate.
 func (f *sweepFlags) prepare(p results.SweepPoint) (*workload.Workload, *profiles.Tuning, drivers.Driver, error) {
-	rf := f.run
-	rf.profiles = profileList(p.Profile)
-	rf.sets = slices.Clip(rf.sets)
+	sets := slices.Clip(f.run.sets)
 	for _, kv := range p.Params {
-		rf.sets = append(rf.sets, kv.Key+"="+kv.Value)
+		sets = append(sets, kv.Key+"="+kv.Value)
 	}
 	if p.Rate > 0 {
-		rf.sets = append(rf.sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
+		sets = append(sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
 	}
-	w, tuning, err := rf.loadWorkload()
+	w, tuning, err := f.run.build(profileList(p.Profile), sets)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -132,16 +132,9 @@ func splitList(s string) []string {
 
 // loadTuning loads and composes the named tuning profiles.
 func loadTuning(names []string) (*profiles.Tuning, error) {
-	if len(names) == 0 {
-		return &profiles.Tuning{}, nil
+	t, err := workload.LoadTuning(names...)
+	if err != nil {
+		return nil, flagError(err)
 	}
-	var ts []*profiles.Tuning
-	for _, n := range names {
-		t, err := profiles.LoadTuning(n)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--profile %s: %w", n, err)}
-		}
-		ts = append(ts, t)
-	}
-	return profiles.Compose(ts...), nil
+	return t, nil
 }
