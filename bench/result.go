@@ -37,6 +37,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Intervals:    c.intervals,
 		Notes:        r.notes,
 	}
+	// What readers of the result need of the workload, typed.
+	res.Shape = results.Shape{IntervalS: w.Interval.D().Seconds(), SubscriptionsPerTopic: w.SubscriptionsPerTopic,
+		ConsumerOnly: w.ProducersPerTopic == 0}
 	if len(r.producers) > 0 {
 		if cr, ok := r.producers[0].drv.(drivers.ConfigReporter); ok {
 			res.Client.EffectiveProducer = cr.EffectiveConfig()
