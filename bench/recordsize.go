@@ -26,7 +26,7 @@ type sizeLimit struct {
 	broker bool
 }
 
-// checkRecordSize refuses, with ErrBadWorkload, a workload whose largest
+// checkRecordSize refuses, with workload.ErrBadWorkload, a workload whose largest
 // record (its largest message with its longest key) does not fit one of
 // limits: every such produce would fail. A broker's bound is on the batch
 // as sent, so with compression it is only noted: the compressed batch may
@@ -195,7 +195,7 @@ func (r *run) checkMessageSize(ctx context.Context) error {
 // that does not split a refused batch would fail every record of one
 // built above it. When the workload leaves producer.batch.size to the
 // driver's default, fitBatches lowers it to fit (and says so); a value the
-// workload gave is refused, with ErrBadWorkload. With compression it only
+// workload gave is refused, with workload.ErrBadWorkload. With compression it only
 // notes the risk, as the brokers see the compressed batch.
 func fitBatches(w *workload.Workload, driver string, bl drivers.RecordLimit, limits []sizeLimit) (notes []string, err error) {
 	var topic *sizeLimit

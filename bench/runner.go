@@ -26,7 +26,7 @@ const reachTimeout = 25 * time.Second
 
 // Config is everything a run needs besides its context.
 type Config struct {
-	// Workload must have been resolved (Workload.Resolve).
+	// Workload must have been resolved (workload.Workload.Resolve).
 	Workload *workload.Workload
 	Driver   drivers.Driver
 	Target   cluster.Target
@@ -117,7 +117,7 @@ type run struct {
 // Run performs the workload against the target and returns its result.
 // It first checks that the cluster answers, that the target can carry out
 // the fault schedule, and that the largest message fits the brokers' and
-// the client's limits (an error wrapping ErrBadWorkload if not).
+// the client's limits (an error wrapping workload.ErrBadWorkload if not).
 // When measurement has begun, Run returns a result even if it also returns
 // an error or ctx is cancelled: such a result has Complete false, and
 // everything measured until then.
