@@ -14,7 +14,7 @@ PEERS_ARGS ?=
 # Each fuzz target's time in 'make fuzz' (part of 'make test').
 FUZZTIME ?= 5s
 # package:FuzzTarget, each run for FUZZTIME.
-FUZZ_TARGETS := bench:FuzzParseWorkload bench:FuzzSet bench:FuzzParseFaultFlag \
+FUZZ_TARGETS := workload:FuzzParseWorkload workload:FuzzSet workload:FuzzParseFaultFlag \
 	profiles:FuzzParseTuning profiles:FuzzJavaProperties
 
 .PHONY: build run test unit integration bench bench-pacing bench-peers lint fuzz clean

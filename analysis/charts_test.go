@@ -125,7 +125,7 @@ func TestLatencyThroughputBound(t *testing.T) {
 // The summary shows the consume rate and the consumers' largest lag, and
 // "unverified" when consumers verified none of the acknowledged messages.
 func TestSummaryConsumersAndUnverified(t *testing.T) {
-	r := &results.Run{Name: "r", Complete: true, Workload: []byte(`{"subscriptionsPerTopic":1}`),
+	r := &results.Run{Name: "r", Complete: true, Shape: results.Shape{SubscriptionsPerTopic: 1},
 		Intervals: []results.Interval{
 			{Start: 0, End: 1, Acked: 100, Consumed: 100},
 			{Start: 1, End: 2, Acked: 100, Consumed: 20}, // 80 behind

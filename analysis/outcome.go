@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/kbench/kbench/results"
@@ -32,7 +31,7 @@ func RunFailure(r *results.Run, maxErrorShare float64) error {
 	// One shard may only consume, and another only produce: only a whole
 	// (or merged) run says whether anything was produced or consumed.
 	whole := r.Shard == nil
-	if consumerOnly(r) {
+	if r.Shape.ConsumerOnly {
 		if whole && s.ConsumedMessages == 0 {
 			return fmt.Errorf("the consumer-only run read no message (%d consume errors)", s.ConsumeErrors)
 		}
@@ -44,7 +43,7 @@ func RunFailure(r *results.Run, maxErrorShare float64) error {
 	case s.ProducedMessages == 0 && whole:
 		return fmt.Errorf("no message was acknowledged")
 	}
-	if subscriptions(r) > 0 && whole && s.ConsumedMessages == 0 {
+	if r.Shape.SubscriptionsPerTopic > 0 && whole && s.ConsumedMessages == 0 {
 		return fmt.Errorf("consumers received none of the %d acknowledged messages (%d consume errors)", s.ProducedMessages, s.ConsumeErrors)
 	}
 	if s.Errors > 0 {
@@ -54,23 +53,4 @@ func RunFailure(r *results.Run, maxErrorShare float64) error {
 		}
 	}
 	return nil
-}
-
-// subscriptions reads the resolved workload's subscriptionsPerTopic.
-func subscriptions(r *results.Run) int {
-	var w struct {
-		Subscriptions int `json:"subscriptionsPerTopic"`
-	}
-	_ = json.Unmarshal(r.Workload, &w)
-	return w.Subscriptions
-}
-
-// consumerOnly reports whether the run's workload has no producers (a
-// consumer-only run of existing topics).
-func consumerOnly(r *results.Run) bool {
-	var w struct {
-		Producers *int `json:"producersPerTopic"`
-	}
-	_ = json.Unmarshal(r.Workload, &w)
-	return w.Producers != nil && *w.Producers == 0
 }

@@ -140,7 +140,7 @@ func verifyCell(r *results.Run) string {
 // subscriptions (each reads every message) less those consumed, counted
 // from the run's start. ok is false when the run had no consumers.
 func maxLag(r *results.Run) (lag int64, ok bool) {
-	subs := int64(subscriptions(r))
+	subs := int64(r.Shape.SubscriptionsPerTopic)
 	if subs == 0 {
 		return 0, false
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // backlog runs OpenMessaging Benchmark's consumerBacklogSizeGB: consumers
@@ -30,7 +31,7 @@ type backlog struct {
 // gigabyte is OMB's GB: 1024^3 bytes.
 const gigabyte = 1 << 30
 
-func newBacklog(w *Workload) *backlog {
+func newBacklog(w *workload.Workload) *backlog {
 	if w.ConsumerBacklogSizeGB <= 0 {
 		return nil
 	}
@@ -141,16 +142,5 @@ func (r *run) backlogResult(res *results.Run) {
 		res.Notes = append(res.Notes, fmt.Sprintf("the backlog of %d bytes was never built: production ended first", r.backlog.size))
 	} else if b.CatchUpS < 0 {
 		res.Notes = append(res.Notes, "the consumers did not catch up with the backlog before the run ended; the drain rate is over the time they had")
-	}
-}
-
-// checkBacklog checks a backlog run's shape: it needs producers to build
-// the backlog and consumers to drain it.
-func (w *Workload) checkBacklog(p *problems) {
-	switch {
-	case w.ConsumerBacklogSizeGB < 0:
-		p.addf("consumerBacklogSizeGB", "must not be negative, got %g", w.ConsumerBacklogSizeGB)
-	case w.ConsumerBacklogSizeGB > 0 && (w.SubscriptionsPerTopic == 0 || w.ProducersPerTopic == 0):
-		p.addf("consumerBacklogSizeGB", "a backlog is built by producers and drained by consumers: set producersPerTopic and subscriptionsPerTopic")
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // The kinds of control message, in the order a run uses them.
@@ -91,13 +92,15 @@ type control struct {
 }
 
 // controlTopic names the control topic of run id.
-func controlTopic(w *Workload, id string) string { return w.TopicPrefix + "-" + id + "-control" }
+func controlTopic(w *workload.Workload, id string) string {
+	return w.TopicPrefix + "-" + id + "-control"
+}
 
 // workloadHash identifies a resolved workload: shards must run the same.
 // Secrets are left out: a hash of one could be guessed at offline from
 // the control topic or a result, and a shard's credentials are not its
 // workload.
-func workloadHash(w *Workload) string {
+func workloadHash(w *workload.Workload) string {
 	b, _ := json.Marshal(w)
 	sum := sha256.Sum256(results.RedactJSON(b))
 	return hex.EncodeToString(sum[:8])
@@ -346,7 +349,7 @@ const collectTimeout = 30 * time.Second
 // settings); prefix is the workload's topicPrefix. It reads up to the
 // topic's end offset, within 30 s, and returns every whole result found.
 func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin, bootstrap []string, props map[string]string, prefix, id string) ([]*results.Run, error) {
-	name := controlTopic(&Workload{TopicPrefix: prefix}, id)
+	name := controlTopic(&workload.Workload{TopicPrefix: prefix}, id)
 	ctx, cancel := context.WithTimeout(ctx, collectTimeout)
 	defer cancel()
 	ends, err := admin.EndOffsets(ctx, name)
@@ -396,12 +399,12 @@ func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin,
 // DeleteRunTopics deletes the topics of run res names, and its control
 // topic: what shard 0 deletes at the end of a distributed run.
 func DeleteRunTopics(ctx context.Context, admin drivers.Admin, res *results.Run) error {
-	w, err := ParseWorkload(res.Workload)
+	w, err := workload.ParseWorkload(res.Workload)
 	if err != nil {
 		return fmt.Errorf("the result's workload: %w", err)
 	}
 	if w.TopicPrefix == "" {
-		w.TopicPrefix = defaultTopicPrefix
+		w.TopicPrefix = workload.DefaultTopicPrefix
 	}
 	r := &run{w: w, id: res.RunID}
 	r.topicNames()

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 // recordingDriver is memDriver that keeps the configuration of every
@@ -99,7 +100,7 @@ func TestControlClientsSecured(t *testing.T) {
 
 // The workload hash shards compare leaves secrets out, but not settings.
 func TestWorkloadHashLeavesSecretsOut(t *testing.T) {
-	with := func(k, v string) *Workload {
+	with := func(k, v string) *workload.Workload {
 		w := mustResolve(t, smallWorkload(100))
 		w.Producer = map[string]string{"acks": "all", "sasl.username": "alice", "sasl.password": "hunter2"}
 		w.Producer[k] = v

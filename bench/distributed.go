@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // ShardResult is what one shard of a distributed run returns.
@@ -54,8 +55,8 @@ func RunShard(ctx context.Context, cfg Config, sh Shard) (ShardResult, error) {
 	if err := CheckRunID(cfg.RunID); err != nil {
 		return ShardResult{}, fmt.Errorf("a distributed run needs the same run id on every shard: %w", err)
 	}
-	if err := checkShard(w, sh); err != nil {
-		return ShardResult{}, badWorkload(err)
+	if err := w.CheckShard(sh.Index, sh.Count); err != nil {
+		return ShardResult{}, workload.Bad(err)
 	}
 	if sh.MeetTimeout == 0 {
 		sh.MeetTimeout = DefaultMeetTimeout
@@ -149,7 +150,7 @@ func (s *shardRun) meet(ctx context.Context, r *run) error {
 	})
 	switch {
 	case refused != "":
-		return badWorkload(fmt.Errorf("shard %d refused by shard 0: %s", s.Index, refused))
+		return workload.Bad(fmt.Errorf("shard %d refused by shard 0: %s", s.Index, refused))
 	case err != nil || topics == nil:
 		return fmt.Errorf("shard 0 of run %s did not create the run's topics within %s (or fell silent)", r.id, s.MeetTimeout)
 	case !slices.Contains(topics.Present, s.Index):
@@ -211,7 +212,7 @@ func (s *shardRun) rollCall(ctx context.Context, r *run) error {
 	}
 	slices.Sort(s.present)
 	if err := checkFaults(r.w, r.cfg.Target, r.cfg.Admin); err != nil {
-		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
+		return workload.Bad(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
 	if err := r.createTopics(ctx); err != nil {
 		return err

@@ -14,11 +14,12 @@ import (
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // runShards runs a shard of the run per workload given, each in its own
 // goroutine, against target, and returns their outcomes by index.
-func runShards(t *testing.T, target cluster.Target, id string, sh Shard, ws []*Workload) ([]ShardResult, []error) {
+func runShards(t *testing.T, target cluster.Target, id string, sh Shard, ws []*workload.Workload) ([]ShardResult, []error) {
 	t.Helper()
 	outs, errs := make([]ShardResult, len(ws)), make([]error, len(ws))
 	var wg sync.WaitGroup
@@ -42,10 +43,10 @@ func runShards(t *testing.T, target cluster.Target, id string, sh Shard, ws []*W
 	return outs, errs
 }
 
-func shardedWorkload(t *testing.T) *Workload {
+func shardedWorkload(t *testing.T) *workload.Workload {
 	w := smallWorkload(6000)
 	w.PartitionsPerTopic, w.ProducersPerTopic, w.ConsumerPerSubscription = 4, 4, 2
-	w.Shards = ShardRoles{Producers: []int{0, 1}, Consumers: []int{2}}
+	w.Shards = workload.ShardRoles{Producers: []int{0, 1}, Consumers: []int{2}}
 	return mustResolve(t, w)
 }
 
@@ -59,7 +60,7 @@ func TestShardsEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	outs, errs := runShards(t, c, "shards-1", Shard{Count: 3}, []*Workload{shardedWorkload(t), shardedWorkload(t), shardedWorkload(t)})
+	outs, errs := runShards(t, c, "shards-1", Shard{Count: 3}, []*workload.Workload{shardedWorkload(t), shardedWorkload(t), shardedWorkload(t)})
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("shard %d: %v", i, err)
@@ -124,8 +125,8 @@ func TestShardRefusedWorkload(t *testing.T) {
 	other := smallWorkload(2000)
 	other.MessageSize = 200
 	outs, errs := runShards(t, c, "shards-2", Shard{Count: 2, MeetTimeout: 20 * time.Second},
-		[]*Workload{mustResolve(t, w), mustResolve(t, other)})
-	if !errors.Is(errs[1], ErrBadWorkload) || !strings.Contains(errs[1].Error(), "refused") {
+		[]*workload.Workload{mustResolve(t, w), mustResolve(t, other)})
+	if !errors.Is(errs[1], workload.ErrBadWorkload) || !strings.Contains(errs[1].Error(), "refused") {
 		t.Errorf("shard 1: %v, want a refusal", errs[1])
 	}
 	m := outs[0].Merged
@@ -143,7 +144,7 @@ func TestCollectShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ws := make([]*Workload, 2)
+	ws := make([]*workload.Workload, 2)
 	for i := range ws {
 		w := smallWorkload(2000)
 		w.KeepTopics = true

@@ -1,4 +1,4 @@
-// Package bench is kbench's engine: it runs a Workload against a
+// Package bench is kbench's engine: it runs a workload.Workload against a
 // cluster.Target through a drivers.Driver and returns a results.Run.
 //
 // A run creates fresh topics, starts producers (each with its own client)

@@ -14,10 +14,11 @@ import (
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // runEmbedded runs w with driver d against a fresh kfake cluster.
-func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
+func runEmbedded(t *testing.T, w *workload.Workload, d drivers.Driver) *results.Run {
 	t.Helper()
 	c, err := cluster.StartEmbedded(3)
 	if err != nil {
@@ -29,7 +30,7 @@ func runEmbedded(t *testing.T, w *Workload, d drivers.Driver) *results.Run {
 
 // runOn runs w with d against target, with a franz admin client, and fails
 // the test if the run returns an error.
-func runOn(t *testing.T, target cluster.Target, d drivers.Driver, w *Workload, timeout time.Duration) *results.Run {
+func runOn(t *testing.T, target cluster.Target, d drivers.Driver, w *workload.Workload, timeout time.Duration) *results.Run {
 	t.Helper()
 	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: target.Bootstrap()})
 	if err != nil {
@@ -45,9 +46,9 @@ func runOn(t *testing.T, target cluster.Target, d drivers.Driver, w *Workload, t
 	return res
 }
 
-func smallWorkload(messages int64) *Workload {
-	return &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
-		SubscriptionsPerTopic: 1, Messages: messages, Duration: Duration(time.Minute), MaxInFlight: 100}
+func smallWorkload(messages int64) *workload.Workload {
+	return &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+		SubscriptionsPerTopic: 1, Messages: messages, Duration: workload.Duration(time.Minute), MaxInFlight: 100}
 }
 
 // Each real driver, end to end on kfake: what is produced is consumed, once.
@@ -56,7 +57,7 @@ func TestDriversEndToEndEmbedded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d, _ := all.Get(name)
 			w := smallWorkload(3000)
-			w.PartitionsPerTopic, w.ProducersPerTopic, w.KeyDistributor = 3, 2, keyRoundRobin
+			w.PartitionsPerTopic, w.ProducersPerTopic, w.KeyDistributor = 3, 2, workload.KeyRoundRobin
 			res := runEmbedded(t, w, d)
 			s := res.Summary
 			if s.ProducedMessages != 3000 || s.ConsumedMessages != 3000 || s.Lost+s.Duplicated+s.Reordered != 0 {
@@ -176,11 +177,11 @@ func TestEmbeddedFaults(t *testing.T) {
 	d, _ := all.Get("franz")
 	for _, action := range []cluster.Action{cluster.ActionKill, cluster.ActionPause, cluster.ActionLeaderMove} {
 		t.Run(string(action), func(t *testing.T) {
-			w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+			w := &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
 				SubscriptionsPerTopic: 1, ProducerRate: 500, MaxInFlight: 5000,
-				Duration: Duration(6 * time.Second), Drain: Duration(10 * time.Second),
+				Duration: workload.Duration(6 * time.Second), Drain: workload.Duration(10 * time.Second),
 				Producer: map[string]string{"request.timeout.ms": "1000", "delivery.timeout.ms": "4000", "enable.idempotence": "false"},
-				Faults:   []FaultSpec{{At: Duration(2 * time.Second), Action: action, Target: "leader:0/0", Duration: Duration(2 * time.Second)}}}
+				Faults:   []workload.FaultSpec{{At: workload.Duration(2 * time.Second), Action: action, Target: "leader:0/0", Duration: workload.Duration(2 * time.Second)}}}
 			if action == "leader-move" {
 				w.Faults[0].Duration = 0
 			}
@@ -222,9 +223,9 @@ func TestExternalExecFault(t *testing.T) {
 	defer admin.Close()
 	out := filepath.Join(t.TempDir(), "exec.log")
 	script := `echo "$0 $KBENCH_BROKER_ID $KBENCH_BROKER_ADDR" >> ` + out
-	w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
-		ProducerRate: 200, Duration: Duration(3 * time.Second),
-		Faults: []FaultSpec{{At: Duration(time.Second), Action: "exec", Target: "broker:2", Duration: Duration(time.Second),
+	w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+		ProducerRate: 200, Duration: workload.Duration(3 * time.Second),
+		Faults: []workload.FaultSpec{{At: workload.Duration(time.Second), Action: "exec", Target: "broker:2", Duration: workload.Duration(time.Second),
 			Command: []string{"sh", "-c", script, "down"}, Undo: []string{"sh", "-c", script, "up"}}}})
 	d, _ := all.Get("franz")
 	res, err := Run(context.Background(), Config{Workload: w, Driver: d, Target: ext, Admin: admin})

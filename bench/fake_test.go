@@ -11,6 +11,7 @@ import (
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // memCluster is an in-memory log of partitions shared by memDriver's
@@ -245,7 +246,7 @@ func (t memFaultTarget) Inject(ctx context.Context, f cluster.Fault) (cluster.Un
 }
 
 // memConfig returns a run config of w against a fresh memCluster.
-func memConfig(w *Workload) (Config, *memCluster) {
+func memConfig(w *workload.Workload) (Config, *memCluster) {
 	c := newMemCluster()
 	return Config{Workload: w, Driver: memDriver{c}, Target: memTarget{}, Admin: memAdmin{c}, wait: timerWait}, c
 }

@@ -13,43 +13,44 @@ import (
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // checkFaults refuses, before anything runs, a schedule the target cannot
 // carry out: an action it cannot perform, a broker it does not have, or a
 // leader move the admin client cannot make.
-func checkFaults(w *Workload, t cluster.Target, admin drivers.Admin) error {
+func checkFaults(w *workload.Workload, t cluster.Target, admin drivers.Admin) error {
 	if len(w.Faults) == 0 {
 		return nil
 	}
 	f, ok := t.(cluster.Faulter)
-	var p problems
+	var p workload.Problems
 	for i, spec := range w.Faults {
 		path := "faults[" + strconv.Itoa(i) + "]"
 		if !ok {
-			p.addf(path+".action", "the %s target cannot inject faults", t.Kind())
+			p.Addf(path+".action", "the %s target cannot inject faults", t.Kind())
 			continue
 		}
 		if err := f.Supports(spec.Action); err != nil {
-			p.addf(path+".action", "%v", err)
+			p.Addf(path+".action", "%v", err)
 		} else if _, ok := admin.(drivers.LeaderMover); !ok && spec.Action == cluster.ActionLeaderMove {
-			p.addf(path+".action", "leader-move needs an admin client that can move partition leaders, and this driver's cannot; use the franz driver")
+			p.Addf(path+".action", "leader-move needs an admin client that can move partition leaders, and this driver's cannot; use the franz driver")
 		}
-		tgt, err := parseTarget(spec.Target)
-		if err == nil && tgt.Kind == targetBroker && !slices.Contains(f.BrokerIDs(), tgt.Broker) {
-			p.addf(path+".target", "the cluster has no broker %d; its brokers are %v", tgt.Broker, f.BrokerIDs())
+		tgt, err := workload.ParseTarget(spec.Target)
+		if err == nil && tgt.Kind == workload.TargetBroker && !slices.Contains(f.BrokerIDs(), tgt.Broker) {
+			p.Addf(path+".target", "the cluster has no broker %d; its brokers are %v", tgt.Broker, f.BrokerIDs())
 		}
-		if err == nil && tgt.Kind == targetRandom && len(f.BrokerIDs()) == 0 {
-			p.addf(path+".target", "random needs the cluster's broker ids, which are not known; name a broker:ID")
+		if err == nil && tgt.Kind == workload.TargetRandom && len(f.BrokerIDs()) == 0 {
+			p.Addf(path+".target", "random needs the cluster's broker ids, which are not known; name a broker:ID")
 		}
 	}
-	return p.err()
+	return p.Err()
 }
 
 // faultScheduler carries out a run's fault schedule and records what it
 // did. Its goroutines record events under mu.
 type faultScheduler struct {
-	specs  []FaultSpec
+	specs  []workload.FaultSpec
 	seed   int64
 	target cluster.Target
 	admin  drivers.Admin
@@ -99,7 +100,7 @@ func (s *faultScheduler) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, spec := range s.specs {
 		var pick int32 = -1
-		if t, _ := parseTarget(spec.Target); t.Kind == targetRandom && f != nil {
+		if t, _ := workload.ParseTarget(spec.Target); t.Kind == workload.TargetRandom && f != nil {
 			if ids := f.BrokerIDs(); len(ids) > 0 {
 				pick = ids[rng.IntN(len(ids))]
 			}
@@ -127,7 +128,7 @@ func (s *faultScheduler) run(ctx context.Context) {
 // action took effect: once the target has been found (the leader and the
 // controller are looked up first) and the action has returned (a killed
 // broker has exited, a moved leader leads elsewhere).
-func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec FaultSpec, pick int32) *pendingUndo {
+func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec workload.FaultSpec, pick int32) *pendingUndo {
 	ev := results.Fault{RequestedAt: time.Since(s.t0).Seconds(), Action: string(spec.Action), Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
 	p, err := s.doInject(ctx, f, spec, pick, &ev)
 	ev.At = time.Since(s.t0).Seconds()
@@ -147,7 +148,7 @@ func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec Fau
 	return p
 }
 
-func (s *faultScheduler) doInject(ctx context.Context, f cluster.Faulter, spec FaultSpec, pick int32, ev *results.Fault) (*pendingUndo, error) {
+func (s *faultScheduler) doInject(ctx context.Context, f cluster.Faulter, spec workload.FaultSpec, pick int32, ev *results.Fault) (*pendingUndo, error) {
 	id, err := s.resolveTarget(ctx, f, spec.Target, pick)
 	if err != nil {
 		return nil, err
@@ -170,26 +171,26 @@ func (s *faultScheduler) doInject(ctx context.Context, f cluster.Faulter, spec F
 // resolveTarget turns a fault target into a broker id, at the time of the
 // fault: the leader and the controller are whoever they are then.
 func (s *faultScheduler) resolveTarget(ctx context.Context, f cluster.Faulter, target string, pick int32) (int32, error) {
-	if target == targetAll {
+	if target == workload.TargetAll {
 		return cluster.BrokerAll, nil
 	}
-	t, err := parseTarget(target)
+	t, err := workload.ParseTarget(target)
 	if err != nil {
 		return -1, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	switch t.Kind {
-	case targetBroker:
+	case workload.TargetBroker:
 		return t.Broker, nil
-	case targetRandom:
+	case workload.TargetRandom:
 		if pick < 0 {
 			return -1, errors.New("random needs a target that lists its brokers")
 		}
 		return pick, nil
-	case targetController:
+	case workload.TargetController:
 		return s.admin.Controller(ctx)
-	case targetLeader:
+	case workload.TargetLeader:
 		parts, err := s.admin.Partitions(ctx, s.topics[t.Topic])
 		if err != nil {
 			return -1, fmt.Errorf("find leader of %s/%d: %w", s.topics[t.Topic], t.Partition, err)
@@ -211,14 +212,14 @@ func (s *faultScheduler) resolveTarget(ctx context.Context, f cluster.Faulter, t
 // leader:T/P target names, or of every partition of the run's topics that
 // id leads.
 func (s *faultScheduler) moveLeaders(ctx context.Context, target string, id int32) error {
-	t, _ := parseTarget(target)
+	t, _ := workload.ParseTarget(target)
 	lm, ok := s.admin.(drivers.LeaderMover)
 	if !ok {
 		return errors.New("the admin client cannot move partition leaders")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if t.Kind == targetLeader {
+	if t.Kind == workload.TargetLeader {
 		_, err := lm.MoveLeader(ctx, s.topics[t.Topic], t.Partition, id)
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 // nopProducer acknowledges every record at once, so a benchmark of the
@@ -21,8 +22,8 @@ func (p *nopProducer) Flush(context.Context) error { return nil }
 func (p *nopProducer) Close() error                { return nil }
 
 func benchProducer(b *testing.B, rate float64) *producer {
-	w := &Workload{Topics: 1, PartitionsPerTopic: 4, MessageSize: 1024, ProducersPerTopic: 1,
-		Duration: Duration(time.Hour), KeyDistributor: keyRoundRobin, ProducerRate: rate}
+	w := &workload.Workload{Topics: 1, PartitionsPerTopic: 4, MessageSize: 1024, ProducersPerTopic: 1,
+		Duration: workload.Duration(time.Hour), KeyDistributor: workload.KeyRoundRobin, ProducerRate: rate}
 	if err := w.Resolve(); err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // TestProxied runs the network faults against a proxied 3-node Apache
@@ -46,7 +47,7 @@ func TestProxied(t *testing.T) {
 
 // runProxied runs w on l and, whatever happened, leaves every broker
 // serving for the next test.
-func runProxied(t *testing.T, l *cluster.Local, w *Workload) *results.Run {
+func runProxied(t *testing.T, l *cluster.Local, w *workload.Workload) *results.Run {
 	t.Helper()
 	t.Cleanup(func() { checkServing(t, l) })
 	res := runLocal(t, l, "franz", w)
@@ -92,17 +93,17 @@ func checkServing(t *testing.T, l *cluster.Local) {
 
 // netWorkload is the durable scenario at 1500 msgs/s on 3 partitions for
 // 20 s, with one fault.
-func netWorkload(f FaultSpec) *Workload {
+func netWorkload(f workload.FaultSpec) *workload.Workload {
 	w := failoverWorkload(f.Action)
-	w.Faults = []FaultSpec{f}
+	w.Faults = []workload.FaultSpec{f}
 	return w
 }
 
 func testProxiedNoFaults(t *testing.T, l *cluster.Local) {
-	w := func() *Workload {
-		return durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
-			SubscriptionsPerTopic: 1, ProducerRate: 2000, KeyDistributor: keyRoundRobin,
-			Warmup: Duration(2 * time.Second), Duration: Duration(10 * time.Second)})
+	w := func() *workload.Workload {
+		return durable(&workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
+			SubscriptionsPerTopic: 1, ProducerRate: 2000, KeyDistributor: workload.KeyRoundRobin,
+			Warmup: workload.Duration(2 * time.Second), Duration: workload.Duration(10 * time.Second)})
 	}
 	res := runProxied(t, l, w())
 	s, v := res.Summary, res.Verify
@@ -128,8 +129,8 @@ func testProxiedNoFaults(t *testing.T, l *cluster.Local) {
 }
 
 func testIsolateLeader(t *testing.T, l *cluster.Local) {
-	w := netWorkload(FaultSpec{At: Duration(6 * time.Second), Action: cluster.ActionIsolate, Target: "leader:0/0", Duration: Duration(12 * time.Second)})
-	w.Duration = Duration(30 * time.Second)
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(6 * time.Second), Action: cluster.ActionIsolate, Target: "leader:0/0", Duration: workload.Duration(12 * time.Second)})
+	w.Duration = workload.Duration(30 * time.Second)
 	res := runProxied(t, l, w)
 	fo := checkNetFailover(t, res)
 	if fo.WorstPartitionNoAckS < 1 {
@@ -141,8 +142,8 @@ func testIsolateLeader(t *testing.T, l *cluster.Local) {
 }
 
 func testPartitionLeader(t *testing.T, l *cluster.Local) {
-	w := netWorkload(FaultSpec{At: Duration(6 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0", Duration: Duration(15 * time.Second)})
-	w.Duration = Duration(30 * time.Second)
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(6 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0", Duration: workload.Duration(15 * time.Second)})
+	w.Duration = workload.Duration(30 * time.Second)
 	res := runProxied(t, l, w)
 	checkNetFailover(t, res)
 }
@@ -176,10 +177,10 @@ func checkNetFailover(t *testing.T, res *results.Run) results.Failover {
 // (measured here: +74 to +270 ms; Kafka's fetch pipeline amplifies it).
 func testReplicationLatency(t *testing.T, l *cluster.Local) {
 	const at = 15 * time.Second
-	w := netWorkload(FaultSpec{At: Duration(at), Action: cluster.ActionLatency, Target: "broker:2",
-		Delay: Duration(50 * time.Millisecond), Links: []string{"replication"}})
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(at), Action: cluster.ActionLatency, Target: "broker:2",
+		Delay: workload.Duration(50 * time.Millisecond), Links: []string{"replication"}})
 	w.ProducerRate = 500 // light, so the machine's own queueing stays low
-	w.Warmup, w.Duration = Duration(10*time.Second), Duration(30*time.Second)
+	w.Warmup, w.Duration = workload.Duration(10*time.Second), workload.Duration(30*time.Second)
 	res := runProxied(t, l, w)
 	checkNetFailover(t, res)
 	f := res.Faults[0].At
@@ -196,10 +197,10 @@ func testReplicationLatency(t *testing.T, l *cluster.Local) {
 }
 
 func testRollingRestart(t *testing.T, l *cluster.Local) {
-	w := netWorkload(FaultSpec{At: Duration(3 * time.Second), Action: cluster.ActionRollingRestart, Pause: Duration(time.Second)})
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(3 * time.Second), Action: cluster.ActionRollingRestart, Pause: workload.Duration(time.Second)})
 	// Each restart (controlled shutdown, JVM start, catch-up) took 12 to
 	// 47 s on a busy 2-core machine.
-	w.Duration, w.ProducerRate = Duration(110*time.Second), 500
+	w.Duration, w.ProducerRate = workload.Duration(110*time.Second), 500
 	res := runProxied(t, l, w)
 	// A roll cut short by the run's end reports so in its undo's error,
 	// which checkNetFailover fails on.
@@ -209,7 +210,7 @@ func testRollingRestart(t *testing.T, l *cluster.Local) {
 // A run interrupted while a leader is partitioned undoes the partition:
 // afterwards every broker serves through its proxies.
 func testInterruptedMidFault(t *testing.T, l *cluster.Local) {
-	w := netWorkload(FaultSpec{At: Duration(2 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0"})
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(2 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0"})
 	t.Cleanup(func() { checkServing(t, l) })
 	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: l.Bootstrap()})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // These tests run against the real Apache Kafka cluster whose state
@@ -51,7 +52,7 @@ func localCluster(t *testing.T) *cluster.Local {
 	return l
 }
 
-func runLocal(t *testing.T, l *cluster.Local, driver string, w *Workload) *results.Run {
+func runLocal(t *testing.T, l *cluster.Local, driver string, w *workload.Workload) *results.Run {
 	t.Helper()
 	d, err := all.Get(driver)
 	if err != nil {
@@ -66,7 +67,7 @@ func runLocal(t *testing.T, l *cluster.Local, driver string, w *Workload) *resul
 
 // durable is the HA scenario: replication factor 3, min.insync.replicas=2,
 // idempotent producers with acks=all and retries.
-func durable(w *Workload) *Workload {
+func durable(w *workload.Workload) *workload.Workload {
 	w.ReplicationFactor = 3
 	w.TopicConfig = map[string]string{"min.insync.replicas": "2"}
 	w.Producer = map[string]string{"acks": "all", "enable.idempotence": "true", "retries": "2147483647",
@@ -79,8 +80,8 @@ func TestLocalEndOffsetsMatchProduced(t *testing.T) {
 	l := localCluster(t)
 	for _, driver := range all.Names() {
 		t.Run(driver, func(t *testing.T) {
-			w := durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
-				SubscriptionsPerTopic: 1, Messages: 6000, Duration: Duration(2 * time.Minute), KeyDistributor: keyRoundRobin})
+			w := durable(&workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
+				SubscriptionsPerTopic: 1, Messages: 6000, Duration: workload.Duration(2 * time.Minute), KeyDistributor: workload.KeyRoundRobin})
 			res := runLocal(t, l, driver, w)
 			s, v := res.Summary, res.Verify
 			if s.ProducedMessages != 6000 || v.EndOffsets != 6000 || s.ConsumedMessages != 6000 {
@@ -98,11 +99,11 @@ func TestLocalEndOffsetsMatchProduced(t *testing.T) {
 
 // failoverWorkload kills (or otherwise faults) the leader of partition 0
 // under load, 6 s into a 20 s measurement, for 6 s.
-func failoverWorkload(action cluster.Action) *Workload {
-	return durable(&Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 1,
-		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: keyRoundRobin, MaxInFlight: 20000,
-		Warmup: Duration(3 * time.Second), Duration: Duration(20 * time.Second), Drain: Duration(60 * time.Second),
-		Faults: []FaultSpec{{At: Duration(6 * time.Second), Action: action, Target: "leader:0/0", Duration: Duration(6 * time.Second)}}})
+func failoverWorkload(action cluster.Action) *workload.Workload {
+	return durable(&workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 1,
+		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: workload.KeyRoundRobin, MaxInFlight: 20000,
+		Warmup: workload.Duration(3 * time.Second), Duration: workload.Duration(20 * time.Second), Drain: workload.Duration(60 * time.Second),
+		Faults: []workload.FaultSpec{{At: workload.Duration(6 * time.Second), Action: action, Target: "leader:0/0", Duration: workload.Duration(6 * time.Second)}}})
 }
 
 func checkFailover(t *testing.T, res *results.Run) results.Failover {
@@ -231,8 +232,8 @@ func TestLocalStoredBytesCompressed(t *testing.T) {
 			{0, "", 0.9, 1.3},
 		} {
 			t.Run(fmt.Sprintf("%s/ratio=%g/compression=%s", driver, c.ratio, c.compression), func(t *testing.T) {
-				w := &Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 1024, ProducersPerTopic: 2,
-					Messages: 20000, Duration: Duration(2 * time.Minute), ReplicationFactor: 1,
+				w := &workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 1024, ProducersPerTopic: 2,
+					Messages: 20000, Duration: workload.Duration(2 * time.Minute), ReplicationFactor: 1,
 					UseRandomizedPayloads: c.ratio > 0, RandomBytesRatio: c.ratio,
 					Producer: map[string]string{"linger.ms": "5"}}
 				if c.compression != "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // lagProducer acknowledges at once and measures, from the stamp's send
@@ -58,14 +59,14 @@ func TestPacingPrecision(t *testing.T) {
 	t.Logf("this machine: %d of %d 1 ms sleeps woke more than 1 ms late; a spinning thread lost its core for more than 1 ms %d times in %v",
 		lateWakes, sleeps, stalls, span)
 	t.Logf("%6s %8s %24s %24s %8s %8s", "pacing", "msgs/s", "client lag p50/p99 µs", "kbench lag p50/p99 µs", "late %", "cpu %")
-	for _, pacing := range []string{pacingSleep, pacingSpin} {
+	for _, pacing := range []string{workload.PacingSleep, workload.PacingSpin} {
 		for _, rate := range []float64{100, 1000, 10000, 50000, 200000} {
 			d := span
 			if rate < 1000 {
 				d = 3 * span
 			}
-			w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
-				ProducerRate: rate, Duration: Duration(d), MaxInFlight: 100, Pacing: pacing})
+			w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+				ProducerRate: rate, Duration: workload.Duration(d), MaxInFlight: 100, Pacing: pacing})
 			cfg, _ := memConfig(w)
 			cfg.wait = nil // the real pacer
 			r := &run{cfg: cfg, w: w, topics: []string{"t"}, parts: 1}

@@ -6,9 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
+
+	"github.com/kbench/kbench/workload"
 )
 
 // sizeTableLen is how many drawn sizes a producer cycles through: drawing
@@ -17,7 +18,7 @@ import (
 const sizeTableLen = 4096
 
 // sizeTable draws message sizes from the workload's distribution.
-func sizeTable(w *Workload, rng *rand.Rand) []int {
+func sizeTable(w *workload.Workload, rng *rand.Rand) []int {
 	if w.MessageSizeMax == 0 && len(w.MessageSizes) == 0 {
 		return []int{w.MessageSize}
 	}
@@ -47,15 +48,6 @@ func sizeTable(w *Workload, rng *rand.Rand) []int {
 	return t
 }
 
-// maxSize is the largest message the workload can produce.
-func maxSize(w *Workload) int {
-	m := max(w.MessageSize, w.MessageSizeMax)
-	for _, ws := range w.MessageSizes {
-		m = max(m, ws.Size)
-	}
-	return m
-}
-
 // payload is what message values are filled with before the stamp
 // overwrites their first stampSize bytes: one body that every message
 // starts from, or, for random payloads, a pool of distinct bodies one of
@@ -72,12 +64,6 @@ type payload struct {
 
 // Random payload pools.
 const (
-	// defaultPoolBytes sizes the pool when the workload does not: large
-	// enough that a 1 MiB batch rarely holds the same body twice, which a
-	// compressor would find.
-	defaultPoolBytes = 32 << 20
-	// maxPoolBytes bounds the pool's memory.
-	maxPoolBytes = 1 << 30
 	// randomBlock is the grain of randomBytesRatio: each block of this
 	// many bytes starts with its share of random bytes and ends in zeros,
 	// so a message of any size has about that share.
@@ -87,26 +73,16 @@ const (
 	payloadStream = 1 << 21
 )
 
-// defaultPoolSize is the pool's number of bodies for messages of at most
-// maxSize bytes.
-func defaultPoolSize(maxSize int) int { return max(1, defaultPoolBytes/maxSize) }
-
 // newPayload builds the run's payload: the payload file's content if the
 // workload names one that exists, else a pool of randomizedPayloadPoolSize
 // random bodies for useRandomizedPayloads (random in the share
 // randomBytesRatio, zeros otherwise), else zeros as OMB's default payload
 // is. A payload file that is missing is reported as a note, so OMB
 // workload files run as they are.
-func newPayload(w *Workload) (pl *payload, note string, err error) {
-	size := maxSize(w)
+func newPayload(w *workload.Workload) (pl *payload, note string, err error) {
+	size := w.MaxMessageSize()
 	if w.PayloadFile != "" {
-		path := w.PayloadFile
-		if !filepath.IsAbs(path) && w.dir != "" {
-			if _, err := os.Stat(filepath.Join(w.dir, path)); err == nil {
-				path = filepath.Join(w.dir, path)
-			}
-		}
-		data, rerr := os.ReadFile(path)
+		data, rerr := os.ReadFile(w.PayloadPath())
 		switch {
 		case rerr == nil && len(data) > 0:
 			body := make([]byte, size)
@@ -128,7 +104,7 @@ func newPayload(w *Workload) (pl *payload, note string, err error) {
 	}
 	n := w.RandomizedPayloadPoolSize
 	if n == 0 {
-		n = defaultPoolSize(size)
+		n = workload.DefaultPoolSize(size)
 	}
 	pl = &payload{pool: make([]byte, n*size), n: n, stride: size}
 	rng := seededRand(w.Seed, payloadStream)
@@ -159,13 +135,13 @@ func (pl *payload) fill(buf []byte, rng *rand.Rand) {
 // two, as the send path indexes with a mask.
 const keyTableLen = 1024
 
-func keyTable(w *Workload, rng *rand.Rand) [][]byte {
-	if w.KeyDistributor == noKey {
+func keyTable(w *workload.Workload, rng *rand.Rand) [][]byte {
+	if w.KeyDistributor == workload.NoKey {
 		return nil
 	}
 	keys := make([][]byte, keyTableLen)
 	for i := range keys {
-		if w.KeyDistributor == keyRoundRobin {
+		if w.KeyDistributor == workload.KeyRoundRobin {
 			keys[i] = []byte("key-" + strconv.Itoa(i))
 		} else {
 			keys[i] = []byte(strconv.FormatUint(rng.Uint64(), 36))

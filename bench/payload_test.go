@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/kbench/kbench/workload"
 )
 
 // Random payloads are distinct per message, in the share of random bytes
@@ -16,9 +18,9 @@ func TestRandomPayloadsAreDistinct(t *testing.T) {
 	for _, ratio := range []float64{1, 0.1} {
 		t.Run(fmt.Sprint("ratio=", ratio), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 1024, ProducersPerTopic: 2,
-					Messages: 4000, Duration: Duration(time.Minute), UseRandomizedPayloads: true, RandomBytesRatio: ratio})
-				if want := defaultPoolBytes / 1024; w.RandomizedPayloadPoolSize != want {
+				w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 1024, ProducersPerTopic: 2,
+					Messages: 4000, Duration: workload.Duration(time.Minute), UseRandomizedPayloads: true, RandomBytesRatio: ratio})
+				if want := workload.DefaultPoolSize(1024); w.RandomizedPayloadPoolSize != want {
 					t.Errorf("pool of %d payloads, want the default %d", w.RandomizedPayloadPoolSize, want)
 				}
 				cfg, c := memConfig(w)
@@ -59,12 +61,12 @@ func TestRandomPayloadsAreDistinct(t *testing.T) {
 // The send path picks sizes and keys with a mask (producer.send): every
 // table's length must be a power of two.
 func TestTablesArePowersOfTwo(t *testing.T) {
-	for _, w := range []*Workload{
+	for _, w := range []*workload.Workload{
 		{MessageSize: 100},                      // one fixed size
 		{MessageSize: 100, MessageSizeMax: 200}, // uniform
-		{MessageSizes: []WeightedSize{{Size: 10, Weight: 1}, {Size: 20, Weight: 3}}}, // weighted
+		{MessageSizes: []workload.WeightedSize{{Size: 10, Weight: 1}, {Size: 20, Weight: 3}}}, // weighted
 	} {
-		for _, kd := range []string{keyRoundRobin, randomNano} {
+		for _, kd := range []string{workload.KeyRoundRobin, workload.RandomNano} {
 			w.KeyDistributor = kd
 			rng := seededRand(1, 0)
 			if n := len(sizeTable(w, rng)); n&(n-1) != 0 {

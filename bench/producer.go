@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 // lateThreshold is how far behind its intended time a send may be issued
@@ -101,7 +102,7 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 // plans to send: its quota, or what its share of the rate sends in the
 // run's time bound; 0 when neither says (a closed-model run bounded by
 // time).
-func plannedCount(w *Workload, quota int64) uint64 {
+func plannedCount(w *workload.Workload, quota int64) uint64 {
 	n := uint64(0)
 	if w.ProducerRate > 0 && w.Duration > 0 {
 		rate := w.ProducerRate / float64(w.Topics*w.ProducersPerTopic)
@@ -155,7 +156,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	}
 	wait := p.r.cfg.wait
 	if wait == nil && period > 0 {
-		pc := newPacer(p.r.w.Pacing == pacingSpin)
+		pc := newPacer(p.r.w.Pacing == workload.PacingSpin)
 		defer pc.close()
 		wait = pc.wait
 	}
@@ -219,9 +220,9 @@ func (p *producer) send(ctx context.Context, s *slot, seq uint64, intended time.
 	stamp{Producer: p.id, Seq: seq, SentNano: p.r.t0Stamp + int64(intended)}.Put(s.buf)
 	s.rec.Value = s.buf[:size]
 	switch p.r.w.KeyDistributor {
-	case keyRoundRobin:
+	case workload.KeyRoundRobin:
 		s.rec.Key = p.keys[seq&uint64(len(p.keys)-1)]
-	case randomNano:
+	case workload.RandomNano:
 		s.rec.Key = p.keys[p.rng.IntN(len(p.keys))]
 	}
 	p.issued = seq + 1

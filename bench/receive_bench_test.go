@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 // receiveParts is the partition count of the receive benchmarks: at least
@@ -16,8 +17,8 @@ const receiveParts = 16
 // benchSubscription is one subscription of a run reading one topic of
 // receiveParts partitions written by one producer.
 func benchSubscription(b *testing.B) (*run, *verifier) {
-	w := &Workload{Topics: 1, PartitionsPerTopic: receiveParts, MessageSize: 1024, ProducersPerTopic: 1,
-		SubscriptionsPerTopic: 1, Duration: Duration(time.Hour)}
+	w := &workload.Workload{Topics: 1, PartitionsPerTopic: receiveParts, MessageSize: 1024, ProducersPerTopic: 1,
+		SubscriptionsPerTopic: 1, Duration: workload.Duration(time.Hour)}
 	if err := w.Resolve(); err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 // sizeLimit is one bound the run's largest record meets: the producer
@@ -25,16 +26,16 @@ type sizeLimit struct {
 	broker bool
 }
 
-// checkRecordSize refuses, with ErrBadWorkload, a workload whose largest
+// checkRecordSize refuses, with workload.ErrBadWorkload, a workload whose largest
 // record (its largest message with its longest key) does not fit one of
 // limits: every such produce would fail. A broker's bound is on the batch
 // as sent, so with compression it is only noted: the compressed batch may
 // fit.
-func checkRecordSize(w *Workload, limits []sizeLimit) (notes []string, err error) {
-	field, value, key := largestField(w), maxSize(w), maxKeySize(w)
+func checkRecordSize(w *workload.Workload, limits []sizeLimit) (notes []string, err error) {
+	field, value, key := largestField(w), w.MaxMessageSize(), maxKeySize(w)
 	compression := w.Producer["compression.type"]
 	compressed := compression != "" && compression != "none"
-	var p problems
+	var p workload.Problems
 	for _, l := range limits {
 		size := l.Size(key, value)
 		if size <= l.Bytes {
@@ -55,16 +56,16 @@ func checkRecordSize(w *Workload, limits []sizeLimit) (notes []string, err error
 			msg += ", is"
 		}
 		need := size + l.Value - l.Bytes
-		p.addf(field, "%s above %s: %s, or lower %s", msg, l.what, l.fix(need), field)
+		p.Addf(field, "%s above %s: %s, or lower %s", msg, l.what, l.fix(need), field)
 	}
 	if len(p) > 0 {
-		return notes, badWorkload(fmt.Errorf("messages too large to be produced:\n%w", p.err()))
+		return notes, workload.Bad(fmt.Errorf("messages too large to be produced:\n%w", p.Err()))
 	}
 	return notes, nil
 }
 
 // largestField is the workload field that sets the largest message size.
-func largestField(w *Workload) string {
+func largestField(w *workload.Workload) string {
 	field, size := "messageSize", w.MessageSize
 	if w.MessageSizeMax > size {
 		field, size = "messageSizeMax", w.MessageSizeMax
@@ -79,11 +80,11 @@ func largestField(w *Workload) string {
 
 // maxKeySize is the longest key the workload's key distributor makes (see
 // keyTable): "key-" and an index, or a uint64 in base 36.
-func maxKeySize(w *Workload) int {
+func maxKeySize(w *workload.Workload) int {
 	switch w.KeyDistributor {
-	case keyRoundRobin:
+	case workload.KeyRoundRobin:
 		return len("key-" + strconv.Itoa(keyTableLen-1))
-	case randomNano:
+	case workload.RandomNano:
 		return len(strconv.FormatUint(math.MaxUint64, 36))
 	}
 	return 0
@@ -194,9 +195,9 @@ func (r *run) checkMessageSize(ctx context.Context) error {
 // that does not split a refused batch would fail every record of one
 // built above it. When the workload leaves producer.batch.size to the
 // driver's default, fitBatches lowers it to fit (and says so); a value the
-// workload gave is refused, with ErrBadWorkload. With compression it only
+// workload gave is refused, with workload.ErrBadWorkload. With compression it only
 // notes the risk, as the brokers see the compressed batch.
-func fitBatches(w *Workload, driver string, bl drivers.RecordLimit, limits []sizeLimit) (notes []string, err error) {
+func fitBatches(w *workload.Workload, driver string, bl drivers.RecordLimit, limits []sizeLimit) (notes []string, err error) {
 	var topic *sizeLimit
 	for i, l := range limits {
 		if l.broker && (topic == nil || l.Bytes < topic.Bytes) {
@@ -212,9 +213,9 @@ func fitBatches(w *Workload, driver string, bl drivers.RecordLimit, limits []siz
 		return []string{fmt.Sprintf("producer.batch.size: %s before compression: compression.type=%s must shrink each below that, or the brokers refuse it and the client, which does not split it, fails all its records; set producer.batch.size to at most %d to be sure", builds, c, fit)}, nil
 	}
 	if _, given := w.Producer[bl.Property]; given {
-		var p problems
-		p.addf("producer."+bl.Property, "%s: the brokers refuse such a batch and the client does not split it, so all its records fail; set producer.batch.size to at most %d, or %s", builds, fit, topic.fix(bl.Bytes))
-		return nil, badWorkload(fmt.Errorf("record batches too large to be produced:\n%w", p.err()))
+		var p workload.Problems
+		p.Addf("producer."+bl.Property, "%s: the brokers refuse such a batch and the client does not split it, so all its records fail; set producer.batch.size to at most %d, or %s", builds, fit, topic.fix(bl.Bytes))
+		return nil, workload.Bad(fmt.Errorf("record batches too large to be produced:\n%w", p.Err()))
 	}
 	if w.Producer == nil {
 		w.Producer = map[string]string{}

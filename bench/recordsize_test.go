@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 func TestCheckRecordSize(t *testing.T) {
@@ -20,48 +21,48 @@ func TestCheckRecordSize(t *testing.T) {
 		fix:  func(n int64) string { return fmt.Sprintf("set producer.message.max.bytes to at least %d", n) }}
 	cases := []struct {
 		name   string
-		w      Workload
+		w      workload.Workload
 		limits []sizeLimit
 		want   []string // in the error, in order; none: no error
 		note   string   // in a note
 	}{
 		{"2 MB against the brokers' default: a 2000074-byte batch (61 header, 4-byte varints)",
-			Workload{MessageSize: 2000000}, []sizeLimit{broker},
+			workload.Workload{MessageSize: 2000000}, []sizeLimit{broker},
 			[]string{"messageSize: the largest message, 2000000 bytes, makes a record batch of 2000074 bytes, above the brokers' message.max.bytes of 1048588: set topicConfig.max.message.bytes to at least 2000074, or lower messageSize"}, ""},
 		{"a value whose batch is exactly the limit: 72 bytes of framing",
-			Workload{MessageSize: 1048516}, []sizeLimit{broker}, nil, ""},
+			workload.Workload{MessageSize: 1048516}, []sizeLimit{broker}, nil, ""},
 		{"a byte more",
-			Workload{MessageSize: 1048517}, []sizeLimit{broker}, []string{"batch of 1048589 bytes"}, ""},
+			workload.Workload{MessageSize: 1048517}, []sizeLimit{broker}, []string{"batch of 1048589 bytes"}, ""},
 		{"a round-robin key of up to 8 bytes counts too",
-			Workload{MessageSize: 1048509, KeyDistributor: keyRoundRobin}, []sizeLimit{broker},
+			workload.Workload{MessageSize: 1048509, KeyDistributor: workload.KeyRoundRobin}, []sizeLimit{broker},
 			[]string{"with a key of up to 8, makes a record batch of 1048589 bytes"}, ""},
 		{"the client's bound is on key and value: exactly at it",
-			Workload{MessageSize: 999964}, []sizeLimit{broker, client}, nil, ""},
+			workload.Workload{MessageSize: 999964}, []sizeLimit{broker, client}, nil, ""},
 		{"one over the client's bound, which says what to set",
-			Workload{MessageSize: 999965}, []sizeLimit{broker, client},
+			workload.Workload{MessageSize: 999965}, []sizeLimit{broker, client},
 			[]string{"is above the 999964 bytes of key and value the producer takes: set producer.message.max.bytes to at least 1000001"}, ""},
 		{"over both bounds: both are named",
-			Workload{MessageSize: 2000000}, []sizeLimit{broker, client},
+			workload.Workload{MessageSize: 2000000}, []sizeLimit{broker, client},
 			[]string{"topicConfig.max.message.bytes to at least 2000074", "producer.message.max.bytes to at least 2000036"}, ""},
 		{"compressed, the brokers' bound may hold: a note, not a refusal; the client's still holds",
-			Workload{MessageSize: 2000000, Producer: map[string]string{"compression.type": "lz4"}}, []sizeLimit{broker, client},
+			workload.Workload{MessageSize: 2000000, Producer: map[string]string{"compression.type": "lz4"}}, []sizeLimit{broker, client},
 			[]string{"producer.message.max.bytes"}, "compression.type=lz4 must shrink it"},
 		{"uniform sizes: the field of the largest",
-			Workload{MessageSize: 100, MessageSizeMax: 2000000}, []sizeLimit{broker}, []string{"messageSizeMax: the largest message, 2000000 bytes"}, ""},
+			workload.Workload{MessageSize: 100, MessageSizeMax: 2000000}, []sizeLimit{broker}, []string{"messageSizeMax: the largest message, 2000000 bytes"}, ""},
 		{"weighted sizes: the entry of the largest",
-			Workload{MessageSize: 100, MessageSizes: []WeightedSize{{Size: 100, Weight: 1}, {Size: 3000000, Weight: 1}}}, []sizeLimit{broker},
+			workload.Workload{MessageSize: 100, MessageSizes: []workload.WeightedSize{{Size: 100, Weight: 1}, {Size: 3000000, Weight: 1}}}, []sizeLimit{broker},
 			[]string{"messageSizes[1].size: the largest message, 3000000 bytes", "or lower messageSizes[1].size"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.w.KeyDistributor == "" {
-				c.w.KeyDistributor = noKey
+				c.w.KeyDistributor = workload.NoKey
 			}
 			notes, err := checkRecordSize(&c.w, c.limits)
 			if len(c.want) == 0 && err != nil {
 				t.Fatalf("refused: %v", err)
 			}
-			if len(c.want) > 0 && !errors.Is(err, ErrBadWorkload) {
+			if len(c.want) > 0 && !errors.Is(err, workload.ErrBadWorkload) {
 				t.Fatalf("got %v, want an ErrBadWorkload", err)
 			}
 			at := 0
@@ -120,12 +121,12 @@ func TestFitBatches(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w := &Workload{Producer: c.producer}
+			w := &workload.Workload{Producer: c.producer}
 			notes, err := fitBatches(w, "franz", c.bl, c.limits)
 			switch {
 			case c.err == "" && err != nil:
 				t.Fatalf("refused: %v", err)
-			case c.err != "" && (!errors.Is(err, ErrBadWorkload) || !strings.Contains(err.Error(), c.err)):
+			case c.err != "" && (!errors.Is(err, workload.ErrBadWorkload) || !strings.Contains(err.Error(), c.err)):
 				t.Fatalf("error %v; want an ErrBadWorkload with %q", err, c.err)
 			}
 			if got := w.Producer["batch.size"]; got != c.batchSize {

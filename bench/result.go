@@ -11,6 +11,7 @@ import (
 
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // result assembles the run's result document from what the collector
@@ -36,6 +37,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Intervals:    c.intervals,
 		Notes:        r.notes,
 	}
+	// What readers of the result need of the workload, typed.
+	res.Shape = results.Shape{IntervalS: w.Interval.D().Seconds(), SubscriptionsPerTopic: w.SubscriptionsPerTopic,
+		ConsumerOnly: w.ProducersPerTopic == 0}
 	if len(r.producers) > 0 {
 		if cr, ok := r.producers[0].drv.(drivers.ConfigReporter); ok {
 			res.Client.EffectiveProducer = cr.EffectiveConfig()
@@ -111,7 +115,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		// the cluster showed.
 		res.Notes = append(res.Notes, fmt.Sprintf("the in-flight bound (maxInFlight %d per producer) was full %.0f%% of the time: sends waited for acknowledgements, and the wait counts in publish latency and late sends; a stall or a rate the cluster cannot keep up with fills it, and if neither happened, raise maxInFlight or maxInFlightBytes", w.MaxInFlight, 100*s.InFlightWaitShare))
 	}
-	if n := len(r.producers); w.Pacing == pacingSpin && w.ProducerRate > 0 && n >= runtime.NumCPU() {
+	if n := len(r.producers); w.Pacing == workload.PacingSpin && w.ProducerRate > 0 && n >= runtime.NumCPU() {
 		res.Notes = append(res.Notes, fmt.Sprintf("pacing: spin holds a core per producer, and %d producers spun on %d CPUs, leaving none to the clients: their send lag (send_lag_ms) shows what that cost; use pacing: sleep, or fewer producers per process", n, runtime.NumCPU()))
 	}
 	if consWindow := min(consEnd, r.consumeEnd.Seconds()) - measStart; consWindow > 0 {

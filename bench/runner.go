@@ -16,6 +16,7 @@ import (
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // reachTimeout bounds how long a run waits for an unreachable cluster.
@@ -23,8 +24,8 @@ const reachTimeout = 25 * time.Second
 
 // Config is everything a run needs besides its context.
 type Config struct {
-	// Workload must have been resolved (Workload.Resolve).
-	Workload *Workload
+	// Workload must have been resolved (workload.Workload.Resolve).
+	Workload *workload.Workload
 	Driver   drivers.Driver
 	Target   cluster.Target
 	// Admin manages topics and metadata; required.
@@ -54,7 +55,7 @@ type Config struct {
 // faultScheduler).
 type run struct {
 	cfg    Config
-	w      *Workload
+	w      *workload.Workload
 	id     string
 	topics []string
 	// created are the topics this process created, deleted at the end
@@ -97,7 +98,7 @@ type run struct {
 // Run performs the workload against the target and returns its result.
 // It first checks that the cluster answers, that the target can carry out
 // the fault schedule, and that the largest message fits the brokers' and
-// the client's limits (an error wrapping ErrBadWorkload if not).
+// the client's limits (an error wrapping workload.ErrBadWorkload if not).
 // When measurement has begun, Run returns a result even if it also returns
 // an error or ctx is cancelled: such a result has Complete false, and
 // everything measured until then.
@@ -159,7 +160,7 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
-		return badWorkload(fmt.Errorf("the fault schedule has problems:\n%w", err))
+		return workload.Bad(fmt.Errorf("the fault schedule has problems:\n%w", err))
 	}
 	if err := r.checkMessageSize(ctx); err != nil {
 		return err

@@ -10,11 +10,13 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
-func mustResolve(t *testing.T, w *Workload) *Workload {
+func mustResolve(t *testing.T, w *workload.Workload) *workload.Workload {
 	t.Helper()
 	if err := w.Resolve(); err != nil {
 		t.Fatalf("resolve: %v", err)
@@ -22,7 +24,7 @@ func mustResolve(t *testing.T, w *Workload) *Workload {
 	return w
 }
 
-func runMem(t *testing.T, w *Workload, lag func(time.Time) time.Duration) *results.Run {
+func runMem(t *testing.T, w *workload.Workload, lag func(time.Time) time.Duration) *results.Run {
 	t.Helper()
 	cfg, c := memConfig(mustResolve(t, w))
 	c.ackLag = lag
@@ -35,7 +37,7 @@ func runMem(t *testing.T, w *Workload, lag func(time.Time) time.Duration) *resul
 
 func TestClosedModelCountBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 2, PartitionsPerTopic: 3, MessageSize: 100, ProducersPerTopic: 2,
+		w := &workload.Workload{Topics: 2, PartitionsPerTopic: 3, MessageSize: 100, ProducersPerTopic: 2,
 			SubscriptionsPerTopic: 1, ConsumerPerSubscription: 2, Messages: 5001, MaxInFlight: 50}
 		res := runMem(t, w, func(time.Time) time.Duration { return time.Millisecond })
 		s := res.Summary
@@ -67,8 +69,8 @@ func TestClosedModelCountBound(t *testing.T) {
 
 func TestOpenModelSchedule(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 2,
-			ProducerRate: 1000, Duration: Duration(3 * time.Second)}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 2,
+			ProducerRate: 1000, Duration: workload.Duration(3 * time.Second)}
 		res := runMem(t, w, nil)
 		// Intended times n/rate from the start: exactly rate x duration.
 		if got := res.Summary.ProducedMessages; got != 3000 {
@@ -95,8 +97,8 @@ func TestOpenModelSchedule(t *testing.T) {
 // coordinated omission).
 func TestStallShowsAsLatency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-			ProducerRate: 1000, Duration: Duration(3 * time.Second), MaxInFlight: 10}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, Duration: workload.Duration(3 * time.Second), MaxInFlight: 10}
 		var start time.Time
 		lag := func(now time.Time) time.Duration {
 			if start.IsZero() {
@@ -147,8 +149,8 @@ func TestStallShowsAsLatency(t *testing.T) {
 // Warm-up intervals are recorded but left out of the summary.
 func TestWarmupExcluded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-			ProducerRate: 100, Warmup: Duration(2 * time.Second), Duration: Duration(2 * time.Second)}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 100, Warmup: workload.Duration(2 * time.Second), Duration: workload.Duration(2 * time.Second)}
 		var start time.Time
 		lag := func(now time.Time) time.Duration {
 			if start.IsZero() {
@@ -174,8 +176,8 @@ func TestWarmupExcluded(t *testing.T) {
 
 func TestInterruptedRunIsIncomplete(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: Duration(10 * time.Second)})
+		w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: workload.Duration(10 * time.Second)})
 		cfg, _ := memConfig(w)
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(3*time.Second, cancel)
@@ -199,10 +201,10 @@ func TestInterruptedRunIsIncomplete(t *testing.T) {
 // stretch without acknowledgements, and throughput recovers after it.
 func TestFailoverMetrics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
+		w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
 			SubscriptionsPerTopic: 1, ProducerRate: 1000, MaxInFlight: 5000,
-			Warmup: Duration(time.Second), Duration: Duration(9 * time.Second),
-			Faults: []FaultSpec{{At: Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: Duration(2 * time.Second)}}})
+			Warmup: workload.Duration(time.Second), Duration: workload.Duration(9 * time.Second),
+			Faults: []workload.FaultSpec{{At: workload.Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: workload.Duration(2 * time.Second)}}})
 		cfg, c := memConfig(w)
 		cfg.Target = memFaultTarget{c: c}
 		res, err := Run(context.Background(), cfg)
@@ -250,8 +252,8 @@ func TestFailoverMetrics(t *testing.T) {
 // interval boundary, and stalls during it stay out of the summary.
 func TestWarmupBoundary(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-			ProducerRate: 1000, MaxInFlight: 5, Warmup: Duration(1500 * time.Millisecond), Duration: Duration(2 * time.Second)}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, MaxInFlight: 5, Warmup: workload.Duration(1500 * time.Millisecond), Duration: workload.Duration(2 * time.Second)}
 		var start time.Time
 		lag := func(now time.Time) time.Duration {
 			if start.IsZero() {
@@ -286,8 +288,8 @@ func TestWarmupBoundary(t *testing.T) {
 // 9500 zeros and the values 1..500 ms, by arithmetic.
 func TestStallPercentilesMatchArithmetic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-			ProducerRate: 1000, Duration: Duration(10 * time.Second), MaxInFlight: 1000}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			ProducerRate: 1000, Duration: workload.Duration(10 * time.Second), MaxInFlight: 1000}
 		var start time.Time
 		lag := func(now time.Time) time.Duration {
 			if start.IsZero() {
@@ -327,8 +329,8 @@ func TestStallPercentilesMatchArithmetic(t *testing.T) {
 // four at once every 4 ms.
 func TestProducersSpreadInPhase(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 4,
-			ProducerRate: 1000, Duration: Duration(time.Second)})
+		w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 4,
+			ProducerRate: 1000, Duration: workload.Duration(time.Second)})
 		cfg, c := memConfig(w)
 		var arrivals []time.Duration
 		var t0 time.Time
@@ -362,8 +364,8 @@ func TestSpinPacing(t *testing.T) {
 		t.Skip("spins on the real clock")
 	}
 	for _, producers := range []int{1, runtime.NumCPU()} {
-		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: producers,
-			ProducerRate: 2000, Duration: Duration(500 * time.Millisecond), Pacing: "spin"})
+		w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: producers,
+			ProducerRate: 2000, Duration: workload.Duration(500 * time.Millisecond), Pacing: "spin"})
 		cfg, _ := memConfig(w)
 		cfg.wait = nil // the real pacer
 		res, err := Run(context.Background(), cfg)
@@ -395,8 +397,8 @@ func TestInFlightCapReported(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-					MaxInFlight: c.maxInFlight, Duration: Duration(2 * time.Second)})
+				w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+					MaxInFlight: c.maxInFlight, Duration: workload.Duration(2 * time.Second)})
 				cfg, mc := memConfig(w)
 				mc.ackLag = func(time.Time) time.Duration { return 10 * time.Millisecond }
 				mc.clientLimit = c.clientLimit
@@ -423,20 +425,11 @@ func TestInFlightCapReported(t *testing.T) {
 	}
 }
 
-// The default in-flight bound is by bytes, as a client's buffer is: as
-// many slots (buffer and bookkeeping) as fit in maxInFlightBytes; a count
-// given is kept.
-func TestDefaultInFlightBoundByBytes(t *testing.T) {
-	for _, size := range []int{24, 1024, 100 << 10} {
-		w := mustResolve(t, &Workload{MessageSize: size, Duration: Duration(time.Second)})
-		per := size + slotOverhead
-		if n := w.MaxInFlight; n*per > defaultMaxInFlightBytes || (n+1)*per <= defaultMaxInFlightBytes {
-			t.Errorf("%d-byte messages: maxInFlight %d holds %d bytes, want the most that fit in %d", size, n, n*per, defaultMaxInFlightBytes)
-		}
-	}
-	w := mustResolve(t, &Workload{MessageSize: 1024, MaxInFlight: 7, Duration: Duration(time.Second)})
-	if w.MaxInFlight != 7 {
-		t.Errorf("maxInFlight 7 given, resolved to %d", w.MaxInFlight)
+// SlotOverhead, which the workload's default in-flight bound counts per
+// message, covers the engine's slot.
+func TestSlotOverheadCoversSlot(t *testing.T) {
+	if got := unsafe.Sizeof(slot{}); got > workload.SlotOverhead {
+		t.Errorf("a slot takes %d bytes, above workload.SlotOverhead (%d): raise it", got, workload.SlotOverhead)
 	}
 }
 
@@ -444,8 +437,8 @@ func TestDefaultInFlightBoundByBytes(t *testing.T) {
 // that reads nothing shows as such, not hidden in a sum.
 func TestSubscriptionsMeasuredApart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
-			SubscriptionsPerTopic: 2, ProducerRate: 1000, Duration: Duration(3 * time.Second), Drain: Duration(time.Second)})
+		w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 2, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 2, ProducerRate: 1000, Duration: workload.Duration(3 * time.Second), Drain: workload.Duration(time.Second)})
 		cfg, c := memConfig(w)
 		c.deafGroups = "-sub-1"
 		c.ackLag = func(time.Time) time.Duration { return time.Millisecond }
@@ -471,8 +464,8 @@ func TestSubscriptionsMeasuredApart(t *testing.T) {
 // message waits longer, and the stamp holds no wall-clock time.
 func TestEndToEndOnMonotonicClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: Duration(2 * time.Second)}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+			SubscriptionsPerTopic: 1, ProducerRate: 100, Duration: workload.Duration(2 * time.Second)}
 		cfg, c := memConfig(mustResolve(t, w))
 		res, err := Run(context.Background(), cfg)
 		if err != nil {
@@ -503,9 +496,9 @@ func TestFaultTimesWhenTakingEffect(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		t.Run(fmt.Sprint("failed=", fail), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				w := mustResolve(t, &Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
-					SubscriptionsPerTopic: 1, ProducerRate: 100, MaxInFlight: 5000, Duration: Duration(10 * time.Second),
-					Faults: []FaultSpec{{At: Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: Duration(2 * time.Second)}}})
+				w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+					SubscriptionsPerTopic: 1, ProducerRate: 100, MaxInFlight: 5000, Duration: workload.Duration(10 * time.Second),
+					Faults: []workload.FaultSpec{{At: workload.Duration(3 * time.Second), Action: "kill", Target: "broker:1", Duration: workload.Duration(2 * time.Second)}}})
 				cfg, c := memConfig(w)
 				cfg.Target = memFaultTarget{c: c, takes: 500 * time.Millisecond, undoTakes: 1500 * time.Millisecond, failAfterActing: fail}
 				res, err := Run(context.Background(), cfg)

@@ -2,17 +2,10 @@ package bench
 
 import (
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
-)
 
-// ShardRoles puts producing and consuming on chosen shards of a
-// distributed run; an empty list means every shard.
-type ShardRoles struct {
-	Producers []int `yaml:"producers,omitempty" json:"producers,omitempty"`
-	Consumers []int `yaml:"consumers,omitempty" json:"consumers,omitempty"`
-}
+	"github.com/kbench/kbench/workload"
+)
 
 // Shard makes a run one of Count shards of a distributed run. The shards
 // meet through a control topic in the cluster under test (see Config).
@@ -45,7 +38,7 @@ type slice struct {
 // round-robin, over the shards the roles name (all, by default), and
 // returns shard index's share. Every shard computes the same split. A run
 // in one process (count 1) runs everything, whatever the roles.
-func sliceOf(w *Workload, index, count int) slice {
+func sliceOf(w *workload.Workload, index, count int) slice {
 	on := func(roles []int) []int {
 		if len(roles) == 0 || count == 1 {
 			roles = make([]int, count)
@@ -80,46 +73,8 @@ func sliceOf(w *Workload, index, count int) slice {
 }
 
 // producing reports whether shard index of count runs producers.
-func producing(w *Workload, index, count int) bool {
+func producing(w *workload.Workload, index, count int) bool {
 	return len(sliceOf(w, index, count).producers) > 0
-}
-
-// checkShard refuses a shard index or roles outside the run's shards,
-// and a backlog run, which shards do not build yet.
-func checkShard(w *Workload, sh Shard) error {
-	var p problems
-	if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
-		p.addf("shard", "index %d of %d shards: want 0 <= index < count", sh.Index, sh.Count)
-	}
-	if w.ConsumerBacklogSizeGB > 0 {
-		// Not silently dropped: a shard would count only its own
-		// producers' acknowledgements towards the run's backlog, and one
-		// with consumers only would wait for it until the run ends.
-		p.addf("consumerBacklogSizeGB", "a distributed run does not build a backlog yet: run the backlog workload in one process")
-	}
-	for name, roles := range map[string][]int{"shards.producers": w.Shards.Producers, "shards.consumers": w.Shards.Consumers} {
-		for i, s := range roles {
-			if s < 0 || s >= sh.Count {
-				p.addf(name+"["+strconv.Itoa(i)+"]", "shard %d, but the run has %d shards (0 to %d)", s, sh.Count, sh.Count-1)
-			}
-		}
-	}
-	return p.err()
-}
-
-// validateShardRoles refuses negative or repeated shard indexes.
-func validateShardRoles(r ShardRoles, p *problems) {
-	for name, roles := range map[string][]int{"shards.producers": r.Producers, "shards.consumers": r.Consumers} {
-		for i, s := range roles {
-			path := name + "[" + strconv.Itoa(i) + "]"
-			if s < 0 {
-				p.addf(path, "must not be negative, got %d", s)
-			}
-			if slices.Index(roles, s) < i {
-				p.addf(path, "shard %d is listed twice", s)
-			}
-		}
-	}
 }
 
 func (s slice) String() string {

@@ -3,8 +3,9 @@ package bench
 import (
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/kbench/kbench/workload"
 )
 
 // The split gives every producer and consumer to exactly one shard,
@@ -12,17 +13,17 @@ import (
 func TestSliceOf(t *testing.T) {
 	for _, c := range []struct {
 		name                string
-		roles               ShardRoles
+		roles               workload.ShardRoles
 		count               int
 		producers, consumer []int // shards holding some
 	}{
-		{"all on all", ShardRoles{}, 3, []int{0, 1, 2}, []int{0, 1, 2}},
-		{"roles", ShardRoles{Producers: []int{0, 1}, Consumers: []int{2}}, 3, []int{0, 1}, []int{2}},
+		{"all on all", workload.ShardRoles{}, 3, []int{0, 1, 2}, []int{0, 1, 2}},
+		{"roles", workload.ShardRoles{Producers: []int{0, 1}, Consumers: []int{2}}, 3, []int{0, 1}, []int{2}},
 		// In one process the roles do not apply.
-		{"one process", ShardRoles{Producers: []int{1}, Consumers: []int{1}}, 1, []int{0}, []int{0}},
+		{"one process", workload.ShardRoles{Producers: []int{1}, Consumers: []int{1}}, 1, []int{0}, []int{0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := &Workload{Topics: 2, ProducersPerTopic: 3, SubscriptionsPerTopic: 2, ConsumerPerSubscription: 3, Shards: c.roles}
+			w := &workload.Workload{Topics: 2, ProducersPerTopic: 3, SubscriptionsPerTopic: 2, ConsumerPerSubscription: 3, Shards: c.roles}
 			var prods []int
 			consumers := map[[2]int]int{}
 			var prodShards, consShards []int
@@ -59,24 +60,6 @@ func TestSliceOf(t *testing.T) {
 				t.Errorf("producing shards %v, consuming %v; want %v, %v", prodShards, consShards, c.producers, c.consumer)
 			}
 		})
-	}
-}
-
-func TestCheckShard(t *testing.T) {
-	w := &Workload{Shards: ShardRoles{Producers: []int{0, 3}}}
-	if err := checkShard(w, Shard{Index: 0, Count: 3}); err == nil || !strings.Contains(err.Error(), "shards.producers[1]: shard 3, but the run has 3 shards") {
-		t.Errorf("roles beyond the shards: %v", err)
-	}
-	if err := checkShard(&Workload{}, Shard{Index: 3, Count: 3}); err == nil {
-		t.Error("index 3 of 3 accepted")
-	}
-	if err := checkShard(&Workload{ConsumerBacklogSizeGB: 1}, Shard{Index: 0, Count: 2}); err == nil || !strings.Contains(err.Error(), "consumerBacklogSizeGB") {
-		t.Errorf("a sharded backlog run: %v", err)
-	}
-	var p problems
-	validateShardRoles(ShardRoles{Consumers: []int{1, -1, 1}}, &p)
-	if err := p.err(); err == nil || !strings.Contains(err.Error(), "shards.consumers[1]: must not be negative") || !strings.Contains(err.Error(), "shards.consumers[2]: shard 1 is listed twice") {
-		t.Errorf("bad roles: %v", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // Slots put back from several goroutines at once all come back, none is
@@ -113,8 +114,8 @@ func (p *asyncProducer) Close() error                { return nil }
 func TestProducerAcksFromManyGoroutines(t *testing.T) {
 	for _, rate := range []float64{0, 1e12} {
 		const quota, maxInFlight = 50000, 16
-		w := &Workload{Topics: 1, PartitionsPerTopic: 4, MessageSize: 100, ProducersPerTopic: 1,
-			Duration: Duration(time.Hour), KeyDistributor: keyRoundRobin, ProducerRate: rate, MaxInFlight: maxInFlight}
+		w := &workload.Workload{Topics: 1, PartitionsPerTopic: 4, MessageSize: 100, ProducersPerTopic: 1,
+			Duration: workload.Duration(time.Hour), KeyDistributor: workload.KeyRoundRobin, ProducerRate: rate, MaxInFlight: maxInFlight}
 		if err := w.Resolve(); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/kbench/kbench/workload"
 )
 
 // stamp is the header kbench writes at the start of every message value,
@@ -24,6 +26,10 @@ type stamp struct {
 }
 
 const stampVersion = 1
+
+// stampSize is the stamp's length, the least a workload's messages may
+// have.
+const stampSize = workload.StampSize
 
 // stampTime returns t as Unix nanoseconds read on the monotonic clock from
 // the moment the process started: in one process, end-to-end latency (a

@@ -3,37 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
-
-// resolveExisting shapes a workload on existing topics: their number is
-// the workload's topics, and a run may be one-sided (producers only, or
-// consumers only). Their partition count is read from the cluster at
-// setup.
-func (w *Workload) resolveExisting(p *problems) {
-	if len(w.ExistingTopics) == 0 {
-		return
-	}
-	for i, t := range w.ExistingTopics {
-		if t == "" || slices.Contains(w.ExistingTopics[:i], t) {
-			p.addf("existingTopics["+strconv.Itoa(i)+"]", "empty or repeated topic name %q", t)
-		}
-	}
-	if w.given["topics"] && w.Topics != len(w.ExistingTopics) {
-		p.addf("topics", "%d, but %d existing topics are named; drop topics", w.Topics, len(w.ExistingTopics))
-	}
-	w.Topics = len(w.ExistingTopics)
-	if w.ProducersPerTopic > 0 && w.SubscriptionsPerTopic > 0 {
-		p.addf("existingTopics", "a run on existing topics produces or consumes, not both: its consumers would take the topics' earlier records for its own; set subscriptionsPerTopic: 0 (producer-only) or producersPerTopic: 0 (consumer-only)")
-	}
-	if w.ProducersPerTopic == 0 && w.SubscriptionsPerTopic == 0 {
-		p.addf("producersPerTopic", "a run needs producers or consumers")
-	}
-}
 
 // readExisting checks that the existing topics are there and reads their
 // partition count (the same for every one, as the run's partition index
@@ -46,10 +20,10 @@ func (r *run) readExisting(ctx context.Context) error {
 	for _, t := range w.ExistingTopics {
 		ps, err := r.cfg.Admin.Partitions(ctx, t)
 		if err != nil {
-			return badWorkload(fmt.Errorf("existing topic %s: %w", t, err))
+			return workload.Bad(fmt.Errorf("existing topic %s: %w", t, err))
 		}
 		if parts != 0 && len(ps) != parts {
-			return badWorkload(fmt.Errorf("existing topics have %d and %d partitions: a run's topics must have the same number", parts, len(ps)))
+			return workload.Bad(fmt.Errorf("existing topics have %d and %d partitions: a run's topics must have the same number", parts, len(ps)))
 		}
 		parts = len(ps)
 	}

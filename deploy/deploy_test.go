@@ -20,6 +20,7 @@ import (
 	"github.com/kbench/kbench/bench"
 	kprom "github.com/kbench/kbench/outputs/prometheus"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // manifests decodes every file of kubernetes/ strictly (an unknown or
@@ -217,7 +218,7 @@ func TestJob(t *testing.T) {
 		t.Error("volume results must be the PersistentVolumeClaim, mounted at /results")
 	}
 	// The workload is one kbench takes, with roles within the shards.
-	w, err := bench.ParseWorkload([]byte(m.configMap.Data["workload.yaml"]))
+	w, err := workload.ParseWorkload([]byte(m.configMap.Data["workload.yaml"]))
 	if err == nil {
 		err = w.Resolve()
 	}

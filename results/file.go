@@ -93,5 +93,8 @@ func decode(data []byte, name string) (*Run, error) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := fillShape(&run); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return &run, nil
 }

@@ -41,7 +41,7 @@ func Merge(shards []*Run) (*Run, error) {
 		return nil, err
 	}
 	first := present[0]
-	iv := intervalLength(first.Workload)
+	iv := first.Shape.Interval()
 
 	// Each shard's start by shard 0's clock, and the shift of its
 	// timeline against the earliest, in whole intervals.
@@ -67,6 +67,7 @@ func Merge(shards []*Run) (*Run, error) {
 		Started:      ref.UTC(),
 		MeasureStart: ref.Add(first.MeasureStart.Sub(first.Started)).UTC(),
 		Workload:     first.Workload,
+		Shape:        first.Shape,
 		Profiles:     first.Profiles,
 		Driver:       first.Driver,
 		Client:       first.Client,
@@ -176,20 +177,6 @@ func checkShards(shards []*Run) ([]*Run, int, error) {
 		present = append(present, byIndex[i])
 	}
 	return present, count, nil
-}
-
-// intervalLength reads a resolved workload's interval; 1 s, kbench's
-// default, if it has none.
-func intervalLength(workload json.RawMessage) time.Duration {
-	var w struct {
-		Interval string `json:"interval"`
-	}
-	if json.Unmarshal(workload, &w) == nil {
-		if d, err := time.ParseDuration(w.Interval); err == nil && d > 0 {
-			return d
-		}
-	}
-	return time.Second
 }
 
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }

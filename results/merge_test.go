@@ -22,6 +22,7 @@ func shardRun(t *testing.T, index, count int, pub [2][]int64) *Run {
 		Schema: Schema, Complete: true, Name: "w", Kbench: "test", RunID: "r",
 		Started: t0, Ended: t0.Add(3 * time.Second), MeasureStart: t0.Add(time.Second),
 		Workload: json.RawMessage(testWorkload), Host: Host{Hostname: "host" + string(rune('a'+index))},
+		Shape: Shape{IntervalS: 1},
 		Shard: &Shard{Index: index, Count: count},
 	}
 	sum := NewHist()

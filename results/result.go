@@ -12,9 +12,9 @@ import (
 )
 
 // Schema is the version tag of the result format this package writes:
-// v1.1 adds distributed runs (RunID, Shard, Shards) to v1, so it reads
-// every v1.x result.
-const Schema = schemaV1 + ".1"
+// v1.1 adds distributed runs (RunID, Shard, Shards) to v1, v1.2 the
+// workload's Shape; it reads every v1.x result.
+const Schema = schemaV1 + ".2"
 
 const schemaV1 = "kbench.result/v1"
 
@@ -35,6 +35,8 @@ type Run struct {
 
 	// Workload is the resolved workload, every default filled in.
 	Workload json.RawMessage `json:"workload"`
+	// Shape is what readers of the result need of the workload, typed.
+	Shape Shape `json:"shape"`
 	// Profiles names the tuning profiles applied, in order.
 	Profiles []string `json:"profiles,omitempty"`
 	Driver   Driver   `json:"driver"`

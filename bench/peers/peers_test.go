@@ -7,7 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/workload"
 )
 
 func TestParseProducerPerf(t *testing.T) {
@@ -135,10 +135,10 @@ func TestKbenchWorkload(t *testing.T) {
 		phase string
 		rate  float64
 		topic string
-		check func(w *bench.Workload) string
+		check func(w *workload.Workload) string
 	}{
 		// Unthrottled: one producer alone, bounded by buffer.memory's bytes.
-		{PhaseUnthrottled, 0, "", func(w *bench.Workload) string {
+		{PhaseUnthrottled, 0, "", func(w *workload.Workload) string {
 			if w.ProducersPerTopic != 1 || w.SubscriptionsPerTopic != 0 || w.ProducerRate != 0 || w.MaxInFlightBytes != 32<<20 ||
 				w.Messages != 300_000 || w.PartitionsPerTopic != 6 || w.Producer["compression.type"] != "none" {
 				return "not one unthrottled producer of the settings"
@@ -146,14 +146,14 @@ func TestKbenchWorkload(t *testing.T) {
 			return ""
 		}},
 		// At a rate: the same producer, paced.
-		{PhaseRate, 20000, "", func(w *bench.Workload) string {
+		{PhaseRate, 20000, "", func(w *workload.Workload) string {
 			if w.ProducerRate != 20000 || w.SubscriptionsPerTopic != 0 {
 				return "not paced at 20000 records/s"
 			}
 			return ""
 		}},
 		// Consume: a consumer-only run of the filled topic, from its start.
-		{PhaseConsume, 0, "filled", func(w *bench.Workload) string {
+		{PhaseConsume, 0, "filled", func(w *workload.Workload) string {
 			if w.ProducersPerTopic != 0 || w.SubscriptionsPerTopic != 1 || len(w.ExistingTopics) != 1 || w.ExistingTopics[0] != "filled" ||
 				w.Messages != 300_000 || w.Consumer["auto.offset.reset"] != "earliest" {
 				return "not one consumer alone reading 300000 records of topic filled from the earliest offset"
@@ -165,7 +165,7 @@ func TestKbenchWorkload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := bench.ParseWorkload(data)
+		w, err := workload.ParseWorkload(data)
 		if err == nil {
 			err = w.Resolve()
 		}

@@ -5,9 +5,9 @@ import (
 	"maps"
 	"os"
 
-	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/workload"
 )
 
 // clientProps are the client properties every client of a run gets: the
@@ -40,7 +40,7 @@ func readClientConfig(path string) (map[string]string, error) {
 // so the workload's own still win per role, and expands ${NAME} from the
 // environment in them, so a workload file or --set can name a secret
 // without holding it.
-func applyClientProps(w *bench.Workload, props map[string]string) error {
+func applyClientProps(w *workload.Workload, props map[string]string) error {
 	for _, role := range []*map[string]string{&w.Producer, &w.Consumer} {
 		if *role == nil && len(props) > 0 {
 			*role = map[string]string{}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/workload"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -112,7 +112,7 @@ func realMain(args []string) int {
 		case errors.Is(err, errInterrupted):
 			fmt.Fprintln(os.Stderr, "kbench: interrupted; the result holds what was measured until then")
 			return exitInterrupted
-		case errors.As(err, &ue), errors.Is(err, bench.ErrBadWorkload):
+		case errors.As(err, &ue), errors.Is(err, workload.ErrBadWorkload):
 			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
 			return exitUsage
 		default:

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +25,7 @@ import (
 	"github.com/kbench/kbench/outputs/prometheus"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 	"github.com/kbench/kbench/workloads"
 )
 
@@ -91,112 +90,67 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	completeWith(fs, "hardware", true, profiles.HardwareNames()...)
 }
 
-// loadWorkload reads the workload and applies the profiles and flags; every
+// loadWorkload builds the workload from the flags (workload.Build); every
 // problem is a usage error.
-func (f *runFlags) loadWorkload() (*bench.Workload, *profiles.Tuning, error) {
-	var w *bench.Workload
-	var err error
-	if data, ok := workloads.Lookup(f.workload); ok && !fileExists(f.workload) {
-		w, err = bench.ParseWorkload(data)
-		if w != nil && w.Name == "" {
-			w.Name = f.workload
-		}
-	} else if !fileExists(f.workload) && !strings.ContainsAny(f.workload, `/\`) && filepath.Ext(f.workload) == "" {
-		return nil, nil, usagef("--workload %s: no such file, and no shipped workload of that name%s; shipped: %s",
-			f.workload, drivers.DidYouMean(f.workload, workloads.Names()), strings.Join(workloads.Names(), ", "))
-	} else {
-		w, err = bench.LoadWorkload(f.workload)
-	}
-	if w == nil {
-		return nil, nil, usageError{err}
-	}
-	// Every problem is gathered, from the file, the flags and the
-	// resolved workload, and reported at once.
-	var problems []error
-	if err != nil {
-		problems = append(problems, err)
-	}
-	tuning, err := loadTuning(f.profiles)
-	if err != nil {
-		return nil, nil, err
-	}
-	// A profile's settings win over the workload file's; --set, applied
-	// next, wins over both.
-	w.ApplyTuning(tuning)
-	// A bound given on the command line replaces the file's bound of the
-	// other kind; one given with both kinds ends at whichever comes first.
-	byTime := f.duration != "" || f.setsAny("duration", "testDurationMinutes")
-	byCount := f.changed("messages") || f.setsAny("messages")
-	switch {
-	case byTime && !byCount:
-		w.Messages = 0
-	case byCount && !byTime:
-		w.Duration, w.TestDurationMinutes = 0, 0
-	}
-	for _, kv := range f.sets {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			problems = append(problems, fmt.Errorf("--set %q: want key=value", kv))
-			continue
-		}
-		if err := w.Set(k, v); err != nil {
-			problems = append(problems, fmt.Errorf("--set %w", err))
-		}
-	}
+func (f *runFlags) loadWorkload() (*workload.Workload, *profiles.Tuning, error) {
+	return f.build(f.profiles, f.sets)
+}
+
+// build is loadWorkload with the profiles and sets given, as a sweep
+// point has its own.
+func (f *runFlags) build(profileNames, sets []string) (*workload.Workload, *profiles.Tuning, error) {
+	o := workload.Overrides{Duration: f.duration, Faults: f.faults, Topics: f.topics}
 	if f.changed("rate") {
-		if !(f.rate >= 0) || math.IsInf(f.rate, 0) { // also refuses NaN
-			problems = append(problems, fmt.Errorf("--rate: must not be negative (0 means as fast as possible), got %g", f.rate))
-		}
-		w.ProducerRate = f.rate
-	}
-	if f.duration != "" {
-		d, err := bench.ParseDuration(f.duration)
-		if err != nil || d <= 0 {
-			problems = append(problems, fmt.Errorf("--duration: want a positive duration such as 30s, got %q", f.duration))
-		} else {
-			w.Duration = d
-		}
+		o.Rate = &f.rate
 	}
 	if f.changed("messages") {
-		if f.messages < 0 {
-			problems = append(problems, fmt.Errorf("--messages: must not be negative, got %d", f.messages))
-		}
-		w.Messages = f.messages
+		o.Messages = &f.messages
 	}
-	for _, spec := range f.faults {
-		fault, err := bench.ParseFaultFlag(spec)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("--fault %w", err))
-			continue
-		}
-		w.Faults = append(w.Faults, fault)
-	}
-	w.ExistingTopics = append(w.ExistingTopics, f.topics...)
-	if err := w.Resolve(); err != nil {
-		problems = append(problems, err)
-	} else if err := bench.CheckMemory(w, profiles.DetectHost(false).MemoryMiB<<20); err != nil {
-		problems = append(problems, err)
-	}
-	if len(problems) > 0 {
-		return nil, nil, usageError{fmt.Errorf("the workload has problems:\n%w", errors.Join(problems...))}
+	w, tuning, err := workload.Build(f.workload, profileNames, sets, o)
+	if err != nil {
+		return nil, nil, flagError(err)
 	}
 	return w, tuning, nil
 }
 
-// setsAny reports whether --set gives one of the keys.
-func (f *runFlags) setsAny(keys ...string) bool {
-	for _, kv := range f.sets {
-		k, _, _ := strings.Cut(kv, "=")
-		if slices.Contains(keys, strings.TrimSpace(k)) {
-			return true
+// inputFlags names the flag that gives each of workload.Build's inputs.
+var inputFlags = map[workload.Input]string{
+	workload.InputFile: "workload", workload.InputProfile: "profile", workload.InputSet: "set",
+	workload.InputFault: "fault", workload.InputRate: "rate", workload.InputDuration: "duration",
+	workload.InputMessages: "messages",
+}
+
+// flagError makes a usage error of workload.Build's error, naming the
+// flags that gave the inputs at fault.
+func flagError(err error) error {
+	var be *workload.BuildError
+	if errors.As(err, &be) {
+		problems := make([]error, len(be.Problems))
+		for i, p := range be.Problems {
+			problems[i] = flagText(p)
 		}
+		return usageError{fmt.Errorf("the workload has problems:\n%w", errors.Join(problems...))}
 	}
-	return false
+	return usageError{flagText(err)}
+}
+
+// flagText rewrites an input's error as "--flag VALUE: problem", or
+// "--flag: problem" where the problem says the value; other errors stay.
+func flagText(err error) error {
+	var ie *workload.InputError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	switch ie.Input {
+	case workload.InputRate, workload.InputDuration, workload.InputMessages:
+		return fmt.Errorf("--%s: %w", inputFlags[ie.Input], ie.Err)
+	}
+	return fmt.Errorf("--%s %w", inputFlags[ie.Input], ie.Err)
 }
 
 // checkProps refuses, before anything starts, client properties drv
 // cannot take.
-func checkProps(drv drivers.Driver, w *bench.Workload) error {
+func checkProps(drv drivers.Driver, w *workload.Workload) error {
 	pc, ok := drv.(drivers.PropertyChecker)
 	if !ok {
 		return nil
@@ -205,11 +159,6 @@ func checkProps(drv drivers.Driver, w *bench.Workload) error {
 		return usageError{fmt.Errorf("client properties the %s driver cannot take:\n%w", drv.Name(), err)}
 	}
 	return nil
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
@@ -433,7 +382,7 @@ type measurement struct {
 
 // run performs w with drv, showing progress, and completes the result with
 // what the command knows (hardware, the profiles' notes).
-func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
+func (m measurement) run(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
 	if err := applyClientProps(w, m.props); err != nil {
 		return nil, err
 	}
@@ -452,7 +401,7 @@ func (m measurement) run(ctx context.Context, w *bench.Workload, tuning *profile
 }
 
 // runShard is run for one shard of a distributed run.
-func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
+func (m measurement) runShard(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
 	if err := applyClientProps(w, m.props); err != nil {
 		return bench.ShardResult{}, err
 	}
@@ -474,7 +423,7 @@ func (m measurement) runShard(ctx context.Context, w *bench.Workload, tuning *pr
 // outputs are where a run of w reports as it goes: its progress on
 // stderr (a bar on a terminal; elsewhere, as in CI or kubectl logs, plain
 // lines), none when quiet, and the served metrics. finish ends the bar.
-func (m measurement) outputs(w *bench.Workload) (outs []bench.Output, finish func()) {
+func (m measurement) outputs(w *workload.Workload) (outs []bench.Output, finish func()) {
 	finish = func() {}
 	switch {
 	case m.quiet:

@@ -23,6 +23,7 @@ import (
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/sweep"
+	"github.com/kbench/kbench/workload"
 )
 
 const sweepExamples = `  # acks against message size: 6 runs, one result each, plus sweep.json
@@ -121,7 +122,7 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 				return nil, err
 			}
 			res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile))
-			if errors.Is(err, bench.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
+			if errors.Is(err, workload.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
 				err = fmt.Errorf("%w: %w", sweep.ErrStop, err)
 			}
 			return res, err
@@ -146,7 +147,7 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 // plan checks every flag and the workload of every point before anything
 // runs, and returns the sweep, the first point's workload, and the broker
 // settings to start a local cluster with.
-func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *bench.Workload, map[string]string, error) {
+func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *workload.Workload, map[string]string, error) {
 	var cfg sweep.Config
 	vary, err := sweep.ParseVary(f.vary)
 	if err != nil {
@@ -190,7 +191,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 	// bad value; each distinct problem is reported once.
 	var problems []error
 	seen := map[string]bool{}
-	var first *bench.Workload
+	var first *workload.Workload
 	for i, p := range sweep.Matrix(vary, cfg.Profiles, drvs) {
 		if cfg.Search != nil {
 			p.Rate = cfg.Search.Start
@@ -274,17 +275,15 @@ func (f *sweepFlags) brokerSettings() (map[string]string, error) {
 
 // prepare loads the workload of one point: the run flags, then the point's
 // profile, its varied values (after --set, so they win), and its rate.
-func (f *sweepFlags) prepare(p results.SweepPoint) (*bench.Workload, *profiles.Tuning, drivers.Driver, error) {
-	rf := f.run
-	rf.profiles = profileList(p.Profile)
-	rf.sets = slices.Clip(rf.sets)
+func (f *sweepFlags) prepare(p results.SweepPoint) (*workload.Workload, *profiles.Tuning, drivers.Driver, error) {
+	sets := slices.Clip(f.run.sets)
 	for _, kv := range p.Params {
-		rf.sets = append(rf.sets, kv.Key+"="+kv.Value)
+		sets = append(sets, kv.Key+"="+kv.Value)
 	}
 	if p.Rate > 0 {
-		rf.sets = append(rf.sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
+		sets = append(sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
 	}
-	w, tuning, err := rf.loadWorkload()
+	w, tuning, err := f.run.build(profileList(p.Profile), sets)
 	if err != nil {
 		return nil, nil, nil, err
 	}

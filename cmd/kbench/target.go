@@ -7,12 +7,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // targetFlags choose and shape the cluster a run is pointed at.
@@ -108,7 +108,7 @@ func logSizer(ctx context.Context, admin drivers.Admin, bootstrap []string, prop
 // be: fewer than one node, or topics replicated more times than a cluster
 // started for the run has nodes. nodesGiven says --nodes was given (a
 // running local cluster is used as it is, whatever its size).
-func (tf targetFlags) checkShape(w *bench.Workload, nodesGiven bool) error {
+func (tf targetFlags) checkShape(w *workload.Workload, nodesGiven bool) error {
 	if tf.nodes < 1 {
 		return usagef("--nodes %d: a cluster needs at least 1 node", tf.nodes)
 	}
@@ -132,16 +132,9 @@ func splitList(s string) []string {
 
 // loadTuning loads and composes the named tuning profiles.
 func loadTuning(names []string) (*profiles.Tuning, error) {
-	if len(names) == 0 {
-		return &profiles.Tuning{}, nil
+	t, err := workload.LoadTuning(names...)
+	if err != nil {
+		return nil, flagError(err)
 	}
-	var ts []*profiles.Tuning
-	for _, n := range names {
-		t, err := profiles.LoadTuning(n)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--profile %s: %w", n, err)}
-		}
-		ts = append(ts, t)
-	}
-	return profiles.Compose(ts...), nil
+	return t, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // LinesEvery is how often Lines prints a line within a phase, as
@@ -36,7 +37,7 @@ var _ bench.Output = (*Bar)(nil)
 // NewBar draws the bar of a run of w on tty. It fills over the run's
 // warm-up and measurement, or, for a run bounded by a message count alone
 // (or unpaced with one), as messages are acknowledged.
-func NewBar(tty io.Writer, w *bench.Workload) *Bar {
+func NewBar(tty io.Writer, w *workload.Workload) *Bar {
 	planned := (w.Warmup.D() + w.Duration.D()).Seconds()
 	max := int64(planned)
 	byCount := w.Messages > 0 && (planned == 0 || w.ProducerRate == 0)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/workload"
 )
 
 // interval is a 1 s interval ending at end with acked messages, and the
@@ -22,7 +23,7 @@ func interval(end time.Duration, acked, total int64) *bench.Interval {
 // On a terminal, a fault event is printed above the bar, not hidden by it.
 func TestBarShowsLogLines(t *testing.T) {
 	var tty bytes.Buffer
-	b := NewBar(&tty, &bench.Workload{Name: "w", Duration: bench.Duration(10 * time.Second)})
+	b := NewBar(&tty, &workload.Workload{Name: "w", Duration: workload.Duration(10 * time.Second)})
 	b.Phase(bench.PhaseMeasure)
 	b.Interval(interval(2*time.Second, 100, 200))
 	b.Log("fault at 4.0s: kill broker 1 (leader:0/0)")

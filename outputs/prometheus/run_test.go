@@ -15,6 +15,7 @@ import (
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/workload"
 )
 
 // /metrics, scraped after a paced run has returned and while the server
@@ -45,8 +46,8 @@ func TestMetricsEqualResult(t *testing.T) {
 	defer cancel()
 
 	// Paced (5000 msgs/s), so every send has a send lag.
-	w := &bench.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 100, ProducersPerTopic: 2,
-		SubscriptionsPerTopic: 1, Messages: 5000, ProducerRate: 5000, Duration: bench.Duration(time.Minute), MaxInFlight: 100}
+	w := &workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 100, ProducersPerTopic: 2,
+		SubscriptionsPerTopic: 1, Messages: 5000, ProducerRate: 5000, Duration: workload.Duration(time.Minute), MaxInFlight: 100}
 	if err := w.Resolve(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bench
+package workload
 
 import (
 	"errors"
@@ -122,40 +122,21 @@ func TestSet(t *testing.T) {
 func TestParseTarget(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want faultTarget
+		want FaultTarget
 		ok   bool
 	}{
-		{"broker:2", faultTarget{Kind: targetBroker, Broker: 2}, true},
-		{"leader:0/3", faultTarget{Kind: targetLeader, Topic: 0, Partition: 3}, true},
-		{"controller", faultTarget{Kind: targetController}, true},
-		{"random", faultTarget{Kind: targetRandom}, true},
-		{"leader:0", faultTarget{}, false},  // no partition
-		{"broker:-1", faultTarget{}, false}, // negative id
-		{"node:1", faultTarget{}, false},    // unknown kind
+		{"broker:2", FaultTarget{Kind: TargetBroker, Broker: 2}, true},
+		{"leader:0/3", FaultTarget{Kind: TargetLeader, Topic: 0, Partition: 3}, true},
+		{"controller", FaultTarget{Kind: TargetController}, true},
+		{"random", FaultTarget{Kind: TargetRandom}, true},
+		{"leader:0", FaultTarget{}, false},  // no partition
+		{"broker:-1", FaultTarget{}, false}, // negative id
+		{"node:1", FaultTarget{}, false},    // unknown kind
 	} {
-		got, err := parseTarget(tc.in)
+		got, err := ParseTarget(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("parseTarget(%q) = %+v, %v", tc.in, got, err)
+			t.Errorf("ParseTarget(%q) = %+v, %v", tc.in, got, err)
 		}
-	}
-}
-
-func TestVerifierCountsLossDuplicationReordering(t *testing.T) {
-	v := newVerifier(1, []uint64{5})
-	// Sequences 0..4 acknowledged. Consumed: 0, 2, 1 (reordered), 2 again
-	// at a new offset (duplicated), 4; 3 never (lost). A re-read of offset
-	// 1 after a rebalance is neither.
-	for off, seq := range []uint64{0, 2, 1, 2, 4} {
-		v.observe(0, int64(off), stampOf(seq))
-	}
-	v.observe(0, 1, stampOf(2))
-	var acked bitset
-	for i := uint64(0); i < 5; i++ {
-		acked.set(i)
-	}
-	got := v.verdict([]bitset{acked}, []uint64{5}, true)
-	if got.Lost != 1 || got.Duplicated != 1 || got.Reordered != 1 || got.Consumed != 5 {
-		t.Errorf("verdict %+v: want lost 1, duplicated 1, reordered 1, consumed 5", got)
 	}
 }
 
@@ -173,30 +154,6 @@ func TestParseFaultFlag(t *testing.T) {
 			t.Errorf("%q: no error", bad)
 		}
 	}
-}
-
-// A subscription that never reached the end offsets cannot call a missing
-// message lost; and a duplicate is not also a reordering.
-func TestVerifierUnverifiedAndDuplicates(t *testing.T) {
-	v := newVerifier(1, []uint64{5})
-	for off, seq := range []uint64{0, 1, 2, 1} {
-		v.observe(0, int64(off), stampOf(seq))
-	}
-	var acked bitset
-	for i := uint64(0); i < 5; i++ {
-		acked.set(i)
-	}
-	got := v.verdict([]bitset{acked}, []uint64{5}, false)
-	if got.Lost != 0 || got.Unverified != 2 || got.Duplicated != 1 || got.Reordered != 0 {
-		t.Errorf("verdict %+v: want unverified 2, duplicated 1, nothing lost or reordered", got)
-	}
-}
-
-// stampOf is the value of producer 0's message seq.
-func stampOf(seq uint64) []byte {
-	b := make([]byte, stampSize)
-	stamp{Producer: 0, Seq: seq}.Put(b)
-	return b
 }
 
 func TestCheckMemory(t *testing.T) {
@@ -222,4 +179,29 @@ func TestCheckMemory(t *testing.T) {
 	if got, want := MemoryEstimate(w), int64(3*500_000_000); got != want {
 		t.Errorf("estimate %d, want %d", got, want)
 	}
+}
+
+// The default in-flight bound is by bytes, as a client's buffer is: as
+// many slots (buffer and bookkeeping) as fit in maxInFlightBytes; a count
+// given is kept.
+func TestDefaultInFlightBoundByBytes(t *testing.T) {
+	for _, size := range []int{24, 1024, 100 << 10} {
+		w := mustResolve(t, &Workload{MessageSize: size, Duration: Duration(time.Second)})
+		per := size + SlotOverhead
+		if n := w.MaxInFlight; n*per > defaultMaxInFlightBytes || (n+1)*per <= defaultMaxInFlightBytes {
+			t.Errorf("%d-byte messages: maxInFlight %d holds %d bytes, want the most that fit in %d", size, n, n*per, defaultMaxInFlightBytes)
+		}
+	}
+	w := mustResolve(t, &Workload{MessageSize: 1024, MaxInFlight: 7, Duration: Duration(time.Second)})
+	if w.MaxInFlight != 7 {
+		t.Errorf("maxInFlight 7 given, resolved to %d", w.MaxInFlight)
+	}
+}
+
+func mustResolve(t *testing.T, w *Workload) *Workload {
+	t.Helper()
+	if err := w.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

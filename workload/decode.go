@@ -1,4 +1,4 @@
-package bench
+package workload
 
 import (
 	"maps"
@@ -16,10 +16,10 @@ import (
 // every unknown key and every value of the wrong type is added to errs with
 // its path. yaml.v3's own strict mode stops at line numbers; users asked for
 // field paths, which is what this walk gives.
-func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, errs *problems) {
+func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, errs *Problems) {
 	node = resolve(node)
 	if node.Kind != yaml.MappingNode {
-		errs.addf(orRoot(path), "want a mapping of fields, got %s", describe(node))
+		errs.Addf(orRoot(path), "want a mapping of fields, got %s", describe(node))
 		return
 	}
 	for i := 0; i+1 < len(node.Content); i += 2 {
@@ -30,14 +30,14 @@ func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, e
 		}
 		f, ok := fields[key]
 		if !ok {
-			errs.addf(fp, "unknown field%s", suggest(key, fields))
+			errs.Addf(fp, "unknown field%s", suggest(key, fields))
 			continue
 		}
 		decodeValue(val, f, fp, errs)
 	}
 }
 
-func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) {
+func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *Problems) {
 	node = resolve(node)
 	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
 		v.Set(reflect.Zero(v.Type()))
@@ -45,12 +45,12 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) 
 	}
 	if v.Type() == reflect.TypeOf(Duration(0)) {
 		if node.Kind != yaml.ScalarNode {
-			errs.addf(path, "want a duration such as 30s or 5m, got %s", describe(node))
+			errs.Addf(path, "want a duration such as 30s or 5m, got %s", describe(node))
 			return
 		}
 		d, err := ParseDuration(node.Value)
 		if err != nil {
-			errs.addf(path, "%v", err)
+			errs.Addf(path, "%v", err)
 			return
 		}
 		v.SetInt(int64(d))
@@ -61,7 +61,7 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) 
 		decodeNode(node, fieldsOf(v.Addr().Interface()), path, errs)
 	case reflect.Map:
 		if node.Kind != yaml.MappingNode {
-			errs.addf(path, "want a mapping of property: value, got %s", describe(node))
+			errs.Addf(path, "want a mapping of property: value, got %s", describe(node))
 			return
 		}
 		if v.IsNil() {
@@ -70,7 +70,7 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) 
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k, val := node.Content[i].Value, resolve(node.Content[i+1])
 			if val.Kind != yaml.ScalarNode {
-				errs.addf(join(path, k), "want a single value, got %s", describe(val))
+				errs.Addf(join(path, k), "want a single value, got %s", describe(val))
 				continue
 			}
 			v.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(val.Value))
@@ -82,7 +82,7 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) 
 				v.Set(reflect.ValueOf(strings.Fields(node.Value)))
 				return
 			}
-			errs.addf(path, "want a list, got %s", describe(node))
+			errs.Addf(path, "want a list, got %s", describe(node))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(node.Content), len(node.Content))
@@ -92,11 +92,11 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *problems) 
 		v.Set(s)
 	default:
 		if node.Kind != yaml.ScalarNode {
-			errs.addf(path, "want %s, got %s", kindName(v.Kind()), describe(node))
+			errs.Addf(path, "want %s, got %s", kindName(v.Kind()), describe(node))
 			return
 		}
 		if err := node.Decode(v.Addr().Interface()); err != nil {
-			errs.addf(path, "want %s, got %q", kindName(v.Kind()), node.Value)
+			errs.Addf(path, "want %s, got %q", kindName(v.Kind()), node.Value)
 		}
 	}
 }

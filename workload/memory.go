@@ -1,4 +1,4 @@
-package bench
+package workload
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ const defaultFetchMaxBytes = 50 << 20
 // consumer a fetch response (fetch.max.bytes, but at least one message).
 // Client libraries and histograms come on top.
 func MemoryEstimate(w *Workload) int64 {
-	largest := int64(maxSize(w))
+	largest := int64(w.MaxMessageSize())
 	producers := int64(w.Topics) * int64(w.ProducersPerTopic)
 	consumers := int64(w.Topics) * int64(w.SubscriptionsPerTopic) * int64(w.ConsumerPerSubscription)
 	fetch := int64(defaultFetchMaxBytes)
@@ -40,8 +40,8 @@ func CheckMemory(w *Workload, available int64) error {
 	if available <= 0 || need <= available {
 		return nil
 	}
-	return badWorkload(fmt.Errorf("the workload would need at least %s of memory (%d producer(s) × %d message buffers × %d bytes, and the consumers' fetches), but this machine has %s: lower messageSize, maxInFlight or the number of producers",
-		bytesText(need), w.Topics*w.ProducersPerTopic, w.MaxInFlight+1, maxSize(w), bytesText(available)))
+	return Bad(fmt.Errorf("the workload would need at least %s of memory (%d producer(s) × %d message buffers × %d bytes, and the consumers' fetches), but this machine has %s: lower messageSize, maxInFlight or the number of producers",
+		bytesText(need), w.Topics*w.ProducersPerTopic, w.MaxInFlight+1, w.MaxMessageSize(), bytesText(available)))
 }
 
 // bytesText writes n in GiB, or MiB below 1 GiB.

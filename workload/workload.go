@@ -1,4 +1,4 @@
-package bench
+package workload
 
 import (
 	"fmt"
@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"gopkg.in/yaml.v3"
 
@@ -194,14 +193,58 @@ const (
 	defaultMaxInFlightBytes = 64 << 20
 	// maxInFlightCap bounds the in-flight count: each slot holds a buffer.
 	maxInFlightCap = 1_000_000
-	// slotOverhead is what an in-flight slot costs beside its buffer,
-	// counted in maxInFlightBytes.
-	slotOverhead       = int(unsafe.Sizeof(slot{}))
-	defaultTopicPrefix = "kbench"
-	// stampSize is the header kbench writes at the start of every message
-	// (see stamp); messages can be no smaller.
-	stampSize = 24
 )
+
+// DefaultTopicPrefix starts the run's topic names when the workload names
+// no topicPrefix.
+const DefaultTopicPrefix = "kbench"
+
+// StampSize is the size of the header the engine writes at the start of
+// every message (producer id, sequence, send time); messages can be no
+// smaller.
+const StampSize = 24
+
+// SlotOverhead is what one in-flight message costs the engine beside its
+// buffer (its slot's bookkeeping, on a 64-bit machine), counted in
+// maxInFlightBytes when the default maxInFlight is worked out. The engine's
+// tests keep it at least the size of its slot.
+const SlotOverhead = 152
+
+// Random payload pools.
+const (
+	// defaultPoolBytes sizes the pool when the workload does not: large
+	// enough that a 1 MiB batch rarely holds the same body twice, which a
+	// compressor would find.
+	defaultPoolBytes = 32 << 20
+	// maxPoolBytes bounds the pool's memory.
+	maxPoolBytes = 1 << 30
+)
+
+// DefaultPoolSize is the random payload pool's number of bodies for
+// messages of at most maxSize bytes: defaultPoolBytes / maxSize, at
+// least 1.
+func DefaultPoolSize(maxSize int) int { return max(1, defaultPoolBytes/maxSize) }
+
+// MaxMessageSize is the largest message the workload can produce.
+func (w *Workload) MaxMessageSize() int {
+	m := max(w.MessageSize, w.MessageSizeMax)
+	for _, ws := range w.MessageSizes {
+		m = max(m, ws.Size)
+	}
+	return m
+}
+
+// PayloadPath is the payload file to read: PayloadFile, taken relative to
+// the workload file's directory when it is relative and there.
+func (w *Workload) PayloadPath() string {
+	path := w.PayloadFile
+	if path != "" && !filepath.IsAbs(path) && w.dir != "" {
+		if _, err := os.Stat(filepath.Join(w.dir, path)); err == nil {
+			return filepath.Join(w.dir, path)
+		}
+	}
+	return path
+}
 
 // LoadWorkload reads a workload file. Every problem is reported, one per
 // line, each with its field path (the workload decoded so far is returned
@@ -236,7 +279,7 @@ func ParseWorkload(data []byte) (*Workload, error) {
 	if doc.Kind == 0 { // empty document
 		return w, nil
 	}
-	var errs problems
+	var errs Problems
 	root := resolve(doc.Content[0])
 	decodeNode(root, fieldsOf(w), "", &errs)
 	if root.Kind == yaml.MappingNode {
@@ -244,7 +287,7 @@ func ParseWorkload(data []byte) (*Workload, error) {
 			w.markGiven(root.Content[i].Value)
 		}
 	}
-	return w, errs.err()
+	return w, errs.Err()
 }
 
 func (w *Workload) markGiven(field string) {
@@ -290,12 +333,12 @@ func (w *Workload) Set(key, value string) error {
 			{Kind: yaml.ScalarNode, Tag: "!!str", Value: value},
 		}}
 	}
-	var errs problems
+	var errs Problems
 	decodeNode(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
 	}}, fieldsOf(w), "", &errs)
 	if len(errs) > 0 {
-		return fmt.Errorf("%s=%s: %w", key, results.RedactValue(key, value), errs.err())
+		return fmt.Errorf("%s=%s: %w", key, results.RedactValue(key, value), errs.Err())
 	}
 	w.markGiven(field)
 	return nil
