@@ -110,7 +110,7 @@ func metricByName(name string) (metric, bool) {
 type Bounds map[string]float64
 
 // DefaultBounds is a starting point for CI: 5% less throughput or 10% more
-// publish p99 fails.
+// publish p99, shown with the rule's confidence, fails.
 const DefaultBounds = "throughput=5%,p99=10%"
 
 // ParseBounds reads bounds written as "throughput=5%,p99=10%" (the % is

@@ -11,12 +11,12 @@ import (
 	"github.com/kbench/kbench/analysis"
 )
 
-const compareExamples = `  # one run against another, default bounds (` + analysis.DefaultBounds + `)
-  kbench compare base.json new.json
-  # one run a side only says NO EVIDENCE for throughput and latency: repeat each side
+const compareExamples = `  # repeats a side, default bounds (` + analysis.DefaultBounds + `), 95% confidence
   kbench compare base-1.json base-2.json base-3.json -- new-1.json new-2.json new-3.json
-  # the same with flags, and tighter bounds for CI
-  kbench compare --base base-1.json,base-2.json --new new-1.json,new-2.json --max-regression throughput=3%,p99=5%,lost=0
+  # one run a side judges counts (errors, lost) but says NO EVIDENCE for throughput and latency
+  kbench compare base.json new.json
+  # the same with flags, tighter bounds, and only a PASS exits 0
+  kbench compare --base base-1.json,base-2.json --new new-1.json,new-2.json --max-regression throughput=3%,p99=5%,lost=0 --require-evidence
   # Go benchmark lines for benchstat (the verdict goes to stderr)
   kbench compare --format gobench base.json new.json > bench.txt && benchstat -col /side bench.txt
 `
