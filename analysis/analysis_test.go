@@ -309,27 +309,29 @@ func TestCompare(t *testing.T) {
 		failed     bool
 		status     map[string]string
 	}{
-		// One run a side, within bounds.
-		{"single ok", []string{"base-1"}, []string{"ok-1"}, false, map[string]string{"throughput": StatusOK, "p99": StatusOK}},
-		// One run a side, past the bounds.
-		{"single slow", []string{"base-1"}, []string{"slow-1"}, true, map[string]string{"throughput": StatusRegression, "p99": StatusRegression}},
+		// One run a side cannot measure how runs scatter: no evidence
+		// either way, not a PASS (the old rule passed it) ...
+		{"single ok", []string{"base-1"}, []string{"ok-1"}, false, map[string]string{"throughput": StatusNoEvidence, "p99": StatusNoEvidence}},
+		// ... nor a FAIL (the old rule failed it, and so failed identical
+		// runs on a noisy machine).
+		{"single slow", []string{"base-1"}, []string{"slow-1"}, false, map[string]string{"throughput": StatusNoEvidence, "p99": StatusNoEvidence}},
+		// Three a side, within the bounds with confidence.
+		{"multi ok", []string{"base-1", "base-2", "base-3"}, []string{"ok-1", "ok-2", "ok-3"}, false, map[string]string{"throughput": StatusOK, "p99": StatusOK}},
 		// Reversed, the slow runs make the fast ones an improvement.
-		{"improved", []string{"slow-1"}, []string{"base-1"}, false, map[string]string{"throughput": StatusImproved}},
+		{"improved", []string{"slow-1", "slow-2", "slow-3"}, []string{"base-1", "base-2", "base-3"}, false, map[string]string{"throughput": StatusImproved}},
 		// Three a side, a clear shift far beyond the spread.
 		{"multi slow", []string{"base-1", "base-2", "base-3"}, []string{"slow-1", "slow-2", "slow-3"}, true,
 			map[string]string{"throughput": StatusRegression}},
-		// Three a side, mean 10% lower but the new runs' spread (17k msgs/s)
-		// exceeds the 10k difference: noise, not a regression.
+		// Three a side, mean 10% lower but the new runs scatter from 70k
+		// to 100k msgs/s: the interval straddles the bound.
 		{"multi noisy", []string{"base-1", "base-2", "base-3"}, []string{"noisy-1", "noisy-2", "noisy-3"}, false,
-			map[string]string{"throughput": StatusNoise}},
-		// The same single noisy run is a regression: one run has no spread.
-		{"single noisy", []string{"base-1"}, []string{"noisy-1"}, true, map[string]string{"throughput": StatusRegression}},
+			map[string]string{"throughput": StatusNoEvidence}},
 		// The new runs had no consumer: e2e_p99 and lost were not measured.
 		{"missing", []string{"base-1"}, []string{"sweep-franz-10k"}, true, map[string]string{"e2e_p99": StatusMissing, "lost": StatusMissing}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := Compare(load(t, tt.base...), load(t, tt.next...), bounds)
+			v := Compare(load(t, tt.base...), load(t, tt.next...), rule(bounds))
 			if v.Failed != tt.failed {
 				var b bytes.Buffer
 				v.Write(&b)
@@ -342,7 +344,7 @@ func TestCompare(t *testing.T) {
 			}
 		})
 	}
-	if v := Compare(nil, load(t, "base-1"), bounds); !v.Failed {
+	if v := Compare(nil, load(t, "base-1"), rule(bounds)); !v.Failed {
 		t.Error("Compare with no base runs passed")
 	}
 }
@@ -350,8 +352,10 @@ func TestCompare(t *testing.T) {
 func TestVerdictWrite(t *testing.T) {
 	bounds, _ := ParseBounds("throughput=5%,p99=10%")
 	var b bytes.Buffer
-	Compare(load(t, "base-1", "base-2", "base-3"), load(t, "slow-1", "slow-2", "slow-3"), bounds).Write(&b)
-	Compare(load(t, "base-1", "base-2", "base-3"), load(t, "ok-1", "ok-2", "ok-3"), bounds).Write(&b)
+	Compare(load(t, "base-1", "base-2", "base-3"), load(t, "slow-1", "slow-2", "slow-3"), rule(bounds)).Write(&b)
+	Compare(load(t, "base-1", "base-2", "base-3"), load(t, "ok-1", "ok-2", "ok-3"), rule(bounds)).Write(&b)
+	Compare(load(t, "base-1"), load(t, "ok-1"), rule(bounds)).Write(&b)
+	Compare(load(t, "base-1", "base-2"), load(t, "sweep-franz-10k", "sweep-franz-20k"), rule(bounds)).Write(&b)
 	golden(t, "verdict.golden", b.String())
 }
 

@@ -110,7 +110,7 @@ func metricByName(name string) (metric, bool) {
 type Bounds map[string]float64
 
 // DefaultBounds is a starting point for CI: 5% less throughput or 10% more
-// publish p99 fails.
+// publish p99, shown with the rule's confidence, fails.
 const DefaultBounds = "throughput=5%,p99=10%"
 
 // ParseBounds reads bounds written as "throughput=5%,p99=10%" (the % is
@@ -143,22 +143,61 @@ func ParseBounds(s string) (Bounds, error) {
 	return b, nil
 }
 
+// Rule is what Compare judges by: a bound per metric, the confidence of
+// the interval that decides, and the repeats a side needs.
+type Rule struct {
+	Bounds Bounds
+	// Confidence is the level, in percent, of the two-sided confidence
+	// interval of a change: 95 calls a regression only when the change is
+	// past its bound with 97.5% one-sided confidence.
+	Confidence float64
+	// MinRuns is the number of runs each side needs, 2 or more, before a
+	// noisy metric is judged.
+	MinRuns int
+}
+
+// Defaults of a Rule.
+const (
+	DefaultConfidence = 95
+	DefaultMinRuns    = 2
+)
+
+// Validate says what is wrong with a rule.
+func (r Rule) Validate() error {
+	if !(r.Confidence > 0 && r.Confidence < 100) {
+		return fmt.Errorf("confidence %v%%: want a percentage between 0 and 100, e.g. 95", r.Confidence)
+	}
+	if r.MinRuns < 2 {
+		return fmt.Errorf("min runs %d: a side needs 2 runs or more to measure how runs scatter", r.MinRuns)
+	}
+	return nil
+}
+
 // Row statuses of a Verdict.
 const (
-	StatusOK         = "ok"
-	StatusImproved   = "improved"
+	// StatusOK: the change is within the bound, for a noisy metric with
+	// the rule's confidence.
+	StatusOK       = "ok"
+	StatusImproved = "improved"
+	// StatusRegression: worse by more than the bound, for a noisy metric
+	// with the rule's confidence.
 	StatusRegression = "REGRESSION"
-	// StatusNoise: the change crosses the bound but lies within the runs'
-	// own spread, so it is not called a regression.
-	StatusNoise = "noise"
+	// StatusNoEvidence: too few runs to judge, or the confidence interval
+	// of the change straddles the bound. Not a failure, not a pass.
+	StatusNoEvidence = "no evidence"
 	// StatusMissing: one side did not measure the metric (e.g. no
 	// consumer ran). It fails the verdict when the base measured it.
 	StatusMissing = "missing"
 )
 
-// Row is one metric of a Verdict. Base and New are means over each side's
-// runs, BaseSpread and NewSpread their sample standard deviations (0 for a
-// single run).
+// Outcomes of a Verdict.
+const (
+	Pass       = "PASS"
+	Fail       = "FAIL"
+	NoEvidence = "NO EVIDENCE"
+)
+
+// Row is one metric of a Verdict.
 type Row struct {
 	Metric, Unit string
 	// Base and New are each side's figure: the mean over its runs, or for
@@ -172,6 +211,11 @@ type Row struct {
 	// ChangePct is (New-Base)/Base*100: ±Inf when Base is 0 and New is
 	// not.
 	ChangePct float64
+	// CILow and CIHigh bound the change in percent with the rule's
+	// confidence; HasCI is false for a count (judged exactly) and when
+	// the runs are too few.
+	CILow, CIHigh float64
+	HasCI         bool
 	// Bound is the allowed change for the worse, in percent.
 	Bound  float64
 	Status string
@@ -180,38 +224,63 @@ type Row struct {
 // Verdict is the outcome of Compare.
 type Verdict struct {
 	Rows []Row
-	// Failed is true when any row is a regression or missing from the new
-	// runs, or when a side has no runs.
+	// Outcome is Pass, Fail or NoEvidence: Fail when a row is a
+	// regression or missing from the new runs, or a side has no runs;
+	// else NoEvidence when a row has no evidence; else Pass.
+	Outcome string
+	// Failed is Outcome == Fail.
 	Failed bool
-	// Notes are caveats: incomplete runs, sides of one run, and the
+	// Confidence and MinRuns are the rule's, for the reader.
+	Confidence float64
+	MinRuns    int
+	// Notes are caveats: incomplete runs, too few runs, and the
 	// Mismatches.
 	Notes []string
-	// Mismatches name what differs between the sides' workloads, targets
-	// or drivers: the comparison may then judge the setup, not the change.
+	// Mismatches name what differs between the sides: driver, target,
+	// profiles, workload (its faults included). The comparison then
+	// judges the setup, not the change, and Write says so first.
 	Mismatches []string
 }
 
 // Compare checks the next runs against the base runs, metric by metric for
-// each metric in bounds, and fails where next is worse by more than the
-// bound. Direction matters: throughput falling is worse, latency, errors
-// and losses rising are.
+// each metric in the rule's bounds. Direction matters: throughput falling
+// is worse, latency, errors and losses rising are.
 //
-// With one run on either side the figures are compared as they are. With
-// several on both, each side is its mean m and sample standard deviation
-// s, and a change past its bound is a regression only if it is also
-// outside the noise (never for errors, lost, duplicated and reordered, nor
-// for a bound of 0: those are failures in any repeat):
+// Counts of correctness failures (errors, lost, duplicated, reordered) are
+// judged exactly: the mean over each side's runs may not grow by more than
+// the bound; one lost message in one repeat is a finding, not noise.
 //
-//	|m_next - m_base| > s_base + s_next
+// Every other metric is noisy, and a run's own intervals cannot measure
+// that noise: on a shared machine identical runs differ by a per-run offset
+// (±15% seen here) larger than the scatter of one run's intervals, which
+// are also correlated, so any test on intervals fails identical setups.
+// The unit of evidence is therefore the run. With x_i the logs of a side's
+// run figures (n runs, mean x̄, sample variance s²), the change is
+// estimated on the log scale, where a ratio is a difference:
 //
-// otherwise the row says "noise" and does not fail. This is cruder than a
-// t-test but needs no distribution tables, never calls two runs' own
-// scatter a regression, and still catches any shift larger than that
-// scatter; run three or more of each to give it something to measure.
-func Compare(base, next []*results.Run, bounds Bounds) Verdict {
-	var v Verdict
+//	d  = x̄_new - x̄_base
+//	se = sqrt(s²_base/n_base + s²_new/n_new)
+//	ν  = se⁴ / ((s²_base/n_base)²/(n_base-1) + (s²_new/n_new)²/(n_new-1))
+//	CI = exp(d ± t(1-(1-c)/2, ν)·se) - 1
+//
+// a Welch t interval at confidence c (Rule.Confidence/100), whose width falls as 1/√n with
+// repeats. Let w be the CI's worse end and b its better end (for
+// throughput the lower one and the upper one). The row is
+//
+//	REGRESSION  when b is worse than the bound: the change is past it
+//	            with one-sided confidence 1-(1-c)/2;
+//	ok          when w is within the bound;
+//	improved    when w is better than the bound the other way;
+//	no evidence otherwise, or when a side has fewer than MinRuns runs
+//	            (one run a side has no measure of run-to-run scatter),
+//	            or a figure is 0 (no log).
+//
+// Identical setups are thus called regressions at most (1-c)/2 of the
+// time, whatever the machine's noise; noise only costs evidence.
+func Compare(base, next []*results.Run, rule Rule) Verdict {
+	v := Verdict{Confidence: rule.Confidence, MinRuns: rule.MinRuns}
 	if len(base) == 0 || len(next) == 0 {
-		v.Failed = true
+		v.Failed, v.Outcome = true, Fail
 		v.Notes = append(v.Notes, "nothing to compare: each side needs at least one run")
 		return v
 	}
@@ -224,30 +293,43 @@ func Compare(base, next []*results.Run, bounds Bounds) Verdict {
 				v.Notes = append(v.Notes, fmt.Sprintf("%s run %q is incomplete: %s", side.name, r.Name, orDash(r.Incomplete)))
 			}
 		}
-		if len(side.runs) == 1 && (len(base) > 1 || len(next) > 1) {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s has a single run: its spread counts as 0", side.name))
-		}
 	}
 	v.Mismatches = mismatches(base, next)
-	for _, m := range v.Mismatches {
-		v.Notes = append(v.Notes, "the sides differ: "+m)
-	}
+	noisy := false
 	for _, m := range metrics {
-		bound, ok := bounds[m.name]
+		bound, ok := rule.Bounds[m.name]
 		if !ok {
 			continue
 		}
-		row := compareMetric(m, base, next, bound)
-		if row.Status == StatusRegression || (row.Status == StatusMissing && measuredAll(m, base)) {
+		row := compareMetric(m, base, next, bound, rule)
+		noisy = noisy || !exact[m.name]
+		switch row.Status {
+		case StatusRegression:
 			v.Failed = true
+		case StatusMissing:
+			v.Failed = v.Failed || measuredAll(m, base)
+		case StatusNoEvidence:
+			if v.Outcome == "" {
+				v.Outcome = NoEvidence
+			}
 		}
 		v.Rows = append(v.Rows, row)
+	}
+	if noisy && (len(base) < rule.MinRuns || len(next) < rule.MinRuns) {
+		v.Notes = append(v.Notes, fmt.Sprintf("%d base and %d new run(s): noisy metrics need %d a side, as identical runs differ by more than one run's own scatter; repeat each side (5 or more give a narrow interval)",
+			len(base), len(next), rule.MinRuns))
+	}
+	switch {
+	case v.Failed:
+		v.Outcome = Fail
+	case v.Outcome == "":
+		v.Outcome = Pass
 	}
 	return v
 }
 
-// mismatches lists the workload settings, target kinds and drivers that
-// differ between the first runs of base and next.
+// mismatches lists the drivers, target kinds, profiles and workload
+// settings that differ between the first runs of base and next.
 func mismatches(base, next []*results.Run) []string {
 	b, n := base[0], next[0]
 	var out []string
@@ -256,6 +338,9 @@ func mismatches(base, next []*results.Run) []string {
 	}
 	if b.Cluster.Kind != n.Cluster.Kind {
 		out = append(out, fmt.Sprintf("target %s vs %s", b.Cluster.Kind, n.Cluster.Kind))
+	}
+	if bp, np := strings.Join(b.Profiles, "+"), strings.Join(n.Profiles, "+"); bp != np {
+		out = append(out, fmt.Sprintf("profiles %s vs %s", orDash(bp), orDash(np)))
 	}
 	bw, nw := map[string]string{}, map[string]string{}
 	for _, kv := range flattenJSON(b.Workload) {
@@ -296,7 +381,7 @@ func measuredAll(m metric, runs []*results.Run) bool {
 	return true
 }
 
-func compareMetric(m metric, base, next []*results.Run, bound float64) Row {
+func compareMetric(m metric, base, next []*results.Run, bound float64, rule Rule) Row {
 	row := Row{Metric: m.name, Unit: m.unit, Bound: bound}
 	row.Base, row.BaseSpread, row.BaseMeasured = side(m, base)
 	row.New, row.NewSpread, row.NewMeasured = side(m, next)
@@ -304,35 +389,158 @@ func compareMetric(m metric, base, next []*results.Run, bound float64) Row {
 		row.Status = StatusMissing
 		return row
 	}
-	bv, nv := values(m, base), values(m, next)
-	switch {
-	case row.Base != 0:
-		row.ChangePct = (row.New - row.Base) / math.Abs(row.Base) * 100
-	case row.New > 0:
-		row.ChangePct = math.Inf(1)
-	case row.New < 0:
-		row.ChangePct = math.Inf(-1)
+	row.ChangePct = changePct(row.Base, row.New)
+	// worse turns a change into how much worse it is, in percent.
+	worse := func(pct float64) float64 {
+		if m.higherIsBetter {
+			return -pct
+		}
+		return pct
 	}
-	worse := row.ChangePct
-	if m.higherIsBetter {
-		worse = -worse
+	if exact[m.name] {
+		switch w := worse(row.ChangePct); {
+		case w > bound:
+			row.Status = StatusRegression
+		case -w > bound:
+			row.Status = StatusImproved
+		default:
+			row.Status = StatusOK
+		}
+		return row
 	}
-	// Noise can only be judged with repeats on both sides, and never
-	// excuses a correctness count or a bound of 0: one lost message in
-	// one repeat is a finding, not noise.
-	noisy := len(bv) > 1 && len(nv) > 1 && bound > 0 && !exact[m.name] &&
-		math.Abs(row.New-row.Base) <= row.BaseSpread+row.NewSpread
+	lo, hi, ok := changeCI(values(m, base), values(m, next), rule)
+	if !ok {
+		row.Status = StatusNoEvidence
+		return row
+	}
+	row.CILow, row.CIHigh, row.HasCI = lo, hi, true
+	worst, best := math.Max(worse(lo), worse(hi)), math.Min(worse(lo), worse(hi))
 	switch {
-	case worse > bound && noisy:
-		row.Status = StatusNoise
-	case worse > bound:
+	case best > bound:
 		row.Status = StatusRegression
-	case -worse > bound && !noisy:
+	case worst <= bound && -worst > bound:
 		row.Status = StatusImproved
-	default:
+	case worst <= bound:
 		row.Status = StatusOK
+	default:
+		row.Status = StatusNoEvidence
 	}
 	return row
+}
+
+// changePct is (next-base)/|base|·100, ±Inf from a base of 0.
+func changePct(base, next float64) float64 {
+	switch {
+	case base != 0:
+		return (next - base) / math.Abs(base) * 100
+	case next > 0:
+		return math.Inf(1)
+	case next < 0:
+		return math.Inf(-1)
+	}
+	return 0
+}
+
+// changeCI is the Welch t interval of the change, in percent, of Compare's
+// doc comment; ok is false when a side has fewer than rule.MinRuns runs or
+// a figure is not positive, unless every figure is 0 (no change at all).
+func changeCI(base, next []float64, rule Rule) (lo, hi float64, ok bool) {
+	if len(base) < rule.MinRuns || len(next) < rule.MinRuns {
+		return 0, 0, false
+	}
+	logs := func(v []float64) ([]float64, bool) {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			if x <= 0 {
+				return nil, false
+			}
+			out[i] = math.Log(x)
+		}
+		return out, true
+	}
+	lb, okb := logs(base)
+	ln, okn := logs(next)
+	if !okb || !okn {
+		allZero := true
+		for _, x := range append(append([]float64{}, base...), next...) {
+			allZero = allZero && x == 0
+		}
+		return 0, 0, allZero
+	}
+	mb, sb := meanSD(lb)
+	mn, sn := meanSD(ln)
+	vb, vn := sb*sb/float64(len(lb)), sn*sn/float64(len(ln))
+	d, se := mn-mb, math.Sqrt(vb+vn)
+	half := 0.0
+	if se > 0 {
+		df := (vb + vn) * (vb + vn) / (vb*vb/float64(len(lb)-1) + vn*vn/float64(len(ln)-1))
+		half = studentQuantile(1-(1-rule.Confidence/100)/2, df) * se
+	}
+	return math.Expm1(d-half) * 100, math.Expm1(d+half) * 100, true
+}
+
+// studentQuantile is the p quantile (p > 0.5) of Student's t with df
+// degrees of freedom, found by bisection on its distribution function
+//
+//	P(T ≤ t) = 1 - I_{df/(df+t²)}(df/2, 1/2)/2   for t ≥ 0.
+func studentQuantile(p, df float64) float64 {
+	lo, hi := 0.0, 1e6
+	for range 200 {
+		t := (lo + hi) / 2
+		if 1-regIncBeta(df/(df+t*t), df/2, 0.5)/2 < p {
+			lo = t
+		} else {
+			hi = t
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// regIncBeta is the regularized incomplete beta function I_x(a, b),
+// evaluated by its continued fraction (modified Lentz), on the side of
+// x = (a+1)/(a+b+2) where the fraction converges fast.
+func regIncBeta(x, a, b float64) float64 {
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 1:
+		return 1
+	case x > (a+1)/(a+b+2):
+		return 1 - regIncBeta(1-x, b, a)
+	}
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	front := math.Exp(lab - la - lb + a*math.Log(x) + b*math.Log(1-x))
+	const tiny = 1e-300
+	c, d := 1.0, 1-(a+b)*x/(a+1)
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	d = 1 / d
+	f := d
+	for i := 1; i <= 300; i++ {
+		m := float64(i)
+		for _, num := range []float64{
+			m * (b - m) * x / ((a + 2*m - 1) * (a + 2*m)),
+			-(a + m) * (a + b + m) * x / ((a + 2*m) * (a + 2*m + 1)),
+		} {
+			d = 1 + num*d
+			if math.Abs(d) < tiny {
+				d = tiny
+			}
+			c = 1 + num/c
+			if math.Abs(c) < tiny {
+				c = tiny
+			}
+			d = 1 / d
+			f *= c * d
+		}
+		if math.Abs(c*d-1) < 1e-15 {
+			break
+		}
+	}
+	return front * f / a
 }
 
 // side returns a side's figure and its spread over repeats: for a
@@ -375,10 +583,19 @@ func meanSD(v []float64) (mean, sd float64) {
 	return mean, math.Sqrt(sd / float64(len(v)-1))
 }
 
-// Write prints the verdict as a table, then PASS or FAIL with the reasons.
+// Write prints the verdict: a banner first when the sides differ in setup,
+// the rule, a table with each change's confidence interval, the notes, and
+// PASS, NO EVIDENCE or FAIL with the reasons.
 func (v Verdict) Write(w io.Writer) {
+	if len(v.Mismatches) > 0 {
+		fmt.Fprintf(w, "WARNING: NOT LIKE FOR LIKE: the sides differ in %s; the change may be the setup's, not the code's\n",
+			strings.Join(v.Mismatches, "; "))
+	}
+	if len(v.Rows) > 0 {
+		fmt.Fprintf(w, "rule: %s%% confidence interval of the change, from runs (%d or more a side)\n", formatFloat(v.Confidence), v.MinRuns)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tbase\tnew\tchange\tbound\tstatus")
+	fmt.Fprintln(tw, "metric\tbase\tnew\tchange\tinterval\tbound\tstatus")
 	for _, r := range v.Rows {
 		baseText, newText := "-", "-"
 		if r.BaseMeasured {
@@ -387,33 +604,46 @@ func (v Verdict) Write(w io.Writer) {
 		if r.NewMeasured {
 			newText = meanText(r.New, r.NewSpread, r.Unit)
 		}
-		change := "-"
+		change, ci := "-", "-"
 		if r.Status != StatusMissing {
 			change = changeText(r)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric, baseText, newText, change, boundText(r), r.Status)
+		if r.HasCI {
+			ci = fmt.Sprintf("[%+.1f%%, %+.1f%%]", r.CILow, r.CIHigh)
+		} else if exact[r.Metric] {
+			ci = "exact"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric, baseText, newText, change, ci, boundText(r), r.Status)
 	}
 	tw.Flush()
 	for _, n := range v.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
-	if !v.Failed {
-		fmt.Fprintln(w, "PASS")
-		return
-	}
 	var why []string
 	for _, r := range v.Rows {
-		switch r.Status {
-		case StatusRegression:
+		switch {
+		case r.Status == StatusRegression && r.HasCI:
+			why = append(why, fmt.Sprintf("%s %s, %s%% interval [%+.1f%%, %+.1f%%] past the bound %s", r.Metric, changeText(r), formatFloat(v.Confidence), r.CILow, r.CIHigh, boundText(r)))
+		case r.Status == StatusRegression:
 			why = append(why, fmt.Sprintf("%s %s (bound %s)", r.Metric, changeText(r), boundText(r)))
-		case StatusMissing:
+		case r.Status == StatusMissing && v.Outcome == Fail:
 			why = append(why, r.Metric+" not measured by the new runs")
+		case r.Status == StatusNoEvidence && v.Outcome == NoEvidence:
+			why = append(why, r.Metric)
 		}
 	}
-	if len(why) == 0 {
-		why = v.Notes
+	switch v.Outcome {
+	case Pass:
+		fmt.Fprintln(w, "PASS")
+	case NoEvidence:
+		fmt.Fprintf(w, "NO EVIDENCE: %s cannot be told from noise at %s%% confidence; nothing failed, nothing is shown to hold: add runs\n",
+			strings.Join(why, ", "), formatFloat(v.Confidence))
+	default:
+		if len(why) == 0 {
+			why = v.Notes
+		}
+		fmt.Fprintln(w, "FAIL:", strings.Join(why, "; "))
 	}
-	fmt.Fprintln(w, "FAIL:", strings.Join(why, "; "))
 }
 
 // meanText prints a mean with its spread, "1234.5 ±12.3 msgs/s".

@@ -184,16 +184,21 @@ func TestCompareExitCodes(t *testing.T) {
 		args []string
 		code int
 	}{
-		// A change within the default bounds.
-		{"within bounds", fixture("base-1", "ok-1"), exitOK},
+		// A change within the default bounds, three repeats a side.
+		{"within bounds", append(append(fixture("base-1", "base-2", "base-3"), "--"), fixture("ok-1", "ok-2", "ok-3")...), exitOK},
+		// One run a side is no evidence: exit 0, and 1 when evidence is required.
+		{"no evidence", fixture("base-1", "slow-1"), exitOK},
+		{"evidence required", append(fixture("base-1", "ok-1"), "--require-evidence"), exitFailed},
 		// 20% less throughput, three repeats a side.
 		{"regression", append(append(fixture("base-1", "base-2", "base-3"), "--"), fixture("slow-1", "slow-2", "slow-3")...), exitFailed},
 		// The same, given by flags.
 		{"flags", []string{"--base", strings.Join(fixture("base-1", "base-2"), ","), "--new", strings.Join(fixture("slow-1", "slow-2"), ",")}, exitFailed},
-		// A worse mean inside the runs' own spread is noise, not a failure.
+		// A worse mean inside the runs' own spread is no evidence, not a failure.
 		{"noise", append(append(fixture("base-1", "base-2", "base-3"), "--"), fixture("noisy-1", "noisy-2", "noisy-3")...), exitOK},
 		// A loose bound lets the slow runs pass.
-		{"loose bound", append(fixture("base-1", "slow-1"), "--max-regression", "throughput=25%,p99=60%"), exitOK},
+		{"loose bound", append(append(append([]string{"--max-regression", "throughput=25%,p99=60%"}, fixture("base-1", "base-2")...), "--"), fixture("slow-1", "slow-2")...), exitOK},
+		{"bad confidence", append(fixture("base-1", "ok-1"), "--confidence", "100"), exitUsage},
+		{"one run is no minimum", append(fixture("base-1", "ok-1"), "--min-runs", "1"), exitUsage},
 		{"missing file", []string{fixtures + "base-1.json", "nosuch.json"}, exitUsage},
 		{"three files without --", fixture("base-1", "base-2", "ok-1"), exitUsage},
 		{"bad bound", append(fixture("base-1", "ok-1"), "--max-regression", "speed=5%"), exitUsage},
@@ -207,7 +212,7 @@ func TestCompareExitCodes(t *testing.T) {
 }
 
 func TestCompareGoBench(t *testing.T) {
-	code, stdout, stderr := kbench(t, append([]string{"compare", "--format", "gobench"}, fixture("base-1", "slow-1")...)...)
+	code, stdout, stderr := kbench(t, append(append(append([]string{"compare", "--format", "gobench"}, fixture("base-1", "base-2")...), "--"), fixture("slow-1", "slow-2")...)...)
 	if code != exitFailed {
 		t.Errorf("exit code %d, want %d", code, exitFailed)
 	}
