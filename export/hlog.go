@@ -45,9 +45,9 @@ func ParseHistKind(s string) (HistKind, error) {
 // Values are microseconds, as kbench records them. Timestamps are seconds
 // from the log's BaseTime, the run's start (whole seconds, the precision
 // the header keeps). Publish and end-to-end latency have one histogram per
-// interval of the measurement window (warm-up left out, as in the
-// summary); the result keeps send lag for the whole window only, so it is
-// one histogram spanning the window. With no kinds HLog writes all three,
+// interval after the warm-up (the drain's included), as the summary
+// leaves the warm-up out; the result keeps send lag for the measurement
+// window as a whole only, so it is one histogram spanning those intervals. With no kinds HLog writes all three,
 // each histogram tagged with its kind; with one kind it writes that kind
 // untagged, for tools that read untagged histograms only. An empty
 // histogram is still written, so intervals keep their places.
@@ -68,7 +68,7 @@ func HLog(w io.Writer, run *results.Run, kinds ...HistKind) error {
 	}
 	comments := []string{
 		fmt.Sprintf("[kbench result %q, driver %s, started %s]", run.Name, run.Driver.Name, run.Started.UTC().Format("2006-01-02T15:04:05.000Z07:00")),
-		"[values in microseconds; histograms: " + strings.Join(names, ", ") + "; the measurement window only]",
+		"[values in microseconds; histograms: " + strings.Join(names, ", ") + "; warm-up left out]",
 	}
 	for _, c := range comments {
 		if err := lw.OutputComment(c); err != nil {
