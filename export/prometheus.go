@@ -13,8 +13,7 @@ import (
 )
 
 // RunID is the run_id label of run's metrics: the distributed run's id,
-// or else its name and start time (name-20060102-150405, UTC), which the
-// result file's default name also carries.
+// or else its name and start time (name-20060102-150405, UTC).
 func RunID(run *results.Run) string {
 	if run.RunID != "" {
 		return run.RunID
