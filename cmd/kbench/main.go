@@ -58,6 +58,7 @@ func commands() []command {
 		{name: "plot", summary: "draw charts of results as PNG or SVG", setup: plotCmd},
 		{name: "report", summary: "write an HTML or markdown report of results", setup: reportCmd},
 		{name: "compare", summary: "judge new results against base results, for CI", setup: compareCmd},
+		{name: "export", summary: "write results as CSV, HdrHistogram logs, OMB JSON or Prometheus text", setup: exportCmd},
 		{name: "merge", summary: "merge the results of a distributed run's shards", setup: mergeCmd},
 		{name: "cluster", summary: "start, inspect or stop a local Apache Kafka cluster", setup: clusterCmd, words: clusterSubcommands},
 		{name: "completion", summary: "print a shell completion script (bash, zsh or fish)", setup: completionCmd, words: completionShells},
