@@ -120,12 +120,12 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 
 		// The disturbed window starts with the interval the fault fell in.
 		from := at
+		for i := len(ivs) - 1; i >= 0 && ivs[i].End > at+1e-9 && !ivs[i].Warmup; i-- {
+			from = ivs[i].Start
+		}
 		var after []results.Interval
 		for _, iv := range ivs {
 			if iv.End > at+1e-9 && iv.Start < sendLimit && iv.End <= run.sendEnd+1e-6 && !iv.Warmup {
-				if len(after) == 0 {
-					from = iv.Start
-				}
 				after = append(after, iv)
 			}
 		}
@@ -157,7 +157,8 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 			if fo.RecoveryS < 0 && len(before) > 0 && fo.RateBefore > 0 {
 				end = limit
 			}
-			fo.WindowOpenAtEnd = gap > 0 && gapStart+gap >= limit-ackBucket/2 ||
+			// A stall (not a moment's gap) that ran to limit.
+			fo.WindowOpenAtEnd = gap >= minStall.Seconds() && gapStart+gap >= limit-ackBucket/2 ||
 				worst.name != "" && worst.start+worst.gap >= limit-ackBucket/2
 			var during []results.Interval
 			for _, iv := range ivs {
