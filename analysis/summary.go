@@ -182,13 +182,18 @@ func countsByKind(m map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
-// faultName is e.g. "kill broker 2 (leader:orders-0) at 20.0s".
+// faultName is e.g. "kill broker 2 (leader:orders-0) at 20.0s", the time
+// it was requested, followed by when it was done if that was later.
 func faultName(f results.Fault) string {
 	s := fmt.Sprintf("%s broker %d", f.Action, f.Broker)
 	if f.Target != "" && f.Target != fmt.Sprint(f.Broker) {
 		s += " (" + f.Target + ")"
 	}
-	return s + fmt.Sprintf(" at %.1fs", f.At)
+	s += fmt.Sprintf(" at %.1fs", f.Began())
+	if f.At-f.Began() >= 0.05 {
+		s += fmt.Sprintf(", done %.1fs", f.At)
+	}
+	return s
 }
 
 func failoverLine(f results.Failover) string {
@@ -204,6 +209,9 @@ func failoverLine(f results.Failover) string {
 			fmt.Fprintf(&b, ", usually %.2fs", f.WorstPartitionUsualNoAckS)
 		}
 		b.WriteString(")")
+	}
+	if f.WindowOpenAtEnd {
+		b.WriteString(", still stalled when its analysis ended (the producers' end or the next fault): at least that long")
 	}
 	switch {
 	case f.RecoveryS < 0 && f.Recovery != "":
@@ -222,6 +230,9 @@ func failoverLine(f results.Failover) string {
 		fmt.Fprintf(&b, "; msgs/s %.0f before, %.0f during, %.0f after", f.RateBefore, f.RateDuring, f.RateAfter)
 		fmt.Fprintf(&b, "; p99 %s ms before, %s ms in window %.1f-%.1fs",
 			ms(f.LatencyBeforeMs.P99), ms(f.LatencyWindowMs.P99), f.WindowStart, f.WindowEnd)
+		if f.FailedWindow > 0 {
+			fmt.Fprintf(&b, ", %d sends failed in it (%s%%), in no latency", f.FailedWindow, percent(f.FailedWindowShare))
+		}
 	}
 	if len(f.ErrorsByKind) > 0 {
 		b.WriteString("; errors " + countsByKind(f.ErrorsByKind))

@@ -9,13 +9,13 @@ import (
 )
 
 // timeline returns one-second intervals from 0 with the given acked
-// counts, and an ack timeline for partition 0 marked through every second
-// that had acknowledgements.
+// counts, 100 sent in each (an open model's rate), and an ack timeline for
+// partition 0 marked through every second that had acknowledgements.
 func timeline(acked ...int64) ([]results.Interval, ackTimeline) {
 	ivs := make([]results.Interval, len(acked))
 	var acks ackTimeline
 	for i, n := range acked {
-		ivs[i] = results.Interval{Start: float64(i), End: float64(i + 1), Acked: n}
+		ivs[i] = results.Interval{Start: float64(i), End: float64(i + 1), Sent: 100, Acked: n}
 		if n == 0 {
 			continue
 		}
@@ -94,12 +94,13 @@ func TestAnalyseFailover(t *testing.T) {
 		{
 			// Acks stop for good: not seen, because the run ended, said in
 			// words; the window runs to the end of sending, leaving nothing
-			// after it.
+			// after it, and the stretch without acks to the producers' end
+			// at 12 s, its 10 ms bucket included.
 			name:   "recovery never reached",
 			acked:  []int64{100, 100, 100, 100, 100, 0, 0, 0, 0, 0, 0, 0},
 			tail:   -1,
 			events: []results.Fault{inject(5)},
-			want: []want{{recoveryS: -1, maxNoAckS: 7, windowStart: 5, windowEnd: 12,
+			want: []want{{recoveryS: -1, maxNoAckS: 7.01, windowStart: 5, windowEnd: 12,
 				rateBefore: 100, rateDuring: 0, rateAfter: 0, worst: "t/0", recovery: "when sending ended, 7.0s after the fault"}},
 		},
 		{
@@ -130,13 +131,16 @@ func TestAnalyseFailover(t *testing.T) {
 		{
 			// A fault inside the first interval after the warm-up has no
 			// level before it to recover to: said so, not "never dipped".
+			// The window is the stall's, through the interval whose acks
+			// end it; 0.5 s before the fault is too short to tell a
+			// partition's usual gaps, so none is the worst.
 			name:   "fault in the first interval after warm-up",
 			acked:  []int64{100, 100, 100, 0, 0, 100, 100, 100},
 			warmup: 2,
 			tail:   -1,
 			events: []results.Fault{inject(2.5)},
-			want: []want{{recoveryS: -1, maxNoAckS: 2, windowStart: 2, windowEnd: 8,
-				rateBefore: 0, rateDuring: 400.0 / 6, rateAfter: 0, worst: "t/0", recovery: "no whole interval"}},
+			want: []want{{recoveryS: -1, maxNoAckS: 2, windowStart: 2, windowEnd: 6,
+				rateBefore: 0, rateDuring: 50, rateAfter: 100, recovery: "no whole interval"}},
 		},
 		{
 			// An injection that failed has no failover to measure.
@@ -155,7 +159,7 @@ func TestAnalyseFailover(t *testing.T) {
 			for i := range ivs {
 				ivs[i].Warmup = ivs[i].End <= tc.warmup
 			}
-			shape := runShape{warmup: tc.warmup, sendEnd: end, interval: 1, topics: []string{"t"}, partitionsPerTopic: 1}
+			shape := runShape{warmup: tc.warmup, sendEnd: end, ackEnd: ivs[len(ivs)-1].End, interval: 1, topics: []string{"t"}, partitionsPerTopic: 1}
 			got := analyseFailover(ivs, tc.events, acks, shape)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d summaries, want %d: %+v", len(got), len(tc.want), got)
@@ -197,16 +201,57 @@ func TestWorstPartitionAgainstItsUsualGap(t *testing.T) {
 	every(1, 0.01, 0, 20, 10, 11) // busy, then 1 s without acks at the fault
 	every(2, 0.01, 10, 20, 0, 0)  // not written to before the fault
 	shape := runShape{sendEnd: 20, interval: 1, topics: []string{"t"}, partitionsPerTopic: 3}
-	name, gap, usual := worstPartition(acks, 0, 10, 20, shape)
-	if name != "t/1" || math.Abs(gap-1) > 0.011 || usual > 0.011 {
-		t.Errorf("worst partition %q, gap %.2f s, usual %.2f s; want t/1 with 1 s against ~0", name, gap, usual)
+	w := worstPartition(acks, 10, 10, 20, shape)
+	if w.name != "t/1" || math.Abs(w.gap-1) > 0.011 || w.usual > 0.011 || math.Abs(w.start-10) > 0.011 {
+		t.Errorf("worst partition %+v; want t/1 with 1 s from 10 s against ~0", w)
 	}
 	// Without the stall, the sparse partition's gaps are its usual ones.
 	acks = nil
 	every(0, 0.8, 0, 20, 0, 0)
 	every(1, 0.01, 0, 20, 0, 0)
-	if name, gap, _ := worstPartition(acks, 0, 10, 20, shape); name != "" {
-		t.Errorf("worst partition %q with a %.2f s gap, want none: no partition stalled beyond its usual", name, gap)
+	if w := worstPartition(acks, 10, 10, 20, shape); w.name != "" {
+		t.Errorf("worst partition %+v, want none: no partition stalled beyond its usual", w)
+	}
+	// A gap that begins after as long a time as the one looked at before
+	// is compared with nothing: a longer look finds longer natural gaps.
+	acks = nil
+	every(0, 0.01, 0, 20, 13, 14.5) // 1.5 s without acks, 3 s after
+	if w := worstPartition(acks, 10, 2, 20, shape); w.name != "" {
+		t.Errorf("worst partition %+v over 2 s before and after, want none: its gap began 3 s after", w)
+	}
+	if w := worstPartition(acks, 10, 5, 20, shape); w.name != "t/0" {
+		t.Errorf("worst partition %+v over 5 s before and after, want t/0", w)
+	}
+}
+
+// Issue 20 item 3: a sparse partition's longest gap in the 10 s before a
+// fault (0.49 s) was compared with its longest over the whole rest of the
+// run, where a natural 1.11 s gap 25 s later made a fault on a broker that
+// led nothing read "worst partition 1.11 s, usually 0.49 s". Compared over
+// windows of one length within the fault's reach, it has no effect.
+func TestWorstPartitionNotFromLaterGaps(t *testing.T) {
+	var acks ackTimeline
+	ivs := make([]results.Interval, 60)
+	for i := range ivs {
+		ivs[i] = results.Interval{Start: float64(i), End: float64(i + 1), Sent: 100, Acked: 100}
+	}
+	for at := 0.0; at < 60; at += 0.01 {
+		acks.mark(0, int64(at*1e9)) // busy
+	}
+	for at := 0.0; at < 60; {
+		acks.mark(1, int64(at*1e9))
+		if at >= 45 && at < 46 {
+			at += 1.11 // once, a natural long gap
+		} else {
+			at += 0.49
+		}
+	}
+	shape := runShape{sendEnd: 60, ackEnd: 60, interval: 1, topics: []string{"t"}, partitionsPerTopic: 2}
+	events := []results.Fault{{At: 20, Action: "pause", Broker: 3, Phase: results.PhaseInject}}
+	fo := analyseFailover(ivs, events, acks, shape)[0]
+	if fo.WorstPartition != "" || fo.WindowEnd != 0 || fo.MaxNoAckS > 0.011 {
+		t.Errorf("worst partition %q %.2f s (usually %.2f s), no acks %.2f s, window %g-%g; want no effect",
+			fo.WorstPartition, fo.WorstPartitionNoAckS, fo.WorstPartitionUsualNoAckS, fo.MaxNoAckS, fo.WindowStart, fo.WindowEnd)
 	}
 }
 

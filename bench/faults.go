@@ -124,10 +124,12 @@ func (s *faultScheduler) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// inject performs one fault and records the event, stamped when the
-// action took effect: once the target has been found (the leader and the
-// controller are looked up first) and the action has returned (a killed
-// broker has exited, a moved leader leads elsewhere).
+// inject performs one fault and records the event with two stamps: when
+// it was requested (RequestedAt, before the target is looked up: what the
+// action does can begin then, as a controlled stop moves leaders away
+// first, and failover is measured from it), and when it took effect (At:
+// the target found and the action returned, a killed broker exited, a
+// moved leader leads elsewhere).
 func (s *faultScheduler) inject(ctx context.Context, f cluster.Faulter, spec workload.FaultSpec, pick int32) *pendingUndo {
 	ev := results.Fault{RequestedAt: time.Since(s.t0).Seconds(), Action: string(spec.Action), Target: spec.Target, Broker: -1, Phase: results.PhaseInject}
 	p, err := s.doInject(ctx, f, spec, pick, &ev)

@@ -111,8 +111,9 @@ func (w *isrWatcher) result() (map[partKey]int32, []results.ISREvent) {
 
 // addISRMetrics fills in each failover's leader replacement time and ISR
 // event counts, from the leaders first seen and the events (in time
-// order). For a fault on broker B at time F, up to limit (the next fault
-// or the end of production):
+// order). For a fault on broker B requested at F (Fault.Began: a
+// controlled stop moves leaders before it returns), up to limit (the next
+// fault's request or the end of production):
 //   - the partitions B led at F (first leaders, then the leader events
 //     up to F) are replaced when each has had a leader event naming
 //     another broker; LeaderReplacedS is the last of those times minus F,
@@ -123,10 +124,10 @@ func (w *isrWatcher) result() (map[partKey]int32, []results.ISREvent) {
 func addISRMetrics(fos []results.Failover, initial map[partKey]int32, events []results.ISREvent, produceEnd float64) {
 	for i := range fos {
 		fo := &fos[i]
-		at, broker := fo.Fault.At, fo.Fault.Broker
+		at, broker := fo.Fault.Began(), fo.Fault.Broker
 		limit := produceEnd
 		if i+1 < len(fos) {
-			limit = min(limit, fos[i+1].Fault.At)
+			limit = min(limit, fos[i+1].Fault.Began())
 		}
 		leaders := map[partKey]int32{}
 		for k, l := range initial {

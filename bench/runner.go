@@ -457,6 +457,7 @@ func (r *run) shape() runShape {
 	return runShape{
 		warmup:             r.warmup.Seconds(),
 		sendEnd:            r.sendEnd().Seconds(),
+		ackEnd:             r.produceDone().Seconds(),
 		interval:           r.w.Interval.D().Seconds(),
 		topics:             r.topics,
 		partitionsPerTopic: r.w.PartitionsPerTopic,

@@ -319,20 +319,33 @@ type Fault struct {
 	Error  string     `json:"error,omitempty"`
 }
 
+// Began is when kbench began the fault's action: RequestedAt, or At in a
+// result written before requested_at_s existed. Failover is measured from
+// it, since an action can act before it returns (a controlled stop moves
+// leaders away first).
+func (f Fault) Began() float64 {
+	if f.RequestedAt > 0 {
+		return f.RequestedAt
+	}
+	return f.At
+}
+
 // Failover summarises the disturbance around one fault.
 type Failover struct {
 	Fault Fault `json:"fault"`
 	// RecoveredAt is when the fault was undone (seconds from start), 0 if
 	// never.
 	RecoveredAt float64 `json:"recovered_at_s,omitempty"`
-	// MaxNoAckS is the longest stretch without any acknowledgement in the
-	// disturbed window; WorstPartitionNoAckS the longest for one partition.
+	// MaxNoAckS is the longest stretch without any acknowledgement that
+	// began within the fault's reach (from its request to a few intervals
+	// after it took effect or was undone), followed through the flush to
+	// its end; WorstPartitionNoAckS the longest for one partition.
 	MaxNoAckS float64 `json:"max_no_ack_s"`
 	// WorstPartition is the partition whose stretch without
-	// acknowledgements after the fault most exceeded its longest in the
-	// 10 s before (WorstPartitionUsualNoAckS), so the natural gaps of a
-	// partition written to now and then are not taken for the fault's;
-	// "" when no partition's grew.
+	// acknowledgements after the fault most exceeded its longest in as
+	// long a time before (WorstPartitionUsualNoAckS), so the natural gaps
+	// of a partition written to now and then are not taken for the
+	// fault's; "" when no partition's grew.
 	WorstPartition            string  `json:"worst_partition,omitempty"`
 	WorstPartitionNoAckS      float64 `json:"worst_partition_no_ack_s"`
 	WorstPartitionUsualNoAckS float64 `json:"worst_partition_usual_no_ack_s,omitempty"`
@@ -346,21 +359,33 @@ type Failover struct {
 	RateBefore float64 `json:"rate_before_msgs"`
 	RateDuring float64 `json:"rate_during_msgs"`
 	RateAfter  float64 `json:"rate_after_msgs"`
-	// WindowStart and WindowEnd bound the disturbed window; both 0 when
-	// the fault disturbed nothing.
-	WindowStart     float64          `json:"window_start_s"`
-	WindowEnd       float64          `json:"window_end_s"`
-	LatencyBeforeMs Latency          `json:"latency_before_ms"`
-	LatencyWindowMs Latency          `json:"latency_window_ms"`
-	ErrorsByKind    map[string]int64 `json:"errors_by_kind,omitempty"`
-	Retries         *int64           `json:"retries,omitempty"`
-	// LeaderReplacedS is the time from the fault until every partition
-	// of the run's topics that the faulted broker led had another leader
-	// in the cluster's metadata; -1 if some never did before the next
-	// fault or the end of production; 0 (omitted) when it led none.
+	// WindowStart and WindowEnd bound the disturbed window, whole
+	// intervals; both 0 when the fault disturbed nothing. Its rate,
+	// latency, failed sends, errors and retries are of these intervals.
+	WindowStart float64 `json:"window_start_s"`
+	WindowEnd   float64 `json:"window_end_s"`
+	// WindowOpenAtEnd is set when a stall was still running where the
+	// fault's analysis stopped (the producers' end, or the next fault):
+	// MaxNoAckS or WorstPartitionNoAckS, and WindowEnd, are then lower
+	// bounds.
+	WindowOpenAtEnd bool    `json:"window_open_at_end,omitempty"`
+	LatencyBeforeMs Latency `json:"latency_before_ms"`
+	LatencyWindowMs Latency `json:"latency_window_ms"`
+	// FailedWindow counts the sends that failed (timed out, refused) in
+	// the window, which no latency includes; FailedWindowShare is their
+	// share of the sends that had an outcome in it (failed + acknowledged).
+	FailedWindow      int64            `json:"failed_window,omitempty"`
+	FailedWindowShare float64          `json:"failed_window_share,omitempty"`
+	ErrorsByKind      map[string]int64 `json:"errors_by_kind,omitempty"`
+	Retries           *int64           `json:"retries,omitempty"`
+	// LeaderReplacedS is the time from the fault's request until every
+	// partition of the run's topics that the faulted broker led then had
+	// another leader in the cluster's metadata; -1 if some never did
+	// before the next fault or the end of production; 0 (omitted) when it
+	// led none.
 	LeaderReplacedS float64 `json:"leader_replaced_s,omitempty"`
 	// ISRShrinks and ISRExpands count the ISR events (see Run.ISR) from
-	// the fault to the next fault or the end of production.
+	// the fault's request to the next fault's or the end of production.
 	ISRShrinks int `json:"isr_shrinks,omitempty"`
 	ISRExpands int `json:"isr_expands,omitempty"`
 }
