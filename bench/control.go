@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 )
 
@@ -99,7 +100,7 @@ func controlTopic(w *Workload, id string) string { return w.TopicPrefix + "-" + 
 // workload.
 func workloadHash(w *Workload) string {
 	b, _ := json.Marshal(w)
-	sum := sha256.Sum256(results.RedactJSON(b))
+	sum := sha256.Sum256(redact.JSON(b))
 	return hex.EncodeToString(sum[:8])
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 )
 
@@ -18,7 +19,7 @@ import (
 func (r *run) result(started time.Time, c *collector) *results.Run {
 	w := r.w
 	wl, _ := json.Marshal(w)
-	wl = results.RedactJSON(wl)
+	wl = redact.JSON(wl)
 	res := &results.Run{
 		Schema:       results.Schema,
 		Complete:     true,
@@ -30,7 +31,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Workload:     wl,
 		Profiles:     r.cfg.Profiles,
 		Driver:       results.Driver{Name: r.cfg.Driver.Name(), Library: r.cfg.Driver.Library()},
-		Client:       results.Client{Producer: results.RedactProps(w.Producer), Consumer: results.RedactProps(w.Consumer)},
+		Client:       results.Client{Producer: redact.Props(w.Producer), Consumer: redact.Props(w.Consumer)},
 		Cluster:      r.cfg.Target.Describe(),
 		Host:         r.cfg.Host,
 		Intervals:    c.intervals,
@@ -41,7 +42,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 			res.Client.EffectiveProducer = cr.EffectiveConfig()
 		}
 	}
-	res.Cluster.BrokerProps = results.RedactProps(res.Cluster.BrokerProps)
+	res.Cluster.BrokerProps = redact.Props(res.Cluster.BrokerProps)
 	res.Cluster.Topics = slices.Clone(r.topics)
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor

@@ -15,7 +15,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/redact"
 )
 
 // Workload describes a run: what is produced, by how many producers, at what
@@ -295,7 +295,7 @@ func (w *Workload) Set(key, value string) error {
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
 	}}, fieldsOf(w), "", &errs)
 	if len(errs) > 0 {
-		return fmt.Errorf("%s=%s: %w", key, results.RedactValue(key, value), errs.err())
+		return fmt.Errorf("%s=%s: %w", key, redact.Value(key, value), errs.err())
 	}
 	w.markGiven(field)
 	return nil

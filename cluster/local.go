@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/atomicfile"
 	"github.com/kbench/kbench/results"
 )
 
@@ -408,7 +409,7 @@ func (l *Local) saveState() error {
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(l.dir, "cluster.json"), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(l.dir, "cluster.json"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing local cluster state: %w", err)
 	}
 	return nil

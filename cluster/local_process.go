@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/atomicfile"
 )
 
 // sig is a signal kbench sends a broker, named portably.
@@ -134,7 +134,7 @@ func (l *Local) startProcess(id int32) error {
 	n.PID = p.pid
 	fmt.Fprintf(l.log, "kbench: broker %d started (pid %d, %s)\n", id, p.pid, addr(n.Port))
 	// Atomic, so another kbench never reads half a pid.
-	if err := results.WriteFileAtomic(l.pidPath(id), []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(l.pidPath(id), []byte(strconv.Itoa(p.pid)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("writing pid file of broker %d: %w", id, err)
 	}
 	return l.saveState()

@@ -15,6 +15,7 @@ import (
 	"github.com/kbench/kbench/cluster/clustertest"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 )
 
@@ -92,7 +93,7 @@ func TestSecuredRunBothDrivers(t *testing.T) {
 			if r.Summary.ConsumedMessages != 3000 || r.Verify == nil || r.Verify.Lost != 0 {
 				t.Errorf("consumed %d of 3000, verify %+v", r.Summary.ConsumedMessages, r.Verify)
 			}
-			if r.Client.Producer["sasl.jaas.config"] != results.Redacted {
+			if r.Client.Producer["sasl.jaas.config"] != redact.Placeholder {
 				t.Errorf("the result does not record that the login was set: %q", r.Client.Producer["sasl.jaas.config"])
 			}
 		})
@@ -177,7 +178,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	data, _ := os.ReadFile(out)
 	leaks("the result", string(data))
 	r := readResult(t, out)
-	if r.Client.Producer["ssl.key.password"] != results.Redacted || r.Client.Producer["ssl.keystore.password"] != results.Redacted {
+	if r.Client.Producer["ssl.key.password"] != redact.Placeholder || r.Client.Producer["ssl.keystore.password"] != redact.Placeholder {
 		t.Errorf("the result does not record that the secrets were set: %v", r.Client.Producer)
 	}
 

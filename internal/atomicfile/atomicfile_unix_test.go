@@ -1,6 +1,6 @@
 //go:build unix
 
-package results
+package atomicfile
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func TestWriteFileAtomicFIFO(t *testing.T) {
+func TestWriteFIFO(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
@@ -22,7 +22,7 @@ func TestWriteFileAtomicFIFO(t *testing.T) {
 		}
 		read <- string(b)
 	}()
-	if err := WriteFileAtomic(path, []byte("through the pipe\n"), 0o644); err != nil {
+	if err := Write(path, []byte("through the pipe\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-read; got != "through the pipe\n" {

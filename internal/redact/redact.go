@@ -1,13 +1,15 @@
-package results
+// Package redact decides which settings hold secrets and hides their
+// values wherever kbench writes settings.
+package redact
 
 import (
 	"encoding/json"
 	"strings"
 )
 
-// Redacted replaces a secret's value wherever kbench writes settings: the
+// Placeholder replaces a secret's value wherever kbench writes settings: the
 // result records that the secret was set, never what it is.
-const Redacted = "(secret, set)"
+const Placeholder = "(secret, set)"
 
 // IsSecret reports whether a setting called key holds a secret. This is
 // the one place kbench decides it: results, reports, sweep indexes, logs
@@ -78,31 +80,31 @@ func splitWords(key string) []string {
 	return words
 }
 
-// RedactValue returns value, or Redacted when key is secret and value is
+// Value returns value, or Placeholder when key is secret and value is
 // set.
-func RedactValue(key, value string) string {
+func Value(key, value string) string {
 	if value != "" && IsSecret(key) {
-		return Redacted
+		return Placeholder
 	}
 	return value
 }
 
-// RedactProps returns a copy of props with every secret's value replaced.
-func RedactProps(props map[string]string) map[string]string {
+// Props returns a copy of props with every secret's value replaced.
+func Props(props map[string]string) map[string]string {
 	if props == nil {
 		return nil
 	}
 	out := make(map[string]string, len(props))
 	for k, v := range props {
-		out[k] = RedactValue(k, v)
+		out[k] = Value(k, v)
 	}
 	return out
 }
 
-// RedactJSON returns doc with the value of every string member whose
+// JSON returns doc with the value of every string member whose
 // dotted path ("producer.sasl.password") is secret replaced, at any depth. A document that does not
 // parse is returned as it is: nothing kbench writes is such.
-func RedactJSON(doc json.RawMessage) json.RawMessage {
+func JSON(doc json.RawMessage) json.RawMessage {
 	if len(doc) == 0 {
 		return doc
 	}
@@ -128,7 +130,7 @@ func redactAny(path string, v any) any {
 				p = path + "." + k
 			}
 			if s, ok := e.(string); ok && s != "" && IsSecret(p) {
-				v[k] = Redacted
+				v[k] = Placeholder
 				continue
 			}
 			v[k] = redactAny(p, e)

@@ -1,4 +1,4 @@
-package results
+package redact
 
 import (
 	"encoding/json"
@@ -44,39 +44,13 @@ func TestIsSecret(t *testing.T) {
 func TestRedactJSON(t *testing.T) {
 	doc := json.RawMessage(`{"name":"w","keyDistributor":"NO_KEY","messageSize":1048576,` +
 		`"producer":{"acks":"all","sasl.password":"hunter2","sasl.username":"alice"},"consumer":{"sasl.jaas.config":"x password=\"hunter2\";"}}`)
-	out := string(RedactJSON(doc))
+	out := string(JSON(doc))
 	if strings.Contains(out, "hunter2") {
 		t.Fatalf("secret left in %s", out)
 	}
-	for _, want := range []string{`"alice"`, `"NO_KEY"`, `1048576`, `"sasl.password":"` + Redacted + `"`} {
+	for _, want := range []string{`"alice"`, `"NO_KEY"`, `1048576`, `"sasl.password":"` + Placeholder + `"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("%s missing from %s", want, out)
 		}
-	}
-}
-
-func TestSweepIndexRedacted(t *testing.T) {
-	idx := &SweepIndex{
-		Vary:   []Vary{{Key: "producer.sasl.password", Values: []string{"hunter2"}}, {Key: "acks", Values: []string{"1"}}},
-		Points: []SweepEntry{{SweepPoint: SweepPoint{Params: Params{{"producer.sasl.password", "hunter2"}, {"acks", "1"}}}}},
-	}
-	path := t.TempDir() + "/sweep.json"
-	if err := WriteSweepIndex(path, idx); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadSweepIndex(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(got)
-	if strings.Contains(string(b), "hunter2") || strings.Contains(idx.Points[0].FileName(1), "hunter2") ||
-		strings.Contains(idx.Points[0].Label(), "hunter2") {
-		t.Fatalf("secret in the index, a file name or a label: %s", b)
-	}
-	if idx.Points[0].Params[0].Value != "hunter2" {
-		t.Error("writing the index changed the sweep's own points")
-	}
-	if got.Points[0].Params[1].Value != "1" {
-		t.Errorf("acks = %q, want 1", got.Points[0].Params[1].Value)
 	}
 }
