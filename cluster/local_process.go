@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/internal/atomicfile"
+	"github.com/kbench/kbench/internal/poll"
 )
 
 // sig is a signal kbench sends a broker, named portably.
@@ -150,20 +151,18 @@ func (l *Local) Start(ctx context.Context, id int32) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.readyTimeout)
 	defer cancel()
-	for {
+	var last error
+	err := poll.Until(ctx, pollEvery, func(ctx context.Context) (bool, error) {
 		if err := l.checkAlive(id); err != nil {
-			return err
+			return false, err
 		}
-		_, err := l.answers(ctx, id)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("broker %d started but does not answer: %w\n%s", id, err, l.logTail(id))
-		case <-time.After(pollEvery):
-		}
+		_, last = l.answers(ctx, id)
+		return last == nil, nil
+	})
+	if err != nil && err == ctx.Err() { // last is then the answer that failed
+		return fmt.Errorf("broker %d started but does not answer: %w\n%s", id, last, l.logTail(id))
 	}
+	return err
 }
 
 // checkAlive returns an error with the log's tail if broker id's process
@@ -266,12 +265,11 @@ func waitStopped(pid int, stopped bool) {
 	if !canSeeStopped {
 		return
 	}
-	for range 50 {
-		if isStopped(pid) == stopped {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = poll.Until(ctx, 20*time.Millisecond, func(context.Context) (bool, error) {
+		return isStopped(pid) == stopped, nil
+	})
 }
 
 // waitExit waits until pid, broker id's process, is gone, for at most max.
@@ -285,14 +283,16 @@ func (l *Local) waitExit(ctx context.Context, id int32, pid int, max time.Durati
 	if p != nil && p.pid == pid {
 		done = p.done
 	}
-	for isNodeProcess(pid, l.propsPath(id)) {
+	err := poll.Until(ctx, 100*time.Millisecond, func(context.Context) (bool, error) {
 		select {
 		case <-done:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("broker %d (pid %d) still running after %v: %w", id, pid, max, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+			return true, nil
+		default:
+			return !isNodeProcess(pid, l.propsPath(id)), nil
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("broker %d (pid %d) still running after %v: %w", id, pid, max, err)
 	}
 	return nil
 }
@@ -416,11 +416,12 @@ func StopLeftover(dir string) ([]int, error) {
 			errs = append(errs, fmt.Errorf("killing leftover broker pid %d: %w", r.pid, err))
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for _, r := range running {
-		for time.Now().Before(deadline) && isNodeProcess(r.pid, r.props) {
-			time.Sleep(100 * time.Millisecond)
-		}
+		_ = poll.Until(ctx, 100*time.Millisecond, func(context.Context) (bool, error) {
+			return !isNodeProcess(r.pid, r.props), nil
+		})
 		if isNodeProcess(r.pid, r.props) {
 			errs = append(errs, fmt.Errorf("leftover broker pid %d survived SIGKILL", r.pid))
 		}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kbench/kbench/internal/poll"
 )
 
 // pollEvery is how often readiness is checked.
@@ -115,22 +117,19 @@ func (l *Local) waitUntil(ctx context.Context, check func(context.Context) ([]in
 	var missing []int32
 	var last error
 	start := time.Now()
-	for {
+	err := poll.Until(ctx, pollEvery, func(ctx context.Context) (bool, error) {
 		for _, id := range l.BrokerIDs() {
 			if err := l.checkAlive(id); err != nil {
-				return err
+				return false, err
 			}
 		}
 		missing, last = check(ctx)
-		if last == nil && len(missing) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return l.notReady(time.Since(start), ctx.Err(), missing, last)
-		case <-time.After(pollEvery):
-		}
+		return last == nil && len(missing) == 0, nil
+	})
+	if err != nil && err == ctx.Err() {
+		return l.notReady(time.Since(start), err, missing, last)
 	}
+	return err
 }
 
 // notReady builds the error of a readiness wait that ran out of time.
