@@ -27,4 +27,3 @@ func ReadClientConfig(path string) (map[string]string, error) {
 	}
 	return props, nil
 }
-
