@@ -132,15 +132,11 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 			}
 			fo.RateDuring = rateOf(during)
 			fo.LatencyWindowMs = latencyOf(during)
+			var sum results.Interval
 			for _, iv := range during {
-				fo.Retries = results.AddRetries(fo.Retries, iv.Retries)
-				for kind, n := range iv.ErrorsByKind {
-					if fo.ErrorsByKind == nil {
-						fo.ErrorsByKind = map[string]int64{}
-					}
-					fo.ErrorsByKind[kind] += n
-				}
+				sum.Add(iv)
 			}
+			fo.Retries, fo.ErrorsByKind = sum.Retries, sum.ErrorsByKind
 		}
 		fo.RateAfter = rateOf(sliceIntervals(ivs, afterFrom, min(limit, afterFrom+baselineSpan.Seconds())))
 		out = append(out, fo)

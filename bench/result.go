@@ -64,24 +64,14 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	s.TargetRate = w.ProducerRate
 	// Errors, late sends and retries of the measurement window only, as
 	// the latencies and rates are.
-	var sent int64
-	var slotWait float64
+	var measured results.Interval
 	for _, iv := range c.intervals {
-		if iv.Warmup {
-			continue
-		}
-		sent += iv.Sent
-		slotWait += iv.InFlightWaitS
-		s.Errors += iv.Errors
-		s.LateSends += iv.LateSends
-		s.Retries = results.AddRetries(s.Retries, iv.Retries)
-		for k, n := range iv.ErrorsByKind {
-			if s.ErrorsByKind == nil {
-				s.ErrorsByKind = map[string]int64{}
-			}
-			s.ErrorsByKind[k] += n
+		if !iv.Warmup {
+			measured.Add(iv)
 		}
 	}
+	sent, slotWait := measured.Sent, measured.InFlightWaitS
+	s.Errors, s.LateSends, s.Retries, s.ErrorsByKind = measured.Errors, measured.LateSends, measured.Retries, measured.ErrorsByKind
 	// Rates count the messages meant to be sent after the warm-up, over
 	// the time from the warm-up's end to the last acknowledgement (the
 	// last consumed message for consumers).
