@@ -13,6 +13,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/cluster/clustertest"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/internal/redact"
@@ -22,7 +23,7 @@ import (
 // secured is a SASL_SSL local cluster this package's integration tests
 // share, started by TestMain when KBENCH_LOCAL_DIR says Apache Kafka can
 // run here (the shared test cluster is plaintext); nil otherwise.
-var secured *cluster.Local
+var secured *local.Cluster
 
 // TestMain also lets the test binary stand in for kbench when a test
 // starts shard processes (--local-shards runs this executable).
@@ -30,8 +31,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KBENCH_AS_MAIN") == "1" {
 		os.Exit(realMain(os.Args[1:]))
 	}
-	os.Exit(clustertest.Main(m, "secured", cluster.LocalConfig{Security: cluster.SecuritySASLSSL},
-		func(l *cluster.Local) { secured = l }))
+	os.Exit(clustertest.Main(m, "secured", local.Config{Security: cluster.SecuritySASLSSL},
+		func(l *local.Cluster) { secured = l }))
 }
 
 func needSecured(t *testing.T) {

@@ -1,38 +1,22 @@
-package cluster
+package local
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/results"
 )
-
-func TestOpenSecuritySpec(t *testing.T) {
-	for _, spec := range []Spec{
-		{Kind: results.KindLocal, Security: "tls"},                      // no such security
-		{Bootstrap: []string{"127.0.0.1:1"}, Security: SecuritySASLSSL}, // an external cluster's comes with its properties
-		{Kind: results.KindEmbedded, Security: SecurityMTLS},            // kfake has no TLS listener
-	} {
-		_, err := Open(context.Background(), spec)
-		var se *SpecError
-		if !errors.As(err, &se) || se.Field != "Security" {
-			t.Errorf("Open(%+v) = %v, want a SpecError on Security", spec, err)
-		}
-	}
-}
 
 // TestSecurityFiles checks what a secured cluster is made of without
 // starting one: the broker's certificate verifies for 127.0.0.1 against
 // the CA, the client's for client authentication, and the client
 // properties file reads back into the settings a driver takes.
 func TestSecurityFiles(t *testing.T) {
-	for _, sec := range Securities() {
+	for _, sec := range cluster.Securities() {
 		t.Run(string(sec), func(t *testing.T) {
 			dir := t.TempDir()
 			props, secrets, err := setUpSecurity(dir, sec)
@@ -79,14 +63,14 @@ func TestSecurityFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			switch sec {
-			case SecuritySASLSSL:
+			case cluster.SecuritySASLSSL:
 				if s.SASL == nil || s.SASL.Mechanism != drivers.MechScram512 || s.SASL.User != ClientUser || s.SASL.Pass != secrets.ClientPassword || s.TLS.CA == nil {
 					t.Errorf("client settings: %+v %+v", s.TLS, s.SASL)
 				}
 				if len(secrets.scramArgs()) != 4 {
 					t.Errorf("storage tool arguments: %d, want two --add-scram", len(secrets.scramArgs()))
 				}
-			case SecurityMTLS:
+			case cluster.SecurityMTLS:
 				if s.SASL != nil || s.TLS.Cert == nil || props["ssl.client.auth"] != "required" {
 					t.Errorf("client settings: %+v %+v; broker %v", s.TLS, s.SASL, props)
 				}

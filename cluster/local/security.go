@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"crypto/ecdsa"
@@ -16,35 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 )
-
-// Security is how a local cluster's client listener is secured.
-type Security string
-
-// Securities of a local cluster. Replication runs on the client listener
-// too, as the brokers' own SCRAM user (SASL_SSL) or with the brokers'
-// certificate (mTLS); the controllers stay on plaintext.
-const (
-	SecurityNone Security = ""
-	// SecuritySASLSSL: TLS with kbench's own CA, and SCRAM-SHA-512 users
-	// created when the nodes are formatted.
-	SecuritySASLSSL Security = "sasl_ssl"
-	// SecurityMTLS: TLS where clients must show a certificate of
-	// kbench's CA (ssl.client.auth=required).
-	SecurityMTLS Security = "mtls"
-)
-
-// Securities lists every Security but none.
-func Securities() []Security { return []Security{SecuritySASLSSL, SecurityMTLS} }
-
-func (s Security) validate() error {
-	switch s {
-	case SecurityNone, SecuritySASLSSL, SecurityMTLS:
-		return nil
-	}
-	return fmt.Errorf("%q: want %s or %s (or none)", s, SecuritySASLSSL, SecurityMTLS)
-}
 
 // The SCRAM users of a SASL_SSL cluster: the brokers' own, and the one its
 // client properties file logs in as.
@@ -63,16 +37,6 @@ const (
 	ClientConfigFile = "client.properties"
 )
 
-// ClientConfigurer is a target whose clients need properties of its own:
-// a secured local cluster's TLS and SASL settings.
-type ClientConfigurer interface {
-	// ClientProps returns the properties, under Kafka's names; nil when
-	// clients need none.
-	ClientProps() map[string]string
-}
-
-var _ ClientConfigurer = (*Local)(nil)
-
 // localSecrets are a secured cluster's generated passwords. The storage
 // tool stores the SCRAM users at format time; afterwards they live only in
 // the brokers' and the client's properties files.
@@ -84,7 +48,7 @@ type localSecrets struct {
 // secured cluster in dir/security, and returns the broker properties that
 // secure the client listener. The client properties file is written by
 // writeClientConfig once the ports are known.
-func setUpSecurity(dir string, sec Security) (map[string]string, localSecrets, error) {
+func setUpSecurity(dir string, sec cluster.Security) (map[string]string, localSecrets, error) {
 	var secrets localSecrets
 	sdir := filepath.Join(dir, securityDir)
 	if err := os.MkdirAll(sdir, 0o700); err != nil {
@@ -114,12 +78,12 @@ func setUpSecurity(dir string, sec Security) (map[string]string, localSecrets, e
 		"ssl.truststore.location":        filepath.Join(sdir, caFile),
 	}
 	switch sec {
-	case SecuritySASLSSL:
+	case cluster.SecuritySASLSSL:
 		secrets = localSecrets{BrokerPassword: newPassword(), ClientPassword: newPassword()}
 		props["sasl.enabled.mechanisms"] = drivers.MechScram512
 		props["sasl.mechanism.inter.broker.protocol"] = drivers.MechScram512
 		props["listener.name.client.scram-sha-512.sasl.jaas.config"] = scramJAAS(brokerUser, secrets.BrokerPassword)
-	case SecurityMTLS:
+	case cluster.SecurityMTLS:
 		props["listener.security.protocol.map"] = clientListen + ":SSL,CONTROLLER:PLAINTEXT"
 		props["ssl.client.auth"] = "required"
 	}
@@ -152,7 +116,7 @@ func scramJAAS(user, password string) string {
 
 // writeClientConfig writes the client properties file of a secured
 // cluster, as a Java client (or --client-config) takes it.
-func writeClientConfig(dir string, sec Security, secrets localSecrets, bootstrap []string) error {
+func writeClientConfig(dir string, sec cluster.Security, secrets localSecrets, bootstrap []string) error {
 	sdir := filepath.Join(dir, securityDir)
 	props := map[string]string{
 		"bootstrap.servers":       strings.Join(bootstrap, ","),
@@ -160,11 +124,11 @@ func writeClientConfig(dir string, sec Security, secrets localSecrets, bootstrap
 		"ssl.truststore.location": filepath.Join(sdir, caFile),
 	}
 	switch sec {
-	case SecuritySASLSSL:
+	case cluster.SecuritySASLSSL:
 		props["security.protocol"] = "SASL_SSL"
 		props["sasl.mechanism"] = drivers.MechScram512
 		props["sasl.jaas.config"] = scramJAAS(ClientUser, secrets.ClientPassword)
-	case SecurityMTLS:
+	case cluster.SecurityMTLS:
 		props["security.protocol"] = "SSL"
 		props["ssl.keystore.type"] = "PEM"
 		props["ssl.keystore.location"] = filepath.Join(sdir, clientKeystore)
@@ -178,8 +142,8 @@ func writeClientConfig(dir string, sec Security, secrets localSecrets, bootstrap
 
 // ClientConfigPath is the client properties file of a secured cluster,
 // "" for a plaintext one.
-func (l *Local) ClientConfigPath() string {
-	if l.security == SecurityNone {
+func (l *Cluster) ClientConfigPath() string {
+	if l.security == cluster.SecurityNone {
 		return ""
 	}
 	return filepath.Join(l.dir, securityDir, ClientConfigFile)
@@ -188,7 +152,7 @@ func (l *Local) ClientConfigPath() string {
 // ClientProps returns the client properties every client of the cluster
 // needs (its security), without bootstrap.servers; nil for a plaintext
 // cluster.
-func (l *Local) ClientProps() map[string]string {
+func (l *Cluster) ClientProps() map[string]string {
 	path := l.ClientConfigPath()
 	if path == "" {
 		return nil

@@ -2,61 +2,8 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"testing"
-
-	"github.com/kbench/kbench/results"
 )
-
-func TestOpenBadSpec(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		spec  Spec
-		field string // the field the error names
-	}{
-		// Bootstrap addresses belong to an external cluster.
-		{"bootstrap for local", Spec{Kind: results.KindLocal, Bootstrap: []string{"h:9092"}}, "Bootstrap"},
-		{"unknown kind", Spec{Kind: "cloud"}, "Kind"},
-		// Bootstrap alone means external, whose addresses are checked.
-		{"bad address", Spec{Bootstrap: []string{"nohost"}}, "Bootstrap"},
-		{"bad port", Spec{Bootstrap: []string{"h:0"}}, "Bootstrap"},
-		{"external without addresses", Spec{Kind: results.KindExternal}, "Bootstrap"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tgt, err := Open(context.Background(), tc.spec)
-			if err == nil {
-				tgt.Close()
-			}
-			var se *SpecError
-			if !errors.Is(err, ErrBadSpec) || !errors.As(err, &se) || se.Field != tc.field {
-				t.Errorf("Open(%+v) = %v; want a SpecError on %s wrapping ErrBadSpec", tc.spec, err, tc.field)
-			}
-		})
-	}
-}
-
-func TestOpenKinds(t *testing.T) {
-	for _, tc := range []struct {
-		spec Spec
-		want results.ClusterKind
-	}{
-		{Spec{Kind: results.KindEmbedded, Nodes: 2}, results.KindEmbedded},
-		{Spec{Bootstrap: []string{"127.0.0.1:9092"}}, results.KindExternal}, // no connection is made
-	} {
-		tgt, err := Open(context.Background(), tc.spec)
-		if err != nil {
-			t.Fatalf("Open(%+v): %v", tc.spec, err)
-		}
-		if tgt.Kind() != tc.want || tgt.Describe().Kind != tc.want {
-			t.Errorf("Open(%+v): kind %s, described as %s; want %s", tc.spec, tgt.Kind(), tgt.Describe().Kind, tc.want)
-		}
-		for range 2 {
-			if err := tgt.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		}
-	}
-}
 
 // An embedded target's kill removes the broker until the undo; it runs no
 // commands and leaves leader moves to the admin API.

@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // rollingRestart restarts every broker in id order, as an upgrade does: a
@@ -15,7 +17,7 @@ import (
 // going on in the background. The undo waits for the roll to end; when
 // its context ends first, or ctx does (the run's end), the roll stops
 // with the broker it is on serving again, so no broker is left down.
-func (l *Local) rollingRestart(ctx context.Context, f Fault) (Undo, error) {
+func (l *Cluster) rollingRestart(ctx context.Context, f cluster.Fault) (cluster.Undo, error) {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stopOnEnd := context.AfterFunc(ctx, cancel)
 	first := make(chan error, 1)
@@ -47,7 +49,7 @@ func (l *Local) rollingRestart(ctx context.Context, f Fault) (Undo, error) {
 // roll restarts the brokers in turn until done or ctx ends, and sends the
 // first shutdown's outcome on first. A broker it stopped is always
 // started again, whatever ctx says.
-func (l *Local) roll(ctx context.Context, f Fault, first chan<- error) error {
+func (l *Cluster) roll(ctx context.Context, f cluster.Fault, first chan<- error) error {
 	bg := context.WithoutCancel(ctx)
 	ids := l.BrokerIDs()
 	for i, id := range ids {

@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"context"
@@ -18,7 +18,7 @@ const pollEvery = 500 * time.Millisecond
 // metadata lists every broker, or ctx is done. If a node's process has
 // exited, it fails at once; otherwise the error names the brokers still
 // missing and carries the tail of their logs.
-func (l *Local) WaitReady(ctx context.Context) error {
+func (l *Cluster) WaitReady(ctx context.Context) error {
 	return l.waitUntil(ctx, func(ctx context.Context) (missing []int32, err error) {
 		return l.unregistered(ctx)
 	})
@@ -27,7 +27,7 @@ func (l *Local) WaitReady(ctx context.Context) error {
 // WaitInSync waits until the cluster is ready (see WaitReady) and every
 // partition of each topic has a leader and its full replica set in sync,
 // as after a failed broker has caught up again.
-func (l *Local) WaitInSync(ctx context.Context, topics ...string) error {
+func (l *Cluster) WaitInSync(ctx context.Context, topics ...string) error {
 	return l.waitUntil(ctx, func(ctx context.Context) ([]int32, error) {
 		missing, err := l.unregistered(ctx)
 		if err != nil || len(missing) > 0 {
@@ -62,7 +62,7 @@ func (l *Local) WaitInSync(ctx context.Context, topics ...string) error {
 
 // unregistered returns the brokers that do not yet serve requests, each
 // asked on its own, or that the cluster's metadata does not list.
-func (l *Local) unregistered(ctx context.Context) ([]int32, error) {
+func (l *Cluster) unregistered(ctx context.Context) ([]int32, error) {
 	ids := l.BrokerIDs()
 	var missing []int32
 	var errs []error
@@ -87,7 +87,7 @@ func (l *Local) unregistered(ctx context.Context) ([]int32, error) {
 // broker's port accepts connections well before it serves requests, and
 // the others' metadata may still list it from before it died, so only
 // its own answer shows it is back.
-func (l *Local) answers(ctx context.Context, id int32) ([]int32, error) {
+func (l *Cluster) answers(ctx context.Context, id int32) ([]int32, error) {
 	port, err := l.clientPort(id)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (l *Local) answers(ctx context.Context, id int32) ([]int32, error) {
 
 // waitUntil polls check until it reports no missing broker and no error,
 // failing at once if a node's process is gone.
-func (l *Local) waitUntil(ctx context.Context, check func(context.Context) ([]int32, error)) error {
+func (l *Cluster) waitUntil(ctx context.Context, check func(context.Context) ([]int32, error)) error {
 	var missing []int32
 	var last error
 	start := time.Now()
@@ -133,7 +133,7 @@ func (l *Local) waitUntil(ctx context.Context, check func(context.Context) ([]in
 }
 
 // notReady builds the error of a readiness wait that ran out of time.
-func (l *Local) notReady(waited time.Duration, cause error, missing []int32, last error) error {
+func (l *Cluster) notReady(waited time.Duration, cause error, missing []int32, last error) error {
 	var b strings.Builder
 	if last != nil {
 		fmt.Fprintf(&b, "last check: %v", last)

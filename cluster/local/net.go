@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"cmp"
@@ -14,6 +14,8 @@ import (
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // localNet is a proxied local cluster's network: toxiproxy proxies in this
@@ -31,7 +33,7 @@ type localNet struct {
 
 	mu     sync.Mutex
 	seq    int
-	active map[int]Undo // faults in place, by sequence number
+	active map[int]cluster.Undo // faults in place, by sequence number
 	closed bool
 }
 
@@ -40,7 +42,7 @@ type localNet struct {
 type linkProxy struct {
 	*toxiproxy.Proxy
 	port     int
-	link     Link
+	link     cluster.Link
 	from, to int32
 }
 
@@ -66,9 +68,9 @@ func startLocalNet(nodes []localNode) (*localNet, error) {
 	ln := &localNet{
 		server: toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), logger),
 		repl:   map[int32]map[int32]int{},
-		active: map[int]Undo{},
+		active: map[int]cluster.Undo{},
 	}
-	add := func(link Link, from, to int32, upstream int) (int, error) {
+	add := func(link cluster.Link, from, to int32, upstream int) (int, error) {
 		listen := next()
 		name := fmt.Sprintf("%s-%d-%d", link, from, to)
 		p := toxiproxy.NewProxy(ln.server, name, addr(listen), addr(upstream))
@@ -82,7 +84,7 @@ func startLocalNet(nodes []localNode) (*localNet, error) {
 	for i := range nodes {
 		to := &nodes[i]
 		ln.repl[to.ID] = map[int32]int{}
-		if to.ProxyPort, err = add(LinkClient, 0, to.ID, to.Port); err != nil {
+		if to.ProxyPort, err = add(cluster.LinkClient, 0, to.ID, to.Port); err != nil {
 			ln.stop()
 			return nil, err
 		}
@@ -91,8 +93,8 @@ func startLocalNet(nodes []localNode) (*localNet, error) {
 			if from.ID == to.ID {
 				continue // a node's own listener is never dialled
 			}
-			_, err1 := add(LinkReplication, from.ID, to.ID, ln.repl[to.ID][from.ID])
-			_, err2 := add(LinkController, from.ID, to.ID, to.ControllerPort)
+			_, err1 := add(cluster.LinkReplication, from.ID, to.ID, ln.repl[to.ID][from.ID])
+			_, err2 := add(cluster.LinkController, from.ID, to.ID, to.ControllerPort)
 			if err := errors.Join(err1, err2); err != nil {
 				ln.stop()
 				return nil, err
@@ -135,8 +137,8 @@ func (ln *localNet) route(props map[string]string, n localNode, nodes []localNod
 		// proxies; n's own entries are never dialled.
 		replAdv, ctrl := listen, n.ControllerPort
 		if other.ID != n.ID {
-			replAdv = ln.proxy(LinkReplication, other.ID, n.ID).port
-			ctrl = ln.proxy(LinkController, n.ID, other.ID).port
+			replAdv = ln.proxy(cluster.LinkReplication, other.ID, n.ID).port
+			ctrl = ln.proxy(cluster.LinkController, n.ID, other.ID).port
 		}
 		adv = append(adv, fmt.Sprintf("%s://127.0.0.1:%d", name, replAdv))
 		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", other.ID, ctrl))
@@ -149,7 +151,7 @@ func (ln *localNet) route(props map[string]string, n localNode, nodes []localNod
 }
 
 // proxy returns the proxy of link from node from to node to.
-func (ln *localNet) proxy(link Link, from, to int32) *linkProxy {
+func (ln *localNet) proxy(link cluster.Link, from, to int32) *linkProxy {
 	for _, p := range ln.proxies {
 		if p.link == link && p.from == from && p.to == to {
 			return p
@@ -168,7 +170,7 @@ func (p *linkProxy) toward(id int32) string {
 }
 
 // links returns the proxies of broker id's links of the given kinds.
-func (ln *localNet) links(id int32, kinds []Link) []*linkProxy {
+func (ln *localNet) links(id int32, kinds []cluster.Link) []*linkProxy {
 	var out []*linkProxy
 	for _, p := range ln.proxies {
 		if slices.Contains(kinds, p.link) && (p.to == id || p.from == id) {
@@ -190,7 +192,7 @@ type toxic struct {
 // which also runs when the network is stopped. Every undo of a cut drops
 // the connections it cut, since the bytes it swallowed leave their
 // streams unreadable.
-func (ln *localNet) inject(f Fault) (Undo, error) {
+func (ln *localNet) inject(f cluster.Fault) (cluster.Undo, error) {
 	ln.mu.Lock()
 	defer ln.mu.Unlock()
 	if ln.closed {
@@ -198,15 +200,15 @@ func (ln *localNet) inject(f Fault) (Undo, error) {
 	}
 	kinds := f.Links
 	if len(kinds) == 0 {
-		kinds = Links()
+		kinds = cluster.Links()
 	}
 	var toxics []toxic
 	drop := false
 	switch f.Action {
-	case ActionPartition, ActionIsolate:
-		kinds = []Link{LinkReplication, LinkController}
-		if f.Action == ActionIsolate {
-			kinds = Links()
+	case cluster.ActionPartition, cluster.ActionIsolate:
+		kinds = []cluster.Link{cluster.LinkReplication, cluster.LinkController}
+		if f.Action == cluster.ActionIsolate {
+			kinds = cluster.Links()
 		}
 		drop = true
 		for _, p := range ln.links(f.Broker, kinds) {
@@ -214,18 +216,18 @@ func (ln *localNet) inject(f Fault) (Undo, error) {
 				toxics = append(toxics, toxic{p, s, "timeout", map[string]int64{"timeout": 0}})
 			}
 		}
-	case ActionLatency:
+	case cluster.ActionLatency:
 		for _, p := range ln.links(f.Broker, kinds) {
 			toxics = append(toxics, toxic{p, p.toward(f.Broker), "latency",
 				map[string]int64{"latency": f.Delay.Milliseconds(), "jitter": f.Jitter.Milliseconds()}})
 		}
-	case ActionBandwidth:
+	case cluster.ActionBandwidth:
 		for _, p := range ln.links(f.Broker, kinds) {
 			for _, s := range []string{"upstream", "downstream"} {
 				toxics = append(toxics, toxic{p, s, "bandwidth", map[string]int64{"rate": f.RateKBps}})
 			}
 		}
-	case ActionReset:
+	case cluster.ActionReset:
 		if f.Every <= 0 {
 			return nil, fmt.Errorf("reset needs a period, got %v", f.Every)
 		}
@@ -286,7 +288,7 @@ func (p *linkProxy) dropConnections() error {
 
 // resetEvery drops the connections of proxies now and every period after,
 // until the returned undo is called. Callers hold ln.mu.
-func (ln *localNet) resetEvery(period time.Duration, proxies []*linkProxy) (Undo, error) {
+func (ln *localNet) resetEvery(period time.Duration, proxies []*linkProxy) (cluster.Undo, error) {
 	var errs []error
 	dropAll := func() {
 		for _, p := range proxies {
@@ -333,7 +335,7 @@ func (ln *localNet) resetEvery(period time.Duration, proxies []*linkProxy) (Undo
 // heal undoes every network fault still in place.
 func (ln *localNet) heal() error {
 	ln.mu.Lock()
-	undos := make([]Undo, 0, len(ln.active))
+	undos := make([]cluster.Undo, 0, len(ln.active))
 	for _, u := range ln.active {
 		undos = append(undos, u)
 	}

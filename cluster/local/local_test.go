@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
 )
@@ -26,7 +27,7 @@ var testAdmin = franz.Driver{}.NewAdmin
 //     (`kbench cluster up`), which the tests leave running;
 //   - KBENCH_LOCAL_START=1 makes TestMain start a cluster and stop it at
 //     the end.
-var sharedLocal *Local
+var sharedLocal *Cluster
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 func runTests(m *testing.M) int {
 	switch {
 	case os.Getenv("KBENCH_LOCAL_DIR") != "":
-		l, err := OpenLocal(os.Getenv("KBENCH_LOCAL_DIR"), testAdmin)
+		l, err := Open(os.Getenv("KBENCH_LOCAL_DIR"), testAdmin)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "KBENCH_LOCAL_DIR:", err)
 			return 1
@@ -48,7 +49,7 @@ func runTests(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		l, err := StartLocal(context.Background(), LocalConfig{Dir: dir, Log: os.Stderr, Admin: testAdmin})
+		l, err := Start(context.Background(), Config{Dir: dir, Log: os.Stderr, Admin: testAdmin})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "KBENCH_LOCAL_START:", err)
 			return 1
@@ -71,7 +72,7 @@ func runTests(m *testing.M) int {
 
 // localCluster returns the shared cluster, skipping the test without one,
 // and makes sure every node is up again when the test ends, pass or fail.
-func localCluster(t *testing.T) *Local {
+func localCluster(t *testing.T) *Cluster {
 	t.Helper()
 	if sharedLocal == nil {
 		t.Skip("no local cluster: set KBENCH_LOCAL_DIR to a running cluster's directory or KBENCH_LOCAL_START=1")
@@ -86,7 +87,7 @@ func localCluster(t *testing.T) *Local {
 
 // healLocal resumes paused nodes and restarts stopped ones, then waits
 // until the cluster is ready again.
-func healLocal(t *testing.T, l *Local) {
+func healLocal(t *testing.T, l *Cluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, s := range l.Status(ctx) {
@@ -156,7 +157,7 @@ func TestLocalReady(t *testing.T) {
 }
 
 // testTopic creates an RF=3 topic and deletes it when the test ends.
-func testTopic(t *testing.T, l *Local) string {
+func testTopic(t *testing.T, l *Cluster) string {
 	t.Helper()
 	adm, err := l.adminClient(context.Background())
 	if err != nil {
@@ -185,7 +186,7 @@ func testTopic(t *testing.T, l *Local) string {
 // A broker killed or stopped and started again rejoins, and every
 // partition of an RF=3 topic gets its full ISR back.
 func TestLocalRestart(t *testing.T) {
-	for _, action := range []Action{ActionKill, ActionStop} {
+	for _, action := range []cluster.Action{cluster.ActionKill, cluster.ActionStop} {
 		t.Run(string(action), func(t *testing.T) {
 			l := localCluster(t)
 			topic := testTopic(t, l)
@@ -193,7 +194,7 @@ func TestLocalRestart(t *testing.T) {
 			defer cancel()
 			const id = 2
 			before, _, _ := l.pid(id)
-			undo, err := l.Inject(ctx, Fault{Action: action, Broker: id})
+			undo, err := l.Inject(ctx, cluster.Fault{Action: action, Broker: id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,7 +222,7 @@ func TestLocalPause(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const id = 3
-	undo, err := l.Inject(ctx, Fault{Action: ActionPause, Broker: id})
+	undo, err := l.Inject(ctx, cluster.Fault{Action: cluster.ActionPause, Broker: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func TestLocalPause(t *testing.T) {
 func TestLocalExec(t *testing.T) {
 	l := localCluster(t)
 	out := filepath.Join(t.TempDir(), "env")
-	undo, err := l.Inject(context.Background(), Fault{Action: ActionExec, Broker: 1,
+	undo, err := l.Inject(context.Background(), cluster.Fault{Action: cluster.ActionExec, Broker: 1,
 		Command: []string{"sh", "-c", `echo "$KBENCH_BROKER_ID $KBENCH_BROKER_ADDR" > ` + out}})
 	if err != nil {
 		t.Fatal(err)
@@ -258,29 +259,29 @@ func TestLocalExec(t *testing.T) {
 
 // The tests below need no cluster and run always.
 
-func TestLocalConfigValidate(t *testing.T) {
+func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  LocalConfig
+		cfg  Config
 		want []string // substrings of the error; none means valid
 	}{
 		// Zero values take the defaults.
-		{"defaults", LocalConfig{Dir: "x", Admin: testAdmin}, nil},
+		{"defaults", Config{Dir: "x", Admin: testAdmin}, nil},
 		// Everything wrong is reported at once.
-		{"all wrong", LocalConfig{Nodes: -1, HeapMB: 64, BasePort: 80, ReadyTimeout: -time.Second},
+		{"all wrong", Config{Nodes: -1, HeapMB: 64, BasePort: 80, ReadyTimeout: -time.Second},
 			[]string{"Dir is empty", "Admin is nil", "nodes -1", "heap 64", "base port 80", "ready timeout"}},
 		// Ports past 65535.
-		{"base port too high", LocalConfig{Dir: "x", Admin: testAdmin, BasePort: 65532}, []string{"base port 65532"}},
+		{"base port too high", Config{Dir: "x", Admin: testAdmin, BasePort: 65532}, []string{"base port 65532"}},
 		// Per-node and topology properties belong to kbench.
-		{"per-node props", LocalConfig{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{
+		{"per-node props", Config{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{
 			"node.id": "1", "listeners": "x", "log.dirs": "/x", "controller.quorum.voters": "x",
 			"advertised.listeners": "x", "num.io.threads": "4"}},
 			[]string{`"node.id"`, `"listeners"`, `"log.dirs"`, `"controller.quorum.voters"`, `"advertised.listeners"`, "tuning profile"}},
 		// A tuning profile may set the rest.
-		{"tuning props", LocalConfig{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{
+		{"tuning props", Config{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{
 			"num.io.threads": "4", "message.max.bytes": "2097152", "min.insync.replicas": "1"}}, nil},
 		// A name that cannot be written to a properties file.
-		{"bad name", LocalConfig{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{"a b": "1"}}, []string{`"a b"`}},
+		{"bad name", Config{Dir: "x", Admin: testAdmin, BrokerProps: map[string]string{"a b": "1"}}, []string{`"a b"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -440,19 +441,19 @@ func TestPickPorts(t *testing.T) {
 	}
 }
 
-func TestOpenLocalMissing(t *testing.T) {
-	_, err := OpenLocal(t.TempDir(), testAdmin)
-	if !errors.Is(err, ErrNoLocalCluster) {
-		t.Fatalf("err = %v, want ErrNoLocalCluster", err)
+func TestOpenMissing(t *testing.T) {
+	_, err := Open(t.TempDir(), testAdmin)
+	if !errors.Is(err, ErrNoCluster) {
+		t.Fatalf("err = %v, want ErrNoCluster", err)
 	}
 }
 
 // A direct cluster supports every action but the network faults; a
 // proxied one every action.
 func TestLocalSupports(t *testing.T) {
-	var l Local
-	proxied := Local{net: &localNet{}}
-	for _, a := range Actions() {
+	var l Cluster
+	proxied := Cluster{net: &localNet{}}
+	for _, a := range cluster.Actions() {
 		if err := proxied.Supports(a); err != nil {
 			t.Errorf("proxied: Supports(%s): %v", a, err)
 		}
@@ -500,22 +501,22 @@ func TestStopLeftover(t *testing.T) {
 	}
 }
 
-// A broker that cannot start fails StartLocal at once, and the error
+// A broker that cannot start fails Start at once, and the error
 // carries its log.
-func TestStartLocalBrokerFails(t *testing.T) {
+func TestStartBrokerFails(t *testing.T) {
 	if sharedLocal == nil {
 		t.Skip("integration test: set KBENCH_LOCAL_START=1 or KBENCH_LOCAL_DIR")
 	}
 	dir := t.TempDir()
 	start := time.Now()
-	l, err := StartLocal(context.Background(), LocalConfig{
+	l, err := Start(context.Background(), Config{
 		Dir: dir, Nodes: 1, HeapMB: 256, Admin: testAdmin,
 		// Parsed fine (so the storage tool formats), loaded at start.
 		BrokerProps: map[string]string{"authorizer.class.name": "org.example.NoSuchAuthorizer"},
 	})
 	if err == nil {
 		l.Close()
-		t.Fatal("StartLocal with a missing authorizer class succeeded")
+		t.Fatal("Start with a missing authorizer class succeeded")
 	}
 	if !strings.Contains(err.Error(), "exited") || !strings.Contains(err.Error(), "NoSuchAuthorizer") {
 		t.Errorf("error does not say the broker exited and why:\n%v", err)

@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"bufio"
@@ -44,7 +44,7 @@ var errNotRunning = errors.New("is not running")
 const logTailLines = 30
 
 // node returns node id's state. Callers hold l.mu.
-func (l *Local) node(id int32) (*localNode, error) {
+func (l *Cluster) node(id int32) (*localNode, error) {
 	for i := range l.st.Nodes {
 		if l.st.Nodes[i].ID == id {
 			return &l.st.Nodes[i], nil
@@ -58,7 +58,7 @@ func (l *Local) node(id int32) (*localNode, error) {
 }
 
 // clientPort returns broker id's client port.
-func (l *Local) clientPort(id int32) (int, error) {
+func (l *Cluster) clientPort(id int32) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n, err := l.node(id)
@@ -70,7 +70,7 @@ func (l *Local) clientPort(id int32) (int, error) {
 
 // pid returns node id's pid and whether that process is alive and is the
 // node's broker.
-func (l *Local) pid(id int32) (int, bool, error) {
+func (l *Cluster) pid(id int32) (int, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.pidLocked(id)
@@ -78,7 +78,7 @@ func (l *Local) pid(id int32) (int, bool, error) {
 
 // pidLocked is pid for callers holding l.mu. The pid file is the truth:
 // another kbench attached to the same cluster may have restarted the node.
-func (l *Local) pidLocked(id int32) (int, bool, error) {
+func (l *Cluster) pidLocked(id int32) (int, bool, error) {
 	n, err := l.node(id)
 	if err != nil {
 		return 0, false, err
@@ -94,7 +94,7 @@ func (l *Local) pidLocked(id int32) (int, bool, error) {
 
 // startProcess launches node id's broker and records its pid; it does not
 // wait for the broker to come up.
-func (l *Local) startProcess(id int32) error {
+func (l *Cluster) startProcess(id int32) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -119,7 +119,7 @@ func (l *Local) startProcess(id int32) error {
 	cmd.Dir = l.nodeDir(id)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Only the process that owns a run's cluster ties the brokers' lives to
-	// its own; a restart by a kbench attached with OpenLocal must outlive it.
+	// its own; a restart by a kbench attached with Open must outlive it.
 	cmd.SysProcAttr = nodeProcAttr(l.owned && !l.st.Detached)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting broker %d with %s: %w", id, l.st.Java, err)
@@ -145,7 +145,7 @@ func (l *Local) startProcess(id int32) error {
 // until it answers metadata requests, bounded by the ready timeout: it is
 // then registered and unfenced. Its replicas may still be catching up: see
 // WaitInSync.
-func (l *Local) Start(ctx context.Context, id int32) error {
+func (l *Cluster) Start(ctx context.Context, id int32) error {
 	if err := l.startProcess(id); err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (l *Local) Start(ctx context.Context, id int32) error {
 
 // checkAlive returns an error with the log's tail if broker id's process
 // has exited.
-func (l *Local) checkAlive(id int32) error {
+func (l *Cluster) checkAlive(id int32) error {
 	pid, up, err := l.pid(id)
 	if err != nil {
 		return err
@@ -191,7 +191,7 @@ func (l *Local) checkAlive(id int32) error {
 }
 
 // Kill sends broker id SIGKILL and waits until it is gone.
-func (l *Local) Kill(ctx context.Context, id int32) error {
+func (l *Cluster) Kill(ctx context.Context, id int32) error {
 	pid, up, err := l.pid(id)
 	if err != nil {
 		return err
@@ -207,7 +207,7 @@ func (l *Local) Kill(ctx context.Context, id int32) error {
 
 // Stop sends broker id SIGTERM, so it shuts down cleanly, and waits until
 // it has exited; after a grace period it is killed.
-func (l *Local) Stop(ctx context.Context, id int32) error {
+func (l *Cluster) Stop(ctx context.Context, id int32) error {
 	pid, up, err := l.pid(id)
 	if err != nil {
 		return err
@@ -218,7 +218,7 @@ func (l *Local) Stop(ctx context.Context, id int32) error {
 	return l.stopPID(ctx, id, pid)
 }
 
-func (l *Local) stopPID(ctx context.Context, id int32, pid int) error {
+func (l *Cluster) stopPID(ctx context.Context, id int32, pid int) error {
 	// A paused JVM would hold SIGTERM until continued.
 	_ = signalPID(pid, sigCont)
 	if err := signalPID(pid, sigTerm); err != nil {
@@ -236,14 +236,14 @@ func (l *Local) stopPID(ctx context.Context, id int32, pid int) error {
 
 // Pause stops broker id with SIGSTOP: it keeps its connections but answers
 // nothing until Resume.
-func (l *Local) Pause(id int32) error { return l.freeze(id, sigStop, "pausing", true) }
+func (l *Cluster) Pause(id int32) error { return l.freeze(id, sigStop, "pausing", true) }
 
 // Resume continues broker id after Pause (SIGCONT).
-func (l *Local) Resume(id int32) error { return l.freeze(id, sigCont, "resuming", false) }
+func (l *Cluster) Resume(id int32) error { return l.freeze(id, sigCont, "resuming", false) }
 
 // freeze sends s to running broker id and waits until the kernel shows it
 // stopped (or running again).
-func (l *Local) freeze(id int32, s sig, doing string, stopped bool) error {
+func (l *Cluster) freeze(id int32, s sig, doing string, stopped bool) error {
 	pid, up, err := l.pid(id)
 	if err != nil {
 		return err
@@ -273,7 +273,7 @@ func waitStopped(pid int, stopped bool) {
 }
 
 // waitExit waits until pid, broker id's process, is gone, for at most max.
-func (l *Local) waitExit(ctx context.Context, id int32, pid int, max time.Duration) error {
+func (l *Cluster) waitExit(ctx context.Context, id int32, pid int, max time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, max)
 	defer cancel()
 	l.mu.Lock()
@@ -298,7 +298,7 @@ func (l *Local) waitExit(ctx context.Context, id int32, pid int, max time.Durati
 }
 
 // stopAll stops every running node at once and waits for them.
-func (l *Local) stopAll(ctx context.Context) error {
+func (l *Cluster) stopAll(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
@@ -331,7 +331,7 @@ func (l *Local) stopAll(ctx context.Context) error {
 
 // logTail returns the last lines of broker id's server.log, and of its
 // stdout.log when the JVM wrote anything there, for error messages.
-func (l *Local) logTail(id int32) string {
+func (l *Cluster) logTail(id int32) string {
 	var b strings.Builder
 	for _, f := range []string{l.serverLog(id), filepath.Join(l.logsDir(id), "stdout.log")} {
 		lines := tailFile(f, logTailLines)
@@ -431,4 +431,32 @@ func StopLeftover(dir string) ([]int, error) {
 		os.Remove(f)
 	}
 	return pids, errors.Join(errs...)
+}
+
+// stopGrace is how long a broker gets to shut down after SIGTERM before it
+// is killed.
+const stopGrace = 20 * time.Second
+
+// brokerHeap is the heap flags of a broker: fixed size, as the scripts do.
+func brokerHeap(mb int) []string {
+	return []string{fmt.Sprintf("-Xmx%dM", mb), fmt.Sprintf("-Xms%dM", mb)}
+}
+
+// toolHeap is the heap flag the scripts give Kafka's command line tools.
+const toolHeap = "-Xmx256M"
+
+// jvmArgs are the java arguments kafka-run-class.sh would use, with our
+// own heap, log directory and log4j2 config.
+func (l *Cluster) jvmArgs(heap []string, id int32, main string, args ...string) []string {
+	a := slices.Clone(heap)
+	a = append(a,
+		"-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+		"-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+		"-XX:MaxInlineLevel=15", "-Djava.awt.headless=true",
+		"-Dkafka.logs.dir="+l.logsDir(id),
+		"-Dlog4j2.configurationFile="+filepath.Join(l.dir, "log4j2.xml"),
+		"-cp", filepath.Join(l.st.Libs, "*"),
+		main,
+	)
+	return append(a, args...)
 }

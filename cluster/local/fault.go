@@ -1,21 +1,23 @@
-package cluster
+package local
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // Supports reports whether the local target can perform action: every
 // action is, the network faults only on a cluster this process started
 // proxied.
-func (l *Local) Supports(action Action) error {
+func (l *Cluster) Supports(action cluster.Action) error {
 	if action.NeedsProxies() && l.net == nil {
-		return errNeedsProxies(action)
+		return cluster.NeedsProxiesError(action)
 	}
-	if !slices.Contains(Actions(), action) {
-		return fmt.Errorf("the local target cannot %q: it supports %v", action, Actions())
+	if !slices.Contains(cluster.Actions(), action) {
+		return fmt.Errorf("the local target cannot %q: it supports %v", action, cluster.Actions())
 	}
 	return nil
 }
@@ -32,14 +34,14 @@ func (l *Local) Supports(action Action) error {
 //
 // An undo that restarts a broker returns once it listens; WaitInSync waits
 // for it to catch up.
-func (l *Local) Inject(ctx context.Context, f Fault) (Undo, error) {
+func (l *Cluster) Inject(ctx context.Context, f cluster.Fault) (cluster.Undo, error) {
 	if err := l.Supports(f.Action); err != nil {
 		return nil, err
 	}
-	if f.Action == ActionLeaderMove {
-		return nil, errLeaderMove
+	if f.Action == cluster.ActionLeaderMove {
+		return nil, cluster.ErrLeaderMove
 	}
-	if f.Action == ActionRollingRestart {
+	if f.Action == cluster.ActionRollingRestart {
 		return l.rollingRestart(ctx, f)
 	}
 	id := f.Broker
@@ -52,9 +54,9 @@ func (l *Local) Inject(ctx context.Context, f Fault) (Undo, error) {
 	}
 	restart := func(ctx context.Context) error { return l.Start(ctx, id) }
 	switch f.Action {
-	case ActionKill, ActionStop:
+	case cluster.ActionKill, cluster.ActionStop:
 		stop := l.Kill
-		if f.Action == ActionStop {
+		if f.Action == cluster.ActionStop {
 			stop = l.Stop
 		}
 		err := stop(ctx, id)
@@ -62,22 +64,17 @@ func (l *Local) Inject(ctx context.Context, f Fault) (Undo, error) {
 			return nil, err
 		}
 		return restart, err // the signal went out: the broker may be down
-	case ActionPause:
+	case cluster.ActionPause:
 		if err := l.Pause(id); err != nil {
 			return nil, err
 		}
 		return func(context.Context) error { return l.Resume(id) }, nil
 	}
-	undo, err := execFault(ctx, f, addr(port))
+	undo, err := cluster.ExecFault(ctx, f, addr(port))
 	if undo == nil && err == nil {
 		// As before: a local exec's recovery is recorded at the end of
 		// its duration even without an undo command.
 		undo = func(context.Context) error { return nil }
 	}
 	return undo, err
-}
-
-// errNeedsProxies refuses a network fault on a target without proxies.
-func errNeedsProxies(action Action) error {
-	return fmt.Errorf("%s is a network fault: it needs a local cluster whose links pass through kbench's proxies, started proxied by this kbench for the run", action)
 }

@@ -1,4 +1,4 @@
-package cluster
+package local
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kbench/kbench/cluster"
 )
 
 // echoServer accepts connections on 127.0.0.1 and echoes what it reads,
@@ -74,8 +76,8 @@ func dial(t *testing.T, port int) net.Conn {
 // its undo lets new connections through again. Isolate cuts clients too.
 func TestNetPartitionAndIsolate(t *testing.T) {
 	ln, nodes := testNet(t)
-	ctrl := ln.proxy(LinkController, 2, 1).port // node 2 to controller 1
-	undo, err := ln.inject(Fault{Action: ActionPartition, Broker: 1})
+	ctrl := ln.proxy(cluster.LinkController, 2, 1).port // node 2 to controller 1
+	undo, err := ln.inject(cluster.Fault{Action: cluster.ActionPartition, Broker: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestNetPartitionAndIsolate(t *testing.T) {
 		t.Errorf("after the partition's undo: %v", err)
 	}
 
-	if _, err := ln.inject(Fault{Action: ActionIsolate, Broker: 1}); err != nil {
+	if _, err := ln.inject(cluster.Fault{Action: cluster.ActionIsolate, Broker: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := roundTrip(dial(t, nodes[0].ProxyPort), 300*time.Millisecond); err == nil {
@@ -112,7 +114,7 @@ func TestNetPartitionAndIsolate(t *testing.T) {
 func TestNetLatencyAndReset(t *testing.T) {
 	ln, nodes := testNet(t)
 	c := dial(t, nodes[1].ProxyPort)
-	undo, err := ln.inject(Fault{Action: ActionLatency, Broker: 2, Delay: 100 * time.Millisecond, Links: []Link{LinkClient}})
+	undo, err := ln.inject(cluster.Fault{Action: cluster.ActionLatency, Broker: 2, Delay: 100 * time.Millisecond, Links: []cluster.Link{cluster.LinkClient}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestNetLatencyAndReset(t *testing.T) {
 		t.Errorf("after undo: round trip %v (%v)", rtt, err)
 	}
 
-	undo, err = ln.inject(Fault{Action: ActionReset, Broker: 2, Every: time.Hour, Links: []Link{LinkClient}})
+	undo, err = ln.inject(cluster.Fault{Action: cluster.ActionReset, Broker: 2, Every: time.Hour, Links: []cluster.Link{cluster.LinkClient}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +154,11 @@ func TestNetRoute(t *testing.T) {
 		}
 	}
 	has("advertised.listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", n.ProxyPort))
-	has("advertised.listeners", fmt.Sprintf("REPLICATION_FROM_2://127.0.0.1:%d", ln.proxy(LinkReplication, 2, 1).port))
+	has("advertised.listeners", fmt.Sprintf("REPLICATION_FROM_2://127.0.0.1:%d", ln.proxy(cluster.LinkReplication, 2, 1).port))
 	has("advertised.listeners", fmt.Sprintf("REPLICATION_FROM_1://127.0.0.1:%d", ln.repl[1][1]))
 	has("listeners", fmt.Sprintf("REPLICATION_FROM_3://127.0.0.1:%d", ln.repl[1][3]))
 	has("listener.security.protocol.map", "REPLICATION_FROM_3:PLAINTEXT")
-	has("controller.quorum.voters", fmt.Sprintf("2@127.0.0.1:%d", ln.proxy(LinkController, 1, 2).port))
+	has("controller.quorum.voters", fmt.Sprintf("2@127.0.0.1:%d", ln.proxy(cluster.LinkController, 1, 2).port))
 	has("controller.quorum.voters", fmt.Sprintf("1@127.0.0.1:%d", n.ControllerPort))
 	if props["inter.broker.listener.name"] != "REPLICATION_FROM_1" {
 		t.Errorf("inter.broker.listener.name = %s", props["inter.broker.listener.name"])
