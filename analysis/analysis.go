@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 )
 
@@ -39,7 +40,7 @@ func settings(r *results.Run) []setting {
 	var out []setting
 	add := func(section, key, value string) {
 		if value != "" {
-			out = append(out, setting{section, key, results.RedactValue(key, value)})
+			out = append(out, setting{section, key, redact.Value(key, value)})
 		}
 	}
 	add("run", "driver", r.Driver.Name)

@@ -21,13 +21,14 @@ const DefaultMaxErrorShare = 0.10
 // is above maxErrorShare (0 to 1).
 func RunFailure(r *results.Run, maxErrorShare float64) error {
 	s := r.Summary
-	var allErrors, acked int64
+	var all, measured results.Interval
 	for _, iv := range r.Intervals {
-		allErrors += iv.Errors
+		all.Add(iv)
 		if !iv.Warmup {
-			acked += iv.Acked
+			measured.Add(iv)
 		}
 	}
+	allErrors, acked := all.Errors, measured.Acked
 	// One shard may only consume, and another only produce: only a whole
 	// (or merged) run says whether anything was produced or consumed.
 	whole := r.Shard == nil

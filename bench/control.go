@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
@@ -102,7 +103,7 @@ func controlTopic(w *workload.Workload, id string) string {
 // workload.
 func workloadHash(w *workload.Workload) string {
 	b, _ := json.Marshal(w)
-	sum := sha256.Sum256(results.RedactJSON(b))
+	sum := sha256.Sum256(redact.JSON(b))
 	return hex.EncodeToString(sum[:8])
 }
 

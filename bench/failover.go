@@ -172,20 +172,14 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 			}
 			fo.RateDuring = rateOf(during)
 			fo.LatencyWindowMs = latencyOf(during)
-			var acked int64
+			var sum results.Interval
 			for _, iv := range during {
-				acked += iv.Acked
-				fo.FailedWindow += iv.Errors
-				fo.Retries = results.AddRetries(fo.Retries, iv.Retries)
-				for kind, n := range iv.ErrorsByKind {
-					if fo.ErrorsByKind == nil {
-						fo.ErrorsByKind = map[string]int64{}
-					}
-					fo.ErrorsByKind[kind] += n
-				}
+				sum.Add(iv)
 			}
+			fo.Retries, fo.ErrorsByKind = sum.Retries, sum.ErrorsByKind
+			fo.FailedWindow = sum.Errors
 			if fo.FailedWindow > 0 {
-				fo.FailedWindowShare = float64(fo.FailedWindow) / float64(fo.FailedWindow+acked)
+				fo.FailedWindowShare = float64(fo.FailedWindow) / float64(fo.FailedWindow+sum.Acked)
 			}
 		}
 		fo.RateAfter = rateOf(sliceIntervals(ivs, afterFrom, min(sendLimit, afterFrom+baselineSpan.Seconds())))

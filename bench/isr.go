@@ -8,6 +8,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/poll"
 	"github.com/kbench/kbench/results"
 )
 
@@ -47,14 +48,10 @@ func newISRWatcher(r *run) *isrWatcher {
 
 // run polls until ctx ends.
 func (w *isrWatcher) run(ctx context.Context) {
-	for {
+	_ = poll.Until(ctx, isrPoll, func(ctx context.Context) (bool, error) {
 		w.poll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(isrPoll):
-		}
-	}
+		return false, nil
+	})
 }
 
 func (w *isrWatcher) poll(ctx context.Context) {

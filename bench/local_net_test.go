@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
@@ -25,7 +26,7 @@ func TestProxied(t *testing.T) {
 	}
 	// A busy 2-core machine can take minutes to start three JVMs.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	l, err := cluster.StartLocal(ctx, cluster.LocalConfig{Dir: t.TempDir(), Network: results.NetworkProxied,
+	l, err := local.Start(ctx, local.Config{Dir: t.TempDir(), Network: results.NetworkProxied,
 		Admin: franz.Driver{}.NewAdmin, ReadyTimeout: 3 * time.Minute})
 	cancel()
 	if err != nil {
@@ -47,7 +48,7 @@ func TestProxied(t *testing.T) {
 
 // runProxied runs w on l and, whatever happened, leaves every broker
 // serving for the next test.
-func runProxied(t *testing.T, l *cluster.Local, w *workload.Workload) *results.Run {
+func runProxied(t *testing.T, l *local.Cluster, w *workload.Workload) *results.Run {
 	t.Helper()
 	t.Cleanup(func() { checkServing(t, l) })
 	res := runLocal(t, l, "franz", w)
@@ -60,7 +61,7 @@ func runProxied(t *testing.T, l *cluster.Local, w *workload.Workload) *results.R
 // checkServing fails the test unless every broker answers through its
 // client proxy and a fresh RF=3 topic gets its full ISR, which needs the
 // replication and controller links.
-func checkServing(t *testing.T, l *cluster.Local) {
+func checkServing(t *testing.T, l *local.Cluster) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -99,7 +100,7 @@ func netWorkload(f workload.FaultSpec) *workload.Workload {
 	return w
 }
 
-func testProxiedNoFaults(t *testing.T, l *cluster.Local) {
+func testProxiedNoFaults(t *testing.T, l *local.Cluster) {
 	w := func() *workload.Workload {
 		return durable(&workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
 			SubscriptionsPerTopic: 1, ProducerRate: 2000, KeyDistributor: workload.KeyRoundRobin,
@@ -128,7 +129,7 @@ func testProxiedNoFaults(t *testing.T, l *cluster.Local) {
 	t.Logf("proxies' cost (acks=all, 2000 msgs/s of 512 B): p50 %+.2f ms, p99 %+.2f ms", proxied.P50-d.P50, proxied.P99-d.P99)
 }
 
-func testIsolateLeader(t *testing.T, l *cluster.Local) {
+func testIsolateLeader(t *testing.T, l *local.Cluster) {
 	w := netWorkload(workload.FaultSpec{At: workload.Duration(6 * time.Second), Action: cluster.ActionIsolate, Target: "leader:0/0", Duration: workload.Duration(12 * time.Second)})
 	w.Duration = workload.Duration(30 * time.Second)
 	res := runProxied(t, l, w)
@@ -141,7 +142,7 @@ func testIsolateLeader(t *testing.T, l *cluster.Local) {
 	}
 }
 
-func testPartitionLeader(t *testing.T, l *cluster.Local) {
+func testPartitionLeader(t *testing.T, l *local.Cluster) {
 	w := netWorkload(workload.FaultSpec{At: workload.Duration(6 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0", Duration: workload.Duration(15 * time.Second)})
 	w.Duration = workload.Duration(30 * time.Second)
 	res := runProxied(t, l, w)
@@ -175,7 +176,7 @@ func checkNetFailover(t *testing.T, res *results.Run) results.Failover {
 // write waits for every in-sync follower's fetch round trip, and each
 // crosses the broker's links once, so the median rises by 50 ms at least
 // (measured here: +74 to +270 ms; Kafka's fetch pipeline amplifies it).
-func testReplicationLatency(t *testing.T, l *cluster.Local) {
+func testReplicationLatency(t *testing.T, l *local.Cluster) {
 	const at = 15 * time.Second
 	w := netWorkload(workload.FaultSpec{At: workload.Duration(at), Action: cluster.ActionLatency, Target: "broker:2",
 		Delay: workload.Duration(50 * time.Millisecond), Links: []string{"replication"}})
@@ -196,7 +197,7 @@ func testReplicationLatency(t *testing.T, l *cluster.Local) {
 	}
 }
 
-func testRollingRestart(t *testing.T, l *cluster.Local) {
+func testRollingRestart(t *testing.T, l *local.Cluster) {
 	w := netWorkload(workload.FaultSpec{At: workload.Duration(3 * time.Second), Action: cluster.ActionRollingRestart, Pause: workload.Duration(time.Second)})
 	// Each restart (controlled shutdown, JVM start, catch-up) took 12 to
 	// 47 s on a busy 2-core machine.
@@ -209,7 +210,7 @@ func testRollingRestart(t *testing.T, l *cluster.Local) {
 
 // A run interrupted while a leader is partitioned undoes the partition:
 // afterwards every broker serves through its proxies.
-func testInterruptedMidFault(t *testing.T, l *cluster.Local) {
+func testInterruptedMidFault(t *testing.T, l *local.Cluster) {
 	w := netWorkload(workload.FaultSpec{At: workload.Duration(2 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0"})
 	t.Cleanup(func() { checkServing(t, l) })
 	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: l.Bootstrap()})

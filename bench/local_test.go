@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/drivers/franz"
 	"github.com/kbench/kbench/results"
@@ -20,13 +21,13 @@ import (
 // directory KBENCH_LOCAL_DIR names ('make test' starts one, shared by the
 // whole suite). Each leaves the cluster with every broker up and in sync.
 
-func localCluster(t *testing.T) *cluster.Local {
+func localCluster(t *testing.T) *local.Cluster {
 	t.Helper()
 	dir := os.Getenv("KBENCH_LOCAL_DIR")
 	if dir == "" {
 		t.Skip("KBENCH_LOCAL_DIR is not set: no real Kafka cluster to test against ('make test' starts one)")
 	}
-	l, err := cluster.OpenLocal(dir, franz.Driver{}.NewAdmin)
+	l, err := local.Open(dir, franz.Driver{}.NewAdmin)
 	if err != nil {
 		t.Fatalf("open local cluster %s: %v", dir, err)
 	}
@@ -52,7 +53,7 @@ func localCluster(t *testing.T) *cluster.Local {
 	return l
 }
 
-func runLocal(t *testing.T, l *cluster.Local, driver string, w *workload.Workload) *results.Run {
+func runLocal(t *testing.T, l *local.Cluster, driver string, w *workload.Workload) *results.Run {
 	t.Helper()
 	d, err := all.Get(driver)
 	if err != nil {

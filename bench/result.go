@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
@@ -19,7 +20,7 @@ import (
 func (r *run) result(started time.Time, c *collector) *results.Run {
 	w := r.w
 	wl, _ := json.Marshal(w)
-	wl = results.RedactJSON(wl)
+	wl = redact.JSON(wl)
 	res := &results.Run{
 		Schema:       results.Schema,
 		Complete:     true,
@@ -31,7 +32,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		Workload:     wl,
 		Profiles:     r.cfg.Profiles,
 		Driver:       results.Driver{Name: r.cfg.Driver.Name(), Library: r.cfg.Driver.Library()},
-		Client:       results.Client{Producer: results.RedactProps(w.Producer), Consumer: results.RedactProps(w.Consumer)},
+		Client:       results.Client{Producer: redact.Props(w.Producer), Consumer: redact.Props(w.Consumer)},
 		Cluster:      r.cfg.Target.Describe(),
 		Host:         r.cfg.Host,
 		Intervals:    c.intervals,
@@ -45,7 +46,7 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 			res.Client.EffectiveProducer = cr.EffectiveConfig()
 		}
 	}
-	res.Cluster.BrokerProps = results.RedactProps(res.Cluster.BrokerProps)
+	res.Cluster.BrokerProps = redact.Props(res.Cluster.BrokerProps)
 	res.Cluster.Topics = slices.Clone(r.topics)
 	res.Cluster.TopicConfig = w.TopicConfig
 	res.Cluster.ReplicationFactor = w.ReplicationFactor
@@ -67,24 +68,14 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	s.TargetRate = w.ProducerRate
 	// Errors, late sends and retries of the measurement window only, as
 	// the latencies and rates are.
-	var sent int64
-	var slotWait float64
+	var measured results.Interval
 	for _, iv := range c.intervals {
-		if iv.Warmup {
-			continue
-		}
-		sent += iv.Sent
-		slotWait += iv.InFlightWaitS
-		s.Errors += iv.Errors
-		s.LateSends += iv.LateSends
-		s.Retries = results.AddRetries(s.Retries, iv.Retries)
-		for k, n := range iv.ErrorsByKind {
-			if s.ErrorsByKind == nil {
-				s.ErrorsByKind = map[string]int64{}
-			}
-			s.ErrorsByKind[k] += n
+		if !iv.Warmup {
+			measured.Add(iv)
 		}
 	}
+	sent, slotWait := measured.Sent, measured.InFlightWaitS
+	s.Errors, s.LateSends, s.Retries, s.ErrorsByKind = measured.Errors, measured.LateSends, measured.Retries, measured.ErrorsByKind
 	// Rates count the messages meant to be sent after the warm-up, over
 	// the time from the warm-up's end to the last acknowledgement (the
 	// last consumed message for consumers).

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/poll"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
@@ -481,7 +482,7 @@ func (r *run) awaitAssignment(ctx context.Context) {
 		}
 	}
 	deadline := time.Now().Add(assignTimeout)
-	for ctx.Err() == nil {
+	_ = poll.Until(ctx, 20*time.Millisecond, func(context.Context) (bool, error) {
 		held := map[*verifier]int{}
 		for _, c := range r.consumers {
 			held[c.v] += c.drv.(drivers.Assigned).AssignedPartitions()
@@ -495,14 +496,14 @@ func (r *run) awaitAssignment(ctx context.Context) {
 			}
 		}
 		if done {
-			return
+			return true, nil
 		}
 		if time.Now().After(deadline) {
 			r.notes = append(r.notes, fmt.Sprintf("consumers did not hold every partition %s after they started; producing began anyway, so early end-to-end latency includes the group's join", assignTimeout))
-			return
+			return true, nil
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false, nil
+	})
 }
 
 // sendEnd is when the last producer's sending ended (read once they have
@@ -531,7 +532,8 @@ func (r *run) drain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
 	}
-	for {
+	// Polled past ctx's end, for the 2 s grace.
+	return poll.Until(context.WithoutCancel(ctx), 50*time.Millisecond, func(context.Context) (bool, error) {
 		done := true
 		for _, v := range r.verifiers {
 			if v.split && !v.reachedRead(ends) || !v.split && !v.reached(ends) {
@@ -540,16 +542,16 @@ func (r *run) drain(ctx context.Context) error {
 		}
 		if done {
 			r.logf("consumers caught up after %s", time.Since(r.t0).Round(time.Millisecond))
-			return nil
+			return true, nil
 		}
 		if ctx.Err() != nil {
 			deadline = minTime(deadline, time.Now().Add(2*time.Second))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("consumers had not caught up with the end offsets when the drain time (%s) ran out", r.w.Drain.D())
+			return false, fmt.Errorf("consumers had not caught up with the end offsets when the drain time (%s) ran out", r.w.Drain.D())
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return false, nil
+	})
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -91,7 +91,7 @@ func (e *Embedded) Supports(action Action) error {
 		return fmt.Errorf("the embedded target has no controlled shutdown to roll; rolling-restart is for a local cluster")
 	}
 	if action.NeedsProxies() {
-		return errNeedsProxies(action)
+		return NeedsProxiesError(action)
 	}
 	return fmt.Errorf("unknown fault action %q", action)
 }
@@ -116,7 +116,7 @@ func (e *Embedded) Inject(ctx context.Context, f Fault) (Undo, error) {
 		return nil, err
 	}
 	if f.Action == ActionLeaderMove {
-		return nil, errLeaderMove
+		return nil, ErrLeaderMove
 	}
 	id := f.Broker
 	e.mu.Lock()

@@ -89,7 +89,7 @@ func (e *External) Supports(action Action) error {
 		return fmt.Errorf("an external cluster's brokers can only be failed through exec with your own command (ssh, systemctl, kubectl), not %s", action)
 	}
 	if action.NeedsProxies() {
-		return errNeedsProxies(action)
+		return NeedsProxiesError(action)
 	}
 	return fmt.Errorf("unknown fault action %q", action)
 }
@@ -108,18 +108,18 @@ func (e *External) BrokerIDs() []int32 {
 // environment; its undo runs the undo command, if any.
 func (e *External) Inject(ctx context.Context, f Fault) (Undo, error) {
 	if f.Action == ActionLeaderMove {
-		return nil, errLeaderMove
+		return nil, ErrLeaderMove
 	}
 	if f.Action != ActionExec {
 		return nil, e.Supports(f.Action)
 	}
-	return execFault(ctx, f, e.addrs[f.Broker])
+	return ExecFault(ctx, f, e.addrs[f.Broker])
 }
 
-// execFault runs exec fault f against the broker at addr. The undo runs
+// ExecFault runs exec fault f against the broker at addr. The undo runs
 // f.UndoCommand (nil without one); it is returned, with the error, once
 // the command ran, as a failing command may still have acted.
-func execFault(ctx context.Context, f Fault, addr string) (Undo, error) {
+func ExecFault(ctx context.Context, f Fault, addr string) (Undo, error) {
 	err := runCommand(ctx, f.Command, f.Broker, addr)
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {

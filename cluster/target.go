@@ -1,13 +1,16 @@
-// Package cluster holds the targets a run is pointed at: embedded (kfake in
-// process, for tests and demos), local (a real Apache Kafka KRaft cluster of
-// broker processes that kbench starts, fails and stops) and external (a
-// user's cluster, with faults run through the user's own commands). Open
-// picks and opens one from a Spec.
+// Package cluster holds what a run asks of its target (Target and the
+// optional Faulter, LogCopier, ...), the fault types, and two targets:
+// embedded (kfake in process, for tests and demos) and external (a user's
+// cluster, with faults run through the user's own commands). The local
+// target, a real Apache Kafka KRaft cluster of broker processes that kbench
+// starts, fails and stops, is package cluster/local; package
+// cluster/targets opens any of them from a Spec.
 package cluster
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kbench/kbench/drivers"
@@ -148,5 +151,19 @@ type LogCopier interface {
 	CopyLogs(dst string) error
 }
 
-// errLeaderMove is Inject's answer to a leader move.
-var errLeaderMove = errors.New("leader moves go through the admin API (drivers.LeaderMover), not Inject")
+// ClientConfigurer is a target whose clients need properties of its own:
+// a secured local cluster's TLS and SASL settings.
+type ClientConfigurer interface {
+	// ClientProps returns the properties, under Kafka's names; nil when
+	// clients need none.
+	ClientProps() map[string]string
+}
+
+// ErrLeaderMove is Inject's answer to a leader move.
+var ErrLeaderMove = errors.New("leader moves go through the admin API (drivers.LeaderMover), not Inject")
+
+// NeedsProxiesError is a target's answer to network fault action when it
+// has no proxies.
+func NeedsProxiesError(action Action) error {
+	return fmt.Errorf("%s is a network fault: it needs a local cluster whose links pass through kbench's proxies, started proxied by this kbench for the run", action)
+}

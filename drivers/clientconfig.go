@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
+
+	"github.com/kbench/kbench/internal/javaprops"
 )
 
 // ReadClientConfig reads a client properties file as Kafka's tools read
@@ -17,156 +17,13 @@ func ReadClientConfig(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client config: %w", err)
 	}
-	props, err := ParseProperties(string(data))
+	props, errs := javaprops.Parse(string(data))
+	err = errors.Join(errs...)
 	if err == nil {
-		err = ExpandEnv(props, os.LookupEnv)
+		err = javaprops.ExpandEnv(props, os.LookupEnv)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("client config %s: %w", path, err)
 	}
 	return props, nil
-}
-
-// ParseProperties parses the java.util.Properties text format: key=value,
-// key:value or key value; # and ! comments; a backslash at a line's end
-// continues it on the next line (whose leading blanks are dropped); \t, \n,
-// \r, \f, \uXXXX and \<any> escapes. A later key wins.
-func ParseProperties(text string) (map[string]string, error) {
-	props := map[string]string{}
-	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimLeft(lines[i], " \t\f")
-		if line == "" || line[0] == '#' || line[0] == '!' {
-			continue
-		}
-		for endsInEscape(line) && i+1 < len(lines) {
-			i++
-			line = line[:len(line)-1] + strings.TrimLeft(lines[i], " \t\f")
-		}
-		if endsInEscape(line) {
-			line = line[:len(line)-1]
-		}
-		key, value := splitProperty(line)
-		k, err := unescapeProperty(key)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", i+1, err)
-		}
-		v, err := unescapeProperty(value)
-		if err != nil {
-			// The value may be a secret: name the key only.
-			return nil, fmt.Errorf("line %d: %s: %w", i+1, k, err)
-		}
-		props[k] = v
-	}
-	return props, nil
-}
-
-// endsInEscape reports whether line ends in an odd number of backslashes.
-func endsInEscape(line string) bool {
-	n := 0
-	for i := len(line) - 1; i >= 0 && line[i] == '\\'; i-- {
-		n++
-	}
-	return n%2 == 1
-}
-
-// splitProperty splits a logical line at the first unescaped '=', ':' or
-// blank; blanks around the separator are dropped.
-func splitProperty(line string) (key, value string) {
-	end := len(line)
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		if c == '\\' {
-			i++
-			continue
-		}
-		if c == '=' || c == ':' || c == ' ' || c == '\t' || c == '\f' {
-			end = i
-			break
-		}
-	}
-	key, rest := line[:end], line[end:]
-	rest = strings.TrimLeft(rest, " \t\f")
-	if rest != "" && (rest[0] == '=' || rest[0] == ':') {
-		rest = strings.TrimLeft(rest[1:], " \t\f")
-	}
-	return key, rest
-}
-
-func unescapeProperty(s string) (string, error) {
-	if !strings.Contains(s, `\`) {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 'f':
-			b.WriteByte('\f')
-		case 'u':
-			if i+5 > len(s) {
-				return "", errors.New(`\u needs four hex digits`)
-			}
-			r, err := strconv.ParseUint(s[i+1:i+5], 16, 16)
-			if err != nil {
-				return "", errors.New(`\u needs four hex digits`)
-			}
-			b.WriteRune(rune(r))
-			i += 4
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String(), nil
-}
-
-// ExpandEnv replaces ${NAME} in every value with the variable's value from
-// lookup, and ${NAME:-DEFAULT} with DEFAULT when the variable is unset or
-// empty, as a shell does (OpenMessaging Benchmark's driver files use it).
-// An unset variable without a default is an error naming the property and
-// the variable, never a value.
-func ExpandEnv(props map[string]string, lookup func(string) (string, bool)) error {
-	var errs []error
-	for k, v := range props {
-		if !strings.Contains(v, "${") {
-			continue
-		}
-		var b strings.Builder
-		for {
-			i := strings.Index(v, "${")
-			if i < 0 {
-				b.WriteString(v)
-				break
-			}
-			j := strings.IndexByte(v[i:], '}')
-			if j < 0 {
-				errs = append(errs, fmt.Errorf("%s: unclosed ${ in the value", k))
-				break
-			}
-			name, def, hasDef := strings.Cut(v[i+2:i+j], ":-")
-			val, ok := lookup(name)
-			switch {
-			case hasDef && val == "":
-				val = def
-			case !ok:
-				errs = append(errs, fmt.Errorf("%s: environment variable %s is not set", k, name))
-			}
-			b.WriteString(v[:i])
-			b.WriteString(val)
-			v = v[i+j+1:]
-		}
-		props[k] = b.String()
-	}
-	return errors.Join(errs...)
 }

@@ -2,8 +2,12 @@ package drivers
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/kbench/kbench/internal/poll"
 )
 
 // NewTopics remembers the topics an admin created lately. Each broker
@@ -45,17 +49,13 @@ func (n *NewTopics) Created(topic string) {
 // lasts; it returns read's last error otherwise. A topic not created
 // through n is read once.
 func ReadTopic[T any](ctx context.Context, n *NewTopics, topic string, read func(context.Context, string) (T, error)) (T, error) {
-	for {
-		v, err := read(ctx, topic)
-		if err == nil || !n.young(topic) {
-			return v, err
-		}
-		select {
-		case <-ctx.Done():
-			return v, err
-		case <-time.After(NewTopicPoll):
-		}
-	}
+	var v T
+	var err error
+	_ = poll.Until(ctx, NewTopicPoll, func(ctx context.Context) (bool, error) {
+		v, err = read(ctx, topic)
+		return err == nil || !n.young(topic), nil
+	})
+	return v, err // when ctx ends first, read's last answer
 }
 
 func (n *NewTopics) young(topic string) bool {
@@ -63,4 +63,30 @@ func (n *NewTopics) young(topic string) bool {
 	defer n.mu.Unlock()
 	at, ok := n.at[topic]
 	return ok && time.Since(at) < NewTopicGrace
+}
+
+// leaderWait bounds WaitForLeaders, and leaderPoll is how often it asks.
+const (
+	leaderWait = 30 * time.Second
+	leaderPoll = 100 * time.Millisecond
+)
+
+// WaitForLeaders describes topic through a until it has partitions
+// partitions (any number when partitions < 0) and each has a leader, for at
+// most 30 s, so producing right after the topic's creation does not race
+// it. A failed description is asked again: metadata may lag the creation.
+func WaitForLeaders(ctx context.Context, a Admin, topic string, partitions int32) error {
+	ctx, cancel := context.WithTimeout(ctx, leaderWait)
+	defer cancel()
+	err := poll.Until(ctx, leaderPoll, func(ctx context.Context) (bool, error) {
+		ps, err := a.Partitions(ctx, topic)
+		if err != nil || len(ps) == 0 || partitions >= 0 && len(ps) != int(partitions) {
+			return false, nil
+		}
+		return !slices.ContainsFunc(ps, func(p PartitionInfo) bool { return p.Leader < 0 }), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for topic %s to get leaders: %w", topic, err)
+	}
+	return nil
 }

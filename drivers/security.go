@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/redact"
 )
 
 // Security is how a client authenticates and encrypts, read from Kafka's
@@ -130,7 +130,7 @@ type secParser struct {
 }
 
 func (s *secParser) fail(key, reason string) {
-	s.errs = append(s.errs, &PropertyError{Driver: s.driver, Key: key, Value: results.RedactValue(key, s.props[key]), Reason: reason})
+	s.errs = append(s.errs, &PropertyError{Driver: s.driver, Key: key, Value: redact.Value(key, s.props[key]), Reason: reason})
 }
 
 func (s *secParser) err() error {

@@ -1,13 +1,13 @@
 package profiles
 
 import (
-	"bufio"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/internal/javaprops"
 )
 
 // ombFields are the fields of an OpenMessaging Benchmark Kafka driver file
@@ -112,50 +112,12 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 	return errs
 }
 
-// javaProperties parses "key=value" lines (also "key: value"), skipping
-// blank lines and # or ! comments, and joining a line that ends in an odd
-// number of backslashes with the next one (how sasl.jaas.config is often
-// written), as java.util.Properties does.
+// javaProperties parses a config block (see javaprops.Parse), each
+// problem prefixed with the file and the block's name.
 func javaProperties(file, field, text string) (map[string]string, []error) {
-	props := map[string]string{}
-	var errs []error
-	sc := bufio.NewScanner(strings.NewReader(text))
-	var pending strings.Builder
-	start := 0
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if pending.Len() == 0 {
-			if line == "" || line[0] == '#' || line[0] == '!' {
-				continue
-			}
-			start = n
-		}
-		if continued(line) {
-			pending.WriteString(line[:len(line)-1])
-			continue
-		}
-		pending.WriteString(line)
-		entry := pending.String()
-		pending.Reset()
-		i := strings.IndexAny(entry, "=:")
-		if i <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %s line %d: %q is not key=value", file, field, start, entry))
-			continue
-		}
-		props[strings.TrimSpace(entry[:i])] = strings.TrimSpace(entry[i+1:])
-	}
-	if pending.Len() > 0 {
-		errs = append(errs, fmt.Errorf("%s: %s line %d: the last line ends in a backslash with nothing to join", file, field, start))
+	props, errs := javaprops.Parse(text)
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("%s: %s %w", file, field, err)
 	}
 	return props, errs
-}
-
-// continued reports whether a properties line ends in an odd number of
-// backslashes, that is, escapes its line break.
-func continued(line string) bool {
-	n := 0
-	for i := len(line) - 1; i >= 0 && line[i] == '\\'; i-- {
-		n++
-	}
-	return n%2 == 1
 }

@@ -2,15 +2,14 @@ package results
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/kbench/kbench/internal/atomicfile"
 )
 
-// Write stores run as indented JSON at path (see WriteFileAtomic).
+// Write stores run as indented JSON at path (see atomicfile.Write).
 func Write(path string, run *Run) error {
 	if run.Schema == "" {
 		run.Schema = Schema
@@ -19,50 +18,7 @@ func Write(path string, run *Run) error {
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	return WriteFileAtomic(path, append(data, '\n'), 0o644)
-}
-
-// WriteFileAtomic writes data to path, creating its directory, through a
-// temporary file in that directory that is synced and renamed over path, so
-// path never holds half a file even if kbench dies while writing (Windows
-// cannot rename atomically: there it writes in place). perm is
-// masked by the umask, and an existing file keeps its permissions. A
-// destination that exists and is not a regular file (a FIFO, a device such
-// as /dev/stdout) cannot be renamed over, so it is written in place; a
-// directory is an error.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	fi, err := os.Stat(path)
-	switch {
-	case err == nil && fi.IsDir():
-		return fmt.Errorf("write %s: is a directory, name a file", path)
-	case err == nil && !fi.Mode().IsRegular():
-		return writeInPlace(path, data)
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := replaceFile(path, data, perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }
 
 // Read loads a result file, refusing one of another schema.

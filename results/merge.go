@@ -212,18 +212,9 @@ func mergeIntervals(shards []*Run, shifts []float64) ([]Interval, int64, error) 
 			m := &a.iv
 			m.End = max(m.End, iv.End+shifts[i])
 			m.Warmup = m.Warmup || iv.Warmup
-			m.Sent += iv.Sent
-			m.Acked += iv.Acked
-			m.AckedBytes += iv.AckedBytes
-			m.Consumed += iv.Consumed
-			m.ConsumedBytes += iv.ConsumedBytes
-			m.Errors += iv.Errors
-			m.LateSends += iv.LateSends
-			m.InFlightWaitS += iv.InFlightWaitS
+			m.Add(iv)
 			// Intervals keep no send-lag histogram: the worst shard's.
 			m.SendLagP99Ms = max(m.SendLagP99Ms, iv.SendLagP99Ms)
-			m.Retries = AddRetries(m.Retries, iv.Retries)
-			m.ErrorsByKind = addKinds(m.ErrorsByKind, iv.ErrorsByKind)
 			for _, f := range iv.Faults {
 				if !slices.Contains(m.Faults, f) {
 					m.Faults = append(m.Faults, f)
@@ -337,14 +328,14 @@ func mergeSummary(out *Run, shards []*Run) error {
 		s.ProduceRateMsgs = prodMsgs / s.DurationS
 		s.ProduceRateMiB = prodMiB / s.DurationS
 	}
-	var sent int64
+	var measured Interval
 	for _, iv := range out.Intervals {
 		if !iv.Warmup {
-			sent += iv.Sent
+			measured.Add(iv)
 		}
 	}
-	if sent > 0 {
-		s.LateShare = float64(s.LateSends) / float64(sent)
+	if measured.Sent > 0 {
+		s.LateShare = float64(s.LateSends) / float64(measured.Sent)
 	}
 	s.Backlog = mergeBacklog(shards)
 	s.PublishLatencyMs = LatencyOf(pub)

@@ -292,6 +292,22 @@ type Interval struct {
 	Faults       []string `json:"faults,omitempty"`
 }
 
+// Add adds o's counters (messages, bytes, errors by kind, late sends,
+// in-flight wait, retries) to iv; times, latencies, histograms and faults
+// are left alone.
+func (iv *Interval) Add(o Interval) {
+	iv.Sent += o.Sent
+	iv.Acked += o.Acked
+	iv.AckedBytes += o.AckedBytes
+	iv.Consumed += o.Consumed
+	iv.ConsumedBytes += o.ConsumedBytes
+	iv.Errors += o.Errors
+	iv.LateSends += o.LateSends
+	iv.InFlightWaitS += o.InFlightWaitS
+	iv.Retries = AddRetries(iv.Retries, o.Retries)
+	iv.ErrorsByKind = addKinds(iv.ErrorsByKind, o.ErrorsByKind)
+}
+
 // Histograms are HdrHistograms (microseconds, 3 significant digits) in
 // HdrHistogram's compressed, base64 encoding, which any HdrHistogram library
 // decodes; merge them to combine runs, never average their percentiles.

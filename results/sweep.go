@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kbench/kbench/internal/atomicfile"
+	"github.com/kbench/kbench/internal/redact"
 )
 
 // sweepSchema is the version tag of the sweep index this package writes.
@@ -123,7 +126,7 @@ func (p SweepPoint) FileName(n int) string {
 func (p SweepPoint) parts(sep string) []string {
 	var parts []string
 	for _, kv := range p.Params {
-		parts = append(parts, kv.Key+sep+RedactValue(kv.Key, kv.Value))
+		parts = append(parts, kv.Key+sep+redact.Value(kv.Key, kv.Value))
 	}
 	if p.Rate > 0 {
 		parts = append(parts, "rate"+sep+strconv.FormatFloat(p.Rate, 'f', -1, 64))
@@ -262,17 +265,17 @@ func WriteSweepIndex(path string, idx *SweepIndex) error {
 	if err != nil {
 		return fmt.Errorf("encode sweep index: %w", err)
 	}
-	return WriteFileAtomic(path, append(data, '\n'), 0o644)
+	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }
 
-// redacted returns a copy of idx whose varied secrets show as Redacted.
+// redacted returns a copy of idx whose varied secrets show as redact.Placeholder.
 func (idx *SweepIndex) redacted() *SweepIndex {
 	c := *idx
 	c.Vary = slices.Clone(idx.Vary)
 	for i, v := range c.Vary {
 		c.Vary[i].Values = slices.Clone(v.Values)
 		for j, val := range v.Values {
-			c.Vary[i].Values[j] = RedactValue(v.Key, val)
+			c.Vary[i].Values[j] = redact.Value(v.Key, val)
 		}
 	}
 	c.Points = slices.Clone(idx.Points)
@@ -289,7 +292,7 @@ func (idx *SweepIndex) redacted() *SweepIndex {
 func (p Params) redacted() Params {
 	out := slices.Clone(p)
 	for i, kv := range out {
-		out[i].Value = RedactValue(kv.Key, kv.Value)
+		out[i].Value = redact.Value(kv.Key, kv.Value)
 	}
 	return out
 }

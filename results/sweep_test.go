@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -66,5 +67,31 @@ func TestSweepIndexRoundTrip(t *testing.T) {
 	}
 	if _, err := decodeSweepIndex([]byte(`{"schema":"kbench.result/v1"}`), "r.json"); err == nil || !strings.Contains(err.Error(), "r.json: not a kbench sweep index") {
 		t.Errorf("decoding a result as an index: %v", err)
+	}
+}
+
+func TestSweepIndexRedacted(t *testing.T) {
+	idx := &SweepIndex{
+		Vary:   []Vary{{Key: "producer.sasl.password", Values: []string{"hunter2"}}, {Key: "acks", Values: []string{"1"}}},
+		Points: []SweepEntry{{SweepPoint: SweepPoint{Params: Params{{"producer.sasl.password", "hunter2"}, {"acks", "1"}}}}},
+	}
+	path := t.TempDir() + "/sweep.json"
+	if err := WriteSweepIndex(path, idx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSweepIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got)
+	if strings.Contains(string(b), "hunter2") || strings.Contains(idx.Points[0].FileName(1), "hunter2") ||
+		strings.Contains(idx.Points[0].Label(), "hunter2") {
+		t.Fatalf("secret in the index, a file name or a label: %s", b)
+	}
+	if idx.Points[0].Params[0].Value != "hunter2" {
+		t.Error("writing the index changed the sweep's own points")
+	}
+	if got.Points[0].Params[1].Value != "1" {
+		t.Errorf("acks = %q, want 1", got.Points[0].Params[1].Value)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/redact"
 )
 
 // Workload describes a run: what is produced, by how many producers, at what
@@ -338,7 +338,7 @@ func (w *Workload) Set(key, value string) error {
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: field}, &node,
 	}}, fieldsOf(w), "", &errs)
 	if len(errs) > 0 {
-		return fmt.Errorf("%s=%s: %w", key, results.RedactValue(key, value), errs.Err())
+		return fmt.Errorf("%s=%s: %w", key, redact.Value(key, value), errs.Err())
 	}
 	w.markGiven(field)
 	return nil

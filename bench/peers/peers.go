@@ -28,7 +28,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
@@ -146,11 +146,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	java, err := cluster.FindJava(ctx)
+	java, err := local.FindJava(ctx)
 	if err != nil {
 		return nil, err
 	}
-	libs, err := cluster.FetchKafkaTools(ctx, cfg.Log)
+	libs, err := local.FetchKafkaTools(ctx, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("writing %s: %w", logConf, err)
 	}
 	b := &bencher{cfg: cfg, java: java, libs: libs, logConf: logConf}
-	rep := &Report{Started: time.Now().UTC(), Kafka: cluster.KafkaVersion, Host: profiles.DetectHost(true),
+	rep := &Report{Started: time.Now().UTC(), Kafka: local.KafkaVersion, Host: profiles.DetectHost(true),
 		Settings: cfg.Settings, Method: method(cfg)}
 	err = b.phases(ctx, rep)
 	rep.Rows = summarize(rep.Samples)

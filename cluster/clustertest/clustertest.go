@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers/all"
 )
 
@@ -20,7 +20,7 @@ import (
 // and should skip. set is given the cluster before the tests run. name
 // says which cluster in messages. Main returns the exit code; the
 // cluster's logs are kept when a test failed.
-func Main(m *testing.M, name string, cfg cluster.LocalConfig, set func(*cluster.Local)) int {
+func Main(m *testing.M, name string, cfg local.Config, set func(*local.Cluster)) int {
 	if os.Getenv("KBENCH_LOCAL_DIR") == "" {
 		return m.Run()
 	}
@@ -32,7 +32,7 @@ func Main(m *testing.M, name string, cfg cluster.LocalConfig, set func(*cluster.
 	cfg.Dir, cfg.Log, cfg.Admin = dir, os.Stderr, all.ProbeAdmin
 	// A shared CI machine can be slow to start three JVMs.
 	cfg.ReadyTimeout = 4 * time.Minute
-	l, err := cluster.StartLocal(context.Background(), cfg)
+	l, err := local.Start(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting the %s test cluster: %v\n", name, err)
 		return 1

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/javaprops"
 	"github.com/kbench/kbench/workload"
 )
 
@@ -50,7 +51,7 @@ func applyClientProps(w *workload.Workload, props map[string]string) error {
 				(*role)[k] = v
 			}
 		}
-		if err := drivers.ExpandEnv(*role, os.LookupEnv); err != nil {
+		if err := javaprops.ExpandEnv(*role, os.LookupEnv); err != nil {
 			return usageError{fmt.Errorf("client properties: %w", err)}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
 )
@@ -53,7 +54,7 @@ func clusterCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return usagef("want one of %s", strings.Join(clusterSubcommands, ", "))
 		}
 		if dir == "" {
-			d, err := cluster.DefaultLocalDir()
+			d, err := local.DefaultDir()
 			if err != nil {
 				return err
 			}
@@ -71,7 +72,7 @@ func clusterCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			if err != nil {
 				return err
 			}
-			l, err := cluster.StartLocal(ctx, cluster.LocalConfig{
+			l, err := local.Start(ctx, local.Config{
 				Dir: dir, Nodes: nodes, HeapMB: heapMB, BasePort: basePort,
 				BrokerProps: tuning.Broker, Log: os.Stderr, Detached: true, Admin: admin,
 				Security: cluster.Security(security),
@@ -86,32 +87,32 @@ func clusterCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			}
 			return nil
 		case "status":
-			l, err := cluster.OpenLocal(dir, admin)
+			l, err := local.Open(dir, admin)
 			if err != nil {
 				return noCluster(err)
 			}
 			defer l.Close()
 			st := l.Status(ctx)
 			printStatus(st)
-			if !cluster.AllUp(st) {
+			if !local.AllUp(st) {
 				return fmt.Errorf("not every node is up")
 			}
 			return nil
 		case "bootstrap":
-			l, err := cluster.OpenLocal(dir, admin)
+			l, err := local.Open(dir, admin)
 			if err != nil {
 				return noCluster(err)
 			}
 			fmt.Println(strings.Join(l.Bootstrap(), ","))
 			return nil
 		case "down":
-			for _, d := range cluster.CleanRuns(ctx, dir) {
+			for _, d := range local.CleanRuns(ctx, dir) {
 				fmt.Printf("removed the data of a killed run's cluster in %s (its logs are kept)\n", d)
 			}
-			l, err := cluster.OpenLocal(dir, admin)
+			l, err := local.Open(dir, admin)
 			if err != nil {
 				// No readable state: still kill whatever pid files name.
-				pids, lerr := cluster.StopLeftover(dir)
+				pids, lerr := local.StopLeftover(dir)
 				if lerr != nil {
 					return noCluster(err)
 				}
@@ -131,7 +132,7 @@ func clusterCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 // clusterSubcommands are what 'kbench cluster' does.
 var clusterSubcommands = []string{"up", "status", "bootstrap", "down"}
 
-func printStatus(st []cluster.NodeStatus) {
+func printStatus(st []local.NodeStatus) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tADDRESS\tCONTROLLER\tPID\tSTATE\tREGISTERED")
 	for _, n := range st {
@@ -147,9 +148,9 @@ func printStatus(st []cluster.NodeStatus) {
 	tw.Flush()
 }
 
-// noCluster adds to OpenLocal's error how to get a cluster.
+// noCluster adds to local.Open's error how to get a cluster.
 func noCluster(err error) error {
-	if errors.Is(err, cluster.ErrNoLocalCluster) {
+	if errors.Is(err, local.ErrNoCluster) {
 		return fmt.Errorf("%w; start one with 'kbench cluster up'", err)
 	}
 	return err

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/export"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/atomicfile"
 )
 
 const exportExamples = `  # the timeline for a spreadsheet: one row per interval and role
@@ -114,7 +114,7 @@ func exportCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			_, err := os.Stdout.Write(buf.Bytes())
 			return err
 		}
-		if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("export %s: %w", output, err)
 		}
 		fmt.Fprintf(os.Stderr, "%s export of %d run(s) written to %s\n", f, len(in.Runs), output)

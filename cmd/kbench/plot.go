@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/analysis"
+	"github.com/kbench/kbench/internal/atomicfile"
 	"github.com/kbench/kbench/results"
 )
 
@@ -96,7 +97,7 @@ func plotCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if err := analysis.WritePlot(&buf, kind, in.Runs, format, opts...); err != nil {
 			return fmt.Errorf("plot %s: %w", output, err)
 		}
-		if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("plot %s: %w", output, err)
 		}
 		fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.Runs), output)

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/analysis"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/atomicfile"
 )
 
 const reportExamples = `  # one self-contained HTML page: summary, plots, settings side by side
@@ -55,7 +55,7 @@ func reportCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if err := analysis.Report(&buf, in.Runs, format); err != nil {
 			return fmt.Errorf("report %s: %w", output, err)
 		}
-		if err := results.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("report %s: %w", output, err)
 		}
 		fmt.Fprintf(os.Stderr, "%s report of %d run(s) written to %s\n", format, len(in.Runs), output)

@@ -13,15 +13,17 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/cluster/clustertest"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 )
 
 // secured is a SASL_SSL local cluster this package's integration tests
 // share, started by TestMain when KBENCH_LOCAL_DIR says Apache Kafka can
 // run here (the shared test cluster is plaintext); nil otherwise.
-var secured *cluster.Local
+var secured *local.Cluster
 
 // TestMain also lets the test binary stand in for kbench when a test
 // starts shard processes (--local-shards runs this executable).
@@ -29,8 +31,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KBENCH_AS_MAIN") == "1" {
 		os.Exit(realMain(os.Args[1:]))
 	}
-	os.Exit(clustertest.Main(m, "secured", cluster.LocalConfig{Security: cluster.SecuritySASLSSL},
-		func(l *cluster.Local) { secured = l }))
+	os.Exit(clustertest.Main(m, "secured", local.Config{Security: cluster.SecuritySASLSSL},
+		func(l *local.Cluster) { secured = l }))
 }
 
 func needSecured(t *testing.T) {
@@ -92,7 +94,7 @@ func TestSecuredRunBothDrivers(t *testing.T) {
 			if r.Summary.ConsumedMessages != 3000 || r.Verify == nil || r.Verify.Lost != 0 {
 				t.Errorf("consumed %d of 3000, verify %+v", r.Summary.ConsumedMessages, r.Verify)
 			}
-			if r.Client.Producer["sasl.jaas.config"] != results.Redacted {
+			if r.Client.Producer["sasl.jaas.config"] != redact.Placeholder {
 				t.Errorf("the result does not record that the login was set: %q", r.Client.Producer["sasl.jaas.config"])
 			}
 		})
@@ -177,7 +179,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	data, _ := os.ReadFile(out)
 	leaks("the result", string(data))
 	r := readResult(t, out)
-	if r.Client.Producer["ssl.key.password"] != results.Redacted || r.Client.Producer["ssl.keystore.password"] != results.Redacted {
+	if r.Client.Producer["ssl.key.password"] != redact.Placeholder || r.Client.Producer["ssl.keystore.password"] != redact.Placeholder {
 		t.Errorf("the result does not record that the secrets were set: %v", r.Client.Producer)
 	}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/results"
 )
 
@@ -45,7 +46,7 @@ func runLocalShards(ctx context.Context, fs *pflag.FlagSet, tgt cluster.Target, 
 	// The shards use the cluster this process opened (and, if it
 	// started it, stops after them).
 	common := []string{"--cluster=external", "--bootstrap=" + strings.Join(tgt.Bootstrap(), ",")}
-	if l, ok := tgt.(*cluster.Local); ok {
+	if l, ok := tgt.(*local.Cluster); ok {
 		common = []string{"--cluster=local", "--cluster-dir=" + l.Dir()}
 	}
 	fs.Visit(func(f *pflag.Flag) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/cluster/targets"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/profiles"
@@ -57,7 +58,7 @@ func connect(ctx context.Context, tf targetFlags, brokerProps map[string]string,
 		spec.Bootstrap = splitList(file["bootstrap.servers"])
 	}
 	spec.BrokerProps, spec.Log = brokerProps, log
-	tgt, err = cluster.Open(ctx, spec)
+	tgt, err = targets.Open(ctx, spec)
 	var se *cluster.SpecError
 	if errors.As(err, &se) {
 		return nil, nil, nil, nil, usageError{fmt.Errorf("%s %w", specFlags[se.Field], se.Err)}

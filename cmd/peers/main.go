@@ -21,7 +21,7 @@ import (
 	"github.com/kbench/kbench/bench/peers"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/atomicfile"
 )
 
 func main() {
@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, "peers.json"), append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "peers.json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
 	var table strings.Builder

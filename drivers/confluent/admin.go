@@ -8,18 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/kbench/kbench/drivers"
-)
-
-// Bounds on waiting for a new topic's leaders, for callers whose ctx has no
-// deadline.
-const (
-	settleTimeout = 30 * time.Second
-	settlePoll    = 100 * time.Millisecond
 )
 
 // admin implements drivers.Admin and drivers.ConfigDescriber with
@@ -153,21 +145,10 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 		return a.errorf("create topic %s: %w", spec.Name, err)
 	}
 	a.fresh.Created(spec.Name)
-	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
-	defer cancel()
-	for {
-		ps, err := a.Partitions(ctx, spec.Name)
-		// Metadata may lag the creation: an error is retried.
-		if err == nil && len(ps) > 0 && (spec.Partitions < 0 || len(ps) == int(spec.Partitions)) &&
-			!slices.ContainsFunc(ps, func(p drivers.PartitionInfo) bool { return p.Leader < 0 }) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return a.errorf("waiting for topic %s to get leaders: %w", spec.Name, ctx.Err())
-		case <-time.After(settlePoll):
-		}
+	if err := drivers.WaitForLeaders(ctx, a, spec.Name, spec.Partitions); err != nil {
+		return a.errorf("%w", err)
 	}
+	return nil
 }
 
 // DeleteTopic deletes the topic; a missing topic is not an error.

@@ -10,7 +10,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/redact"
 )
 
 // Java property names librdkafka spells differently. Other properties pass
@@ -36,7 +36,7 @@ var minimums = map[string]int64{
 func configMap(base kafka.ConfigMap, props map[string]string) (kafka.ConfigMap, error) {
 	var errs []error
 	fail := func(key, reason string) {
-		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: results.RedactValue(key, props[key]), Reason: reason})
+		errs = append(errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact.Value(key, props[key]), Reason: reason})
 	}
 	cm := base
 	for k, v := range props {
@@ -112,8 +112,8 @@ func configError(err error, props map[string]string) error {
 	}
 	msg := kerr.Error()
 	for k, v := range props {
-		if v != "" && results.IsSecret(k) {
-			msg = strings.ReplaceAll(msg, v, results.Redacted) // librdkafka may quote the value
+		if v != "" && redact.IsSecret(k) {
+			msg = strings.ReplaceAll(msg, v, redact.Placeholder) // librdkafka may quote the value
 		}
 	}
 	for k := range props {
@@ -122,7 +122,7 @@ func configError(err error, props map[string]string) error {
 			name = to
 		}
 		if strings.Contains(msg, `"`+name+`"`) {
-			return &drivers.PropertyError{Driver: Name, Key: k, Value: results.RedactValue(k, props[k]), Reason: "librdkafka refused it: " + msg}
+			return &drivers.PropertyError{Driver: Name, Key: k, Value: redact.Value(k, props[k]), Reason: "librdkafka refused it: " + msg}
 		}
 	}
 	return &drivers.PropertyError{Driver: Name, Key: "(client properties)", Reason: "librdkafka refused them: " + msg}

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/poll"
 )
 
 // Bounds on waiting for the cluster to catch up with an admin change, for
@@ -116,18 +117,10 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 		return a.errorf("create topic %s: %w", spec.Name, err)
 	}
 	a.fresh.Created(spec.Name)
-	return a.settle(ctx, func(ctx context.Context) (bool, error) {
-		ps, err := a.Partitions(ctx, spec.Name)
-		if err != nil {
-			return false, nil // metadata may lag the creation
-		}
-		for _, p := range ps {
-			if p.Leader < 0 {
-				return false, nil
-			}
-		}
-		return len(ps) > 0 && (spec.Partitions < 0 || len(ps) == int(spec.Partitions)), nil
-	}, "topic %s to get leaders", spec.Name)
+	if err := drivers.WaitForLeaders(ctx, a, spec.Name, spec.Partitions); err != nil {
+		return a.errorf("%w", err)
+	}
+	return nil
 }
 
 // DeleteTopic deletes the topic; a missing topic is not an error.
@@ -379,20 +372,8 @@ func (a *admin) elect(ctx context.Context, topic string, partition int32) error 
 func (a *admin) settle(ctx context.Context, check func(ctx context.Context) (bool, error), what string, args ...any) error {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	tick := time.NewTicker(settlePoll)
-	defer tick.Stop()
-	for {
-		done, err := check(ctx)
-		if err != nil {
-			return a.errorf("waiting for "+what+": %w", append(args, err)...)
-		}
-		if done {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return a.errorf("waiting for "+what+": %w", append(args, ctx.Err())...)
-		case <-tick.C:
-		}
+	if err := poll.Until(ctx, settlePoll, check); err != nil {
+		return a.errorf("waiting for "+what+": %w", append(args, err)...)
 	}
+	return nil
 }

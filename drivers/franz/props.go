@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kbench/kbench/drivers"
-	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/internal/redact"
 )
 
 // defaultBatchMaxBytes is kgo's default ProducerBatchMaxBytes (Kafka's
@@ -48,7 +48,7 @@ type parser struct {
 }
 
 func (p *parser) fail(key, reason string) {
-	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: results.RedactValue(key, p.props[key]), Reason: reason})
+	p.errs = append(p.errs, &drivers.PropertyError{Driver: Name, Key: key, Value: redact.Value(key, p.props[key]), Reason: reason})
 }
 
 // known refuses properties that neither role understands.

@@ -13,17 +13,18 @@ import (
 
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/cluster/clustertest"
+	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 )
 
 // mtls is the package's cluster, started by TestMain when KBENCH_LOCAL_DIR
 // says Apache Kafka can run here; nil otherwise.
-var mtls *cluster.Local
+var mtls *local.Cluster
 
 func TestMain(m *testing.M) {
-	os.Exit(clustertest.Main(m, "mTLS", cluster.LocalConfig{Security: cluster.SecurityMTLS},
-		func(l *cluster.Local) { mtls = l }))
+	os.Exit(clustertest.Main(m, "mTLS", local.Config{Security: cluster.SecurityMTLS},
+		func(l *local.Cluster) { mtls = l }))
 }
 
 func TestMutualTLS(t *testing.T) {
