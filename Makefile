@@ -10,6 +10,10 @@ RUN_ARGS ?= --workload failover
 # The peers benchmark's own cluster, and its arguments (see 'bin/kbench-peers --help').
 PEERS_CLUSTER_DIR ?= $(CURDIR)/.peers-cluster
 PEERS_ARGS ?=
+# golangci-lint, built from the Go module proxy into bin/ on first use; a
+# new version here builds anew.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(CURDIR)/bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 # Each fuzz target's time in 'make fuzz' (part of 'make test').
 FUZZTIME ?= 5s
@@ -17,7 +21,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := workload:FuzzParseWorkload workload:FuzzSet workload:FuzzParseFaultFlag \
 	profiles:FuzzParseTuning profiles:FuzzJavaProperties
 
-.PHONY: build run test unit integration bench bench-pacing bench-peers lint fuzz clean
+.PHONY: build run test unit deploy-test bench bench-pacing bench-peers lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -31,7 +35,7 @@ run: build
 # shared real 3-broker Apache Kafka cluster, started here and always stopped.
 # KBENCH_NET_TESTS=1: the network fault tests start a proxied cluster of
 # their own (bench, a few minutes) while the shared one idles.
-test: lint build fuzz
+test: lint build fuzz deploy-test
 	@set -e; \
 	$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
 	trap '$(BIN) cluster down --dir $(TEST_CLUSTER_DIR)' EXIT; \
@@ -42,8 +46,14 @@ test: lint build fuzz
 	$(GO) test -race -count=1 -p 1 -timeout 25m ./...  # -p 1: the integration tests share, and fail, one cluster
 
 # Fast tests only: no Kafka needed (integration tests skip themselves).
-unit:
+unit: deploy-test
 	$(GO) test -race -count=1 ./...
+
+# The manifests' checks: deploy/ is a module of its own, so that the
+# Kubernetes API types its test decodes into stay out of kbench's, and
+# './...' from here does not reach it.
+deploy-test:
+	cd deploy && $(GO) test -race -count=1 ./...
 
 # Every fuzz target for a short, bounded time; findings land in the
 # package's testdata/fuzz and then run with the ordinary tests.
@@ -72,9 +82,26 @@ bench-peers: build
 	$(BIN) cluster up --dir $(PEERS_CLUSTER_DIR); \
 	bin/kbench-peers --kbench $(BIN) --bootstrap $$($(BIN) cluster bootstrap --dir $(PEERS_CLUSTER_DIR)) $(PEERS_ARGS)
 
-lint:
+# gofmt, go vet, golangci-lint (.golangci.yml) and a tidy go.mod, for
+# kbench's module and deploy's; kbench's requires no Kubernetes module.
+lint: $(GOLANGCI_LINT)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
+	cd deploy && $(GOLANGCI_LINT) run ./...
+	$(GO) mod tidy -diff
+	cd deploy && $(GO) mod tidy -diff
+	@if grep -n 'k8s\.io' go.mod; then echo "go.mod: Kubernetes modules belong in deploy/go.mod"; exit 1; fi
+
+# Rewrites what lint's formatters find (gofmt, import groups) in place.
+fmt: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) fmt ./...
+	cd deploy && $(GOLANGCI_LINT) fmt ./...
+
+$(GOLANGCI_LINT):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(CURDIR)/bin/golangci-lint $@
 
 clean:
 	rm -rf bin

@@ -53,7 +53,7 @@ func (d memDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) 
 }
 
 func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drivers.Admin, error) {
-	return memAdmin{d.c}, nil
+	return memAdmin(d), nil
 }
 
 func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {

@@ -79,7 +79,6 @@ func TestFreeSlotsHammer(t *testing.T) {
 type asyncProducer struct {
 	hold    int
 	pending chan func()
-	once    sync.Once
 	start   chan struct{}
 	n       atomic.Int64
 }

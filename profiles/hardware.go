@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/kbench/kbench/results"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kbench/kbench/results"
 )
 
 // hardwareFile is the YAML shape of a hardware profile. It is separate from

@@ -1,7 +1,7 @@
 // Command peers runs the peers benchmark: Apache Kafka's
 // kafka-producer-perf-test and kafka-consumer-perf-test against kbench with
-// each driver, on one cluster (see package bench/peers). 'make bench-peers'
-// starts a local cluster for it.
+// each driver, on one cluster (see internal/peers, its library). 'make
+// bench-peers' starts a local cluster for it.
 package main
 
 import (
@@ -18,7 +18,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/kbench/kbench/bench/peers"
+	"github.com/kbench/kbench/cmd/peers/internal/peers"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/internal/atomicfile"
