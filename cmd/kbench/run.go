@@ -158,80 +158,38 @@ func flagText(err error) error {
 
 func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	var f runFlags
-	var runID, metricsAddr, errorShare string
+	var sf shardFlags
+	var metricsAddr, errorShare string
 	var force bool
-	var shards, shard, localShards int
 	var metricsLinger time.Duration
 	flags := newFlags("run", "run [flags]", runExamples)
 	f.register(flags)
 	flags.BoolVar(&force, "force", false, "replace an existing result file")
 	flags.StringVar(&errorShare, "max-error-share", fmt.Sprintf("%g%%", 100*analysis.DefaultMaxErrorShare), "fail the run (exit 1) when more than this share of produces fail")
-	flags.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
+	flags.StringVar(&sf.runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
 	flags.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
 	flags.DurationVar(&metricsLinger, "metrics-linger", 30*time.Second, "after the run, keep serving metrics until one more scrape, for at most this long")
-	flags.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
-	flags.IntVar(&shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $"+launch.ShardEnv+")")
-	flags.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
+	flags.IntVar(&sf.shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
+	flags.IntVar(&sf.shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $"+launch.ShardEnv+")")
+	flags.IntVar(&sf.local, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
 	return flags, func(ctx context.Context) error {
 		if flags.NArg() > 0 {
 			return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 		}
-		if runID == "" {
-			if shards > 1 {
-				return usagef("--shards %d: give --run-id, the same on every shard", shards)
-			}
-			runID = bench.NewRunID()
-		} else if err := bench.CheckRunID(runID); err != nil {
-			return usagef("--run-id: %w", err)
-		}
-		switch {
-		case localShards != 0 && (shards != 1 || flags.Changed("shard")):
-			return usagef("--local-shards starts the shards itself: drop --shards and --shard")
-		case localShards < 0 || localShards == 1:
-			return usagef("--local-shards %d: want 2 or more", localShards)
-		}
 		spec := f.targetSpec()
-		var index *int
-		if flags.Changed("shard") {
-			index = &shard
-		}
-		sh, err := launch.Shards(spec, shards, index)
-		var ee *launch.EnvError
-		if errors.As(err, &ee) {
-			return usagef("--shards %d: give --shard, or set %s (got %q)", shards, ee.Name, ee.Value)
-		}
-		if err != nil {
-			return flagged(err)
-		}
-		if sh != nil {
-			shard = sh.Index
-		}
-		w, tuning, err := f.loadWorkload()
+		sh, err := sf.resolve(spec, flags.Changed("shard"))
 		if err != nil {
 			return err
 		}
-		for _, n := range tuning.Notes {
-			fmt.Fprintln(os.Stderr, "kbench run: note:", n)
-		}
-		if err := spec.Check(w); err != nil {
-			return flagged(err)
-		}
-		hw, err := loadHardware(f.hardware)
+		w, tuning, drv, hw, err := f.prepare(spec)
 		if err != nil {
-			return err
-		}
-		drv, err := all.Get(f.driver)
-		if err != nil {
-			return usageError{fmt.Errorf("--driver: %w", err)}
-		}
-		if err := launch.CheckProps(drv, w); err != nil {
 			return err
 		}
 		maxErrorShare, err := parseShare(errorShare)
 		if err != nil {
 			return usageError{fmt.Errorf("--max-error-share: %w", err)}
 		}
-		output, logDir, err := destination(f.output, results.FileName(w.Name, drv.Name(), runID), sh, force)
+		output, logDir, err := destination(f.output, results.FileName(w.Name, drv.Name(), sf.runID), sh, force)
 		if err != nil {
 			return err
 		}
@@ -242,16 +200,16 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return err
 		}
 		defer sess.Close()
-		if localShards > 1 {
-			return runLocalShards(ctx, flags, sess.Target(), localShards, runID, output, metricsAddr, f.quiet)
+		if sf.local > 1 {
+			return runLocalShards(ctx, flags, sess.Target(), sf.local, sf.runID, output, metricsAddr, f.quiet)
 		}
-		metrics, stopMetrics, err := serveMetrics(ctx, metricsAddr, runID, shard, metricsLinger, log)
+		metrics, stopMetrics, err := serveMetrics(ctx, metricsAddr, sf.runID, sf.shard, metricsLinger, log)
 		if err != nil {
 			return err
 		}
 		defer stopMetrics()
 		res, path, err := sess.Run(ctx, launch.RunSpec{
-			Point: f.point(w, tuning, f.profiles, drv, hw, runID, metrics),
+			Point: f.point(w, tuning, f.profiles, drv, hw, sf.runID, metrics),
 			Shard: sh, Output: output, LogDir: logDir, MaxErrorShare: maxErrorShare, Warn: os.Stderr,
 		})
 		if res != nil {
@@ -262,6 +220,75 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		}
 		return err
 	}
+}
+
+// shardFlags say which run, and which shard of it, a process runs.
+type shardFlags struct {
+	runID                string
+	shards, shard, local int
+}
+
+// resolve checks the flags, makes up a run id when none is given, and
+// returns this process's shard (launch.Shards), nil for a run of one.
+// given says --shard was given.
+func (sf *shardFlags) resolve(spec launch.TargetSpec, given bool) (*bench.Shard, error) {
+	if sf.runID == "" {
+		if sf.shards > 1 {
+			return nil, usagef("--shards %d: give --run-id, the same on every shard", sf.shards)
+		}
+		sf.runID = bench.NewRunID()
+	} else if err := bench.CheckRunID(sf.runID); err != nil {
+		return nil, usagef("--run-id: %w", err)
+	}
+	switch {
+	case sf.local != 0 && (sf.shards != 1 || given):
+		return nil, usagef("--local-shards starts the shards itself: drop --shards and --shard")
+	case sf.local < 0 || sf.local == 1:
+		return nil, usagef("--local-shards %d: want 2 or more", sf.local)
+	}
+	var index *int
+	if given {
+		index = &sf.shard
+	}
+	sh, err := launch.Shards(spec, sf.shards, index)
+	var ee *launch.EnvError
+	if errors.As(err, &ee) {
+		return nil, usagef("--shards %d: give --shard, or set %s (got %q)", sf.shards, ee.Name, ee.Value)
+	}
+	if err != nil {
+		return nil, flagged(err)
+	}
+	if sh != nil {
+		sf.shard = sh.Index
+	}
+	return sh, nil
+}
+
+// prepare builds the run's workload and checks it against spec, the
+// hardware profile and the driver, printing the profiles' notes.
+func (f *runFlags) prepare(spec launch.TargetSpec) (*workload.Workload, *profiles.Tuning, drivers.Driver, *results.Hardware, error) {
+	w, tuning, err := f.loadWorkload()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for _, n := range tuning.Notes {
+		fmt.Fprintln(os.Stderr, "kbench run: note:", n)
+	}
+	if err := spec.Check(w); err != nil {
+		return nil, nil, nil, nil, flagged(err)
+	}
+	hw, err := loadHardware(f.hardware)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	drv, err := all.Get(f.driver)
+	if err != nil {
+		return nil, nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	if err := launch.CheckProps(drv, w); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return w, tuning, drv, hw, nil
 }
 
 // destination is where the result of a run named name goes (-o, else

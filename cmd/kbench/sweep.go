@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/bench"
-	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/launch"
 	"github.com/kbench/kbench/profiles"
@@ -101,14 +100,7 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return err
 		}
 		defer sess.Close()
-		cfg.RunPoint = sess.SweepPoint(func(p results.SweepPoint) (launch.Point, error) {
-			w, tuning, drv, err := f.prepare(p)
-			if err != nil {
-				return launch.Point{}, err
-			}
-			profileNames, _ := launch.PointInputs(nil, p)
-			return f.run.point(w, tuning, profileNames, drv, hw, "", nil), nil
-		})
+		cfg.RunPoint = sess.SweepPoint(func(p results.SweepPoint) (launch.Point, error) { return f.prepare(p, hw) })
 		if !f.run.quiet {
 			cfg.Progress = printSweepProgress
 		}
@@ -178,9 +170,9 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 		if cfg.Search != nil {
 			p.Rate = cfg.Search.Start
 		}
-		w, _, _, err := f.prepare(p)
+		pt, err := f.prepare(p, nil)
 		if err == nil {
-			err = flagged(f.run.targetSpec().Check(w))
+			err = flagged(f.run.targetSpec().Check(pt.Workload))
 		}
 		if err != nil {
 			if !seen[err.Error()] {
@@ -190,7 +182,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 			continue
 		}
 		if first == nil {
-			first = w
+			first = pt.Workload
 		}
 	}
 	if len(problems) > 0 {
@@ -242,22 +234,23 @@ func (f *sweepFlags) brokerSettings() (map[string]string, error) {
 	return broker, nil
 }
 
-// prepare loads the workload of one point: the run flags, then the point's
-// profile, its varied values (after --set, so they win), and its rate.
-func (f *sweepFlags) prepare(p results.SweepPoint) (*workload.Workload, *profiles.Tuning, drivers.Driver, error) {
+// prepare makes one point's run: its workload from the run flags, then
+// the point's profile, its varied values (after --set, so they win), and
+// its rate; its driver; hw.
+func (f *sweepFlags) prepare(p results.SweepPoint, hw *results.Hardware) (launch.Point, error) {
 	profileNames, sets := launch.PointInputs(f.run.sets, p)
 	w, tuning, err := f.run.build(profileNames, sets)
 	if err != nil {
-		return nil, nil, nil, err
+		return launch.Point{}, err
 	}
 	drv, err := all.Get(p.Driver)
 	if err != nil {
-		return nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+		return launch.Point{}, usageError{fmt.Errorf("--driver: %w", err)}
 	}
 	if err := launch.CheckProps(drv, w); err != nil {
-		return nil, nil, nil, err
+		return launch.Point{}, err
 	}
-	return w, tuning, drv, nil
+	return f.run.point(w, tuning, profileNames, drv, hw, "", nil), nil
 }
 
 // printSweepProgress prints one line per finished point on stderr.
