@@ -21,6 +21,7 @@ type InputError struct {
 	Err error
 }
 
+// Error is Err, after Field when it is set.
 func (e *InputError) Error() string {
 	if e.Field == "" {
 		return e.Err.Error()
@@ -41,6 +42,7 @@ type ReplicasError struct {
 	Nodes             int
 }
 
+// Error reads on from the field Nodes, as InputError writes it.
 func (e *ReplicasError) Error() string {
 	return fmt.Sprintf("%d: replicationFactor %d needs at least %d nodes: lower replicationFactor or raise the nodes",
 		e.Nodes, e.ReplicationFactor, e.ReplicationFactor)
@@ -58,6 +60,7 @@ var ErrInterrupted = errors.New("interrupted")
 // not complete, or too many of its produces failed (analysis.RunFailure).
 type FailedError struct{ Err error }
 
+// Error is Err's.
 func (e *FailedError) Error() string { return e.Err.Error() }
 
 // Unwrap returns Err.

@@ -18,6 +18,7 @@ type EnvError struct {
 	Name, Value string
 }
 
+// Error names the variable and its value.
 func (e *EnvError) Error() string {
 	return fmt.Sprintf("%s=%q: want a shard index", e.Name, e.Value)
 }

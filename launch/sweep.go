@@ -24,6 +24,7 @@ type ProfileConflict struct {
 	Kind results.ClusterKind
 }
 
+// Error says what the conflict means on the Kind of target.
 func (c *ProfileConflict) Error() string {
 	if c.Kind == results.KindLocal {
 		return fmt.Sprintf("profiles %s and %s set different broker properties, but a sweep runs every point on one cluster started with one set of them", c.First, c.Other)
