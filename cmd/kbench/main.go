@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kbench/kbench/launch"
 	"github.com/kbench/kbench/workload"
 )
 
@@ -37,7 +38,7 @@ func usagef(format string, args ...any) error {
 }
 
 // errInterrupted is returned by a command stopped by a signal after it
-// wrote what it had.
+// wrote what it had (launch.ErrInterrupted, for the runs launch makes).
 var errInterrupted = errors.New("interrupted")
 
 type command struct {
@@ -110,13 +111,13 @@ func realMain(args []string) int {
 			return exitOK
 		case errors.Is(err, pflag.ErrHelp):
 			return exitOK
-		case errors.Is(err, errInterrupted):
+		case errors.Is(err, errInterrupted), errors.Is(err, launch.ErrInterrupted):
 			fmt.Fprintln(os.Stderr, "kbench: interrupted; the result holds what was measured until then")
 			return exitInterrupted
-		case errors.As(err, &ue), errors.Is(err, workload.ErrBadWorkload):
+		case errors.As(err, &ue), errors.Is(err, launch.ErrBadInput), errors.Is(err, workload.ErrBadWorkload):
 			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
 			return exitUsage
-		default:
+		default: // launch.FailedError among them
 			fmt.Fprintf(os.Stderr, "kbench %s: %v\n", c.name, err)
 			return exitFailed
 		}

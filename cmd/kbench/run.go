@@ -21,6 +21,7 @@ import (
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/launch"
 	"github.com/kbench/kbench/outputs/progress"
 	"github.com/kbench/kbench/outputs/prometheus"
 	"github.com/kbench/kbench/profiles"
@@ -90,6 +91,13 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	completeWith(fs, "hardware", true, profiles.HardwareNames()...)
 }
 
+// targetSpec is the target the flags describe.
+func (f *runFlags) targetSpec() launch.TargetSpec {
+	s := f.target.spec()
+	s.NodesGiven = f.changed("nodes")
+	return s
+}
+
 // loadWorkload builds the workload from the flags (workload.Build); every
 // problem is a usage error.
 func (f *runFlags) loadWorkload() (*workload.Workload, *profiles.Tuning, error) {
@@ -148,201 +156,187 @@ func flagText(err error) error {
 	return fmt.Errorf("--%s %w", inputFlags[ie.Input], ie.Err)
 }
 
-// checkProps refuses, before anything starts, client properties drv
-// cannot take.
-func checkProps(drv drivers.Driver, w *workload.Workload) error {
-	pc, ok := drv.(drivers.PropertyChecker)
-	if !ok {
-		return nil
-	}
-	if err := pc.CheckProperties(w.Producer, w.Consumer); err != nil {
-		return usageError{fmt.Errorf("client properties the %s driver cannot take:\n%w", drv.Name(), err)}
-	}
-	return nil
-}
-
 func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	var f runFlags
-	var runID, metricsAddr, errorShare string
+	var sf shardFlags
+	var metricsAddr, errorShare string
 	var force bool
-	var shards, shard, localShards int
 	var metricsLinger time.Duration
 	flags := newFlags("run", "run [flags]", runExamples)
 	f.register(flags)
 	flags.BoolVar(&force, "force", false, "replace an existing result file")
 	flags.StringVar(&errorShare, "max-error-share", fmt.Sprintf("%g%%", 100*analysis.DefaultMaxErrorShare), "fail the run (exit 1) when more than this share of produces fail")
-	flags.StringVar(&runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
+	flags.StringVar(&sf.runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
 	flags.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
 	flags.DurationVar(&metricsLinger, "metrics-linger", 30*time.Second, "after the run, keep serving metrics until one more scrape, for at most this long")
-	flags.IntVar(&shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
-	flags.IntVar(&shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $JOB_COMPLETION_INDEX)")
-	flags.IntVar(&localShards, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
+	flags.IntVar(&sf.shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
+	flags.IntVar(&sf.shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $"+launch.ShardEnv+")")
+	flags.IntVar(&sf.local, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
 	return flags, func(ctx context.Context) error {
 		if flags.NArg() > 0 {
 			return usagef("unexpected argument %q; give the workload with --workload", flags.Arg(0))
 		}
-		if runID == "" {
-			if shards > 1 {
-				return usagef("--shards %d: give --run-id, the same on every shard", shards)
-			}
-			runID = bench.NewRunID()
-		} else if err := bench.CheckRunID(runID); err != nil {
-			return usagef("--run-id: %w", err)
-		}
-		var sh *bench.Shard
-		switch {
-		case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
-			return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
-		case localShards != 0 && (shards != 1 || flags.Changed("shard")):
-			return usagef("--local-shards starts the shards itself: drop --shards and --shard")
-		case localShards < 0 || localShards == 1:
-			return usagef("--local-shards %d: want 2 or more", localShards)
-		case shards < 1:
-			return usagef("--shards %d: want 1 or more", shards)
-		case shards > 1:
-			if !flags.Changed("shard") {
-				env := os.Getenv("JOB_COMPLETION_INDEX")
-				n, err := strconv.Atoi(env)
-				if err != nil {
-					return usagef("--shards %d: give --shard, or set JOB_COMPLETION_INDEX (got %q)", shards, env)
-				}
-				shard = n
-			}
-			if shard < 0 || shard >= shards {
-				return usagef("--shard %d: want 0 to %d", shard, shards-1)
-			}
-			sh = &bench.Shard{Index: shard, Count: shards}
-		}
-		w, tuning, err := f.loadWorkload()
+		spec := f.targetSpec()
+		sh, err := sf.resolve(spec, flags.Changed("shard"))
 		if err != nil {
 			return err
 		}
-		for _, n := range tuning.Notes {
-			fmt.Fprintln(os.Stderr, "kbench run: note:", n)
-		}
-		if err := f.target.checkShape(w, flags.Changed("nodes")); err != nil {
-			return err
-		}
-		var hw *results.Hardware
-		if f.hardware != "" {
-			if hw, err = profiles.LoadHardware(f.hardware); err != nil {
-				return usageError{fmt.Errorf("--hardware: %w", err)}
-			}
-		}
-		drv, err := all.Get(f.driver)
+		w, tuning, drv, hw, err := f.prepare(spec)
 		if err != nil {
-			return usageError{fmt.Errorf("--driver: %w", err)}
-		}
-		if err := checkProps(drv, w); err != nil {
 			return err
 		}
 		maxErrorShare, err := parseShare(errorShare)
 		if err != nil {
 			return usageError{fmt.Errorf("--max-error-share: %w", err)}
 		}
-		name := results.FileName(w.Name, drv.Name(), runID)
-		if sh != nil {
-			name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
-		}
-		output, inPlace, err := results.Destination(f.output, resultsDir, name+".json", force)
-		if errors.Is(err, fs.ErrExist) {
-			return usagef("-o %w: give another name, or --force to replace it", err)
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("-o: %w", err)}
-		}
-
-		var log io.Writer = os.Stderr
-		if f.quiet {
-			log = io.Discard
-		}
-		if f.target.network == "" && f.target.bootstrap == "" && (f.target.kind == "" || f.target.kind == string(results.KindLocal)) {
-			f.target.network = string(w.Network()) // a local cluster is proxied when a fault needs it
-		}
-		tgt, admin, props, release, err := connect(ctx, f.target, tuning.Broker, drv, log)
+		output, logDir, err := destination(f.output, results.FileName(w.Name, drv.Name(), sf.runID), sh, force)
 		if err != nil {
 			return err
 		}
-		defer release()
-		if localShards > 1 {
-			return runLocalShards(ctx, flags, tgt, localShards, runID, output, metricsAddr, f.quiet)
-		}
 
-		ls, closeSizer := logSizer(ctx, admin, tgt.Bootstrap(), props)
-		defer closeSizer()
-		m := measurement{target: tgt, admin: admin, logSizer: ls, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.quiet, runID: runID}
-		if metricsAddr != "" {
-			ln, err := net.Listen("tcp", metricsAddr)
-			if err != nil {
-				return usagef("--metrics-addr: %w", err)
-			}
-			m.metrics = prometheus.New(runID, shard)
-			srv, err := prometheus.Serve(ln, m.metrics)
-			if err != nil {
-				return err
-			}
-			defer func() {
-				// A last scrape gets the final figures; Ctrl-C ends the wait.
-				if metricsLinger > 0 && ctx.Err() == nil {
-					fmt.Fprintf(log, "serving metrics until the next scrape, at most %s (Ctrl-C ends)\n", metricsLinger)
-				}
-				if err := srv.Close(ctx, metricsLinger); err != nil {
-					fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
-				}
-			}()
-			fmt.Fprintf(log, "serving metrics at http://%s/metrics\n", ln.Addr())
-		}
-		var res, merged *results.Run
-		var runErr error
-		if sh != nil {
-			var out bench.ShardResult
-			out, runErr = m.runShard(ctx, w, tuning, drv, f.profiles, *sh)
-			res, merged = out.Own, out.Merged
-		} else {
-			res, runErr = m.run(ctx, w, tuning, drv, f.profiles)
-		}
-		if res == nil {
-			return runErr
-		}
-		if lc, ok := tgt.(cluster.LogCopier); ok {
-			logDir := strings.TrimSuffix(output, ".json") + "-logs"
-			if inPlace { // a FIFO or device has no directory of its own
-				logDir = filepath.Join(resultsDir, name+"-logs")
-			}
-			if err := lc.CopyLogs(logDir); err != nil {
-				fmt.Fprintf(os.Stderr, "kbench: keeping broker logs: %v\n", err)
-			} else {
-				res.Cluster.LogDir = logDir
-			}
-		}
-		if err := results.Write(output, res); err != nil {
+		log := f.log()
+		sess, err := open(ctx, spec.ForRun(w), tuning.Broker, drv, log)
+		if err != nil {
 			return err
 		}
-		if merged != nil {
-			// Shard 0 writes the run's merged result beside its own.
-			res, output = merged, mergedPath(output)
-			if err := results.Write(output, res); err != nil {
-				return err
+		defer sess.Close()
+		if sf.local > 1 {
+			return runLocalShards(ctx, flags, sess.Target(), sf.local, sf.runID, output, metricsAddr, f.quiet)
+		}
+		metrics, stopMetrics, err := serveMetrics(ctx, metricsAddr, sf.runID, sf.shard, metricsLinger, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+		res, path, err := sess.Run(ctx, launch.RunSpec{
+			Point: f.point(w, tuning, f.profiles, drv, hw, sf.runID, metrics),
+			Shard: sh, Output: output, LogDir: logDir, MaxErrorShare: maxErrorShare, Warn: os.Stderr,
+		})
+		if res != nil {
+			if !f.quiet {
+				printRunSummary(os.Stdout, res)
 			}
+			fmt.Fprintf(os.Stderr, "result written to %s\n", path)
 		}
-		if !f.quiet {
-			printRunSummary(os.Stdout, res)
-		}
-		fmt.Fprintf(os.Stderr, "result written to %s\n", output)
-		if runErr != nil {
-			return runErr
-		}
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		if !res.Complete {
-			return errors.New("run incomplete: " + res.Incomplete)
-		}
-		if err := analysis.RunFailure(res, maxErrorShare); err != nil {
-			return fmt.Errorf("run failed: %w", err)
-		}
-		return nil
+		return err
 	}
+}
+
+// shardFlags say which run, and which shard of it, a process runs.
+type shardFlags struct {
+	runID                string
+	shards, shard, local int
+}
+
+// resolve checks the flags, makes up a run id when none is given, and
+// returns this process's shard (launch.Shards), nil for a run of one.
+// given says --shard was given.
+func (sf *shardFlags) resolve(spec launch.TargetSpec, given bool) (*bench.Shard, error) {
+	if sf.runID == "" {
+		if sf.shards > 1 {
+			return nil, usagef("--shards %d: give --run-id, the same on every shard", sf.shards)
+		}
+		sf.runID = bench.NewRunID()
+	} else if err := bench.CheckRunID(sf.runID); err != nil {
+		return nil, usagef("--run-id: %w", err)
+	}
+	switch {
+	case sf.local != 0 && (sf.shards != 1 || given):
+		return nil, usagef("--local-shards starts the shards itself: drop --shards and --shard")
+	case sf.local < 0 || sf.local == 1:
+		return nil, usagef("--local-shards %d: want 2 or more", sf.local)
+	}
+	var index *int
+	if given {
+		index = &sf.shard
+	}
+	sh, err := launch.Shards(spec, sf.shards, index)
+	var ee *launch.EnvError
+	if errors.As(err, &ee) {
+		return nil, usagef("--shards %d: give --shard, or set %s (got %q)", sf.shards, ee.Name, ee.Value)
+	}
+	if err != nil {
+		return nil, flagged(err)
+	}
+	if sh != nil {
+		sf.shard = sh.Index
+	}
+	return sh, nil
+}
+
+// prepare builds the run's workload and checks it against spec, the
+// hardware profile and the driver, printing the profiles' notes.
+func (f *runFlags) prepare(spec launch.TargetSpec) (*workload.Workload, *profiles.Tuning, drivers.Driver, *results.Hardware, error) {
+	w, tuning, err := f.loadWorkload()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for _, n := range tuning.Notes {
+		fmt.Fprintln(os.Stderr, "kbench run: note:", n)
+	}
+	if err := spec.Check(w); err != nil {
+		return nil, nil, nil, nil, flagged(err)
+	}
+	hw, err := loadHardware(f.hardware)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	drv, err := all.Get(f.driver)
+	if err != nil {
+		return nil, nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+	}
+	if err := launch.CheckProps(drv, w); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return w, tuning, drv, hw, nil
+}
+
+// destination is where the result of a run named name goes (-o, else
+// resultsDir), found before the run so a bad one costs no run; logDir is
+// where broker logs go when the result is written in place (a FIFO or
+// device), else "" (beside the result).
+func destination(flag, name string, sh *bench.Shard, force bool) (output, logDir string, err error) {
+	if sh != nil {
+		name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
+	}
+	output, inPlace, err := results.Destination(flag, resultsDir, name+".json", force)
+	if errors.Is(err, fs.ErrExist) {
+		return "", "", usagef("-o %w: give another name, or --force to replace it", err)
+	}
+	if err != nil {
+		return "", "", usageError{fmt.Errorf("-o: %w", err)}
+	}
+	if inPlace {
+		logDir = filepath.Join(resultsDir, name+"-logs")
+	}
+	return output, logDir, nil
+}
+
+// serveMetrics serves a run's metrics at addr ("" is none) until stop,
+// which first waits for one more scrape, for at most linger, so that the
+// last scrape gets the final figures; Ctrl-C ends the wait.
+func serveMetrics(ctx context.Context, addr, runID string, shard int, linger time.Duration, log io.Writer) (m *prometheus.Metrics, stop func(), err error) {
+	if addr == "" {
+		return nil, func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, usagef("--metrics-addr: %w", err)
+	}
+	m = prometheus.New(runID, shard)
+	srv, err := prometheus.Serve(ln, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(log, "serving metrics at http://%s/metrics\n", ln.Addr())
+	return m, func() {
+		if linger > 0 && ctx.Err() == nil {
+			fmt.Fprintf(log, "serving metrics until the next scrape, at most %s (Ctrl-C ends)\n", linger)
+		}
+		if err := srv.Close(ctx, linger); err != nil {
+			fmt.Fprintf(os.Stderr, "kbench: %v\n", err)
+		}
+	}, nil
 }
 
 // resultsDir is where results go when -o names no directory.
@@ -361,93 +355,54 @@ func parseShare(s string) (float64, error) {
 	return v, nil
 }
 
-// measurement is an open target and what every run on it shares: the
-// one flow of 'kbench run' and of each sweep point.
-type measurement struct {
-	target cluster.Target
-	admin  drivers.Admin
-	// logSizer reads the brokers' log sizes (logSizer's).
-	logSizer drivers.LogSizer
-	// props are the client properties of every client (connect's).
-	props map[string]string
-	host  results.Host
-	hw    *results.Hardware
-	log   io.Writer
-	quiet bool
-	// runID and metrics are those of a single run; a sweep leaves them
-	// empty.
-	runID   string
-	metrics *prometheus.Metrics
+// loadHardware loads the --hardware profile; "" is none.
+func loadHardware(name string) (*results.Hardware, error) {
+	if name == "" {
+		return nil, nil
+	}
+	hw, err := profiles.LoadHardware(name)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--hardware: %w", err)}
+	}
+	return hw, nil
 }
 
-// run performs w with drv, showing progress, and completes the result with
-// what the command knows (hardware, the profiles' notes).
-func (m measurement) run(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string) (*results.Run, error) {
-	if err := applyClientProps(w, m.props); err != nil {
-		return nil, err
+// log is where a run's progress lines go: stderr, unless quiet.
+func (f *runFlags) log() io.Writer {
+	if f.quiet {
+		return io.Discard
 	}
-	if err := checkProps(drv, w); err != nil { // the client config's, too
-		return nil, err
-	}
-	outs, finish := m.outputs(w)
-	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer,
-		Version: version, Host: m.host, Outputs: outs, Profiles: profileNames, RunID: m.runID,
-	}
-	res, err := bench.Run(ctx, cfg)
-	finish()
-	m.complete(res, tuning)
-	return res, err
+	return os.Stderr
 }
 
-// runShard is run for one shard of a distributed run.
-func (m measurement) runShard(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
-	if err := applyClientProps(w, m.props); err != nil {
-		return bench.ShardResult{}, err
-	}
-	if err := checkProps(drv, w); err != nil {
-		return bench.ShardResult{}, err
-	}
-	outs, finish := m.outputs(w)
-	cfg := bench.Config{
-		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer, Outputs: outs,
-		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID,
-	}
-	out, err := bench.RunShard(ctx, cfg, sh)
-	finish()
-	m.complete(out.Own, tuning)
-	m.complete(out.Merged, tuning)
-	return out, err
-}
-
-// outputs are where a run of w reports as it goes: its progress on
-// stderr (a bar on a terminal; elsewhere, as in CI or kubectl logs, plain
-// lines), none when quiet, and the served metrics. finish ends the bar.
-func (m measurement) outputs(w *workload.Workload) (outs []bench.Output, finish func()) {
-	finish = func() {}
-	switch {
-	case m.quiet:
-	case term.IsTerminal(int(os.Stderr.Fd())):
-		bar := progress.NewBar(os.Stderr, w)
-		outs, finish = append(outs, bar), bar.Finish
-	default:
-		outs = append(outs, progress.NewLines(m.log))
-	}
-	if m.metrics != nil {
-		outs = append(outs, m.metrics)
-	}
-	return outs, finish
-}
-
-// complete adds to res what the command knows: hardware, the profiles'
-// notes.
-func (m measurement) complete(res *results.Run, tuning *profiles.Tuning) {
-	if res != nil {
-		res.Hardware = m.hw
-		res.Notes = append(res.Notes, tuning.Notes...)
+// point is what runs w: the flags' settings and outputs.
+func (f *runFlags) point(w *workload.Workload, tuning *profiles.Tuning, profileNames []string, drv drivers.Driver, hw *results.Hardware, runID string, metrics *prometheus.Metrics) launch.Point {
+	return launch.Point{
+		Workload: w, Tuning: tuning, Profiles: profileNames, Driver: drv, Hardware: hw,
+		RunID: runID, Version: version, Outputs: f.outputs(metrics),
 	}
 }
 
-// mergedPath is where shard 0 writes the merged result of a run whose
-// own result goes to output.
-func mergedPath(output string) string { return strings.TrimSuffix(output, ".json") + "-merged.json" }
+// outputs makes a run's outputs: its progress on stderr (a bar on a
+// terminal; elsewhere, as in CI or kubectl logs, plain lines), none when
+// quiet, and the served metrics, if any. done ends the bar.
+func (f *runFlags) outputs(metrics *prometheus.Metrics) func(w *workload.Workload) (outs []bench.Output, done func()) {
+	return func(w *workload.Workload) (outs []bench.Output, done func()) {
+		done = func() {}
+		switch {
+		case f.quiet:
+		case term.IsTerminal(int(os.Stderr.Fd())):
+			bar := progress.NewBar(os.Stderr, w)
+			outs, done = append(outs, bar), bar.Finish
+		default:
+			outs = append(outs, progress.NewLines(f.log()))
+		}
+		if metrics != nil {
+			outs = append(outs, metrics)
+		}
+		return outs, done
+	}
+}
+
+// mergedPath is launch.MergedPath, for the --local-shards supervisor.
+func mergedPath(output string) string { return launch.MergedPath(output) }

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,8 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kbench/kbench/bench"
-	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/launch"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/sweep"
@@ -79,11 +76,9 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if err != nil {
 			return err
 		}
-		var hw *results.Hardware
-		if f.run.hardware != "" {
-			if hw, err = profiles.LoadHardware(f.run.hardware); err != nil {
-				return usageError{fmt.Errorf("--hardware: %w", err)}
-			}
+		hw, err := loadHardware(f.run.hardware)
+		if err != nil {
+			return err
 		}
 		if cfg.Dir == "" {
 			cfg.Dir = filepath.Join(resultsDir, results.FileName("sweep", first.Name, bench.NewRunID()))
@@ -94,39 +89,18 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return usageError{fmt.Errorf("-o: %w", err)}
 		}
 
-		var log io.Writer = os.Stderr
-		if f.run.quiet {
-			log = io.Discard
-		}
 		// One target for the whole sweep: every point runs on the same brokers.
 		// The admin client is the first driver's.
 		drv, err := all.Get(cfg.Drivers[0])
 		if err != nil {
 			return usageError{fmt.Errorf("--driver: %w", err)}
 		}
-		tgt, admin, props, release, err := connect(ctx, f.run.target, broker, drv, log)
+		sess, err := open(ctx, f.run.targetSpec(), broker, drv, f.run.log())
 		if err != nil {
 			return err
 		}
-		defer release()
-		ls, closeSizer := logSizer(ctx, admin, tgt.Bootstrap(), props)
-		defer closeSizer()
-		m := measurement{target: tgt, admin: admin, logSizer: ls, props: props, host: profiles.DetectHost(tgt.Kind() == results.KindLocal), hw: hw, log: log, quiet: f.run.quiet}
-
-		// Each point is one 'kbench run' on the shared target, its result
-		// written by sweep.Run. A workload the target refuses, or a cluster
-		// that does not answer, fails every point alike: it ends the sweep.
-		cfg.RunPoint = func(ctx context.Context, p results.SweepPoint) (*results.Run, error) {
-			w, tuning, drv, err := f.prepare(p)
-			if err != nil {
-				return nil, err
-			}
-			res, err := m.run(ctx, w, tuning, drv, profileList(p.Profile))
-			if errors.Is(err, workload.ErrBadWorkload) || errors.Is(err, bench.ErrUnreachable) {
-				err = fmt.Errorf("%w: %w", sweep.ErrStop, err)
-			}
-			return res, err
-		}
+		defer sess.Close()
+		cfg.RunPoint = sess.SweepPoint(func(p results.SweepPoint) (launch.Point, error) { return f.prepare(p, hw) })
 		if !f.run.quiet {
 			cfg.Progress = printSweepProgress
 		}
@@ -138,7 +112,7 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			fmt.Fprintf(os.Stderr, "sweep index written to %s\n", filepath.Join(cfg.Dir, results.SweepIndexFile))
 		}
 		if err != nil && ctx.Err() != nil {
-			return errInterrupted
+			return launch.ErrInterrupted
 		}
 		return err
 	}
@@ -196,9 +170,9 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 		if cfg.Search != nil {
 			p.Rate = cfg.Search.Start
 		}
-		w, _, _, err := f.prepare(p)
+		pt, err := f.prepare(p, nil)
 		if err == nil {
-			err = f.run.target.checkShape(w, fs.Changed("nodes"))
+			err = flagged(f.run.targetSpec().Check(pt.Workload))
 		}
 		if err != nil {
 			if !seen[err.Error()] {
@@ -208,7 +182,7 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 			continue
 		}
 		if first == nil {
-			first = w
+			first = pt.Workload
 		}
 	}
 	if len(problems) > 0 {
@@ -244,66 +218,39 @@ func (f *sweepFlags) search(fs interface{ Changed(string) bool }) (*results.Rate
 }
 
 // brokerSettings returns the broker properties the sweep's cluster starts
-// with. Brokers cannot change settings between points, so on a local
-// cluster, where kbench applies a profile's broker section, profiles whose
-// broker sections differ are refused: the sweep would compare settings it
-// never applied. Embedded and external targets never take broker settings
-// from a profile, so differing sections only earn a warning there.
+// with (launch.SweepBrokerProps), warning of profiles whose broker
+// settings differ where the target does not take them.
 func (f *sweepFlags) brokerSettings() (map[string]string, error) {
-	var broker map[string]string
-	for i, alt := range f.run.profiles {
-		t, err := loadTuning(profileList(alt))
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			broker = t.Broker
-			continue
-		}
-		if maps.Equal(broker, t.Broker) {
-			continue
-		}
-		kind := f.run.target.spec().TargetKind()
-		if kind == results.KindLocal {
-			return nil, usagef("--profile %s and %s set different broker properties, but a sweep runs every point on one cluster started with one set of them; run one sweep per profile, or compare profiles that differ only in topic and client settings", f.run.profiles[0], alt)
-		}
-		fmt.Fprintf(os.Stderr, "kbench sweep: --profile %s and %s differ in broker settings; the %s target does not take broker settings from profiles, so only their topic and client settings differ between points\n", f.run.profiles[0], alt, kind)
-		return broker, nil
+	broker, conflict, err := launch.SweepBrokerProps(f.run.targetSpec().TargetKind(), f.run.profiles)
+	var c *launch.ProfileConflict
+	switch {
+	case errors.As(err, &c):
+		return nil, usagef("--profile %s and %s set different broker properties, but a sweep runs every point on one cluster started with one set of them; run one sweep per profile, or compare profiles that differ only in topic and client settings", c.First, c.Other)
+	case err != nil:
+		return nil, flagError(err)
+	case conflict != nil:
+		fmt.Fprintf(os.Stderr, "kbench sweep: --profile %s and %s differ in broker settings; the %s target does not take broker settings from profiles, so only their topic and client settings differ between points\n", conflict.First, conflict.Other, conflict.Kind)
 	}
 	return broker, nil
 }
 
-// prepare loads the workload of one point: the run flags, then the point's
-// profile, its varied values (after --set, so they win), and its rate.
-func (f *sweepFlags) prepare(p results.SweepPoint) (*workload.Workload, *profiles.Tuning, drivers.Driver, error) {
-	sets := slices.Clip(f.run.sets)
-	for _, kv := range p.Params {
-		sets = append(sets, kv.Key+"="+kv.Value)
-	}
-	if p.Rate > 0 {
-		sets = append(sets, "producerRate="+strconv.FormatFloat(p.Rate, 'f', -1, 64))
-	}
-	w, tuning, err := f.run.build(profileList(p.Profile), sets)
+// prepare makes one point's run: its workload from the run flags, then
+// the point's profile, its varied values (after --set, so they win), and
+// its rate; its driver; hw.
+func (f *sweepFlags) prepare(p results.SweepPoint, hw *results.Hardware) (launch.Point, error) {
+	profileNames, sets := launch.PointInputs(f.run.sets, p)
+	w, tuning, err := f.run.build(profileNames, sets)
 	if err != nil {
-		return nil, nil, nil, err
+		return launch.Point{}, err
 	}
 	drv, err := all.Get(p.Driver)
 	if err != nil {
-		return nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
+		return launch.Point{}, usageError{fmt.Errorf("--driver: %w", err)}
 	}
-	if err := checkProps(drv, w); err != nil {
-		return nil, nil, nil, err
+	if err := launch.CheckProps(drv, w); err != nil {
+		return launch.Point{}, err
 	}
-	return w, tuning, drv, nil
-}
-
-// profileList splits a sweep's profile alternative "a+b" into the profiles
-// it composes; "" is no profile.
-func profileList(alt string) []string {
-	if alt == "" {
-		return nil
-	}
-	return strings.Split(alt, "+")
+	return f.run.point(w, tuning, profileNames, drv, hw, "", nil), nil
 }
 
 // printSweepProgress prints one line per finished point on stderr.
