@@ -10,10 +10,20 @@ RUN_ARGS ?= --workload failover
 # The peers benchmark's own cluster, and its arguments (see 'bin/kbench-peers --help').
 PEERS_CLUSTER_DIR ?= $(CURDIR)/.peers-cluster
 PEERS_ARGS ?=
-# golangci-lint, built from the Go module proxy into bin/ on first use; a
-# new version here builds anew.
+# Tools built from the Go module proxy on first use, kept in the user's
+# cache rather than the checkout, so a fresh clone does not build them
+# again; a new version here builds anew.
+TOOLS_DIR ?= $(HOME)/.cache/kbench/tools
 GOLANGCI_LINT_VERSION := v2.15.0
-GOLANGCI_LINT := $(CURDIR)/bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GOTESTSUM_VERSION := v1.13.0
+GOTESTSUM := $(TOOLS_DIR)/gotestsum-$(GOTESTSUM_VERSION)
+# The suite's events (go test -json), from which 'make test' prints the
+# slowest tests.
+TEST_JSON := $(CURDIR)/bin/test-events.json
+# The cases 'make test' skips as long (see longTest in bench), run by
+# 'make test-long'.
+LONG_TESTS := ^TestProxied$$/^(ReplicationLatency|RollingRestart)$$
 
 # Each fuzz target's time in 'make fuzz' (part of 'make test').
 FUZZTIME ?= 5s
@@ -21,7 +31,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := workload:FuzzParseWorkload workload:FuzzSet workload:FuzzParseFaultFlag \
 	profiles:FuzzParseTuning profiles:FuzzJavaProperties
 
-.PHONY: build run test unit deploy-test bench bench-pacing bench-peers lint fmt fuzz clean
+.PHONY: build run test test-long unit deploy-test bench bench-pacing bench-peers lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -32,18 +42,34 @@ run: build
 	$(BIN) run $(RUN_ARGS)
 
 # Every test: lint, then the whole suite with the race detector against one
-# shared real 3-broker Apache Kafka cluster, started here and always stopped.
-# KBENCH_NET_TESTS=1: the network fault tests start a proxied cluster of
-# their own (bench, a few minutes) while the shared one idles.
-test: lint build fuzz deploy-test
+# shared real 3-broker Apache Kafka cluster, started here with the
+# fast-failover profile (a dead broker is fenced after 3 s, not 9 s) and
+# always stopped. KBENCH_NET_TESTS=1: the network fault tests start a
+# proxied cluster of their own (bench) while the shared one idles. The
+# slowest tests are listed at the end, pass or fail. The test binaries are
+# built first, in parallel ('-exec true' runs none of them), so that -p 1
+# serialises only the runs.
+test: lint build fuzz deploy-test $(GOTESTSUM)
 	@set -e; \
+	$(GO) test -race -count=1 -exec true ./... >/dev/null; \
 	$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
 	trap '$(BIN) cluster down --dir $(TEST_CLUSTER_DIR)' EXIT; \
-	$(BIN) cluster up --dir $(TEST_CLUSTER_DIR); \
+	$(BIN) cluster up --dir $(TEST_CLUSTER_DIR) --profile fast-failover; \
 	export KBENCH_LOCAL_DIR=$(TEST_CLUSTER_DIR); \
 	export KBENCH_BOOTSTRAP=$$($(BIN) cluster bootstrap --dir $(TEST_CLUSTER_DIR)); \
 	export KBENCH_NET_TESTS=1; \
-	$(GO) test -race -count=1 -p 1 -timeout 25m ./...  # -p 1: the integration tests share, and fail, one cluster
+	status=0; \
+	$(GOTESTSUM) --format pkgname-and-test-fails --jsonfile $(TEST_JSON) -- \
+		-race -count=1 -p 1 -timeout 25m ./... || status=$$?; \
+	echo "slowest tests (over 5 s):"; \
+	$(GOTESTSUM) tool slowest --jsonfile $(TEST_JSON) --threshold 5s | head -n 15; \
+	exit $$status  # -p 1: the integration tests share, and fail, one cluster
+
+# The long cases 'make test' skips (LONG_TESTS): a rolling restart and
+# latency on replication links, on a proxied cluster of their own.
+test-long: $(GOTESTSUM)
+	KBENCH_NET_TESTS=1 KBENCH_LONG_TESTS=1 $(GOTESTSUM) --format standard-verbose -- \
+		-race -count=1 -timeout 20m -run '$(LONG_TESTS)' ./bench/
 
 # Fast tests only: no Kafka needed (integration tests skip themselves).
 unit: deploy-test
@@ -100,8 +126,14 @@ fmt: $(GOLANGCI_LINT)
 	cd deploy && $(GOLANGCI_LINT) fmt ./...
 
 $(GOLANGCI_LINT):
-	GOBIN=$(CURDIR)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
-	mv $(CURDIR)/bin/golangci-lint $@
+	@mkdir -p $(TOOLS_DIR)/.new
+	GOBIN=$(TOOLS_DIR)/.new $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(TOOLS_DIR)/.new/golangci-lint $@
+
+$(GOTESTSUM):
+	@mkdir -p $(TOOLS_DIR)/.new
+	GOBIN=$(TOOLS_DIR)/.new $(GO) install gotest.tools/gotestsum@$(GOTESTSUM_VERSION)
+	mv $(TOOLS_DIR)/.new/gotestsum $@
 
 clean:
 	rm -rf bin

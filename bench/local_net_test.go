@@ -10,6 +10,7 @@ import (
 	"github.com/kbench/kbench/cluster/local"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
@@ -26,7 +27,11 @@ func TestProxied(t *testing.T) {
 	}
 	// A busy 2-core machine can take minutes to start three JVMs.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	l, err := local.Start(ctx, local.Config{Dir: t.TempDir(), Network: results.NetworkProxied,
+	fast, err := profiles.LoadTuning("fast-failover") // as the shared test cluster
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := local.Start(ctx, local.Config{Dir: t.TempDir(), Network: results.NetworkProxied, BrokerProps: fast.Broker,
 		Admin: franz.Driver{}.NewAdmin, ReadyTimeout: 3 * time.Minute})
 	cancel()
 	if err != nil {
@@ -41,8 +46,8 @@ func TestProxied(t *testing.T) {
 	t.Run("NoFaultsMatchesDirect", func(t *testing.T) { testProxiedNoFaults(t, l) })
 	t.Run("IsolateLeader", func(t *testing.T) { testIsolateLeader(t, l) })
 	t.Run("PartitionLeaderLosesNothing", func(t *testing.T) { testPartitionLeader(t, l) })
-	t.Run("ReplicationLatency", func(t *testing.T) { testReplicationLatency(t, l) })
-	t.Run("RollingRestart", func(t *testing.T) { testRollingRestart(t, l) })
+	t.Run("ReplicationLatency", func(t *testing.T) { longTest(t); testReplicationLatency(t, l) })
+	t.Run("RollingRestart", func(t *testing.T) { longTest(t); testRollingRestart(t, l) })
 	t.Run("InterruptedMidFault", func(t *testing.T) { testInterruptedMidFault(t, l) })
 }
 
@@ -93,7 +98,7 @@ func checkServing(t *testing.T, l *local.Cluster) {
 }
 
 // netWorkload is the durable scenario at 1500 msgs/s on 3 partitions for
-// 20 s, with one fault.
+// 14 s, with one fault.
 func netWorkload(f workload.FaultSpec) *workload.Workload {
 	w := failoverWorkload(f.Action)
 	w.Faults = []workload.FaultSpec{f}
@@ -130,8 +135,8 @@ func testProxiedNoFaults(t *testing.T, l *local.Cluster) {
 }
 
 func testIsolateLeader(t *testing.T, l *local.Cluster) {
-	w := netWorkload(workload.FaultSpec{At: workload.Duration(6 * time.Second), Action: cluster.ActionIsolate, Target: "leader:0/0", Duration: workload.Duration(12 * time.Second)})
-	w.Duration = workload.Duration(30 * time.Second)
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(4 * time.Second), Action: cluster.ActionIsolate, Target: "leader:0/0", Duration: workload.Duration(6 * time.Second)})
+	w.Duration = workload.Duration(18 * time.Second)
 	res := runProxied(t, l, w)
 	fo := checkNetFailover(t, res)
 	if fo.WorstPartitionNoAckS < 1 {
@@ -143,8 +148,8 @@ func testIsolateLeader(t *testing.T, l *local.Cluster) {
 }
 
 func testPartitionLeader(t *testing.T, l *local.Cluster) {
-	w := netWorkload(workload.FaultSpec{At: workload.Duration(6 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0", Duration: workload.Duration(15 * time.Second)})
-	w.Duration = workload.Duration(30 * time.Second)
+	w := netWorkload(workload.FaultSpec{At: workload.Duration(4 * time.Second), Action: cluster.ActionPartition, Target: "leader:0/0", Duration: workload.Duration(8 * time.Second)})
+	w.Duration = workload.Duration(18 * time.Second)
 	res := runProxied(t, l, w)
 	checkNetFailover(t, res)
 }

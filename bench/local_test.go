@@ -99,13 +99,20 @@ func TestLocalEndOffsetsMatchProduced(t *testing.T) {
 }
 
 // failoverWorkload kills (or otherwise faults) the leader of partition 0
-// under load, 6 s into a 20 s measurement, for 6 s.
+// under load, 4 s into a 14 s measurement, for 4 s. The test clusters run
+// the fast-failover profile (a dead broker is fenced after 3 s), so the
+// leader moves about 3 s into the fault, and throughput has 6 s after the
+// fault's undo to come back, on a busy machine too.
 func failoverWorkload(action cluster.Action) *workload.Workload {
 	return durable(&workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 1,
 		SubscriptionsPerTopic: 1, ProducerRate: 1500, KeyDistributor: workload.KeyRoundRobin, MaxInFlight: 20000,
-		Warmup: workload.Duration(3 * time.Second), Duration: workload.Duration(20 * time.Second), Drain: workload.Duration(60 * time.Second),
-		Faults: []workload.FaultSpec{{At: workload.Duration(6 * time.Second), Action: action, Target: "leader:0/0", Duration: workload.Duration(6 * time.Second)}}})
+		Warmup: workload.Duration(2 * time.Second), Duration: workload.Duration(14 * time.Second), Drain: workload.Duration(60 * time.Second),
+		Faults: []workload.FaultSpec{{At: workload.Duration(4 * time.Second), Action: action, Target: "leader:0/0", Duration: workload.Duration(4 * time.Second)}}})
 }
+
+// failoverScheduled is how many messages failoverWorkload sends, warm-up
+// included.
+const failoverScheduled = 1500 * (2 + 14)
 
 func checkFailover(t *testing.T, res *results.Run) results.Failover {
 	t.Helper()
@@ -113,8 +120,8 @@ func checkFailover(t *testing.T, res *results.Run) results.Failover {
 	if s.Lost != 0 || s.Duplicated != 0 {
 		t.Errorf("lost %d duplicated %d: acks=all with min.insync.replicas=2 must lose nothing (%+v)", s.Lost, s.Duplicated, res.Verify)
 	}
-	if s.ProducedMessages < 30000 {
-		t.Errorf("produced %d, want the ~34500 scheduled (errors %v)", s.ProducedMessages, s.ErrorsByKind)
+	if s.ProducedMessages < failoverScheduled*85/100 {
+		t.Errorf("produced %d, want the %d scheduled (errors %v)", s.ProducedMessages, failoverScheduled, s.ErrorsByKind)
 	}
 	for _, f := range res.Faults {
 		if f.Error != "" {
@@ -138,7 +145,7 @@ func TestLocalKillLeaderLosesNothing(t *testing.T) {
 			}
 			t.Logf("%s: no-ack %.2fs (worst partition %s %.2fs), recovery %.2fs, p99 in window %.1f ms, max %.1f ms",
 				driver, fo.MaxNoAckS, fo.WorstPartition, fo.WorstPartitionNoAckS, fo.RecoveryS, fo.LatencyWindowMs.P99, fo.LatencyWindowMs.Max)
-			// The leader is back after 6 s, 8 s before sending ends.
+			// The leader is back after 4 s, 6 s before sending ends.
 			if fo.RecoveryS < 0 {
 				t.Errorf("recovery not seen (%s), want a finite one", fo.Recovery)
 			}
@@ -234,7 +241,7 @@ func TestLocalStoredBytesCompressed(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%s/ratio=%g/compression=%s", driver, c.ratio, c.compression), func(t *testing.T) {
 				w := &workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 1024, ProducersPerTopic: 2,
-					Messages: 20000, Duration: workload.Duration(2 * time.Minute), ReplicationFactor: 1,
+					Messages: 8000, Duration: workload.Duration(2 * time.Minute), ReplicationFactor: 1,
 					UseRandomizedPayloads: c.ratio > 0, RandomBytesRatio: c.ratio,
 					Producer: map[string]string{"linger.ms": "5"}}
 				if c.compression != "" {
@@ -252,5 +259,15 @@ func TestLocalStoredBytesCompressed(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// longTest skips t unless KBENCH_LONG_TESTS=1 ('make test-long'): cases
+// that take minutes on a 2-core machine and add little to what the
+// shorter ones show.
+func longTest(t *testing.T) {
+	t.Helper()
+	if os.Getenv("KBENCH_LONG_TESTS") != "1" {
+		t.Skip("a long case: KBENCH_LONG_TESTS=1 runs it ('make test-long')")
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestShippedTuningProfiles(t *testing.T) {
-	want := []string{"durable", "fire-and-forget", "low-latency", "throughput"}
+	want := []string{"durable", "fast-failover", "fire-and-forget", "low-latency", "throughput"}
 	if got := TuningNames(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("TuningNames() = %v, want %v", got, want)
 	}
@@ -74,7 +74,7 @@ func TestLoadTuningErrors(t *testing.T) {
 			`replicationFactor: "three" is not a positive whole number`,
 		}},
 		// A name that is not shipped lists the shipped ones.
-		{"unknown name", "durabel", []string{`"durabel" is not shipped`, "durable, fire-and-forget"}},
+		{"unknown name", "durabel", []string{`"durabel" is not shipped`, "durable, fast-failover, fire-and-forget"}},
 		// A missing file says so with its path.
 		{"missing file", "testdata/nope.yaml", []string{"testdata/nope.yaml"}},
 	}

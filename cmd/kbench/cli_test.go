@@ -356,7 +356,7 @@ func TestRunIDAndMetricsAddr(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "r.json")
 	code, _, stderr := kbench(t, "run", "--cluster", "embedded", "--messages", "2000", "--run-id", "cli-1",
-		"--metrics-addr", "127.0.0.1:0", "-o", out)
+		"--metrics-addr", "127.0.0.1:0", "--metrics-linger", "1s", "-o", out)
 	if code != exitOK || !strings.Contains(stderr, "serving metrics at http://127.0.0.1:") {
 		t.Errorf("exit code %d, want 0 and the metrics address in stderr", code)
 	}

@@ -168,7 +168,7 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	flags.StringVar(&errorShare, "max-error-share", fmt.Sprintf("%g%%", 100*analysis.DefaultMaxErrorShare), "fail the run (exit 1) when more than this share of produces fail")
 	flags.StringVar(&sf.runID, "run-id", "", "name of the run, part of its topics' names (default: the time and a random suffix)")
 	flags.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics, e.g. :9100")
-	flags.DurationVar(&metricsLinger, "metrics-linger", 30*time.Second, "after the run, keep serving metrics until one more scrape, for at most this long")
+	flags.DurationVar(&metricsLinger, "metrics-linger", 15*time.Second, "after the run, keep serving metrics until one more scrape, for at most this long")
 	flags.IntVar(&sf.shards, "shards", 1, "run one shard of a distributed run of this many shards, which meet through the cluster")
 	flags.IntVar(&sf.shard, "shard", 0, "this process's shard, 0 to --shards - 1 (default $"+launch.ShardEnv+")")
 	flags.IntVar(&sf.local, "local-shards", 0, "run this many shards as processes on this machine and merge their results")
