@@ -30,11 +30,15 @@ import (
 //     subscription's consumers did not all reach the end offsets); the
 //     end offsets are the highest any shard read.
 //
+//   - the ISR events are those of the shard that carried out the fault
+//     schedule (every shard watches the same partitions).
+//
 // The result lists every shard, missing ones included, and is incomplete
 // when one is missing or reported an incomplete result. Failover analysis
-// is not merged: it is computed again from the merged timeline by the
-// caller, which knows how. Merge refuses results of different runs,
-// workloads or shard counts.
+// is not merged: it is computed again from the merged timeline and the
+// shards' acknowledgements (see distributed.Merge, which every caller
+// uses). Merge refuses results of different runs, workloads or shard
+// counts.
 func Merge(shards []*Run) (*Run, error) {
 	present, count, err := checkShards(shards)
 	if err != nil {
@@ -98,13 +102,14 @@ func Merge(shards []*Run) (*Run, error) {
 		}
 	}
 	slices.SortStableFunc(out.Faults, func(a, b Fault) int { return cmpFloat(a.At, b.At) })
+	out.ISR = mergeISR(present, shifts)
 	out.Verify = mergeVerify(present)
 	if v := out.Verify; v != nil {
 		s := &out.Summary
 		s.Lost, s.Unverified, s.Duplicated, s.Reordered = v.Lost, v.Unverified, v.Duplicated, v.Reordered
 	}
 	out.Notes = append(mergeNotes(present), out.Notes...)
-	out.Shards, out.Incomplete = shardList(present, count)
+	out.Shards, out.Incomplete = shardList(present, count, shifts)
 	if out.Incomplete != "" {
 		out.Complete = false
 	}
@@ -362,6 +367,31 @@ func mergeSummary(out *Run, shards []*Run) error {
 	return err
 }
 
+// mergeISR returns the ISR events, shifted onto the merged timeline, of
+// the first shard that carried out faults, or else of the first that
+// recorded any: every shard watches the same partitions.
+func mergeISR(shards []*Run, shifts []float64) []ISREvent {
+	pick := -1
+	for i, r := range shards {
+		if len(r.Faults) > 0 {
+			pick = i
+			break
+		}
+		if pick < 0 && len(r.ISR) > 0 {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		return nil
+	}
+	var out []ISREvent
+	for _, ev := range shards[pick].ISR {
+		ev.At += shifts[pick]
+		out = append(out, ev)
+	}
+	return out
+}
+
 // mergeBacklog merges the shards' backlogs; nil when none built one. The
 // backlog was built, and caught up with, when the last shard's was (-1 if
 // any shard's consumers never caught up); the shards' producers built it
@@ -527,10 +557,12 @@ func mergeNotes(shards []*Run) []string {
 
 // shardList lists shards 0..count-1 and says why the run is incomplete
 // ("" if it is not).
-func shardList(present []*Run, count int) ([]ShardInfo, string) {
+func shardList(present []*Run, count int, shifts []float64) ([]ShardInfo, string) {
 	byIndex := map[int]*Run{}
-	for _, r := range present {
+	shiftOf := map[int]float64{}
+	for i, r := range present {
 		byIndex[r.Shard.Index] = r
+		shiftOf[r.Shard.Index] = shifts[i]
 	}
 	var list []ShardInfo
 	var why []string
@@ -544,7 +576,7 @@ func shardList(present []*Run, count int) ([]ShardInfo, string) {
 		summary := r.Summary
 		info := ShardInfo{
 			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
-			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs,
+			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs, ShiftS: shiftOf[i],
 			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
 		}
 		if !r.Complete {

@@ -19,6 +19,7 @@ import (
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/distributed"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/outputs/progress"
@@ -189,7 +190,7 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		} else if err := bench.CheckRunID(runID); err != nil {
 			return usagef("--run-id: %w", err)
 		}
-		var sh *bench.Shard
+		var sh *distributed.Shard
 		switch {
 		case shards > 1 && f.target.spec().TargetKind() == results.KindEmbedded:
 			return usagef("--cluster embedded lives in this process, so other shards cannot reach it: use local or external (or --local-shards, whose shards use this process's)")
@@ -211,7 +212,7 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			if shard < 0 || shard >= shards {
 				return usagef("--shard %d: want 0 to %d", shard, shards-1)
 			}
-			sh = &bench.Shard{Index: shard, Count: shards}
+			sh = &distributed.Shard{Index: shard, Count: shards}
 		}
 		w, tuning, err := f.loadWorkload()
 		if err != nil {
@@ -295,7 +296,7 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		var res, merged *results.Run
 		var runErr error
 		if sh != nil {
-			var out bench.ShardResult
+			var out distributed.Result
 			out, runErr = m.runShard(ctx, w, tuning, drv, f.profiles, *sh)
 			res, merged = out.Own, out.Merged
 		} else {
@@ -401,19 +402,19 @@ func (m measurement) run(ctx context.Context, w *workload.Workload, tuning *prof
 }
 
 // runShard is run for one shard of a distributed run.
-func (m measurement) runShard(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh bench.Shard) (bench.ShardResult, error) {
+func (m measurement) runShard(ctx context.Context, w *workload.Workload, tuning *profiles.Tuning, drv drivers.Driver, profileNames []string, sh distributed.Shard) (distributed.Result, error) {
 	if err := applyClientProps(w, m.props); err != nil {
-		return bench.ShardResult{}, err
+		return distributed.Result{}, err
 	}
 	if err := checkProps(drv, w); err != nil {
-		return bench.ShardResult{}, err
+		return distributed.Result{}, err
 	}
 	outs, finish := m.outputs(w)
 	cfg := bench.Config{
 		Workload: w, Driver: drv, Target: m.target, Admin: m.admin, LogSizer: m.logSizer, Outputs: outs,
 		Version: version, Host: m.host, Profiles: profileNames, RunID: m.runID,
 	}
-	out, err := bench.RunShard(ctx, cfg, sh)
+	out, err := distributed.Run(ctx, cfg, sh)
 	finish()
 	m.complete(out.Own, tuning)
 	m.complete(out.Merged, tuning)
