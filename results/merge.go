@@ -21,9 +21,11 @@ import (
 //     interval; intervals are aligned on the earliest shard's start, by
 //     shard 0's clock (each shard's start less its clock offset), to a
 //     whole number of intervals;
+//
 //   - counts are summed; the produce rate is the messages of the
 //     measurement window over the longest shard's window (Σ rateᵢ·durationᵢ
 //     / max durationᵢ), the consume rate the sum of the shards' rates;
+//
 //   - the verification is the union over shards: a message acknowledged
 //     on one shard and consumed on another is verified, one acknowledged
 //     on any and consumed by none is lost (or unverified when the

@@ -103,7 +103,7 @@ type ShardInfo struct {
 	// it.
 	ShiftS    float64 `json:"shift_s"`
 	Producers []int   `json:"producers,omitempty"`
-	Consumers     int       `json:"consumers"`
+	Consumers int     `json:"consumers"`
 	// Summary is the shard's own summary; nil when it is missing.
 	Summary *Summary `json:"summary,omitempty"`
 }
