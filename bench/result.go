@@ -141,6 +141,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d latency samples fell outside the histograms' range (%s) and were dropped: publish percentiles are of %d of the %d messages acknowledged after the warm-up, end-to-end of %d of %d consumed",
 			s.DroppedSamples, r.histTop(), s.PublishLatencyMs.Count, c.totals.measAcked, s.E2ELatencyMs.Count, c.consTotals.measAcked))
 	}
+	if s.E2ENegative = c.consTotals.negative; s.E2ENegative > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d end-to-end latencies were negative (a consumer's clock behind its producer's: clock skew between shards) and count as 1 µs", s.E2ENegative))
+	}
 	res.Notes = append(res.Notes, c.encodeErrs...)
 	r.verify(res)
 	r.storedBytes(res)

@@ -45,6 +45,7 @@ func shardResults(t *testing.T) []*results.Run {
 			acks[1] = results.Seqs{{From: 0, To: 2000}}
 		}
 		r.Shard.Acks = acks
+		r.Summary.E2ENegative = int64(i + 2)
 		out = append(out, r)
 	}
 	return out
@@ -76,4 +77,7 @@ func TestMergeFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFailover(t, m)
+	if m.Summary.E2ENegative != 5 {
+		t.Errorf("merged e2e_negative %d, want the shards' 2 + 3", m.Summary.E2ENegative)
+	}
 }

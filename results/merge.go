@@ -315,6 +315,7 @@ func mergeSummary(out *Run, shards []*Run) error {
 		s.LateSends += x.LateSends
 		s.Retries = AddRetries(s.Retries, x.Retries)
 		s.DroppedSamples += x.DroppedSamples
+		s.E2ENegative += x.E2ENegative
 		// A flag and a share: whether kbench's bound held any shard back,
 		// and by how much at worst.
 		s.InFlightCapped = s.InFlightCapped || x.InFlightCapped
