@@ -80,6 +80,10 @@ type run struct {
 	faults bool
 	// leaders are the partitions' leaders the ISR watcher first saw.
 	leaders map[partKey]int32
+	// consumed and subConsumed are what the consume rates counted, for
+	// a merge (results.Shard.Consumed).
+	consumed    *results.ConsumeWindow
+	subConsumed []results.ConsumeWindow
 	// e2eShift is, per run-wide producer id, how far this process's clock
 	// is ahead of that producer's, taken off end-to-end latency; nil in a
 	// run in one process. Set before the start, while consumers already

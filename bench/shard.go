@@ -84,8 +84,13 @@ func (r *run) describeShard(res *results.Run) {
 		sh.Produced = append(sh.Produced, results.ProducerSeqs{Producer: int(p.id), Issued: sent[p.id], Acked: seqsOf(acked[p.id], sent[p.id])})
 	}
 	for _, v := range r.verifiers {
-		sh.Subscriptions = append(sh.Subscriptions, v.seqs())
+		seqs := v.seqs()
+		if v.subscription < len(r.subConsumed) {
+			seqs.Window = &r.subConsumed[v.subscription]
+		}
+		sh.Subscriptions = append(sh.Subscriptions, seqs)
 	}
+	sh.Consumed = r.consumed
 	if ends, err := r.endOffsets(context.Background()); err == nil {
 		sh.EndOffsets = ends
 	}

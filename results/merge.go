@@ -24,7 +24,8 @@ import (
 //
 //   - counts are summed; the produce rate is the messages of the
 //     measurement window over the longest shard's window (Σ rateᵢ·durationᵢ
-//     / max durationᵢ), the consume rate the sum of the shards' rates;
+//     / max durationᵢ), the consume rates the messages counted over one
+//     window (see mergeConsumeRates);
 //
 //   - the verification is the union over shards: a message acknowledged
 //     on one shard and consumed on another is verified, one acknowledged
@@ -112,6 +113,7 @@ func Merge(shards []*Run) (*Run, error) {
 	}
 	out.Notes = append(mergeNotes(present), out.Notes...)
 	out.Shards, out.Incomplete = shardList(present, count, shifts)
+	mergeConsumeRates(out, present)
 	if out.Incomplete != "" {
 		out.Complete = false
 	}
@@ -393,6 +395,57 @@ func mergeISR(shards []*Run, shifts []float64) []ISREvent {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// mergeConsumeRates computes the consume rates over one window, from the
+// warm-up's end to the latest shard's last record (on the merged
+// timeline): Σ messagesᵢ / (max endᵢ − warm-up), where the shards' own
+// rates are over windows of their own and do not add up. Shards that did
+// not report their counts (older kbench) keep the sum of their rates.
+func mergeConsumeRates(out *Run, shards []*Run) {
+	warmup := out.MeasureStart.Sub(out.Started).Seconds()
+	shift := map[int]float64{}
+	for _, info := range out.Shards {
+		shift[info.Index] = info.ShiftS
+	}
+	rate := func(ws []*ConsumeWindow, shifts []float64) (msgs, mib float64, ok bool) {
+		var n, b int64
+		end := 0.0
+		for i, w := range ws {
+			if w == nil {
+				return 0, 0, false
+			}
+			n, b = n+w.Messages, b+w.Bytes
+			if w.Messages > 0 {
+				end = max(end, w.EndS+shifts[i])
+			}
+		}
+		if window := end - warmup; window > 0 {
+			return float64(n) / window, float64(b) / window / (1 << 20), true
+		}
+		return 0, 0, true
+	}
+	var all []*ConsumeWindow
+	var shifts []float64
+	subs := map[int][]*ConsumeWindow{}
+	subShifts := map[int][]float64{}
+	for _, r := range shards {
+		all = append(all, r.Shard.Consumed)
+		shifts = append(shifts, shift[r.Shard.Index])
+		for _, sub := range r.Shard.Subscriptions {
+			subs[sub.Subscription] = append(subs[sub.Subscription], sub.Window)
+			subShifts[sub.Subscription] = append(subShifts[sub.Subscription], shift[r.Shard.Index])
+		}
+	}
+	s := &out.Summary
+	if msgs, mib, ok := rate(all, shifts); ok {
+		s.ConsumeRateMsgs, s.ConsumeRateMiB = msgs, mib
+	}
+	for i := range s.Subscriptions {
+		if msgs, _, ok := rate(subs[i], subShifts[i]); ok && len(subs[i]) > 0 {
+			s.Subscriptions[i].ConsumeRateMsgs = msgs
+		}
+	}
 }
 
 // mergeBacklog merges the shards' backlogs; nil when none built one. The

@@ -39,10 +39,24 @@ type Shard struct {
 	// ProduceEndS when the run's production ended as this shard saw it.
 	SendEndS    float64 `json:"send_end_s,omitempty"`
 	ProduceEndS float64 `json:"produce_end_s,omitempty"`
+	// Consumed is what this shard's consumers counted towards the consume
+	// rate, and Subscriptions' Window each subscription's, so that a
+	// merge divides the shards' sums by one window.
+	Consumed *ConsumeWindow `json:"consumed,omitempty"`
 	// Leaders are the leaders of the run's partitions when the ISR
 	// watcher first looked (events of kind leader), on a shard that
 	// watched them.
 	Leaders []ISREvent `json:"leaders,omitempty"`
+}
+
+// ConsumeWindow is what a shard's consumers counted towards a consume
+// rate: the records (and bytes) of messages sent after the warm-up, read
+// up to EndS, seconds from the shard's start. The rate is
+// Messages / (EndS - the warm-up's end).
+type ConsumeWindow struct {
+	Messages int64   `json:"messages"`
+	Bytes    int64   `json:"bytes"`
+	EndS     float64 `json:"end_s"`
 }
 
 // AckBucketS is the length of one bucket of Shard.Acks, in seconds.
@@ -68,6 +82,9 @@ type SubscriptionSeqs struct {
 	Distinct   int64 `json:"distinct"`
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
+	// Window is what this shard's consumers of the subscription counted
+	// towards its consume rate.
+	Window *ConsumeWindow `json:"window,omitempty"`
 }
 
 // ConsumedSeqs are the sequences of one producer a subscription read.
