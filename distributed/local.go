@@ -88,16 +88,18 @@ func RunLocal(ctx context.Context, l Local) (*results.Run, error) {
 		cmd.WaitDelay = time.Minute
 		cmd.Stdout = io.Discard
 		cmd.Stderr = io.Discard
-		var stderr io.Writer = io.Discard
 		if l.Stderr != nil {
-			stderr = &prefixWriter{prefix: fmt.Sprintf("shard %d: ", i), mu: &mu, w: l.Stderr}
-			cmd.Stderr = stderr
+			cmd.Stderr = &prefixWriter{prefix: fmt.Sprintf("shard %d: ", i), mu: &mu, w: l.Stderr}
 		}
 		if err := cmd.Start(); err != nil {
 			wg.Wait()
 			return nil, fmt.Errorf("start shard %d: %w", i, err)
 		}
-		fmt.Fprintf(stderr, "process %d\n", cmd.Process.Pid)
+		if l.Stderr != nil {
+			mu.Lock()
+			fmt.Fprintf(l.Stderr, "shard %d: process %d\n", i, cmd.Process.Pid)
+			mu.Unlock()
+		}
 		wg.Go(func() {
 			if err := cmd.Wait(); err != nil {
 				errs[i] = fmt.Errorf("shard %d: %w", i, err)
