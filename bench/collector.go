@@ -177,6 +177,7 @@ func (t *snapshot) add(s snapshot) {
 	t.measAcked += s.measAcked
 	t.measBytes += s.measBytes
 	t.dropped += s.dropped
+	t.negative += s.negative
 	t.lastAt = max(t.lastAt, s.lastAt)
 	if t.errKinds == nil {
 		t.errKinds = map[string]int64{}

@@ -75,7 +75,7 @@ func (c *consumer) receive(m *drivers.Message) {
 	r.lastAt = now
 	if s, err := readStamp(m.Value); err == nil {
 		if shift := c.r.e2eShift.Load(); shift != nil && int(s.Producer) < len(*shift) {
-			now -= (*shift)[s.Producer]
+			now -= int64((*shift)[s.Producer])
 		}
 		r.record((now-s.SentNano)/1000, len(m.Value), c.r.inWarmup(s.SentNano, now))
 	} else {

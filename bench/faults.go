@@ -68,8 +68,8 @@ type faultScheduler struct {
 
 func newFaultScheduler(r *run) *faultScheduler {
 	specs := r.w.Faults
-	if r.shard != nil && r.shard.Index != 0 {
-		specs = nil // shard 0 alone carries out the schedule
+	if !r.faults {
+		specs = nil // another shard carries out the schedule
 	}
 	return &faultScheduler{
 		specs: specs, seed: r.w.Seed,

@@ -23,7 +23,7 @@ func Phases() []Phase { return []Phase{PhaseWarmup, PhaseMeasure, PhaseDrain} }
 
 // Output receives a run's events as they happen: a progress display, a
 // metrics endpoint. The run calls an Output while it goes on and never
-// after Run (or RunShard) returns.
+// after Run returns.
 //
 // Phase and Interval are called from the run's one collector goroutine, in
 // order; Fault and Log from other goroutines, possibly at the same time as

@@ -38,6 +38,9 @@ type recorder struct {
 	measAcked, measBytes int64
 	// dropped counts samples outside the histograms' range.
 	dropped int64
+	// negative counts latencies below zero, recorded as 1 µs: a consumer
+	// whose clock is behind the producer's (clock skew between shards).
+	negative int64
 	// lastAt is when a consumer last received a record, in the stamps'
 	// time (stampTime).
 	lastAt   int64
@@ -90,7 +93,7 @@ type snapshot struct {
 	sent, late, acked, ackedBytes, errors int64
 	slotWait                              time.Duration
 	measAcked, measBytes                  int64
-	dropped                               int64
+	dropped, negative                     int64
 	lastAt                                int64
 	errKinds                              map[string]int64
 }
@@ -117,13 +120,14 @@ func (r *recorder) take(h intervalHists, s *snapshot) {
 	s.measAcked += r.measAcked
 	s.measBytes += r.measBytes
 	s.dropped += r.dropped
+	s.negative += r.negative
 	s.lastAt = max(s.lastAt, r.lastAt)
 	s.errors += r.errors
 	for k, n := range r.errKinds {
 		s.errKinds[k] += n
 		delete(r.errKinds, k)
 	}
-	r.acked, r.ackedBytes, r.measAcked, r.measBytes, r.dropped, r.errors = 0, 0, 0, 0, 0, 0
+	r.acked, r.ackedBytes, r.measAcked, r.measBytes, r.dropped, r.negative, r.errors = 0, 0, 0, 0, 0, 0, 0
 	r.mu.Unlock()
 }
 
@@ -132,6 +136,9 @@ func (r *recorder) take(h intervalHists, s *snapshot) {
 func (r *recorder) record(us int64, size int, warm bool) {
 	r.acked++
 	r.ackedBytes += int64(size)
+	if us < 0 {
+		r.negative++
+	}
 	if !r.lat.record(max(us, 1), warm) {
 		r.dropped++
 	}

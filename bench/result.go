@@ -109,17 +109,22 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if n := len(r.producers); w.Pacing == workload.PacingSpin && w.ProducerRate > 0 && n >= runtime.NumCPU() {
 		res.Notes = append(res.Notes, fmt.Sprintf("pacing: spin holds a core per producer, and %d producers spun on %d CPUs, leaving none to the clients: their send lag (send_lag_ms) shows what that cost; use pacing: sleep, or fewer producers per process", n, runtime.NumCPU()))
 	}
-	if consWindow := min(consEnd, r.consumeEnd.Seconds()) - measStart; consWindow > 0 {
+	consEnd = min(consEnd, r.consumeEnd.Seconds())
+	r.consumed = &results.ConsumeWindow{Messages: c.consTotals.measAcked, Bytes: c.consTotals.measBytes, EndS: consEnd}
+	if consWindow := consEnd - measStart; consWindow > 0 {
 		s.ConsumeRateMsgs = float64(c.consTotals.measAcked) / consWindow
 		s.ConsumeRateMiB = float64(c.consTotals.measBytes) / consWindow / (1 << 20)
 	}
+	r.subConsumed = nil
 	for _, sub := range c.subs {
 		// Over the time from the warm-up's end to its last record.
 		one := results.Subscription{ConsumedMessages: sub.acked}
-		if window := time.Duration(sub.lastAt-r.t0Stamp).Seconds() - measStart; sub.acked > 0 && window > 0 {
+		end := time.Duration(sub.lastAt - r.t0Stamp).Seconds()
+		if window := end - measStart; sub.acked > 0 && window > 0 {
 			one.ConsumeRateMsgs = float64(sub.measAcked) / window
 		}
 		s.Subscriptions = append(s.Subscriptions, one)
+		r.subConsumed = append(r.subConsumed, results.ConsumeWindow{Messages: sub.measAcked, Bytes: sub.measBytes, EndS: max(end, 0)})
 	}
 	if sent > 0 {
 		s.LateShare = float64(s.LateSends) / float64(sent)
@@ -131,6 +136,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if s.DroppedSamples > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d latency samples fell outside the histograms' range (%s) and were dropped: publish percentiles are of %d of the %d messages acknowledged after the warm-up, end-to-end of %d of %d consumed",
 			s.DroppedSamples, r.histTop(), s.PublishLatencyMs.Count, c.totals.measAcked, s.E2ELatencyMs.Count, c.consTotals.measAcked))
+	}
+	if s.E2ENegative = c.consTotals.negative; s.E2ENegative > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d end-to-end latencies were negative (a consumer's clock behind its producer's: clock skew between shards) and count as 1 µs", s.E2ENegative))
 	}
 	res.Notes = append(res.Notes, c.encodeErrs...)
 	r.verify(res)

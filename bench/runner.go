@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,7 +44,12 @@ type Config struct {
 	// lines as they happen (see Output); none is fine.
 	Outputs []Output
 	// RunID names the run and its topics; empty makes one up (NewRunID).
+	// A distributed run needs it, the same on every shard.
 	RunID string
+	// Coordinator, when set, makes the run one shard of a distributed run
+	// (see Coordinator); the run's topics then outlive it, for the
+	// coordinator's caller to delete once every shard is done.
+	Coordinator Coordinator
 
 	// wait, when set, replaces the pacer's wait: tests under
 	// testing/synctest set it, as that clock does not move while the
@@ -67,13 +73,23 @@ type run struct {
 	backlog *backlog
 	// slice is what this process runs: everything, or a shard's share.
 	slice slice
-	// shard is set when the run is one shard of a distributed run.
-	shard *shardRun
+	// coord is Config.Coordinator; shard and shards its answer to Shard
+	// (0 and 1 in a run in one process).
+	coord         Coordinator
+	shard, shards int
+	// faults says whether this process carries out the fault schedule.
+	faults bool
+	// leaders are the partitions' leaders the ISR watcher first saw.
+	leaders map[partKey]int32
+	// consumed and subConsumed are what the consume rates counted, for
+	// a merge (results.Shard.Consumed).
+	consumed    *results.ConsumeWindow
+	subConsumed []results.ConsumeWindow
 	// e2eShift is, per run-wide producer id, how far this process's clock
-	// is ahead of that producer's (ns), taken off end-to-end latency; nil
-	// in a run in one process. Set before the start, while consumers
-	// already run, hence atomic.
-	e2eShift atomic.Pointer[[]int64]
+	// is ahead of that producer's, taken off end-to-end latency; nil in a
+	// run in one process. Set before the start, while consumers already
+	// run, hence atomic.
+	e2eShift atomic.Pointer[[]time.Duration]
 	t0       time.Time
 	// t0Stamp is t0 in the stamps' time (stampTime), set before
 	// producers start.
@@ -108,20 +124,35 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if w == nil || cfg.Driver == nil || cfg.Target == nil || cfg.Admin == nil {
 		return nil, errors.New("bench.Run: Workload, Driver, Target and Admin are required")
 	}
-	id := cfg.RunID
-	if id == "" {
-		id = NewRunID()
-	} else if err := CheckRunID(id); err != nil {
+	r := &run{cfg: cfg, w: w, id: cfg.RunID, coord: cfg.Coordinator, shards: 1, faults: true, backlog: newBacklog(w)}
+	if r.coord != nil {
+		r.shard, r.shards = r.coord.Shard()
+		if err := CheckRunID(r.id); err != nil {
+			return nil, fmt.Errorf("a distributed run needs the same run id on every shard: %w", err)
+		}
+		if err := w.CheckShard(r.shard, r.shards); err != nil {
+			return nil, workload.Bad(err)
+		}
+	} else if r.id == "" {
+		r.id = NewRunID()
+	} else if err := CheckRunID(r.id); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, w: w, id: id, slice: sliceOf(w, 0, 1), backlog: newBacklog(w)}
-	r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
+	r.slice = sliceOf(w, r.shard, r.shards)
+	if r.coord != nil {
+		r.logf("run %s, shard %d of %d: %s with %s against %v; here %s", r.id, r.shard, r.shards, w.Name, cfg.Driver.Name(), cfg.Target.Bootstrap(), r.slice)
+	} else {
+		r.logf("run %s: %s with %s against %s %v", r.id, w.Name, cfg.Driver.Name(), cfg.Target.Kind(), cfg.Target.Bootstrap())
+	}
 
 	if err := r.setup(ctx); err != nil {
 		r.teardown()
 		return nil, err
 	}
 	res, err := r.execute(ctx)
+	if res != nil && r.coord != nil {
+		r.describeShard(res)
+	}
 	r.teardown()
 	return res, err
 }
@@ -153,23 +184,47 @@ func NewRunID() string {
 }
 
 // setup checks the cluster answers, can carry out the fault schedule and
-// takes the workload's largest message, creates the run's topics and
-// starts the clients.
+// takes the workload's largest message, creates the run's topics (in a
+// distributed run, meeting the other shards first) and starts the
+// clients.
 func (r *run) setup(ctx context.Context) error {
-	w := r.w
 	if err := discover(ctx, r.cfg.Target, r.cfg.Admin); err != nil {
 		return err
 	}
-	if err := checkFaults(w, r.cfg.Target, r.cfg.Admin); err != nil {
-		return workload.Bad(fmt.Errorf("the fault schedule has problems:\n%w", err))
+	if r.coord == nil {
+		if err := r.checkFaults(); err != nil {
+			return err
+		}
 	}
 	if err := r.checkMessageSize(ctx); err != nil {
 		return err
 	}
-	if err := r.createTopics(ctx); err != nil {
-		return err
+	create := func(ctx context.Context) error {
+		if err := r.checkFaults(); err != nil {
+			return err
+		}
+		return r.createTopics(ctx)
+	}
+	if r.coord == nil {
+		if err := create(ctx); err != nil {
+			return err
+		}
+	} else {
+		r.topicNames()
+		var err error
+		if r.faults, err = r.coord.Meet(ctx, create); err != nil {
+			return err
+		}
 	}
 	return r.startClients(ctx)
+}
+
+// checkFaults refuses a fault schedule the target cannot carry out.
+func (r *run) checkFaults() error {
+	if err := checkFaults(r.w, r.cfg.Target, r.cfg.Admin); err != nil {
+		return workload.Bad(fmt.Errorf("the fault schedule has problems:\n%w", err))
+	}
+	return nil
 }
 
 // replication is the replication factor topics are created with: the
@@ -181,19 +236,24 @@ func (r *run) replication() int16 {
 	return int16(r.w.ReplicationFactor)
 }
 
-// topicNames sets the names of the run's topics, which every shard
-// derives from the run id (or takes from existingTopics).
+// topicNames sets the names of the run's topics (see TopicNames).
 func (r *run) topicNames() {
-	r.topics = r.topics[:0]
-	if len(r.w.ExistingTopics) > 0 {
-		r.topics = append(r.topics, r.w.ExistingTopics...)
-		r.parts = r.w.Topics * r.w.PartitionsPerTopic
-		return
-	}
-	for i := 0; i < r.w.Topics; i++ {
-		r.topics = append(r.topics, r.w.TopicPrefix+"-"+r.id+"-"+strconv.Itoa(i))
-	}
+	r.topics = TopicNames(r.w, r.id)
 	r.parts = r.w.Topics * r.w.PartitionsPerTopic
+}
+
+// TopicNames returns the names of the topics of run id of w, which every
+// shard derives from the run id: w's existingTopics, or those the run
+// creates.
+func TopicNames(w *workload.Workload, id string) []string {
+	if len(w.ExistingTopics) > 0 {
+		return slices.Clone(w.ExistingTopics)
+	}
+	var out []string
+	for i := range w.Topics {
+		out = append(out, w.TopicPrefix+"-"+id+"-"+strconv.Itoa(i))
+	}
+	return out
 }
 
 // createTopics creates the run's topics, or reads existing ones (see
@@ -335,12 +395,16 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	r.awaitAssignment(ctx)
 
 	started := time.Now()
-	if r.shard != nil {
+	if r.coord != nil {
+		var ahead []time.Duration
 		var err error
-		if started, err = r.shard.begin(ctx, r); err != nil {
+		if started, ahead, err = r.coord.Start(ctx); err != nil {
 			stopConsumers()
 			consWG.Wait()
 			return nil, err
+		}
+		if ahead != nil {
+			r.e2eShift.Store(&ahead)
 		}
 	}
 	r.t0 = started
@@ -403,10 +467,8 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 	stopShorten()
 	cancelFlush()
-	if r.shard != nil {
-		// The run's production ends when every shard's has: consumers
-		// drain, and the fault schedule stops, only then.
-		r.shard.produced(ctx, r)
+	if r.coord != nil {
+		r.coord.Produced(ctx)
 	}
 	r.produceEnd.Store(int64(time.Since(r.t0)))
 	r.logf("producers done after %s", r.produceDone().Round(time.Millisecond))
@@ -448,6 +510,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	markFaults(res.Intervals, res.Faults)
 	res.Failover = analyseFailover(res.Intervals, res.Faults, mergeAckTimes(r.producers), r.shape())
 	leaders, isrEvents := isr.result()
+	r.leaders = leaders
 	res.ISR = isrEvents
 	addISRMetrics(res.Failover, leaders, isrEvents, r.produceDone().Seconds())
 	return res, nil
@@ -568,10 +631,11 @@ func (r *run) teardown() {
 	for _, c := range r.consumers {
 		c.drv.Close()
 	}
-	if r.w.KeepTopics && len(r.created) > 0 {
+	if r.w.KeepTopics && len(r.created) > 0 && r.coord == nil {
 		r.logf("keeping topic(s) %s (keepTopics)", strings.Join(r.created, ", "))
 	}
-	if !r.w.KeepTopics {
+	// A distributed run's topics are the coordinator's caller's to delete.
+	if !r.w.KeepTopics && r.coord == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		for _, t := range r.created {

@@ -1,28 +1,16 @@
 package bench
 
 import (
+	"cmp"
+	"context"
 	"fmt"
-	"time"
+	"math"
+	"slices"
+	"strings"
 
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
-)
-
-// Shard makes a run one of Count shards of a distributed run. The shards
-// meet through a control topic in the cluster under test (see Config).
-type Shard struct {
-	Index, Count int
-	// MeetTimeout bounds the wait for every shard to arrive; the run
-	// starts without those still missing (default 2 minutes).
-	MeetTimeout time.Duration
-	// Silence is how long a shard may go without a heartbeat on the
-	// control topic before the others take it for dead (default 10 s).
-	Silence time.Duration
-}
-
-// Default shard timeouts.
-const (
-	DefaultMeetTimeout = 2 * time.Minute
-	DefaultSilence     = 10 * time.Second
 )
 
 // slice is what one shard runs of the workload: run-wide producer ids,
@@ -72,9 +60,10 @@ func sliceOf(w *workload.Workload, index, count int) slice {
 	return s
 }
 
-// producing reports whether shard index of count runs producers.
-func producing(w *workload.Workload, index, count int) bool {
-	return len(sliceOf(w, index, count).producers) > 0
+// ShardProducers returns the run-wide ids of the producers shard index
+// of a run of count shards of w runs.
+func ShardProducers(w *workload.Workload, index, count int) []int {
+	return sliceOf(w, index, count).producers
 }
 
 func (s slice) String() string {
@@ -83,4 +72,109 @@ func (s slice) String() string {
 		n += len(c)
 	}
 	return fmt.Sprintf("%d producer(s) %v, %d consumer(s)", len(s.producers), s.producers, n)
+}
+
+// describeShard adds to res what a merge of the shards' results needs of
+// this shard. The coordinator adds its clock's offset.
+func (r *run) describeShard(res *results.Run) {
+	res.RunID = r.id
+	sh := &results.Shard{Index: r.shard, Count: r.shards, Producers: r.slice.producers, Consumers: len(r.consumers)}
+	acked, sent := r.producedSets()
+	for _, p := range r.producers {
+		sh.Produced = append(sh.Produced, results.ProducerSeqs{Producer: int(p.id), Issued: sent[p.id], Acked: seqsOf(acked[p.id], sent[p.id])})
+	}
+	for _, v := range r.verifiers {
+		seqs := v.seqs()
+		if v.subscription < len(r.subConsumed) {
+			seqs.Window = &r.subConsumed[v.subscription]
+		}
+		sh.Subscriptions = append(sh.Subscriptions, seqs)
+	}
+	sh.Consumed = r.consumed
+	if ends, err := r.endOffsets(context.Background()); err == nil {
+		sh.EndOffsets = ends
+	}
+	for _, row := range mergeAckTimes(r.producers) {
+		sh.Acks = append(sh.Acks, rowSeqs(row))
+	}
+	sh.SendEndS, sh.ProduceEndS = r.sendEnd().Seconds(), r.produceDone().Seconds()
+	for k, l := range r.leaders {
+		sh.Leaders = append(sh.Leaders, results.ISREvent{Topic: k.topic, Partition: k.partition, Kind: isrLeader, Leader: l})
+	}
+	slices.SortFunc(sh.Leaders, func(a, b results.ISREvent) int {
+		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	res.Shard = sh
+}
+
+// rowSeqs returns the buckets marked in one partition's row of an
+// acknowledgement timeline, as ranges.
+func rowSeqs(row []uint64) results.Seqs {
+	var out results.Seqs
+	for w, bits := range row {
+		for i := range uint64(64) {
+			if bits&(1<<i) != 0 {
+				b := uint64(w)*64 + i
+				out = addRange(out, b, b+1)
+			}
+		}
+	}
+	return out
+}
+
+// MergedFailover computes the failover figures of merged, the merged
+// result of shards (results.Merge), over every shard's producers: from
+// merged's intervals, fault events and ISR events and each shard's
+// acknowledgement timeline, end of sending and first leaders, each
+// shifted onto the merged timeline (results.ShardInfo.ShiftS). A shard's
+// own failover figures see its producers only.
+func MergedFailover(merged *results.Run, shards []*results.Run) ([]results.Failover, error) {
+	w, err := workload.ParseWorkload(merged.Workload)
+	if err != nil {
+		return nil, fmt.Errorf("failover of the merged run: its workload: %w", err)
+	}
+	if w.TopicPrefix == "" {
+		w.TopicPrefix = workload.DefaultTopicPrefix
+	}
+	shift := map[int]float64{}
+	for _, info := range merged.Shards {
+		shift[info.Index] = info.ShiftS
+	}
+	var acks ackTimeline
+	var sendEnd, produceEnd float64
+	leaders := map[partKey]int32{}
+	for _, sh := range shards {
+		if sh.Shard == nil {
+			continue
+		}
+		d := shift[sh.Shard.Index]
+		by := int(math.Round(d / results.AckBucketS))
+		for part, seqs := range sh.Shard.Acks {
+			for _, rg := range seqs {
+				for b := rg.From; b < rg.To; b++ {
+					acks.mark(part, (int64(b)+int64(by))*ackResolution)
+				}
+			}
+		}
+		sendEnd = max(sendEnd, sh.Shard.SendEndS+d)
+		produceEnd = max(produceEnd, sh.Shard.ProduceEndS+d)
+		if len(leaders) == 0 {
+			for _, ev := range sh.Shard.Leaders {
+				leaders[partKey{ev.Topic, ev.Partition}] = ev.Leader
+			}
+		}
+	}
+	shape := runShape{warmup: w.Warmup.D().Seconds(), sendEnd: sendEnd, ackEnd: produceEnd, interval: merged.Shape.Interval().Seconds(),
+		topics: TopicNames(w, merged.RunID), partitionsPerTopic: w.PartitionsPerTopic}
+	fos := analyseFailover(merged.Intervals, merged.Faults, acks, shape)
+	addISRMetrics(fos, leaders, merged.ISR, produceEnd)
+	return fos, nil
+}
+
+// EndOffsets returns the end offsets of the partitions of run id of w, by
+// run-wide partition index (topic index × partitionsPerTopic + partition).
+func EndOffsets(ctx context.Context, admin drivers.Admin, w *workload.Workload, id string) ([]int64, error) {
+	r := &run{cfg: Config{Admin: admin}, w: w, id: id}
+	r.topicNames()
+	return r.endOffsets(ctx)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/distributed"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/profiles"
 	"github.com/kbench/kbench/results"
@@ -45,7 +46,7 @@ type Point struct {
 // the run's merged result on shard 0. A result comes back with an error
 // when the run measured something before it failed. A workload the
 // target or the driver refuses is an InputError.
-func (s *Session) Measure(ctx context.Context, p Point, sh *bench.Shard) (res, merged *results.Run, err error) {
+func (s *Session) Measure(ctx context.Context, p Point, sh *distributed.Shard) (res, merged *results.Run, err error) {
 	if err := applyClientProps(p.Workload, s.props); err != nil {
 		return nil, nil, err
 	}
@@ -66,8 +67,8 @@ func (s *Session) Measure(ctx context.Context, p Point, sh *bench.Shard) (res, m
 		res, err = bench.Run(ctx, cfg)
 	} else {
 		// The one place a shard of a distributed run starts.
-		var out bench.ShardResult
-		out, err = bench.RunShard(ctx, cfg, *sh)
+		var out distributed.Result
+		out, err = distributed.Run(ctx, cfg, *sh)
 		res, merged = out.Own, out.Merged
 	}
 	done()
@@ -94,7 +95,7 @@ func complete(res *results.Run, p Point) {
 // for none), where its result goes and how it is judged.
 type RunSpec struct {
 	Point
-	Shard *bench.Shard
+	Shard *distributed.Shard
 	// Output is the result file (see results.Destination).
 	Output string
 	// LogDir is where a target that keeps its brokers' logs copies them;
@@ -111,7 +112,7 @@ type RunSpec struct {
 
 // Run measures spec's point on s, keeps the brokers' logs of a target
 // that has them, and writes the result to spec.Output; shard 0 of a
-// distributed run also writes the merged result, to MergedPath(Output).
+// distributed run also writes the merged result, to distributed.MergedPath(Output).
 // It returns the result written last and its path, or nil when nothing
 // was written. The error then says how the run ended: the engine's, else
 // ErrInterrupted when ctx was cancelled, else a FailedError for a run
@@ -139,7 +140,7 @@ func (s *Session) Run(ctx context.Context, spec RunSpec) (*results.Run, string, 
 		return nil, "", err
 	}
 	if merged != nil {
-		res, path = merged, MergedPath(path)
+		res, path = merged, distributed.MergedPath(path)
 		if err := results.Write(path, res); err != nil {
 			return nil, "", err
 		}
@@ -162,10 +163,6 @@ func judge(ctx context.Context, res *results.Run, runErr error, maxErrorShare fl
 	}
 	return nil
 }
-
-// MergedPath is where shard 0 writes the merged result of a run whose
-// own result goes to output.
-func MergedPath(output string) string { return strings.TrimSuffix(output, ".json") + "-merged.json" }
 
 func splitList(s string) []string {
 	var out []string

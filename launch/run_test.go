@@ -49,9 +49,3 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
-
-func TestMergedPath(t *testing.T) {
-	if got := MergedPath("out/run-shard-0.json"); got != "out/run-shard-0-merged.json" {
-		t.Errorf("MergedPath: %q", got)
-	}
-}

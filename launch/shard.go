@@ -5,7 +5,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/distributed"
 	"github.com/kbench/kbench/results"
 )
 
@@ -42,7 +42,7 @@ func ShardFromEnv() (int, error) {
 // index is read from ShardEnv (ShardFromEnv). Its errors are InputErrors
 // on "count" (below 1), "index" (outside 0 to count-1) or Kind
 // (ErrInProcess: an embedded target cannot be shared), or ShardFromEnv's.
-func Shards(spec TargetSpec, count int, index *int) (*bench.Shard, error) {
+func Shards(spec TargetSpec, count int, index *int) (*distributed.Shard, error) {
 	switch {
 	case count > 1 && spec.TargetKind() == results.KindEmbedded:
 		return nil, badInput("Kind", ErrInProcess)
@@ -61,5 +61,5 @@ func Shards(spec TargetSpec, count int, index *int) (*bench.Shard, error) {
 	if *index < 0 || *index >= count {
 		return nil, badInput("index", fmt.Errorf("%d: want 0 to %d", *index, count-1))
 	}
-	return &bench.Shard{Index: *index, Count: count}, nil
+	return &distributed.Shard{Index: *index, Count: count}, nil
 }

@@ -27,11 +27,12 @@ func Read(path string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(data, path)
+	return Decode(data, path)
 }
 
-// decode parses a result document; name is used in errors.
-func decode(data []byte, name string) (*Run, error) {
+// Decode parses a result document, refusing one of another schema and
+// filling the Shape of one older than v1.2; name is used in errors.
+func Decode(data []byte, name string) (*Run, error) {
 	var head struct {
 		Schema string `json:"schema"`
 	}

@@ -49,7 +49,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestDecodeRefusesOtherSchemas(t *testing.T) {
 	for _, doc := range []string{`{"schema":"kbench.result/v9"}`, `{"schema":"kbench.result/v10"}`, `{"schema":"other"}`, `not json`} {
-		_, err := decode([]byte(doc), "f.json")
+		_, err := Decode([]byte(doc), "f.json")
 		if err == nil || !strings.Contains(err.Error(), "f.json") {
 			t.Errorf("%s: error %v, want one naming the file", doc, err)
 		}
@@ -59,7 +59,7 @@ func TestDecodeRefusesOtherSchemas(t *testing.T) {
 // Every v1.x is read: a minor version only adds fields.
 func TestDecodeReadsEveryV1(t *testing.T) {
 	for _, schema := range []string{"kbench.result/v1", "kbench.result/v1.1", "kbench.result/v1.7"} {
-		if _, err := decode([]byte(`{"schema":"`+schema+`"}`), "f.json"); err != nil {
+		if _, err := Decode([]byte(`{"schema":"`+schema+`"}`), "f.json"); err != nil {
 			t.Errorf("%s: %v", schema, err)
 		}
 	}

@@ -21,20 +21,27 @@ import (
 //     interval; intervals are aligned on the earliest shard's start, by
 //     shard 0's clock (each shard's start less its clock offset), to a
 //     whole number of intervals;
+//
 //   - counts are summed; the produce rate is the messages of the
 //     measurement window over the longest shard's window (Σ rateᵢ·durationᵢ
-//     / max durationᵢ), the consume rate the sum of the shards' rates;
+//     / max durationᵢ), the consume rates the messages counted over one
+//     window (see mergeConsumeRates);
+//
 //   - the verification is the union over shards: a message acknowledged
 //     on one shard and consumed on another is verified, one acknowledged
 //     on any and consumed by none is lost (or unverified when the
 //     subscription's consumers did not all reach the end offsets); the
 //     end offsets are the highest any shard read.
 //
+//   - the ISR events are those of the shard that carried out the fault
+//     schedule (every shard watches the same partitions).
+//
 // The result lists every shard, missing ones included, and is incomplete
 // when one is missing or reported an incomplete result. Failover analysis
-// is not merged: it is computed again from the merged timeline by the
-// caller, which knows how. Merge refuses results of different runs,
-// workloads or shard counts.
+// is not merged: it is computed again from the merged timeline and the
+// shards' acknowledgements (see distributed.Merge, which every caller
+// uses). Merge refuses results of different runs, workloads or shard
+// counts.
 func Merge(shards []*Run) (*Run, error) {
 	present, count, err := checkShards(shards)
 	if err != nil {
@@ -98,13 +105,15 @@ func Merge(shards []*Run) (*Run, error) {
 		}
 	}
 	slices.SortStableFunc(out.Faults, func(a, b Fault) int { return cmpFloat(a.At, b.At) })
+	out.ISR = mergeISR(present, shifts)
 	out.Verify = mergeVerify(present)
 	if v := out.Verify; v != nil {
 		s := &out.Summary
 		s.Lost, s.Unverified, s.Duplicated, s.Reordered = v.Lost, v.Unverified, v.Duplicated, v.Reordered
 	}
 	out.Notes = append(mergeNotes(present), out.Notes...)
-	out.Shards, out.Incomplete = shardList(present, count)
+	out.Shards, out.Incomplete = shardList(present, count, shifts)
+	mergeConsumeRates(out, present)
 	if out.Incomplete != "" {
 		out.Complete = false
 	}
@@ -299,6 +308,7 @@ func mergeSummary(out *Run, shards []*Run) error {
 		s.LateSends += x.LateSends
 		s.Retries = AddRetries(s.Retries, x.Retries)
 		s.DroppedSamples += x.DroppedSamples
+		s.E2ENegative += x.E2ENegative
 		// A flag and a share: whether kbench's bound held any shard back,
 		// and by how much at worst.
 		s.InFlightCapped = s.InFlightCapped || x.InFlightCapped
@@ -351,6 +361,82 @@ func mergeSummary(out *Run, shards []*Run) error {
 	}
 	out.Histograms.E2E, err = EncodeHist(e2e)
 	return err
+}
+
+// mergeISR returns the ISR events, shifted onto the merged timeline, of
+// the first shard that carried out faults, or else of the first that
+// recorded any: every shard watches the same partitions.
+func mergeISR(shards []*Run, shifts []float64) []ISREvent {
+	pick := -1
+	for i, r := range shards {
+		if len(r.Faults) > 0 {
+			pick = i
+			break
+		}
+		if pick < 0 && len(r.ISR) > 0 {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		return nil
+	}
+	var out []ISREvent
+	for _, ev := range shards[pick].ISR {
+		ev.At += shifts[pick]
+		out = append(out, ev)
+	}
+	return out
+}
+
+// mergeConsumeRates computes the consume rates over one window, from the
+// warm-up's end to the latest shard's last record (on the merged
+// timeline): Σ messagesᵢ / (max endᵢ − warm-up), where the shards' own
+// rates are over windows of their own and do not add up. Shards that did
+// not report their counts (older kbench) keep the sum of their rates.
+func mergeConsumeRates(out *Run, shards []*Run) {
+	warmup := out.MeasureStart.Sub(out.Started).Seconds()
+	shift := map[int]float64{}
+	for _, info := range out.Shards {
+		shift[info.Index] = info.ShiftS
+	}
+	rate := func(ws []*ConsumeWindow, shifts []float64) (msgs, mib float64, ok bool) {
+		var n, b int64
+		end := 0.0
+		for i, w := range ws {
+			if w == nil {
+				return 0, 0, false
+			}
+			n, b = n+w.Messages, b+w.Bytes
+			if w.Messages > 0 {
+				end = max(end, w.EndS+shifts[i])
+			}
+		}
+		if window := end - warmup; window > 0 {
+			return float64(n) / window, float64(b) / window / (1 << 20), true
+		}
+		return 0, 0, true
+	}
+	var all []*ConsumeWindow
+	var shifts []float64
+	subs := map[int][]*ConsumeWindow{}
+	subShifts := map[int][]float64{}
+	for _, r := range shards {
+		all = append(all, r.Shard.Consumed)
+		shifts = append(shifts, shift[r.Shard.Index])
+		for _, sub := range r.Shard.Subscriptions {
+			subs[sub.Subscription] = append(subs[sub.Subscription], sub.Window)
+			subShifts[sub.Subscription] = append(subShifts[sub.Subscription], shift[r.Shard.Index])
+		}
+	}
+	s := &out.Summary
+	if msgs, mib, ok := rate(all, shifts); ok {
+		s.ConsumeRateMsgs, s.ConsumeRateMiB = msgs, mib
+	}
+	for i := range s.Subscriptions {
+		if msgs, _, ok := rate(subs[i], subShifts[i]); ok && len(subs[i]) > 0 {
+			s.Subscriptions[i].ConsumeRateMsgs = msgs
+		}
+	}
 }
 
 // mergeBacklog merges the shards' backlogs; nil when none built one. The
@@ -518,10 +604,12 @@ func mergeNotes(shards []*Run) []string {
 
 // shardList lists shards 0..count-1 and says why the run is incomplete
 // ("" if it is not).
-func shardList(present []*Run, count int) ([]ShardInfo, string) {
+func shardList(present []*Run, count int, shifts []float64) ([]ShardInfo, string) {
 	byIndex := map[int]*Run{}
-	for _, r := range present {
+	shiftOf := map[int]float64{}
+	for i, r := range present {
 		byIndex[r.Shard.Index] = r
+		shiftOf[r.Shard.Index] = shifts[i]
 	}
 	var list []ShardInfo
 	var why []string
@@ -535,7 +623,7 @@ func shardList(present []*Run, count int) ([]ShardInfo, string) {
 		summary := r.Summary
 		info := ShardInfo{
 			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
-			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs,
+			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs, ShiftS: shiftOf[i],
 			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
 		}
 		if !r.Complete {

@@ -402,3 +402,27 @@ func backlogNear(a, b Backlog) bool {
 	return a.SizeBytes == b.SizeBytes && a.BuiltBytes == b.BuiltBytes && a.BuildS == b.BuildS && a.CatchUpS == b.CatchUpS &&
 		near(a.DrainRateMsgs, b.DrainRateMsgs) && near(a.DrainRateMiB, b.DrainRateMiB)
 }
+
+// Consume rates merge as counts over one window: two shards of one
+// subscription (warm-up 1 s), one reading until 11 s and the other, whose
+// partitions ran dry earlier, until 7.1 s. Their own rates (10000 over
+// 10 s and 6100 over 6.1 s, 1000 each) add up to 2000, more than the run
+// read; 16100 messages over the run's 10 s window are 1610 msgs/s.
+func TestMergeConsumeRatesOneWindow(t *testing.T) {
+	a, b := shardRun(t, 0, 2, [2][]int64{{100}, {100}}), shardRun(t, 1, 2, [2][]int64{{100}, {100}})
+	a.Shard.Consumed = &ConsumeWindow{Messages: 10000, Bytes: 10000 << 10, EndS: 11}
+	b.Shard.Consumed = &ConsumeWindow{Messages: 6100, Bytes: 6100 << 10, EndS: 7.1}
+	a.Shard.Subscriptions = []SubscriptionSeqs{{Subscription: 0, Window: a.Shard.Consumed}}
+	b.Shard.Subscriptions = []SubscriptionSeqs{{Subscription: 0, Window: b.Shard.Consumed}}
+	a.Summary.ConsumeRateMsgs, b.Summary.ConsumeRateMsgs = 1000, 6100/6.1
+	a.Summary.Subscriptions = []Subscription{{ConsumedMessages: 10000, ConsumeRateMsgs: 1000}}
+	b.Summary.Subscriptions = []Subscription{{ConsumedMessages: 6100, ConsumeRateMsgs: 6100 / 6.1}}
+	m, err := Merge([]*Run{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Summary
+	if math.Abs(s.ConsumeRateMsgs-1610) > 1e-9 || math.Abs(s.Subscriptions[0].ConsumeRateMsgs-1610) > 1e-9 || math.Abs(s.ConsumeRateMiB-1610.0/1024) > 1e-9 {
+		t.Errorf("merged consume rate %g msgs/s (%g MiB/s), subscription %g; want 16100 over 10 s = 1610", s.ConsumeRateMsgs, s.ConsumeRateMiB, s.Subscriptions[0].ConsumeRateMsgs)
+	}
+}

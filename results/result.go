@@ -221,6 +221,10 @@ type Summary struct {
 	// DroppedSamples counts latencies no histogram could hold (outside
 	// its range); the percentiles leave them out, and a note says so.
 	DroppedSamples int64 `json:"dropped_samples"`
+	// E2ENegative counts end-to-end latencies below zero, which count as
+	// 1 µs in the percentiles: they show clock skew between the producing
+	// and the consuming process.
+	E2ENegative int64 `json:"e2e_negative,omitempty"`
 	// Retries made by the clients; absent where the driver cannot count
 	// them (unknown, not 0).
 	Retries *int64 `json:"retries,omitempty"`

@@ -22,7 +22,7 @@ func TestDecodeFillsShape(t *testing.T) {
 		{"v1.2", `{"schema":"kbench.result/v1.2","workload":{"interval":"9s"},"shape":{"interval_s":2}}`, Shape{IntervalS: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := decode([]byte(tc.doc), "f.json")
+			r, err := Decode([]byte(tc.doc), "f.json")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -31,7 +31,7 @@ func TestDecodeFillsShape(t *testing.T) {
 			}
 		})
 	}
-	if _, err := decode([]byte(`{"schema":"kbench.result/v1","workload":{"interval":"soon"}}`), "f.json"); err == nil {
+	if _, err := Decode([]byte(`{"schema":"kbench.result/v1","workload":{"interval":"soon"}}`), "f.json"); err == nil {
 		t.Error("an old result's unreadable interval was taken for the default")
 	}
 	if got := (Shape{}).Interval(); got != time.Second {

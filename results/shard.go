@@ -25,7 +25,42 @@ type Shard struct {
 	// partition index) as this shard read them at its end; nil if it
 	// could not.
 	EndOffsets []int64 `json:"end_offsets,omitempty"`
+
+	// What the merged run's failover figures are computed from again,
+	// over every shard's producers (times in seconds from the shard's
+	// start):
+	//
+	// Acks is, per run-wide partition index, this shard's
+	// acknowledgement timeline: the ranges of AckBucketS-long buckets
+	// (bucket b spans [b·AckBucketS, (b+1)·AckBucketS)) in which an
+	// acknowledgement arrived.
+	Acks []Seqs `json:"acks,omitempty"`
+	// SendEndS is when this shard's producers stopped sending, and
+	// ProduceEndS when the run's production ended as this shard saw it.
+	SendEndS    float64 `json:"send_end_s,omitempty"`
+	ProduceEndS float64 `json:"produce_end_s,omitempty"`
+	// Consumed is what this shard's consumers counted towards the consume
+	// rate, and Subscriptions' Window each subscription's, so that a
+	// merge divides the shards' sums by one window.
+	Consumed *ConsumeWindow `json:"consumed,omitempty"`
+	// Leaders are the leaders of the run's partitions when the ISR
+	// watcher first looked (events of kind leader), on a shard that
+	// watched them.
+	Leaders []ISREvent `json:"leaders,omitempty"`
 }
+
+// ConsumeWindow is what a shard's consumers counted towards a consume
+// rate: the records (and bytes) of messages sent after the warm-up, read
+// up to EndS, seconds from the shard's start. The rate is
+// Messages / (EndS - the warm-up's end).
+type ConsumeWindow struct {
+	Messages int64   `json:"messages"`
+	Bytes    int64   `json:"bytes"`
+	EndS     float64 `json:"end_s"`
+}
+
+// AckBucketS is the length of one bucket of Shard.Acks, in seconds.
+const AckBucketS = 0.01
 
 // ProducerSeqs is what one producer sent: sequences 0..Issued-1, of which
 // Acked were acknowledged.
@@ -47,6 +82,9 @@ type SubscriptionSeqs struct {
 	Distinct   int64 `json:"distinct"`
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
+	// Window is what this shard's consumers of the subscription counted
+	// towards its consume rate.
+	Window *ConsumeWindow `json:"window,omitempty"`
 }
 
 // ConsumedSeqs are the sequences of one producer a subscription read.
@@ -76,8 +114,13 @@ type ShardInfo struct {
 	Started       time.Time `json:"started,omitzero"`
 	ClockOffsetMs float64   `json:"clock_offset_ms"`
 	ClockErrorMs  float64   `json:"clock_error_ms"`
-	Producers     []int     `json:"producers,omitempty"`
-	Consumers     int       `json:"consumers"`
+	// ShiftS is where the shard's timeline starts on the merged run's
+	// (its start by shard 0's clock, to a whole number of intervals), in
+	// seconds: its intervals, faults and acknowledgements are shifted by
+	// it.
+	ShiftS    float64 `json:"shift_s"`
+	Producers []int   `json:"producers,omitempty"`
+	Consumers int     `json:"consumers"`
 	// Summary is the shard's own summary; nil when it is missing.
 	Summary *Summary `json:"summary,omitempty"`
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/distributed"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/results"
 )
@@ -58,14 +58,14 @@ func mergeCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 				return err
 			}
 			defer release()
-			if shards, err = bench.CollectShards(ctx, drv, admin, tgt.Bootstrap(), props, prefix, runID); err != nil {
+			if shards, err = distributed.CollectShards(ctx, drv, admin, tgt.Bootstrap(), props, prefix, runID); err != nil {
 				return err
 			}
 			if !keep {
 				cleanup = func(merged *results.Run) error {
 					dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 					defer cancel()
-					return bench.DeleteRunTopics(dctx, admin, merged)
+					return distributed.DeleteRunTopics(dctx, admin, merged)
 				}
 			}
 		}
@@ -76,7 +76,7 @@ func mergeCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			}
 			shards = append(shards, r)
 		}
-		merged, err := results.Merge(shards)
+		merged, err := distributed.Merge(shards)
 		if err != nil {
 			return usageError{err}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/kbench/kbench/analysis"
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
+	"github.com/kbench/kbench/distributed"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/launch"
@@ -231,7 +232,7 @@ type shardFlags struct {
 // resolve checks the flags, makes up a run id when none is given, and
 // returns this process's shard (launch.Shards), nil for a run of one.
 // given says --shard was given.
-func (sf *shardFlags) resolve(spec launch.TargetSpec, given bool) (*bench.Shard, error) {
+func (sf *shardFlags) resolve(spec launch.TargetSpec, given bool) (*distributed.Shard, error) {
 	if sf.runID == "" {
 		if sf.shards > 1 {
 			return nil, usagef("--shards %d: give --run-id, the same on every shard", sf.shards)
@@ -295,7 +296,7 @@ func (f *runFlags) prepare(spec launch.TargetSpec) (*workload.Workload, *profile
 // resultsDir), found before the run so a bad one costs no run; logDir is
 // where broker logs go when the result is written in place (a FIFO or
 // device), else "" (beside the result).
-func destination(flag, name string, sh *bench.Shard, force bool) (output, logDir string, err error) {
+func destination(flag, name string, sh *distributed.Shard, force bool) (output, logDir string, err error) {
 	if sh != nil {
 		name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
 	}
@@ -403,6 +404,3 @@ func (f *runFlags) outputs(metrics *prometheus.Metrics) func(w *workload.Workloa
 		return outs, done
 	}
 }
-
-// mergedPath is launch.MergedPath, for the --local-shards supervisor.
-func mergedPath(output string) string { return launch.MergedPath(output) }

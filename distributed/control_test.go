@@ -1,4 +1,4 @@
-package bench
+package distributed
 
 import (
 	"context"
@@ -6,33 +6,50 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 
+	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
 
-// recordingDriver is memDriver that keeps the configuration of every
-// client made with it.
+// recordingDriver is the franz driver, keeping the configuration of every
+// client made with it; the clients it makes connect without the security
+// settings, which the embedded cluster does not speak.
 type recordingDriver struct {
-	memDriver
+	franz.Driver
 	mu        sync.Mutex
 	producers []drivers.ProducerConfig
 	consumers []drivers.ConsumerConfig
+}
+
+// plain drops the security settings from props.
+func plain(props map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range props {
+		if !strings.HasPrefix(k, "security.") && !strings.HasPrefix(k, "sasl.") && !strings.HasPrefix(k, "ssl.") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func (d *recordingDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
 	d.mu.Lock()
 	d.producers = append(d.producers, cfg)
 	d.mu.Unlock()
-	return d.memDriver.NewProducer(ctx, cfg)
+	cfg.Props = plain(cfg.Props)
+	return d.Driver.NewProducer(ctx, cfg)
 }
 
 func (d *recordingDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {
 	d.mu.Lock()
 	d.consumers = append(d.consumers, cfg)
 	d.mu.Unlock()
-	return d.memDriver.NewConsumer(ctx, cfg)
+	cfg.Props = plain(cfg.Props)
+	return d.Driver.NewConsumer(ctx, cfg)
 }
 
 // A secured cluster's settings reach every client of a distributed run:
@@ -51,15 +68,24 @@ func TestControlClientsSecured(t *testing.T) {
 		}
 		return true
 	}
-	synctest.Test(t, func(t *testing.T) {
+	c, err := cluster.StartEmbedded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	admin, err := franz.Driver{}.NewAdmin(context.Background(), drivers.AdminConfig{Bootstrap: c.Bootstrap()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	{
 		w := smallWorkload(200)
 		w.KeepTopics = true
 		w.Producer, w.Consumer = maps.Clone(secured), maps.Clone(secured)
-		w.Producer["max.request.size"] = "1000"
-		cfg, c := memConfig(mustResolve(t, w))
-		drv := &recordingDriver{memDriver: memDriver{c}}
-		cfg.Driver, cfg.RunID = drv, "secured-1"
-		out, err := RunShard(context.Background(), cfg, Shard{Count: 1})
+		w.Producer["max.request.size"] = "100000"
+		drv := &recordingDriver{}
+		cfg := bench.Config{Workload: mustResolve(t, w), Driver: drv, Target: c, Admin: admin, RunID: "secured-1", Host: results.Host{Hostname: "h"}}
+		out, err := Run(context.Background(), cfg, Shard{Count: 1})
 		if err != nil || out.Merged == nil {
 			t.Fatalf("shard: %v, merged %v", err, out.Merged)
 		}
@@ -95,7 +121,7 @@ func TestControlClientsSecured(t *testing.T) {
 		if control != 2 || merge != 1 || len(drv.producers) < 2 || len(drv.consumers) < 3 {
 			t.Errorf("%d control clients (want 2), %d merge readers (want 1), %d producers, %d consumers", control, merge, len(drv.producers), len(drv.consumers))
 		}
-	})
+	}
 }
 
 // The workload hash shards compare leaves secrets out, but not settings.

@@ -1,4 +1,4 @@
-package bench
+package distributed
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/cluster"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/franz"
@@ -19,9 +20,9 @@ import (
 
 // runShards runs a shard of the run per workload given, each in its own
 // goroutine, against target, and returns their outcomes by index.
-func runShards(t *testing.T, target cluster.Target, id string, sh Shard, ws []*workload.Workload) ([]ShardResult, []error) {
+func runShards(t *testing.T, target cluster.Target, id string, sh Shard, ws []*workload.Workload) ([]Result, []error) {
 	t.Helper()
-	outs, errs := make([]ShardResult, len(ws)), make([]error, len(ws))
+	outs, errs := make([]Result, len(ws)), make([]error, len(ws))
 	var wg sync.WaitGroup
 	for i, w := range ws {
 		wg.Go(func() {
@@ -35,12 +36,25 @@ func runShards(t *testing.T, target cluster.Target, id string, sh Shard, ws []*w
 			defer cancel()
 			one := sh
 			one.Index = i
-			outs[i], errs[i] = RunShard(ctx, Config{Workload: w, Driver: franz.Driver{}, Target: target, Admin: admin,
+			outs[i], errs[i] = Run(ctx, bench.Config{Workload: w, Driver: franz.Driver{}, Target: target, Admin: admin,
 				RunID: id, Host: results.Host{Hostname: "shard-host"}}, one)
 		})
 	}
 	wg.Wait()
 	return outs, errs
+}
+
+func mustResolve(t *testing.T, w *workload.Workload) *workload.Workload {
+	t.Helper()
+	if err := w.Resolve(); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	return w
+}
+
+func smallWorkload(messages int64) *workload.Workload {
+	return &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 100, ProducersPerTopic: 1,
+		SubscriptionsPerTopic: 1, Messages: messages, Duration: workload.Duration(time.Minute), MaxInFlight: 100}
 }
 
 func shardedWorkload(t *testing.T) *workload.Workload {
@@ -77,7 +91,7 @@ func TestShardsEmbedded(t *testing.T) {
 }
 
 // checkMerged checks a merged result against its shards' own results.
-func checkMerged(t *testing.T, m *results.Run, outs []ShardResult) {
+func checkMerged(t *testing.T, m *results.Run, outs []Result) {
 	t.Helper()
 	var produced, consumed int64
 	pub, e2e := results.NewHist(), results.NewHist()

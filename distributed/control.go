@@ -1,4 +1,4 @@
-package bench
+package distributed
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
@@ -92,9 +93,10 @@ type control struct {
 	wg   sync.WaitGroup
 }
 
-// controlTopic names the control topic of run id.
-func controlTopic(w *workload.Workload, id string) string {
-	return w.TopicPrefix + "-" + id + "-control"
+// controlTopic names the control topic of run id, whose workload's
+// topicPrefix is prefix.
+func controlTopic(prefix, id string) string {
+	return prefix + "-" + id + "-control"
 }
 
 // workloadHash identifies a resolved workload: shards must run the same.
@@ -107,36 +109,46 @@ func workloadHash(w *workload.Workload) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// clients is how a shard reaches the cluster: a driver, an admin client,
+// the bootstrap addresses and the client properties that say how the
+// control topic's clients connect and authenticate.
+type clients struct {
+	drv       drivers.Driver
+	admin     drivers.Admin
+	bootstrap []string
+	// producer and consumer are the connection properties (see
+	// connectionProps) of the control topic's producer and consumer.
+	producer, consumer map[string]string
+}
+
 // openControl creates the control topic unless another shard has, and
-// starts reading it and sending heartbeats.
-func openControl(ctx context.Context, r *run, shard int) (*control, error) {
-	name := controlTopic(r.w, r.id)
+// starts reading it and sending heartbeats. replication is the topic's
+// replication factor (-1 for the brokers' default).
+func openControl(ctx context.Context, cl clients, name, id string, replication int16, shard int) (*control, error) {
 	ctx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
-	if err := r.cfg.Admin.CreateTopic(ctx, drivers.TopicSpec{Name: name, Partitions: 1, ReplicationFactor: r.replication()}); err != nil {
+	if err := cl.admin.CreateTopic(ctx, drivers.TopicSpec{Name: name, Partitions: 1, ReplicationFactor: replication}); err != nil {
 		// Any shard may be first: the topic another made will do.
-		if ps, perr := r.cfg.Admin.Partitions(ctx, name); perr != nil || len(ps) == 0 {
+		if ps, perr := cl.admin.Partitions(ctx, name); perr != nil || len(ps) == 0 {
 			return nil, fmt.Errorf("control topic %s: %w", name, err)
 		}
 	}
-	c := &control{topic: name, shard: shard, changed: make(chan struct{})}
-	c.st = controlState{hellos: map[int]controlMsg{}, refused: map[int]string{}, ready: map[int]controlMsg{},
-		produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}
+	c := &control{topic: name, shard: shard, changed: make(chan struct{}), st: newControlState()}
 	// The control clients connect as the workload's clients do (a
 	// secured cluster's settings among them), but none of the workload's
 	// tuning applies: a small max.request.size, say, must not refuse a
 	// shard's result.
 	var err error
-	c.prod, err = r.cfg.Driver.NewProducer(ctx, drivers.ProducerConfig{
-		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard),
-		Props: withProp(connectionProps(r.w.Producer), "acks", "all")})
+	c.prod, err = cl.drv.NewProducer(ctx, drivers.ProducerConfig{
+		Bootstrap: cl.bootstrap, ClientID: "kbench-" + id + "-control-" + strconv.Itoa(shard),
+		Props: withProp(cl.producer, "acks", "all")})
 	if err != nil {
 		return nil, fmt.Errorf("control producer: %w", err)
 	}
-	c.cons, err = r.cfg.Driver.NewConsumer(ctx, drivers.ConsumerConfig{
-		Bootstrap: r.cfg.Target.Bootstrap(), ClientID: "kbench-" + r.id + "-control-" + strconv.Itoa(shard),
+	c.cons, err = cl.drv.NewConsumer(ctx, drivers.ConsumerConfig{
+		Bootstrap: cl.bootstrap, ClientID: "kbench-" + id + "-control-" + strconv.Itoa(shard),
 		// Each reader reads everything: a group of its own, new each time.
-		Group: name + "-" + strconv.Itoa(shard) + "-" + NewRunID(), Topics: []string{name}, Props: withProp(connectionProps(r.w.Consumer), "auto.offset.reset", "earliest")})
+		Group: name + "-" + strconv.Itoa(shard) + "-" + bench.NewRunID(), Topics: []string{name}, Props: withProp(cl.consumer, "auto.offset.reset", "earliest")})
 	if err != nil {
 		c.prod.Close()
 		return nil, fmt.Errorf("control consumer: %w", err)
@@ -149,7 +161,11 @@ func openControl(ctx context.Context, r *run, shard int) (*control, error) {
 	return c, nil
 }
 
-// withProp returns a copy of props with key set to value.
+func newControlState() controlState {
+	return controlState{hellos: map[int]controlMsg{}, refused: map[int]string{}, ready: map[int]controlMsg{},
+		produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}
+}
+
 // connectionProps keeps, of a client's properties, those that say how it
 // reaches and authenticates to the cluster.
 func connectionProps(props map[string]string) map[string]string {
@@ -163,6 +179,7 @@ func connectionProps(props map[string]string) map[string]string {
 	return out
 }
 
+// withProp returns a copy of props with key set to value.
 func withProp(props map[string]string, key, value string) map[string]string {
 	out := maps.Clone(props)
 	if out == nil {
@@ -350,7 +367,7 @@ const collectTimeout = 30 * time.Second
 // settings); prefix is the workload's topicPrefix. It reads up to the
 // topic's end offset, within 30 s, and returns every whole result found.
 func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin, bootstrap []string, props map[string]string, prefix, id string) ([]*results.Run, error) {
-	name := controlTopic(&workload.Workload{TopicPrefix: prefix}, id)
+	name := controlTopic(prefix, id)
 	ctx, cancel := context.WithTimeout(ctx, collectTimeout)
 	defer cancel()
 	ends, err := admin.EndOffsets(ctx, name)
@@ -358,13 +375,12 @@ func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin,
 		return nil, fmt.Errorf("control topic %s of run %s: %w", name, id, err)
 	}
 	cons, err := drv.NewConsumer(ctx, drivers.ConsumerConfig{Bootstrap: bootstrap, ClientID: "kbench-merge-" + id,
-		Group: name + "-merge-" + NewRunID(), Topics: []string{name}, Props: withProp(props, "auto.offset.reset", "earliest")})
+		Group: name + "-merge-" + bench.NewRunID(), Topics: []string{name}, Props: withProp(props, "auto.offset.reset", "earliest")})
 	if err != nil {
 		return nil, fmt.Errorf("control topic %s: %w", name, err)
 	}
 	defer cons.Close()
-	c := &control{changed: make(chan struct{}), st: controlState{hellos: map[int]controlMsg{}, refused: map[int]string{},
-		ready: map[int]controlMsg{}, produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}}
+	c := &control{changed: make(chan struct{}), st: newControlState()}
 	next := int64(0)
 	for next < ends[0] {
 		err := cons.Poll(ctx, func(m *drivers.Message) {
@@ -384,11 +400,11 @@ func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin,
 	var out []*results.Run
 	for _, i := range slices.Sorted(maps.Keys(c.st.chunks)) {
 		if b := c.st.result(i); b != nil {
-			var r results.Run
-			if err := json.Unmarshal(b, &r); err != nil {
-				return nil, fmt.Errorf("shard %d's result: %w", i, err)
+			r, err := results.Decode(b, fmt.Sprintf("shard %d's result", i))
+			if err != nil {
+				return nil, err
 			}
-			out = append(out, &r)
+			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
@@ -397,8 +413,9 @@ func CollectShards(ctx context.Context, drv drivers.Driver, admin drivers.Admin,
 	return out, nil
 }
 
-// DeleteRunTopics deletes the topics of run res names, and its control
-// topic: what shard 0 deletes at the end of a distributed run.
+// DeleteRunTopics deletes the topics run res created, and its control
+// topic: what shard 0 deletes at the end of a distributed run. A
+// workload's existingTopics are the user's, and stay.
 func DeleteRunTopics(ctx context.Context, admin drivers.Admin, res *results.Run) error {
 	w, err := workload.ParseWorkload(res.Workload)
 	if err != nil {
@@ -407,11 +424,34 @@ func DeleteRunTopics(ctx context.Context, admin drivers.Admin, res *results.Run)
 	if w.TopicPrefix == "" {
 		w.TopicPrefix = workload.DefaultTopicPrefix
 	}
-	r := &run{w: w, id: res.RunID}
-	r.topicNames()
+	return deleteTopics(ctx, admin, append(createdTopics(w, res.RunID), controlTopic(w.TopicPrefix, res.RunID)))
+}
+
+// createdTopics are the topics a run of w creates: none when it uses
+// existing ones.
+func createdTopics(w *workload.Workload, id string) []string {
+	if len(w.ExistingTopics) > 0 {
+		return nil
+	}
+	return bench.TopicNames(w, id)
+}
+
+func deleteTopics(ctx context.Context, admin drivers.Admin, topics []string) error {
 	var errs []error
-	for _, t := range append(r.topics, controlTopic(w, res.RunID)) {
+	for _, t := range topics {
 		errs = append(errs, admin.DeleteTopic(ctx, t))
 	}
 	return errors.Join(errs...)
+}
+
+// sleepCtx waits d or until ctx ends, and reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
