@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -30,7 +31,12 @@ type admin struct {
 	bootstrap string
 	lastErr   atomic.Pointer[kafka.Error]
 	events    chan struct{} // closed when kp's events end
-	fresh     drivers.NewTopics
+	// refused is closed at the first failed login or TLS handshake: the
+	// same settings will not do better, so calls end then rather than at
+	// their deadline (librdkafka only times them out).
+	refused     chan struct{}
+	refusedOnce sync.Once
+	fresh       drivers.NewTopics
 }
 
 var (
@@ -61,13 +67,16 @@ func (Driver) NewAdmin(_ context.Context, cfg drivers.AdminConfig) (drivers.Admi
 		kp.Close()
 		return nil, fmt.Errorf("confluent driver: admin for %s: %w", base["bootstrap.servers"], err)
 	}
-	a := &admin{ac: ac, kp: kp, bootstrap: base["bootstrap.servers"].(string), events: make(chan struct{})}
+	a := &admin{ac: ac, kp: kp, bootstrap: base["bootstrap.servers"].(string), events: make(chan struct{}), refused: make(chan struct{})}
 	go func() {
 		defer close(a.events)
 		for ev := range kp.Events() {
 			if e, ok := ev.(kafka.Error); ok {
 				if last := a.lastErr.Load(); last == nil || errorRank(e) >= errorRank(*last) {
 					a.lastErr.Store(&e)
+				}
+				if errorRank(e) == 2 {
+					a.refusedOnce.Do(func() { close(a.refused) })
 				}
 			}
 		}
@@ -87,11 +96,29 @@ func errorRank(e kafka.Error) int {
 	return 1
 }
 
-// errorf makes an admin error; a timeout carries the client's last error,
-// which says why (authentication, TLS, refused connections).
+// bound returns ctx, cancelled too when the cluster refuses the client's
+// login or TLS handshake.
+func (a *admin) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-a.refused:
+			cancel(errRefused)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
+// errRefused ends a call the cluster will not serve with these settings.
+var errRefused = errors.New("the cluster refused the client's login or TLS handshake")
+
+// errorf makes an admin error; a timeout, or a call ended by a refused
+// login, carries the client's last error, which says why (authentication,
+// TLS, refused connections).
 func (a *admin) errorf(format string, args ...any) error {
 	err := fmt.Errorf("confluent admin (%s): "+format, append([]any{a.bootstrap}, args...)...)
-	if last := a.lastErr.Load(); last != nil && errors.Is(err, context.DeadlineExceeded) {
+	if last := a.lastErr.Load(); last != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		why := "the client's last error"
 		if last.Code() == kafka.ErrSsl {
 			why = "TLS failed"
@@ -103,6 +130,8 @@ func (a *admin) errorf(format string, args ...any) error {
 
 // Brokers lists the brokers DescribeCluster reports.
 func (a *admin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	c, err := a.ac.DescribeCluster(ctx)
 	if err != nil {
 		return nil, a.errorf("describe cluster: %w", err)
@@ -116,6 +145,8 @@ func (a *admin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
 
 // Controller returns the controller DescribeCluster reports (see admin).
 func (a *admin) Controller(ctx context.Context) (int32, error) {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	c, err := a.ac.DescribeCluster(ctx)
 	if err != nil {
 		return -1, a.errorf("describe cluster: %w", err)
@@ -129,6 +160,8 @@ func (a *admin) Controller(ctx context.Context) (int32, error) {
 // CreateTopic creates the topic and waits until every partition has a leader,
 // so producing right after does not race the topic's creation.
 func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	res, err := a.ac.CreateTopics(ctx, []kafka.TopicSpecification{{
 		Topic:             spec.Name,
 		NumPartitions:     int(spec.Partitions),
@@ -153,6 +186,8 @@ func (a *admin) CreateTopic(ctx context.Context, spec drivers.TopicSpec) error {
 
 // DeleteTopic deletes the topic; a missing topic is not an error.
 func (a *admin) DeleteTopic(ctx context.Context, name string) error {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	res, err := a.ac.DeleteTopics(ctx, []string{name})
 	if err == nil && len(res) == 1 {
 		switch res[0].Error.Code() {
@@ -175,6 +210,8 @@ func (a *admin) Partitions(ctx context.Context, topic string) ([]drivers.Partiti
 }
 
 func (a *admin) partitions(ctx context.Context, topic string) ([]drivers.PartitionInfo, error) {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	res, err := a.ac.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames([]string{topic}))
 	if err == nil && len(res.TopicDescriptions) != 1 {
 		err = errors.New("no description returned")
@@ -213,6 +250,8 @@ func (a *admin) EndOffsets(ctx context.Context, topic string) (map[int32]int64, 
 }
 
 func (a *admin) endOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	ps, err := a.Partitions(ctx, topic)
 	if err != nil {
 		return nil, err
@@ -275,6 +314,8 @@ func (a *admin) TopicConfigs(ctx context.Context, topic string, names ...string)
 // describeConfigs describes the resources and returns, per resource name,
 // the named configs that have a value.
 func (a *admin) describeConfigs(ctx context.Context, res []kafka.ConfigResource, names []string) (map[string]map[string]string, error) {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
 	results, err := a.ac.DescribeConfigs(ctx, res)
 	if err != nil {
 		return nil, a.errorf("describe configs: %w", err)
