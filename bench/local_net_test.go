@@ -109,7 +109,7 @@ func testProxiedNoFaults(t *testing.T, l *local.Cluster) {
 	w := func() *workload.Workload {
 		return durable(&workload.Workload{Topics: 1, PartitionsPerTopic: 3, MessageSize: 512, ProducersPerTopic: 2,
 			SubscriptionsPerTopic: 1, ProducerRate: 2000, KeyDistributor: workload.KeyRoundRobin,
-			Warmup: workload.Duration(2 * time.Second), Duration: workload.Duration(10 * time.Second)})
+			Warmup: workload.Duration(1 * time.Second), Duration: workload.Duration(6 * time.Second)})
 	}
 	res := runProxied(t, l, w())
 	s, v := res.Summary, res.Verify
