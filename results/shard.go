@@ -85,6 +85,12 @@ type SubscriptionSeqs struct {
 	// Window is what this shard's consumers of the subscription counted
 	// towards its consume rate.
 	Window *ConsumeWindow `json:"window,omitempty"`
+	// Offsets are, per partition (run-wide index), the offsets this
+	// shard's consumers of the subscription read, as ranges. An offset
+	// read on two shards is a re-read (a rebalance moved the partition
+	// and its new holder read again from the last commit): a merge takes
+	// it off the duplicated and consumed counts.
+	Offsets []Seqs `json:"offsets,omitempty"`
 }
 
 // ConsumedSeqs are the sequences of one producer a subscription read.
