@@ -132,7 +132,7 @@ func Merge(shards []*Run) (*Run, error) {
 		maxErr = max(maxErr, r.Shard.ClockErrorMs)
 	}
 	if maxOff > 0 || maxErr > 0 {
-		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by each offset larger than its error, and so is right to within that error", maxOff, maxErr))
+		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by the offsets, and so is right to within their errors", maxOff, maxErr))
 	}
 	return out, nil
 }
@@ -678,6 +678,7 @@ func shardList(present []*Run, count int, shifts []float64) ([]ShardInfo, string
 		info := ShardInfo{
 			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
 			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs, ShiftS: shiftOf[i],
+			ClockDriftPPM: r.Shard.ClockDriftPPM, ClockRoundTrips: r.Shard.ClockRoundTrips,
 			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
 		}
 		if !r.Complete {
