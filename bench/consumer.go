@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 )
 
 // consumer is one consuming goroutine with its own client, a member of one
@@ -19,6 +20,11 @@ type consumer struct {
 	sub    int            // the subscription's index
 	topics map[string]int // topic name to the run's topic index
 	fn     func(*drivers.Message)
+	// offsets are, per run-wide partition, the offsets this consumer
+	// read (re-reads left out), kept for a subscription split over shards
+	// so a merge can tell another shard's re-reads from duplicates; nil
+	// otherwise.
+	offsets []results.Seqs
 }
 
 func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) (*consumer, error) {
@@ -27,6 +33,9 @@ func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) 
 		c.topics[t] = i
 	}
 	c.fn = c.receive
+	if v.split {
+		c.offsets = make([]results.Seqs, r.parts)
+	}
 	props := map[string]string{"auto.offset.reset": "earliest"}
 	for k, val := range r.w.Consumer {
 		props[k] = val
@@ -67,8 +76,12 @@ func (c *consumer) receive(m *drivers.Message) {
 	if !ok || int(m.Partition) >= c.r.w.PartitionsPerTopic {
 		return
 	}
-	if !c.v.observe(ti*c.r.w.PartitionsPerTopic+int(m.Partition), m.Offset, m.Value) {
+	part := ti*c.r.w.PartitionsPerTopic + int(m.Partition)
+	if !c.v.observe(part, m.Offset, m.Value) {
 		return // a re-read after a group rebalance
+	}
+	if c.offsets != nil {
+		c.offsets[part] = addRange(c.offsets[part], uint64(m.Offset), uint64(m.Offset)+1)
 	}
 	r := c.rec
 	r.mu.Lock()

@@ -24,10 +24,13 @@ type Coordinator interface {
 	Meet(ctx context.Context, create func(context.Context) error) (faults bool, err error)
 	// Start is called once this shard's clients are up and its consumers
 	// hold their partitions (they already read). It waits for the run's
-	// common start and returns it by this process's clock, and, per
-	// run-wide producer id, how far this process's clock is ahead of the
-	// clock of the process running that producer: consumers take it off
-	// end-to-end latency. ahead may be nil (all clocks taken as one).
+	// common start and returns it as an instant with a monotonic reading
+	// (ProcessClock's Instant of the agreed time): the run's timing and
+	// its stamps follow the monotonic clock from there, whatever the wall
+	// clock does. It also returns, per run-wide producer id, how far this
+	// process's clock is ahead of the clock of the process running that
+	// producer: consumers take it off end-to-end latency. ahead may be nil
+	// (all clocks taken as one).
 	Start(ctx context.Context) (start time.Time, ahead []time.Duration, err error)
 	// Produced is called once this shard's producers are done and
 	// flushed, and returns when every shard's are (or fell silent) or

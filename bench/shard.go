@@ -88,6 +88,7 @@ func (r *run) describeShard(res *results.Run) {
 		if v.subscription < len(r.subConsumed) {
 			seqs.Window = &r.subConsumed[v.subscription]
 		}
+		seqs.Offsets = r.offsetsRead(v)
 		sh.Subscriptions = append(sh.Subscriptions, seqs)
 	}
 	sh.Consumed = r.consumed
@@ -105,6 +106,25 @@ func (r *run) describeShard(res *results.Run) {
 		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	res.Shard = sh
+}
+
+// offsetsRead returns, per run-wide partition, the offsets this shard's
+// consumers of v's subscription read; nil unless they kept them (a
+// subscription split over shards).
+func (r *run) offsetsRead(v *verifier) []results.Seqs {
+	var out []results.Seqs
+	for _, c := range r.consumers {
+		if c.v != v || c.offsets == nil {
+			continue
+		}
+		if out == nil {
+			out = make([]results.Seqs, len(c.offsets))
+		}
+		for p, offs := range c.offsets {
+			out[p] = results.Union(out[p], offs)
+		}
+	}
+	return out
 }
 
 // rowSeqs returns the buckets marked in one partition's row of an

@@ -1,10 +1,14 @@
 package bench
 
 import (
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
 
@@ -85,3 +89,31 @@ func TestSeqsOf(t *testing.T) {
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// Two consumers of a subscription split over shards share partition 0
+// (a rebalance in between): the shard reports the offsets they read, once
+// each and joined, and leaves out the re-read the second one made.
+func TestOffsetsRead(t *testing.T) {
+	w := &workload.Workload{Topics: 1, PartitionsPerTopic: 2, ProducersPerTopic: 1, ConsumerPerSubscription: 2}
+	r := &run{w: w, parts: 2}
+	v := newVerifier(2, []uint64{0})
+	v.split = true
+	var cs [2]*consumer
+	for i := range cs {
+		cs[i] = &consumer{r: r, rec: newRecorder(time.Second, false), v: v, topics: map[string]int{"t": 0}, offsets: make([]results.Seqs, 2)}
+		r.consumers = append(r.consumers, cs[i])
+	}
+	read := func(c *consumer, part int32, from, to int64) {
+		for o := from; o < to; o++ {
+			c.receive(&drivers.Message{Topic: "t", Partition: part, Offset: o, Value: []byte("x")})
+		}
+	}
+	read(cs[0], 0, 0, 60)
+	read(cs[1], 0, 40, 100) // 40..59 again, from the last commit
+	read(cs[1], 1, 5, 10)
+	got := r.offsetsRead(v)
+	want := []results.Seqs{{{From: 0, To: 100}}, {{From: 5, To: 10}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("offsets read %v, want %v", got, want)
+	}
+}

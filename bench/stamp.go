@@ -31,24 +31,53 @@ const stampVersion = 1
 // have.
 const stampSize = workload.StampSize
 
-// stampTime returns t as Unix nanoseconds read on the monotonic clock from
-// the moment the process started: in one process, end-to-end latency (a
-// difference of two such times) does not move when the wall clock is
-// stepped; across the processes of a distributed run they stay Unix times,
-// whose offsets the run measures. A t without a monotonic reading (one
-// agreed between processes) is its own Unix time.
-func stampTime(t time.Time) int64 { return stampBaseUnix + int64(t.Sub(stampBase)) }
+// Clock reads time as the stamps in messages carry it: Unix nanoseconds
+// from a wall-clock reading taken once, carried forward on the monotonic
+// clock. A step of the wall clock after that reading moves no stamp, no
+// elapsed time and no instant converted from it (Instant): the shards of a
+// distributed run measure their clocks' offsets, and agree on their
+// common start, in this time. A Clock is a value, safe to use from several
+// goroutines.
+type Clock struct {
+	base     time.Time // carries a monotonic reading
+	baseUnix int64
+}
+
+// NewClock returns a Clock whose time is wall's reading now, carried
+// forward on the monotonic clock read just before it.
+func NewClock(wall func() time.Time) Clock {
+	base := time.Now()
+	return Clock{base: base, baseUnix: wall().UnixNano()}
+}
+
+// ProcessClock returns the Clock this process's stamps are read on, taken
+// when the package loaded.
+func ProcessClock() Clock { return stamps }
+
+// Now returns the clock's time now.
+func (c Clock) Now() int64 { return c.baseUnix + int64(time.Since(c.base)) }
+
+// Unix returns instant t in the clock's time. A t without a monotonic
+// reading is taken as a wall-clock time.
+func (c Clock) Unix(t time.Time) int64 { return c.baseUnix + int64(t.Sub(c.base)) }
+
+// Instant returns the instant, with a monotonic reading, at which the
+// clock reads unix: time.Until and time.Since on it count monotonic time.
+func (c Clock) Instant(unix int64) time.Time { return c.base.Add(time.Duration(unix - c.baseUnix)) }
+
+// stamps is the process's clock for stamps. Set once, when the package
+// loads; only read.
+var stamps = NewClock(time.Now)
+
+// stampTime returns t in the stamps' time (see Clock): in one process,
+// end-to-end latency (a difference of two such times) does not move when
+// the wall clock is stepped; across the processes of a distributed run
+// they are the times whose offsets the run measures.
+func stampTime(t time.Time) int64 { return stamps.Unix(t) }
 
 // stampNow is stampTime(time.Now()) with one clock read where time.Now
 // takes two (the wall clock too): it is read once per consumed message.
-func stampNow() int64 { return stampBaseUnix + int64(time.Since(stampBase)) }
-
-// stampBase is the process's reference instant for stampTime, and
-// stampBaseUnix its Unix time. Set once, when the package loads; only read.
-var (
-	stampBase     = time.Now()
-	stampBaseUnix = stampBase.UnixNano()
-)
+func stampNow() int64 { return stamps.Now() }
 
 // errNoStamp is returned for a message kbench did not write.
 var errNoStamp = errors.New("message has no kbench stamp")

@@ -46,13 +46,13 @@ type controlMsg struct {
 	Workload string `json:"workload,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	// T1 is when a ping was sent (sender's clock), T2 when shard 0
-	// answered it (shard 0's clock), in Unix ns.
+	// answered it (shard 0's clock), in the stamps' time (bench.Clock).
 	T1 int64 `json:"t1,omitempty"`
 	T2 int64 `json:"t2,omitempty"`
 	// OffsetNs is the sender's clock minus shard 0's; ErrorNs bounds it.
 	OffsetNs int64 `json:"offset_ns,omitempty"`
 	ErrorNs  int64 `json:"error_ns,omitempty"`
-	// Start is the common start in shard 0's clock, Unix ns.
+	// Start is the common start by shard 0's clock (bench.Clock).
 	Start   int64  `json:"start,omitempty"`
 	Present []int  `json:"present,omitempty"`
 	Chunk   int    `json:"chunk,omitempty"`
@@ -82,6 +82,7 @@ type controlState struct {
 type control struct {
 	topic string
 	shard int
+	clock bench.Clock // what pings and pongs are stamped with
 	prod  drivers.Producer
 	cons  drivers.Consumer
 
@@ -133,15 +134,16 @@ func openControl(ctx context.Context, cl clients, name, id string, replication i
 			return nil, fmt.Errorf("control topic %s: %w", name, err)
 		}
 	}
-	c := &control{topic: name, shard: shard, changed: make(chan struct{}), st: newControlState()}
+	c := &control{topic: name, shard: shard, clock: bench.ProcessClock(), changed: make(chan struct{}), st: newControlState()}
 	// The control clients connect as the workload's clients do (a
 	// secured cluster's settings among them), but none of the workload's
 	// tuning applies: a small max.request.size, say, must not refuse a
-	// shard's result.
+	// shard's result. No linger: a clock ping's round trip is the
+	// measurement, and a linger would be all of its error.
 	var err error
 	c.prod, err = cl.drv.NewProducer(ctx, drivers.ProducerConfig{
 		Bootstrap: cl.bootstrap, ClientID: "kbench-" + id + "-control-" + strconv.Itoa(shard),
-		Props: withProp(cl.producer, "acks", "all")})
+		Props: withProp(withProp(cl.producer, "acks", "all"), "linger.ms", "0")})
 	if err != nil {
 		return nil, fmt.Errorf("control producer: %w", err)
 	}
@@ -246,7 +248,7 @@ func (c *control) read(ctx context.Context) {
 			if msg.Kind == msgPing && c.shard == 0 {
 				// Answered at once, off the reader: the round trip is the
 				// measurement.
-				pong := controlMsg{Kind: msgPong, To: msg.Shard, T1: msg.T1, T2: time.Now().UnixNano()}
+				pong := controlMsg{Kind: msgPong, To: msg.Shard, T1: msg.T1, T2: c.clock.Unix(msg.received)}
 				c.wg.Add(1)
 				go func() {
 					defer c.wg.Done()

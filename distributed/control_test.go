@@ -103,6 +103,9 @@ func TestControlClientsSecured(t *testing.T) {
 				if tuned {
 					t.Errorf("control producer %s took the workload's max.request.size", p.ClientID)
 				}
+				if p.Props["linger.ms"] != "0" {
+					t.Errorf("control producer %s lingers (linger.ms %q): its clock pings would wait for it", p.ClientID, p.Props["linger.ms"])
+				}
 			} else if !tuned {
 				t.Errorf("producer %s lost the workload's max.request.size", p.ClientID)
 			}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kbench/kbench/bench"
@@ -52,9 +53,6 @@ const reachTimeout = 25 * time.Second
 // topic, below a broker's default message.max.bytes of about 1 MiB.
 const resultChunk = 512 << 10
 
-// pings is how many round trips to shard 0 measure a shard's clock.
-const pings = 5
-
 // Run runs shard sh of a distributed run of cfg.Workload: the shards
 // meet through a control topic in the cluster (any may arrive first; one
 // whose workload differs from shard 0's is refused), shard 0 creates the
@@ -76,15 +74,16 @@ func Run(ctx context.Context, cfg bench.Config, sh Shard) (Result, error) {
 	if sh.Silence == 0 {
 		sh.Silence = DefaultSilence
 	}
-	co := &coordinator{sh: sh, cfg: cfg, hash: workloadHash(w)}
+	co := &coordinator{sh: sh, cfg: cfg, hash: workloadHash(w), stopFollow: func() {}}
 	cfg.Coordinator = co
 	own, err := bench.Run(ctx, cfg)
+	co.stopFollow()
 	if co.ctl == nil {
 		return Result{Own: own}, err // it never reached the control topic
 	}
 	out := Result{Own: own}
 	if own != nil {
-		own.Shard.ClockOffsetMs, own.Shard.ClockErrorMs = float64(co.offset)/1e6, float64(co.offErr)/1e6
+		co.describeClock(own.Shard)
 		// Posted even when interrupted: the merge keeps what was measured.
 		pctx, cancel := context.WithTimeout(context.Background(), reachTimeout)
 		perr := co.post(pctx, own)
@@ -120,8 +119,17 @@ type coordinator struct {
 	hash    string
 	present []int // the shards taking part, as shard 0 announced them
 	created bool  // this shard created the run's topics
-	// offset is this shard's clock minus shard 0's, offErr its bound.
+
+	// mu guards what follows, which the clock's follower adds to during
+	// the run. offset is this shard's clock minus shard 0's as measured
+	// before the start, offErr its bound; rounds are the best sample of
+	// each round of pings, trips how many round trips were answered.
+	mu             sync.Mutex
 	offset, offErr time.Duration
+	rounds         []clockSample
+	trips          int
+	// stopFollow stops the clock's follower and waits for it.
+	stopFollow func()
 }
 
 var _ bench.Coordinator = (*coordinator)(nil)
@@ -245,50 +253,15 @@ func (s *coordinator) rollCall(ctx context.Context, create func(context.Context)
 	return c.send(ctx, controlMsg{Kind: msgTopics, Present: s.present})
 }
 
-// measureClock takes this shard's clock offset from shard 0's from the
-// shortest of a few round trips: offset = (t1 + t3)/2 - t2, where t1 and
-// t3 are when the ping left and the answer came (this shard's clock) and
-// t2 when shard 0 answered (its clock); the error is at most half the
-// round trip.
-func (s *coordinator) measureClock(ctx context.Context) error {
-	c := s.ctl
-	best := time.Duration(-1)
-	for range pings {
-		t1 := time.Now().UnixNano()
-		if err := c.send(ctx, controlMsg{Kind: msgPing, T1: t1}); err != nil {
-			return err
-		}
-		var pong controlMsg
-		err := c.wait(ctx, 5*time.Second, func(st *controlState) bool {
-			for _, p := range st.pongs {
-				if p.T1 == t1 {
-					pong = p
-					return true
-				}
-			}
-			return false
-		})
-		if err != nil {
-			continue
-		}
-		t3 := pong.received.UnixNano()
-		if rtt := time.Duration(t3 - t1); best < 0 || rtt < best {
-			best = rtt
-			s.offset, s.offErr = time.Duration((t1+t3)/2-pong.T2), rtt/2
-		}
-	}
-	if best < 0 {
-		return fmt.Errorf("shard 0 answered none of %d clock pings within 5 s each", pings)
-	}
-	return nil
-}
-
 // Start reports this shard ready with its clock offset; shard 0 waits for
 // every shard taking part to be ready and announces the start, 1 s ahead.
 // It returns the start by this shard's clock, having waited for it.
 func (s *coordinator) Start(ctx context.Context) (time.Time, []time.Duration, error) {
 	c := s.ctl
-	if err := c.send(ctx, controlMsg{Kind: msgReady, OffsetNs: int64(s.offset), ErrorNs: int64(s.offErr)}); err != nil {
+	s.mu.Lock()
+	ready := controlMsg{Kind: msgReady, OffsetNs: int64(s.offset), ErrorNs: int64(s.offErr)}
+	s.mu.Unlock()
+	if err := c.send(ctx, ready); err != nil {
 		return time.Time{}, nil, err
 	}
 	if s.sh.Index == 0 {
@@ -303,7 +276,7 @@ func (s *coordinator) Start(ctx context.Context) (time.Time, []time.Duration, er
 		if err != nil && !errors.Is(err, errControlTimeout) {
 			return time.Time{}, nil, err
 		}
-		if err := c.send(ctx, controlMsg{Kind: msgStart, Start: time.Now().Add(time.Second).UnixNano()}); err != nil {
+		if err := c.send(ctx, controlMsg{Kind: msgStart, Start: c.clock.Now() + int64(time.Second)}); err != nil {
 			return time.Time{}, nil, err
 		}
 	}
@@ -320,25 +293,43 @@ func (s *coordinator) Start(ctx context.Context) (time.Time, []time.Duration, er
 	if err != nil || start.Kind == "" {
 		return time.Time{}, nil, fmt.Errorf("shard 0 of run %s did not announce the start within %s (or fell silent)", s.cfg.RunID, s.sh.MeetTimeout)
 	}
-	at := time.Unix(0, start.Start).Add(s.offset)
+	at := s.localStart(start.Start)
+	if s.sh.Index != 0 {
+		fctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); s.followClock(fctx) }()
+		s.stopFollow = func() { cancel(); <-done }
+	}
 	sleepCtx(ctx, time.Until(at))
 	return at, ahead, ctx.Err()
+}
+
+// localStart converts the common start, announced by shard 0's clock, into
+// an instant on this process's monotonic clock, once: from there the run's
+// timing and its stamps do not see the wall clock.
+func (s *coordinator) localStart(announced int64) time.Time {
+	return s.ctl.clock.Instant(announced + int64(s.offset))
+}
+
+// describeClock records in sh how this shard's clock was measured against
+// shard 0's.
+func (s *coordinator) describeClock(sh *results.Shard) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh.ClockOffsetMs, sh.ClockErrorMs = float64(s.offset)/1e6, float64(s.offErr)/1e6
+	sh.ClockDriftPPM, sh.ClockRoundTrips = driftPPM(s.rounds), s.trips
 }
 
 // ahead returns, per producer of the run, how much this shard's clock is
 // ahead of the clock of the shard the producer is on, from the offsets
 // the shards reported when ready. An offset within its error bound is
-// taken as 0: it is not known to differ from 0 (shards on one machine
-// share a clock). Called under the control state's lock.
+// used as measured: the best estimate there is, its bound recorded
+// beside it. Called under the control state's lock.
 func (s *coordinator) ahead(st *controlState) []time.Duration {
-	significant := func(offset, bound int64) time.Duration {
-		if offset <= bound && offset >= -bound {
-			return 0
-		}
-		return time.Duration(offset)
-	}
 	w := s.cfg.Workload
-	own := significant(int64(s.offset), int64(s.offErr))
+	s.mu.Lock()
+	own := s.offset
+	s.mu.Unlock()
 	shift := make([]time.Duration, w.Topics*w.ProducersPerTopic)
 	for _, j := range s.present {
 		ready, ok := st.ready[j]
@@ -346,7 +337,7 @@ func (s *coordinator) ahead(st *controlState) []time.Duration {
 			continue
 		}
 		for _, id := range bench.ShardProducers(w, j, s.sh.Count) {
-			shift[id] = own - significant(ready.OffsetNs, ready.ErrorNs)
+			shift[id] = own - time.Duration(ready.OffsetNs)
 		}
 	}
 	return shift

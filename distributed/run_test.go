@@ -3,6 +3,7 @@ package distributed
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,13 @@ func TestShardsEmbedded(t *testing.T) {
 		t.Fatalf("merged %+v", m)
 	}
 	checkMerged(t, m, outs)
+	// Shards 1 and 2 measured their clocks over many round trips, to
+	// within a few milliseconds on one machine.
+	for _, sh := range m.Shards[1:] {
+		if sh.ClockRoundTrips < clockPings/2 || sh.ClockErrorMs <= 0 || sh.ClockErrorMs > 5 || math.Abs(sh.ClockOffsetMs) > sh.ClockErrorMs {
+			t.Errorf("shard %d: clock offset %g ms ± %g ms over %d round trips", sh.Index, sh.ClockOffsetMs, sh.ClockErrorMs, sh.ClockRoundTrips)
+		}
+	}
 	if outs[2].Own.Summary.ProducedMessages != 0 || outs[0].Own.Summary.ConsumedMessages != 0 {
 		t.Error("roles not kept: shard 2 produced, or shard 0 consumed")
 	}

@@ -111,6 +111,15 @@ func Merge(shards []*Run) (*Run, error) {
 		s := &out.Summary
 		s.Lost, s.Unverified, s.Duplicated, s.Reordered = v.Lost, v.Unverified, v.Duplicated, v.Reordered
 	}
+	// Each shard counted the records it read; one read again on another
+	// shard after a rebalance was consumed once.
+	for sub, n := range rereads(present) {
+		s := &out.Summary
+		s.ConsumedMessages -= n
+		if sub < len(s.Subscriptions) {
+			s.Subscriptions[sub].ConsumedMessages -= n
+		}
+	}
 	out.Notes = append(mergeNotes(present), out.Notes...)
 	out.Shards, out.Incomplete = shardList(present, count, shifts)
 	mergeConsumeRates(out, present)
@@ -123,7 +132,7 @@ func Merge(shards []*Run) (*Run, error) {
 		maxErr = max(maxErr, r.Shard.ClockErrorMs)
 	}
 	if maxOff > 0 || maxErr > 0 {
-		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by each offset larger than its error, and so is right to within that error", maxOff, maxErr))
+		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by the offsets, and so is right to within their errors", maxOff, maxErr))
 	}
 	return out, nil
 }
@@ -177,6 +186,11 @@ func checkShards(shards []*Run) ([]*Run, int, error) {
 			for _, c := range sub.Consumed {
 				if !c.Seqs.valid() {
 					return nil, 0, fmt.Errorf("merge: shard %d: subscription %d's sequences of producer %d are not sorted, disjoint ranges", s.Index, sub.Subscription, c.Producer)
+				}
+			}
+			for p, offs := range sub.Offsets {
+				if !offs.valid() {
+					return nil, 0, fmt.Errorf("merge: shard %d: subscription %d's offsets of partition %d are not sorted, disjoint ranges", s.Index, sub.Subscription, p)
 				}
 			}
 		}
@@ -512,18 +526,21 @@ func mergeVerify(shards []*Run) *Verify {
 // verifySubscription is one subscription's verdict from its shards'
 // parts. A sequence read on two shards was stored at two offsets, unless a
 // rebalance moved its partition between shards and the second re-read it
-// from the last commit: both count as duplicated.
+// from the last commit: the offsets read on two shards (rereadOffsets)
+// tell the two apart, and a re-read is neither a duplicate nor consumed
+// twice.
 func verifySubscription(produced map[int]ProducerSeqs, parts []SubscriptionSeqs, ends []int64) Verify {
 	var one Verify
 	consumed := map[int]Seqs{}
 	var high []int64
+	var twice int64 // sequences read on two shards
 	for _, part := range parts {
 		one.Consumed += part.Distinct
 		one.Duplicated += part.Duplicated
 		one.Reordered += part.Reordered
 		for _, c := range part.Consumed {
-			u := union(consumed[c.Producer], c.Seqs)
-			one.Duplicated += consumed[c.Producer].Len() + c.Seqs.Len() - u.Len()
+			u := Union(consumed[c.Producer], c.Seqs)
+			twice += consumed[c.Producer].Len() + c.Seqs.Len() - u.Len()
 			consumed[c.Producer] = u
 		}
 		for p, h := range part.High {
@@ -533,6 +550,9 @@ func verifySubscription(produced map[int]ProducerSeqs, parts []SubscriptionSeqs,
 			high[p] = max(high[p], h)
 		}
 	}
+	reread := rereadOffsets(parts)
+	one.Consumed -= reread
+	one.Duplicated += max(twice-reread, 0)
 	reached := ends != nil
 	for p, e := range ends {
 		if e > 0 && (p >= len(high) || high[p] < e-1) {
@@ -560,6 +580,40 @@ func verifySubscription(produced map[int]ProducerSeqs, parts []SubscriptionSeqs,
 		}
 	}
 	return one
+}
+
+// rereadOffsets counts the offsets of a subscription's partitions read on
+// more than one shard: Σ over shards of the offsets each read, less the
+// offsets any read, partition by partition.
+func rereadOffsets(parts []SubscriptionSeqs) int64 {
+	var n int64
+	all := map[int]Seqs{}
+	for _, part := range parts {
+		for p, offs := range part.Offsets {
+			u := Union(all[p], offs)
+			n += all[p].Len() + offs.Len() - u.Len()
+			all[p] = u
+		}
+	}
+	return n
+}
+
+// rereads returns, per subscription, the offsets read on more than one
+// shard (rereadOffsets); only subscriptions with any.
+func rereads(shards []*Run) map[int]int64 {
+	subs := map[int][]SubscriptionSeqs{}
+	for _, r := range shards {
+		for _, s := range r.Shard.Subscriptions {
+			subs[s.Subscription] = append(subs[s.Subscription], s)
+		}
+	}
+	out := map[int]int64{}
+	for sub, parts := range subs {
+		if n := rereadOffsets(parts); n > 0 {
+			out[sub] = n
+		}
+	}
+	return out
 }
 
 // OffsetCheck compares ends, the sum of the brokers' end offsets of a
@@ -624,6 +678,7 @@ func shardList(present []*Run, count int, shifts []float64) ([]ShardInfo, string
 		info := ShardInfo{
 			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
 			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs, ShiftS: shiftOf[i],
+			ClockDriftPPM: r.Shard.ClockDriftPPM, ClockRoundTrips: r.Shard.ClockRoundTrips,
 			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
 		}
 		if !r.Complete {

@@ -259,6 +259,67 @@ func TestMergeVerifyUnion(t *testing.T) {
 	}
 }
 
+// A rebalance moved partition 0 of the one subscription from shard 1 to
+// shard 2, which read again from the last commit (offset 40): the offsets
+// read on both are re-reads, neither duplicated nor consumed twice.
+func TestMergeRebalanceRereads(t *testing.T) {
+	hist := [2][]int64{{100}, {200}}
+	cases := []struct {
+		name string
+		// what shard 2 read of producer 0 and at which offsets; the
+		// partition's end offset
+		read2, offs2 Seqs
+		end          int64
+		want         Verify
+	}{
+		{
+			// Offsets 40..59 read on both shards.
+			name: "overlap", read2: Seqs{{40, 100}}, offs2: Seqs{{40, 100}}, end: 100,
+			want: Verify{Acked: 100, Consumed: 100, EndOffsets: 100},
+		},
+		{
+			// As above, and seq 10 stored again at offset 100: one true
+			// duplicate among the re-reads.
+			name: "overlap and a duplicate", read2: Seqs{{10, 11}, {40, 100}}, offs2: Seqs{{40, 101}}, end: 101,
+			want: Verify{Acked: 100, Consumed: 101, Duplicated: 1, Unacked: 0, EndOffsets: 101},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ends := []int64{c.end}
+			s0 := withSeqs(shardRun(t, 0, 3, hist), []ProducerSeqs{{Producer: 0, Issued: 100, Acked: Seqs{{0, 100}}}}, nil, ends)
+			s1 := withSeqs(shardRun(t, 1, 3, hist), nil, []SubscriptionSeqs{{
+				Consumed: []ConsumedSeqs{{Producer: 0, Seqs: Seqs{{0, 60}}}}, High: []int64{59}, Distinct: 60,
+				Offsets: []Seqs{{{0, 60}}},
+			}}, ends)
+			n2 := c.offs2.Len()
+			s2 := withSeqs(shardRun(t, 2, 3, hist), nil, []SubscriptionSeqs{{
+				Consumed: []ConsumedSeqs{{Producer: 0, Seqs: c.read2}}, High: []int64{c.end - 1}, Distinct: n2,
+				Offsets: []Seqs{c.offs2},
+			}}, ends)
+			s1.Summary.ConsumedMessages, s1.Summary.Subscriptions = 60, []Subscription{{ConsumedMessages: 60}}
+			s2.Summary.ConsumedMessages, s2.Summary.Subscriptions = n2, []Subscription{{ConsumedMessages: n2}}
+			m, err := Merge([]*Run{s0, s1, s2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := *m.Verify
+			if got.Consumed != c.want.Consumed || got.Duplicated != c.want.Duplicated || got.Lost != 0 || got.Unverified != 0 ||
+				got.EndOffsets != c.want.EndOffsets || got.Acked != c.want.Acked {
+				t.Errorf("verify %+v, want %+v", got, c.want)
+			}
+			if !strings.HasPrefix(got.OffsetCheck, "ok") {
+				t.Errorf("offset check %q", got.OffsetCheck)
+			}
+			if m.Summary.Duplicated != c.want.Duplicated || m.Summary.ConsumedMessages != c.want.Consumed ||
+				m.Summary.Subscriptions[0].ConsumedMessages != c.want.Consumed {
+				t.Errorf("summary duplicated %d consumed %d (subscription %d), want %d and %d", m.Summary.Duplicated,
+					m.Summary.ConsumedMessages, m.Summary.Subscriptions[0].ConsumedMessages, c.want.Duplicated, c.want.Consumed)
+			}
+		})
+	}
+}
+
 // Results that are not one run's shards are refused, with the reason.
 func TestMergeRefuses(t *testing.T) {
 	hist := [2][]int64{{100}, {200}}

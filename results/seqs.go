@@ -51,8 +51,8 @@ func (s Seqs) valid() bool {
 	return true
 }
 
-// union returns a ∪ b.
-func union(a, b Seqs) Seqs {
+// Union returns a ∪ b, of two sets as Seqs holds them.
+func Union(a, b Seqs) Seqs {
 	all := append(slices.Clone(a), b...)
 	slices.SortFunc(all, func(x, y SeqRange) int {
 		switch {

@@ -42,7 +42,7 @@ func TestSeqsOperations(t *testing.T) {
 			name      string
 			got, want Seqs
 		}{
-			{"union", union(sa, sb), seqsOfBits(or)},
+			{"union", Union(sa, sb), seqsOfBits(or)},
 			{"intersect", intersect(sa, sb), seqsOfBits(and)},
 			{"minus", minus(sa, sb), seqsOfBits(diff)},
 		} {

@@ -12,6 +12,12 @@ type Shard struct {
 	// measurement's error (half the shortest round trip).
 	ClockOffsetMs float64 `json:"clock_offset_ms"`
 	ClockErrorMs  float64 `json:"clock_error_ms"`
+	// ClockDriftPPM is how fast this shard's clock gained on shard 0's
+	// over the run, in parts per million (from the offsets measured again
+	// every few seconds), and ClockRoundTrips how many round trips were
+	// measured in all.
+	ClockDriftPPM   float64 `json:"clock_drift_ppm,omitempty"`
+	ClockRoundTrips int     `json:"clock_round_trips,omitempty"`
 	// Producers are the run-wide ids of this shard's producers.
 	Producers []int `json:"producers,omitempty"`
 	Consumers int   `json:"consumers"`
@@ -85,6 +91,12 @@ type SubscriptionSeqs struct {
 	// Window is what this shard's consumers of the subscription counted
 	// towards its consume rate.
 	Window *ConsumeWindow `json:"window,omitempty"`
+	// Offsets are, per partition (run-wide index), the offsets this
+	// shard's consumers of the subscription read, as ranges. An offset
+	// read on two shards is a re-read (a rebalance moved the partition
+	// and its new holder read again from the last commit): a merge takes
+	// it off the duplicated and consumed counts.
+	Offsets []Seqs `json:"offsets,omitempty"`
 }
 
 // ConsumedSeqs are the sequences of one producer a subscription read.
@@ -114,6 +126,9 @@ type ShardInfo struct {
 	Started       time.Time `json:"started,omitzero"`
 	ClockOffsetMs float64   `json:"clock_offset_ms"`
 	ClockErrorMs  float64   `json:"clock_error_ms"`
+	// ClockDriftPPM and ClockRoundTrips are as in Shard.
+	ClockDriftPPM   float64 `json:"clock_drift_ppm,omitempty"`
+	ClockRoundTrips int     `json:"clock_round_trips,omitempty"`
 	// ShiftS is where the shard's timeline starts on the merged run's
 	// (its start by shard 0's clock, to a whole number of intervals), in
 	// seconds: its intervals, faults and acknowledgements are shifted by
