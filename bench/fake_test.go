@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kbench/kbench/cluster"
@@ -62,7 +63,7 @@ func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) 
 
 type memProducer struct {
 	c       *memCluster
-	pending sync.WaitGroup
+	pending atomic.Int64 // records not yet acknowledged
 	buffer  chan struct{} // a slot per unacknowledged record, if bounded
 }
 
@@ -93,7 +94,7 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	}
 	p.pending.Add(1)
 	ack := func() {
-		defer p.pending.Done()
+		defer p.pending.Add(-1)
 		done(part, off, nil)
 	}
 	if c.down {
@@ -109,7 +110,17 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	time.AfterFunc(lag, ack)
 }
 
-func (p *memProducer) Flush(ctx context.Context) error { p.pending.Wait(); return nil }
+// Flush waits for every acknowledgement, as long as ctx lasts: a fault
+// may hold them back for good.
+func (p *memProducer) Flush(ctx context.Context) error {
+	for p.pending.Load() > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
 func (p *memProducer) Close() error                    { return nil }
 
 type memConsumer struct {

@@ -169,7 +169,7 @@ func (r *run) storedBytes(res *results.Run) {
 		res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: no admin client at hand can describe log directories")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(r.tail, 30*time.Second)
 	defer cancel()
 	var sum int64
 	for _, t := range r.topics {
