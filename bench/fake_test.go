@@ -63,7 +63,7 @@ func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) 
 
 type memProducer struct {
 	c       *memCluster
-	pending atomic.Int64 // records not yet acknowledged
+	pending atomic.Int64  // records not yet acknowledged
 	buffer  chan struct{} // a slot per unacknowledged record, if bounded
 }
 
@@ -121,7 +121,7 @@ func (p *memProducer) Flush(ctx context.Context) error {
 	}
 	return nil
 }
-func (p *memProducer) Close() error                    { return nil }
+func (p *memProducer) Close() error { return nil }
 
 type memConsumer struct {
 	c      *memCluster
