@@ -136,8 +136,8 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	}
 	if s.Unsent > 0 {
 		s.UnsentShare = float64(s.Unsent) / float64(uint64(s.Unsent)+issued)
-		res.Notes = append(res.Notes, fmt.Sprintf("the target rate (%g msgs/s) was not reached: %d messages (%s%%) due by the end were never sent; sending stopped at the time bound, and the producers, client or cluster could not keep up",
-			w.ProducerRate, s.Unsent, strconv.FormatFloat(100*s.UnsentShare, 'g', 2, 64)))
+		res.Notes = append(res.Notes, fmt.Sprintf("the target rate (%g msgs/s) was not reached: %d messages (%.3g%%) due by the end were never sent; sending stopped at the time bound, and the producers, client or cluster could not keep up",
+			w.ProducerRate, s.Unsent, 100*s.UnsentShare))
 	}
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)
