@@ -34,6 +34,9 @@ type memCluster struct {
 	// deafGroups, when set, ends the names of consumer groups whose
 	// members never get a record.
 	deafGroups string
+	// createHangs makes CreateTopic wait until its context ends, as a
+	// cluster that never answers does.
+	createHangs bool
 }
 
 func newMemCluster() *memCluster {
@@ -172,6 +175,10 @@ func (a memAdmin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
 }
 func (a memAdmin) Controller(ctx context.Context) (int32, error) { return 0, nil }
 func (a memAdmin) CreateTopic(ctx context.Context, s drivers.TopicSpec) error {
+	if a.c.createHangs {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	a.c.mu.Lock()
 	defer a.c.mu.Unlock()
 	if _, ok := a.c.logs[s.Name]; ok {

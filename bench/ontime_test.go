@@ -192,3 +192,31 @@ func TestAcksStoppedIsNoRecovery(t *testing.T) {
 		}
 	})
 }
+
+// A topic creation the cluster never answers ends the run with an error
+// after createTimeout, or as soon as the run is interrupted.
+func TestTopicCreationHangIsBounded(t *testing.T) {
+	for _, interrupt := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			w := mustResolve(t, &workload.Workload{Topics: 1, PartitionsPerTopic: 1, MessageSize: 64, ProducersPerTopic: 1,
+				ProducerRate: 100, Duration: workload.Duration(time.Second)})
+			cfg, c := memConfig(w)
+			c.createHangs = true
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			want := createTimeout
+			if interrupt {
+				want = time.Second
+				time.AfterFunc(want, cancel)
+			}
+			start := time.Now()
+			res, err := Run(ctx, cfg)
+			if err == nil || res != nil {
+				t.Fatalf("interrupt %v: Run = %v, %v; want an error and no result", interrupt, res, err)
+			}
+			if took := time.Since(start); took > want {
+				t.Errorf("interrupt %v: Run returned after %s, want at most %s", interrupt, took, want)
+			}
+		})
+	}
+}
