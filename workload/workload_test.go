@@ -69,8 +69,8 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		Pacing:       "busy",
 		// A typo, not a benchmark: refused before any topic is made.
 		PartitionsPerTopic: 10_000_000,
-		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
-		Consumer:     map[string]string{"group.id": "shared"},
+		Producer:           map[string]string{"acks": "2", "enable.idempotence": "true"},
+		Consumer:           map[string]string{"group.id": "shared"},
 		Faults: []FaultSpec{{Action: "explode", Target: "broker:x"},
 			{Action: "leader-move", Target: "broker:1", Duration: Duration(time.Second)}},
 	}

@@ -5,8 +5,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
