@@ -373,3 +373,15 @@ func TestWriteGoBench(t *testing.T) {
 		t.Errorf("ns/op is not 1e9/msgs per second:\n%s", b.String())
 	}
 }
+
+// A run that left messages unsent says at once that its target rate was
+// not reached (issue 20 item 7).
+func TestSummarizeUnsent(t *testing.T) {
+	r := load(t, "base-1")[0]
+	r.Summary.TargetRate, r.Summary.Unsent, r.Summary.UnsentShare = 1e9, 1_998_527_818, 0.99926
+	var b bytes.Buffer
+	Summarize(&b, r)
+	if want := "TARGET RATE NOT REACHED: 1998527818 messages (100%) due at 1e+09 msgs/s were never sent"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+}

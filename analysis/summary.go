@@ -39,6 +39,9 @@ func Summarize(w io.Writer, runs ...*results.Run) {
 		if !r.Complete {
 			lines = append(lines, "INCOMPLETE: "+orDash(r.Incomplete))
 		}
+		if s := r.Summary; s.Unsent > 0 {
+			lines = append(lines, fmt.Sprintf("TARGET RATE NOT REACHED: %d messages (%s%%) due at %g msgs/s were never sent", s.Unsent, percent(s.UnsentShare), s.TargetRate))
+		}
 		if eff := r.Client.EffectiveProducer; len(eff) > 0 {
 			var parts []string
 			for _, k := range sortedKeys(eff) {

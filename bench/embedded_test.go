@@ -191,8 +191,9 @@ func TestEmbeddedFaults(t *testing.T) {
 					t.Fatalf("fault %s %s: %s", f.Phase, f.Action, f.Error)
 				}
 			}
-			if s := res.Summary; s.Lost != 0 || s.ProducedMessages+s.Errors != 3000 {
-				t.Errorf("lost %d, produced %d, errors %d: want none lost and 3000 accounted for", s.Lost, s.ProducedMessages, s.Errors)
+			// A slow machine may leave the last few unsent at the end.
+			if s := res.Summary; s.Lost != 0 || s.ProducedMessages+s.Errors+s.Unsent != 3000 {
+				t.Errorf("lost %d, produced %d, errors %d, unsent %d: want none lost and 3000 accounted for", s.Lost, s.ProducedMessages, s.Errors, s.Unsent)
 			}
 			if len(res.Failover) != 1 {
 				t.Fatalf("failover summaries %+v, want 1", res.Failover)

@@ -130,10 +130,22 @@ func analyseFailover(ivs []results.Interval, events []results.Fault, acks ackTim
 			}
 		}
 		recovered, state := recovery(after, recoveredShare*fo.RateBefore, reach)
+		if state == 0 && gap >= run.interval {
+			// No acknowledgement for a whole interval is a dip, whether
+			// or not the intervals' boundaries show one (sending may end
+			// inside the fault's interval).
+			state, recovered = -1, 0
+			if gapStart+gap < limit-ackBucket/2 {
+				state, recovered = 1, gapStart+gap
+			}
+		}
 		switch {
 		case len(before) == 0 || fo.RateBefore == 0:
 			fo.RecoveryS = -1
 			fo.Recovery = fmt.Sprintf("not measured: no whole interval between the warm-up's end and the fault set a level to recover to; schedule the fault at least one interval (%gs) after the warm-up", run.interval)
+		case state == 0 && len(after) == 0:
+			fo.RecoveryS = -1
+			fo.Recovery = "not measured: sending ended before a whole interval after the fault"
 		case state > 0:
 			fo.RecoveryS = recovered - at
 		case state < 0 && nextFault:

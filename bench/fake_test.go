@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kbench/kbench/cluster"
@@ -33,6 +34,9 @@ type memCluster struct {
 	// deafGroups, when set, ends the names of consumer groups whose
 	// members never get a record.
 	deafGroups string
+	// createHangs makes CreateTopic wait until its context ends, as a
+	// cluster that never answers does.
+	createHangs bool
 }
 
 func newMemCluster() *memCluster {
@@ -62,7 +66,7 @@ func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) 
 
 type memProducer struct {
 	c       *memCluster
-	pending sync.WaitGroup
+	pending atomic.Int64  // records not yet acknowledged
 	buffer  chan struct{} // a slot per unacknowledged record, if bounded
 }
 
@@ -93,7 +97,7 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	}
 	p.pending.Add(1)
 	ack := func() {
-		defer p.pending.Done()
+		defer p.pending.Add(-1)
 		done(part, off, nil)
 	}
 	if c.down {
@@ -109,8 +113,18 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	time.AfterFunc(lag, ack)
 }
 
-func (p *memProducer) Flush(ctx context.Context) error { p.pending.Wait(); return nil }
-func (p *memProducer) Close() error                    { return nil }
+// Flush waits for every acknowledgement, as long as ctx lasts: a fault
+// may hold them back for good.
+func (p *memProducer) Flush(ctx context.Context) error {
+	for p.pending.Load() > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+func (p *memProducer) Close() error { return nil }
 
 type memConsumer struct {
 	c      *memCluster
@@ -161,6 +175,10 @@ func (a memAdmin) Brokers(ctx context.Context) ([]drivers.Broker, error) {
 }
 func (a memAdmin) Controller(ctx context.Context) (int32, error) { return 0, nil }
 func (a memAdmin) CreateTopic(ctx context.Context, s drivers.TopicSpec) error {
+	if a.c.createHangs {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	a.c.mu.Lock()
 	defer a.c.mu.Unlock()
 	if _, ok := a.c.logs[s.Name]; ok {

@@ -91,8 +91,10 @@ func TestPacingPrecision(t *testing.T) {
 			t.Logf("%6s %8.0f %24s %24s %8.3f %8.1f", pacing, rate,
 				fmt.Sprintf("%.0f / %.0f", tl.P50*1000, tl.P99*1000), fmt.Sprintf("%.0f / %.0f", kl.P50*1000, kl.P99*1000),
 				100*late, 100*cpu.Seconds()/d.Seconds())
-			if want := int64(rate * d.Seconds()); sent != want || kl.Count != sent {
-				t.Errorf("%s, %.0f msgs/s: sent %d, %d send lags recorded; want %d", pacing, rate, sent, kl.Count, want)
+			// Sending stops at the time bound: what a busy machine left
+			// unsent by then is counted, not sent late.
+			if want := int64(rate * d.Seconds()); sent+int64(p.unsent) != want || kl.Count != sent {
+				t.Errorf("%s, %.0f msgs/s: sent %d and %d unsent, %d send lags recorded; want %d in all", pacing, rate, sent, p.unsent, kl.Count, want)
 			}
 			// kbench's figure is taken just before the client is called,
 			// so the two differ by the stamping between (tens of µs, more

@@ -46,6 +46,9 @@ type producer struct {
 	// sentUntil is when the producer's sending ended: its time bound, or
 	// when it issued its last message or was stopped. Written by loop.
 	sentUntil time.Duration
+	// unsent counts the messages due before the time bound but not sent
+	// by then (open model). Written by loop.
+	unsent uint64
 	// acked holds the sequences acknowledged; written under rec.mu.
 	acked bitset
 }
@@ -98,20 +101,25 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 	return p, nil
 }
 
+// maxReserved bounds the sequences a producer's sets reserve up front
+// (2 MiB of bits each): a rate nobody can reach plans more messages than
+// will ever be sent, and the sets grow with what is.
+const maxReserved = 1 << 24
+
 // plannedCount is how many messages a producer with the given quota
-// plans to send: its quota, or what its share of the rate sends in the
-// run's time bound; 0 when neither says (a closed-model run bounded by
-// time).
+// plans to send, as far as its sets reserve room up front: its quota, or
+// what its share of the rate sends in the run's time bound, at most
+// maxReserved; 0 when neither says (a closed-model run bounded by time).
 func plannedCount(w *workload.Workload, quota int64) uint64 {
 	n := uint64(0)
 	if w.ProducerRate > 0 && w.Duration > 0 {
 		rate := w.ProducerRate / float64(w.Topics*w.ProducersPerTopic)
-		n = uint64(math.Ceil(rate*(w.Warmup.D()+w.Duration.D()).Seconds())) + 1
+		n = uint64(min(math.Ceil(rate*(w.Warmup.D()+w.Duration.D()).Seconds())+1, maxReserved))
 	}
 	if quota >= 0 && (n == 0 || uint64(quota) < n) {
 		n = uint64(quota)
 	}
-	return n
+	return min(n, maxReserved)
 }
 
 // newSlot makes one more in-flight slot. Slots are made as the messages in
@@ -141,19 +149,33 @@ func (p *producer) newSlot() *slot {
 // Closed model (rate 0): as fast as the client takes them, at most
 // maxInFlight awaiting acknowledgement; the intended time is the time of
 // issue.
+//
+// Either way a time-bounded run stops sending at its bound: a producer
+// behind its schedule does not catch up afterwards, and the messages due
+// by then but never sent are counted (unsent). Waits for the pacer or a
+// free slot end at the bound too, so a stalled client cannot hold the run.
 func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	t0 := p.r.t0
 	reachedBound := false
-	defer func() {
-		p.sentUntil = time.Since(t0)
-		if reachedBound {
-			p.sentUntil = planned
-		}
-	}()
 	var period float64
 	if p.rate > 0 {
 		period = float64(time.Second) / p.rate
 	}
+	sendCtx := ctx
+	if planned > 0 {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, t0.Add(planned))
+		defer cancel()
+	}
+	defer func() {
+		p.sentUntil = time.Since(t0)
+		if reachedBound || ctx.Err() == nil && sendCtx.Err() != nil {
+			p.sentUntil = planned
+			if period > 0 {
+				p.unsent = p.dueBefore(planned, period) - p.issued
+			}
+		}
+	}()
 	wait := p.r.cfg.wait
 	if wait == nil && period > 0 {
 		pc := newPacer(p.r.w.Pacing == workload.PacingSpin)
@@ -175,7 +197,7 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 				reachedBound = true
 				return
 			}
-			if intended > now && !wait(ctx, t0, intended) {
+			if intended > now && !wait(sendCtx, t0, intended) {
 				return
 			}
 		}
@@ -191,18 +213,18 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 			// producer back, which the result must tell. The clock read
 			// on waking is the issue time too.
 			waitFrom := time.Since(t0)
-			if s = p.slots.wait(ctx); s == nil {
+			if s = p.slots.wait(sendCtx); s == nil {
 				return
 			}
 			now = time.Since(t0)
 			p.rec.slotWait.Add(int64(now - waitFrom))
 		}
+		if planned > 0 && now >= planned {
+			p.slots.keep(s)
+			reachedBound = true
+			return
+		}
 		if period == 0 {
-			if planned > 0 && now >= planned {
-				p.slots.keep(s)
-				reachedBound = true
-				return
-			}
 			intended = now
 		} else if now-intended > lateThreshold {
 			p.rec.late.Add(1)
@@ -210,6 +232,31 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 		s.lag = now - intended
 		p.send(ctx, s, n, intended)
 	}
+}
+
+// dueBefore is how many of the producer's messages fall due before end
+// (open model, period in nanoseconds): the least n with message n due at
+// or after end, by the loop's own formula, at most the quota. A rate far
+// beyond any client's saturates at 2^62.
+func (p *producer) dueBefore(end time.Duration, period float64) uint64 {
+	if end <= p.phase {
+		return 0
+	}
+	due := func(n uint64) time.Duration { return p.phase + time.Duration(float64(n)*period) }
+	n := uint64(1) << 62
+	if f := float64(end-p.phase) / period; f < float64(n) {
+		n = uint64(f)
+		for n > 0 && due(n-1) >= end {
+			n--
+		}
+		for due(n) < end {
+			n++
+		}
+	}
+	if p.quota >= 0 {
+		n = min(n, uint64(p.quota))
+	}
+	return max(n, p.issued)
 }
 
 // send stamps slot s as message seq and hands it to the client.

@@ -129,6 +129,16 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if sent > 0 {
 		s.LateShare = float64(s.LateSends) / float64(sent)
 	}
+	var issued uint64
+	for _, p := range r.producers {
+		s.Unsent += int64(p.unsent)
+		issued += p.issued
+	}
+	if s.Unsent > 0 {
+		s.UnsentShare = float64(s.Unsent) / float64(uint64(s.Unsent)+issued)
+		res.Notes = append(res.Notes, fmt.Sprintf("the target rate (%g msgs/s) was not reached: %d messages (%.3g%%) due by the end were never sent; sending stopped at the time bound, and the producers, client or cluster could not keep up",
+			w.ProducerRate, s.Unsent, 100*s.UnsentShare))
+	}
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)
 	s.SendLagMs = results.LatencyOf(c.lagSum)
@@ -159,7 +169,7 @@ func (r *run) storedBytes(res *results.Run) {
 		res.Notes = append(res.Notes, "the bytes the brokers stored are unknown: no admin client at hand can describe log directories")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(r.tail, 30*time.Second)
 	defer cancel()
 	var sum int64
 	for _, t := range r.topics {

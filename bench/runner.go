@@ -99,6 +99,11 @@ type run struct {
 	warmup    time.Duration
 	warmupEnd atomic.Int64
 
+	// tail outlives the run's context by stopGrace: the flush, the drain
+	// and the reads that assemble the result finish what they can within
+	// it after an interruption.
+	tail context.Context
+
 	payload   *payload
 	producers []*producer
 	consumers []*consumer
@@ -139,6 +144,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 		return nil, err
 	}
 	r.slice = sliceOf(w, r.shard, r.shards)
+	var endTail context.CancelFunc
+	r.tail, endTail = tailContext(ctx)
+	defer endTail()
 	if r.coord != nil {
 		r.logf("run %s, shard %d of %d: %s with %s against %v; here %s", r.id, r.shard, r.shards, w.Name, cfg.Driver.Name(), cfg.Target.Bootstrap(), r.slice)
 	} else {
@@ -146,15 +154,32 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	}
 
 	if err := r.setup(ctx); err != nil {
-		r.teardown()
+		r.teardown(ctx)
 		return nil, err
 	}
 	res, err := r.execute(ctx)
 	if res != nil && r.coord != nil {
 		r.describeShard(res)
 	}
-	r.teardown()
+	r.teardown(ctx)
 	return res, err
+}
+
+// stopGrace is how long the run's tail (flush, drain, the reads of end
+// offsets and log sizes) may go on once the run's context ends, and
+// teardownGrace how long deleting its topics may then take: together
+// they keep an interrupted run's return within 2 s.
+const (
+	stopGrace     = time.Second
+	teardownGrace = 500 * time.Millisecond
+)
+
+// tailContext returns a context that is not cancelled with ctx but
+// stopGrace after it.
+func tailContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	tail, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })
+	return tail, func() { stop(); cancel() }
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -256,6 +281,9 @@ func TopicNames(w *workload.Workload, id string) []string {
 	return out
 }
 
+// createTimeout bounds the creation of a run's topics.
+const createTimeout = time.Minute
+
 // createTopics creates the run's topics, or reads existing ones (see
 // readExisting).
 func (r *run) createTopics(ctx context.Context) error {
@@ -264,9 +292,14 @@ func (r *run) createTopics(ctx context.Context) error {
 		return r.readExisting(ctx)
 	}
 	r.topicNames()
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
 	for _, name := range r.topics {
 		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: r.replication(), Configs: w.TopicConfig}
 		if err := r.cfg.Admin.CreateTopic(ctx, spec); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("create topic %s: the cluster did not create the run's topics within %s: %w", name, createTimeout, err)
+			}
 			return fmt.Errorf("create topic %s: %w", name, err)
 		}
 		r.created = append(r.created, name)
@@ -347,9 +380,20 @@ func discover(ctx context.Context, t cluster.Target, admin drivers.Admin) error 
 	return nil
 }
 
-// flushGrace bounds the wait for outstanding acknowledgements after the
-// producers stop.
-const flushGrace = 2 * time.Minute
+// flushMargin is how much longer than the delivery timeout the flush may
+// take: by then every send has completed or failed.
+const flushMargin = 5 * time.Second
+
+// flushBound bounds the wait for outstanding acknowledgements after the
+// producers stop: the producers' delivery timeout (delivery.timeout.ms,
+// else drivers.DefaultDeliveryTimeout) and flushMargin.
+func (r *run) flushBound() time.Duration {
+	d := drivers.DefaultDeliveryTimeout
+	if ms, err := strconv.ParseInt(r.w.Producer["delivery.timeout.ms"], 10, 64); err == nil && ms > 0 {
+		d = time.Duration(ms) * time.Millisecond
+	}
+	return d + flushMargin
+}
 
 // histTop is the longest latency the run can measure, which its
 // histograms must hold: a message due at the start and acknowledged (or
@@ -358,7 +402,7 @@ const flushGrace = 2 * time.Minute
 // anything longer is counted as dropped.
 func (r *run) histTop() time.Duration {
 	w := r.w
-	return w.Warmup.D() + w.Duration.D() + flushGrace + w.Drain.D()
+	return w.Warmup.D() + w.Duration.D() + r.flushBound() + w.Drain.D()
 }
 
 // splitCount shares n messages over k producers; 0 means unbounded.
@@ -453,19 +497,15 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	}
 
 	// Everything issued gets its outcome before the producers are judged:
-	// a grace of the delivery timeout, cut to 5 s by an interruption
+	// within the delivery timeout, cut to stopGrace by an interruption
 	// (even one that comes while flushing).
-	flushCtx, cancelFlush := context.WithTimeout(context.Background(), flushGrace)
-	stopShorten := context.AfterFunc(ctx, func() {
-		time.AfterFunc(5*time.Second, cancelFlush)
-	})
+	flushCtx, cancelFlush := context.WithTimeout(r.tail, r.flushBound())
 	var flushErr error
 	for _, p := range r.producers {
 		if err := p.drv.Flush(flushCtx); err != nil && flushErr == nil {
 			flushErr = fmt.Errorf("flush producer %d: %w", p.id, err)
 		}
 	}
-	stopShorten()
 	cancelFlush()
 	if r.coord != nil {
 		r.coord.Produced(ctx)
@@ -583,20 +623,18 @@ func (r *run) sendEnd() time.Duration {
 func (r *run) produceDone() time.Duration { return time.Duration(r.produceEnd.Load()) }
 
 // drain waits until every subscription has read the run's topics up to
-// their end offsets, at most the workload's drain time, or 2 s once ctx
-// ends.
+// their end offsets, at most the workload's drain time, or until the
+// run's tail ends once ctx does (stopGrace).
 func (r *run) drain(ctx context.Context) error {
 	if len(r.verifiers) == 0 || r.consumerOnly() { // consumeOnly bounded a consumer-only run
-
 		return nil
 	}
 	deadline := time.Now().Add(r.w.Drain.D())
-	ends, err := r.endOffsets(context.Background())
+	ends, err := r.endOffsets(r.tail)
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
 	}
-	// Polled past ctx's end, for the 2 s grace.
-	return poll.Until(context.WithoutCancel(ctx), 50*time.Millisecond, func(context.Context) (bool, error) {
+	return poll.Until(r.tail, 50*time.Millisecond, func(context.Context) (bool, error) {
 		done := true
 		for _, v := range r.verifiers {
 			if v.split && !v.reachedRead(ends) || !v.split && !v.reached(ends) {
@@ -607,9 +645,6 @@ func (r *run) drain(ctx context.Context) error {
 			r.logf("consumers caught up after %s", time.Since(r.t0).Round(time.Millisecond))
 			return true, nil
 		}
-		if ctx.Err() != nil {
-			deadline = minTime(deadline, time.Now().Add(2*time.Second))
-		}
 		if time.Now().After(deadline) {
 			return false, fmt.Errorf("consumers had not caught up with the end offsets when the drain time (%s) ran out", r.w.Drain.D())
 		}
@@ -617,14 +652,9 @@ func (r *run) drain(ctx context.Context) error {
 	})
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func (r *run) teardown() {
+// teardown closes the clients and deletes the topics the run created,
+// within teardownGrace once ctx has ended.
+func (r *run) teardown(ctx context.Context) {
 	for _, p := range r.producers {
 		p.drv.Close()
 	}
@@ -636,7 +666,11 @@ func (r *run) teardown() {
 	}
 	// A distributed run's topics are the coordinator's caller's to delete.
 	if !r.w.KeepTopics && r.coord == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		d := 15 * time.Second
+		if ctx.Err() != nil {
+			d = teardownGrace
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
 		defer cancel()
 		for _, t := range r.created {
 			if err := r.cfg.Admin.DeleteTopic(ctx, t); err != nil {

@@ -357,7 +357,8 @@ func TestProducersSpreadInPhase(t *testing.T) {
 }
 
 // pacing: spin runs on the real clock (a spin never blocks, so a synctest
-// bubble's clock would not move), sends every message the rate asks for,
+// bubble's clock would not move), sends every message the rate asks for
+// (or counts it unsent),
 // and says so when the spinning producers take every CPU.
 func TestSpinPacing(t *testing.T) {
 	if testing.Short() {
@@ -372,8 +373,9 @@ func TestSpinPacing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := res.Summary; s.ProducedMessages != 1000 || s.SendLagMs.Count != 1000 {
-			t.Errorf("%d producers: produced %d, %d send lags; want 1000 (2000 msgs/s for 0.5 s)", producers, s.ProducedMessages, s.SendLagMs.Count)
+		// On a busy machine what was not sent by the end is unsent.
+		if s := res.Summary; s.ProducedMessages+s.Unsent != 1000 || s.SendLagMs.Count != s.ProducedMessages {
+			t.Errorf("%d producers: produced %d and %d unsent, %d send lags; want 1000 in all (2000 msgs/s for 0.5 s)", producers, s.ProducedMessages, s.Unsent, s.SendLagMs.Count)
 		}
 		noted := slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "spin holds a core per producer") })
 		if want := producers >= runtime.NumCPU(); noted != want {

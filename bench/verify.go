@@ -307,7 +307,7 @@ func (r *run) verify(res *results.Run) {
 		return
 	}
 	acked, sent := r.producedSets()
-	ends, endsErr := r.endOffsets(context.Background())
+	ends, endsErr := r.endOffsets(r.tail)
 	// Each subscription is checked on its own (see Verify.AddSubscription).
 	var total results.Verify
 	for _, v := range r.verifiers {

@@ -108,6 +108,13 @@ type Driver interface {
 	NewAdmin(ctx context.Context, cfg AdminConfig) (Admin, error)
 }
 
+// DefaultDeliveryTimeout is the delivery timeout (delivery.timeout.ms)
+// every driver applies when the workload sets none: a send that cannot
+// complete (its leader gone for good) then fails as a timeout instead of
+// holding the run. franz-go's own default is no timeout, librdkafka's
+// 300 s; a benchmark's runs are shorter.
+const DefaultDeliveryTimeout = 30 * time.Second
+
 // Error kinds. Drivers classify client errors into these so that results
 // from different clients can be compared.
 const (

@@ -320,6 +320,7 @@ func mergeSummary(out *Run, shards []*Run) error {
 		s.ErrorsByKind = addKinds(s.ErrorsByKind, x.ErrorsByKind)
 		s.ConsumeErrors += x.ConsumeErrors
 		s.LateSends += x.LateSends
+		s.Unsent += x.Unsent
 		s.Retries = AddRetries(s.Retries, x.Retries)
 		s.DroppedSamples += x.DroppedSamples
 		s.E2ENegative += x.E2ENegative
@@ -352,14 +353,18 @@ func mergeSummary(out *Run, shards []*Run) error {
 		s.ProduceRateMsgs = prodMsgs / s.DurationS
 		s.ProduceRateMiB = prodMiB / s.DurationS
 	}
-	var measured Interval
+	var measured, all Interval
 	for _, iv := range out.Intervals {
+		all.Add(iv)
 		if !iv.Warmup {
 			measured.Add(iv)
 		}
 	}
 	if measured.Sent > 0 {
 		s.LateShare = float64(s.LateSends) / float64(measured.Sent)
+	}
+	if s.Unsent > 0 {
+		s.UnsentShare = float64(s.Unsent) / float64(s.Unsent+all.Sent)
 	}
 	s.Backlog = mergeBacklog(shards)
 	s.PublishLatencyMs = LatencyOf(pub)

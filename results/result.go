@@ -206,6 +206,12 @@ type Summary struct {
 	// share of the sends issued.
 	LateSends int64   `json:"late_sends"`
 	LateShare float64 `json:"late_share"`
+	// Unsent counts the messages due by the end of a time-bounded open-model
+	// run that were never sent: the target rate was not reached (a note
+	// says so). UnsentShare is their share of the messages due, sent or
+	// not (warm-up included).
+	Unsent      int64   `json:"unsent"`
+	UnsentShare float64 `json:"unsent_share"`
 	// SendLagMs is the open model's send lag: the time a send was issued
 	// minus its intended time, kbench's own delay (its pacer, a full
 	// in-flight bound, a client blocking in Produce); empty when closed.

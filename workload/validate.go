@@ -74,6 +74,11 @@ func (w *Workload) Resolve() error {
 	w.resolveExisting(&p)
 	positive("topics", w.Topics)
 	positive("partitionsPerTopic", w.PartitionsPerTopic)
+	// kbench keeps state per partition and the brokers must create them
+	// all before the run starts; far above what benchmarks need, a typo.
+	if n := int64(w.Topics) * int64(w.PartitionsPerTopic); n > maxPartitions {
+		p.Addf("partitionsPerTopic", "at most %d partitions over all topics (topics × partitionsPerTopic), got %d", maxPartitions, n)
+	}
 	if len(w.ExistingTopics) == 0 {
 		positive("producersPerTopic", w.ProducersPerTopic)
 	}

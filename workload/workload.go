@@ -193,6 +193,8 @@ const (
 	defaultMaxInFlightBytes = 64 << 20
 	// maxInFlightCap bounds the in-flight count: each slot holds a buffer.
 	maxInFlightCap = 1_000_000
+	// maxPartitions bounds the partitions of a run's topics.
+	maxPartitions = 100_000
 )
 
 // DefaultTopicPrefix starts the run's topic names when the workload names

@@ -67,8 +67,10 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		ProducerRate: -5,
 		Messages:     10,
 		Pacing:       "busy",
-		Producer:     map[string]string{"acks": "2", "enable.idempotence": "true"},
-		Consumer:     map[string]string{"group.id": "shared"},
+		// A typo, not a benchmark: refused before any topic is made.
+		PartitionsPerTopic: 10_000_000,
+		Producer:           map[string]string{"acks": "2", "enable.idempotence": "true"},
+		Consumer:           map[string]string{"group.id": "shared"},
 		Faults: []FaultSpec{{Action: "explode", Target: "broker:x"},
 			{Action: "leader-move", Target: "broker:1", Duration: Duration(time.Second)}},
 	}
@@ -80,6 +82,7 @@ func TestResolveListsEveryProblem(t *testing.T) {
 		"messageSize: must be at least 24",
 		"producerRate: must not be negative",
 		"pacing: unknown pacing \"busy\"; use sleep",
+		"partitionsPerTopic: at most 100000 partitions over all topics",
 		"producer.acks: must be 0, 1 or all",
 		"producer.enable.idempotence: idempotence requires acks=all",
 		"consumer.group.id: kbench names each subscription's consumer group",

@@ -87,6 +87,9 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 	if cfg.ClientID != "" {
 		base["client.id"] = cfg.ClientID
 	}
+	if _, set := cfg.Props["delivery.timeout.ms"]; !set {
+		base["message.timeout.ms"] = int(drivers.DefaultDeliveryTimeout.Milliseconds())
+	}
 	cm, err := configMap(base, cfg.Props)
 	if err != nil {
 		return nil, err

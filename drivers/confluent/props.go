@@ -139,6 +139,7 @@ var reported = []struct{ name, alias, def string }{
 	{"compression.type", "compression.codec", "none"},
 	{"max.in.flight.requests.per.connection", "max.in.flight", "1000000"},
 	{"retries", "message.send.max.retries", "2147483647"},
+	{"delivery.timeout.ms", "message.timeout.ms", "300000"},
 	{"queue.buffering.max.messages", "", "100000"},
 	{"queue.buffering.max.kbytes", "", "1048576"},
 }

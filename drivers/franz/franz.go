@@ -121,6 +121,9 @@ func (p *producer) EffectiveConfig() map[string]string {
 	} else {
 		out["retries"] = strconv.FormatInt(retries, 10)
 	}
+	if d, _ := opt(kgo.RecordDeliveryTimeout).(time.Duration); d > 0 {
+		out["delivery.timeout.ms"] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
 	records, _ := opt(kgo.MaxBufferedRecords).(int64)
 	out["max.buffered.records"] = strconv.FormatInt(records, 10)
 	if bytes, _ := opt(kgo.MaxBufferedBytes).(int64); bytes > 0 {

@@ -196,6 +196,8 @@ func producerOpts(props map[string]string) ([]kgo.Opt, error) {
 	}
 	if d, ok := p.ms("delivery.timeout.ms", 1); ok {
 		p.add(kgo.RecordDeliveryTimeout(d))
+	} else if _, set := props["delivery.timeout.ms"]; !set {
+		p.add(kgo.RecordDeliveryTimeout(drivers.DefaultDeliveryTimeout))
 	}
 	if n, ok := p.int("buffer.memory", 1, 1<<62); ok {
 		p.add(kgo.MaxBufferedBytes(int(n)))

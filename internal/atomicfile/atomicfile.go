@@ -17,7 +17,7 @@ import (
 // masked by the umask, and an existing file keeps its permissions. A
 // destination that exists and is not a regular file (a FIFO, a device such
 // as /dev/stdout) cannot be renamed over, so it is written in place; a
-// directory is an error.
+// directory is an error. A FIFO waits at most readerWait for a reader.
 func Write(path string, data []byte, perm os.FileMode) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -39,7 +39,7 @@ func Write(path string, data []byte, perm os.FileMode) error {
 }
 
 func writeInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	f, err := openInPlace(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -5,8 +5,10 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteFIFO(t *testing.T) {
@@ -32,5 +34,22 @@ func TestWriteFIFO(t *testing.T) {
 		t.Error(err)
 	} else if fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("the FIFO was replaced by a %v", fi.Mode())
+	}
+}
+
+// A FIFO nobody reads fails after readerWait instead of hanging the
+// writer (and the run whose result it is) forever.
+func TestWriteFIFOWithoutReader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	start := time.Now()
+	err := Write(path, []byte("nobody reads this\n"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), "no reader") {
+		t.Errorf("Write = %v, want no reader", err)
+	}
+	if took := time.Since(start); took > readerWait+time.Second {
+		t.Errorf("Write took %s, want at most %s", took, readerWait)
 	}
 }
