@@ -240,3 +240,29 @@ func TestJavaPropertiesContinuation(t *testing.T) {
 		t.Errorf("got %q", props)
 	}
 }
+
+// A hardware profile with a value of the wrong kind is refused naming the
+// field and what it wants, not a Go type.
+func TestLoadHardwareSaysWhatIsWanted(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		text string
+		// want is part of the error.
+		want string
+	}{
+		{"host:\n  - a\n", "host: want a mapping of fields, got a list"},
+		{"host:\n  cpus: many\n", `host.cpus: want a whole number, got "many"`},
+		{"brokers: [1]\n", "brokers: want a whole number, got a list"},
+		{"host:\n  disks:\n    - rotational: maybe\n", `host.disks[0].rotational: want true or false, got "maybe"`},
+		{"host:\n  cpu: 8\n", "host.cpu: unknown field (host has hostname, os, arch, kernel, cpuModel, cpus, memoryMiB, disks, java)"},
+	} {
+		p := filepath.Join(dir, "hw.yaml")
+		if err := os.WriteFile(p, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadHardware(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "struct") {
+			t.Errorf("%q: err = %v, want %q", tc.text, err, tc.want)
+		}
+	}
+}

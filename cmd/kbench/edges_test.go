@@ -93,3 +93,27 @@ func TestRunRefusesDeviceFull(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d before the run", code, stderr, exitUsage)
 	}
 }
+
+// Bad input is refused with a short message that says what is wrong
+// (exit 2, nothing run).
+func TestRefusalsSayWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	binary := writeFile(t, dir, "client.bin", "\x7fELF\x02\x01\x01\x00"+strings.Repeat("\x00\x01garbage\n", 1500))
+	for _, tc := range []struct {
+		name string
+		args []string
+		// want is part of the error.
+		want string
+	}{
+		{"binary client config", []string{"--client-config", binary}, "client.bin: line 1: byte 1 is 0x7f: not text"},
+		{"rate NaN", []string{"--rate", "NaN"}, "--rate: must be a number of messages/s, got NaN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run", "--cluster", "embedded", "--workload", "smoke", "-q", "--messages", "200", "-o", dir + "/"}, tc.args...)
+			code, _, stderr := kbench(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) || len(stderr) > 400 {
+				t.Errorf("exit %d, stderr %q; want %d and a short message holding %q", code, stderr, exitUsage, tc.want)
+			}
+		})
+	}
+}
