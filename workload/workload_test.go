@@ -261,11 +261,19 @@ func TestResolveRefusesExplicitZero(t *testing.T) {
 // A fault flag needs its time, once.
 func TestParseFaultFlagNeedsAtOnce(t *testing.T) {
 	for bad, want := range map[string]string{
-		"action=kill,target=broker:1":              "at: missing; say when the fault starts, e.g. at=20s",
+		"action=kill,target=broker:1":             "at: missing; say when the fault starts, e.g. at=20s",
 		"at=1s,action=kill,target=broker:1,at=2s": "at: given twice",
 	} {
 		if _, err := ParseFaultFlag(bad); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", bad, err, want)
 		}
+	}
+}
+
+// An OMB driver file is named as one, not listed field by field.
+func TestParseNamesDriverFile(t *testing.T) {
+	w, err := ParseWorkload([]byte("name: Kafka\ndriverClass: io.openmessaging.benchmark.driver.kafka.KafkaBenchmarkDriver\nreset: true\n"))
+	if w != nil || !errors.Is(err, ErrDriverFile) {
+		t.Errorf("got %v, %v; want ErrDriverFile alone", w, err)
 	}
 }

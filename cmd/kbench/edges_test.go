@@ -107,6 +107,9 @@ func TestRefusalsSayWhatIsWrong(t *testing.T) {
 	}{
 		{"binary client config", []string{"--client-config", binary}, "client.bin: line 1: byte 1 is 0x7f: not text"},
 		{"rate NaN", []string{"--rate", "NaN"}, "--rate: must be a number of messages/s, got NaN"},
+		{"OMB driver file as the workload", []string{"--workload", "../../profiles/testdata/omb/throughput.yaml"}, "this is an OpenMessaging Benchmark driver file (it has driverClass), not a workload: give it with --profile"},
+		{"secured embedded target", []string{"--security", "sasl_ssl"}, "the embedded target cannot be secured"},
+		{"fault without at", []string{"--fault", "action=kill,target=broker:0"}, "at: missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"run", "--cluster", "embedded", "--workload", "smoke", "-q", "--messages", "200", "-o", dir + "/"}, tc.args...)

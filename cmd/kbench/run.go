@@ -132,6 +132,9 @@ var inputFlags = map[workload.Input]string{
 // flagError makes a usage error of workload.Build's error, naming the
 // flags that gave the inputs at fault.
 func flagError(err error) error {
+	if errors.Is(err, workload.ErrDriverFile) {
+		return usagef("%w: give it with --profile", err)
+	}
 	var be *workload.BuildError
 	if errors.As(err, &be) {
 		problems := make([]error, len(be.Problems))
