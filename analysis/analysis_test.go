@@ -231,7 +231,7 @@ func TestPlotErrors(t *testing.T) {
 		{"sweep", "svg", "needs its parameter"},
 		{"sweep:nonesuch", "svg", `no setting "nonesuch"`},
 		{KindSpectrum, "gif", `unknown image format "gif"`},
-		{KindE2ESpectrum, "svg", "no run has a end-to-end"},
+		{KindE2ESpectrum, "svg", "no run has an end-to-end"},
 	} {
 		rs := runs
 		if c.kind == KindE2ESpectrum {

@@ -39,7 +39,12 @@ func runLabels(runs []*results.Run) []string {
 	}
 	// What a reader compares first is named whenever it differs, even
 	// when another difference already tells the same runs apart.
-	names = append(slices.Clone(headline), slices.DeleteFunc(names, func(n string) bool { return slices.Contains(headline, n) })...)
+	// Derived fields come last, so the field they derive from names the
+	// difference.
+	isDerived := func(n string) bool { return derived[strings.TrimPrefix(n, "workload.")] }
+	rest := slices.DeleteFunc(names, func(n string) bool { return slices.Contains(headline, n) })
+	names = append(slices.Clone(headline), slices.DeleteFunc(slices.Clone(rest), isDerived)...)
+	names = append(names, slices.DeleteFunc(rest, func(n string) bool { return !isDerived(n) })...)
 	var chosen [][]string // value vectors of the settings used so far
 	parts := make([][]string, len(runs))
 	for _, name := range names {
