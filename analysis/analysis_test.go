@@ -73,12 +73,28 @@ func TestLabels(t *testing.T) {
 		// Driver and rate both differ.
 		{"driver and rate", load(t, "sweep-franz-10k", "sweep-franz-20k", "sweep-confluent-10k"),
 			[]string{"franz target_rate=10000", "franz target_rate=20000", "confluent target_rate=10000"}},
+		// Workload, rate and fault differ with the driver: each is shown,
+		// not the driver alone.
+		{"workload, rate and fault", []*results.Run{load(t, "sweep-franz-10k")[0], clone(load(t, "failover")[0], func(r *results.Run) {
+			r.Driver = load(t, "sweep-confluent-10k")[0].Driver
+		})}, nil},
 		// A repeated label is told apart by run name.
 		{"repeat", load(t, "base-1", "base-2", "sweep-franz-10k")[0:3], nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := runLabels(tt.runs)
+			if tt.name == "workload, rate and fault" {
+				for _, part := range []string{"franz", "confluent", "target_rate=", "faults="} {
+					if !strings.Contains(strings.Join(got, "|"), part) {
+						t.Errorf("Labels = %q, want %q in them", got, part)
+					}
+				}
+				if got[0] == "franz" || got[1] == "confluent" {
+					t.Errorf("Labels = %q: the driver alone", got)
+				}
+				return
+			}
 			if tt.want == nil {
 				seen := map[string]bool{}
 				for _, l := range got {
@@ -215,7 +231,7 @@ func TestPlotErrors(t *testing.T) {
 		{"sweep", "svg", "needs its parameter"},
 		{"sweep:nonesuch", "svg", `no setting "nonesuch"`},
 		{KindSpectrum, "gif", `unknown image format "gif"`},
-		{KindE2ESpectrum, "svg", "no run has a end-to-end"},
+		{KindE2ESpectrum, "svg", "no run has an end-to-end"},
 	} {
 		rs := runs
 		if c.kind == KindE2ESpectrum {

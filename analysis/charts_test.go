@@ -214,3 +214,39 @@ func overlaps(a, b vg.Rectangle) bool {
 func inside(a, b vg.Rectangle) bool {
 	return a.Min.X >= b.Min.X && a.Max.X <= b.Max.X && a.Min.Y >= b.Min.Y && a.Max.Y <= b.Max.Y
 }
+
+// A log axis over less than a decade gets more than two numbers.
+func TestLogTicksEnoughLabels(t *testing.T) {
+	for _, r := range [][2]float64{{6, 40}, {60, 400}, {1.5, 9}} {
+		labelled := 0
+		for _, tk := range (logTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label != "" {
+				labelled++
+			}
+		}
+		if labelled < 3 {
+			t.Errorf("%d labelled ticks between %g and %g", labelled, r[0], r[1])
+		}
+	}
+}
+
+// A field kbench derives from the varied one (maxInFlight from
+// messageSize) does not take its place in legends.
+func TestLegendNamesVariedNotDerived(t *testing.T) {
+	mk := func(acks string, size, inFlight int) *results.Run {
+		return &results.Run{Driver: results.Driver{Name: "franz"},
+			Workload: []byte(fmt.Sprintf(`{"name":"w","messageSize":%d,"maxInFlight":%d,"producer":{"acks":%q}}`, size, inFlight, acks))}
+	}
+	runs := []*results.Run{mk("0", 256, 4000), mk("1", 256, 4000), mk("0", 4096, 250), mk("1", 4096, 250)}
+	acks := func(r *results.Run) string { v, _ := Param(r, "acks"); return v }
+	var labels []string
+	for _, g := range groups(runs, acks) {
+		labels = append(labels, g.label)
+	}
+	if want := []string{"messageSize=256", "messageSize=4096"}; fmt.Sprint(labels) != fmt.Sprint(want) {
+		t.Errorf("series %v, want %v", labels, want)
+	}
+	if got := fmt.Sprint(runLabels(runs[1:3])); !strings.Contains(got, "messageSize") || strings.Contains(got, "maxInFlight") {
+		t.Errorf("labels %s: want messageSize, not maxInFlight", got)
+	}
+}

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kbench/kbench/results"
@@ -11,10 +12,11 @@ import (
 const maxLabelValue = 32
 
 // runLabels names each run by what differs between the runs: its driver,
-// profiles, workload fields, client properties or target rate, e.g.
-// "franz durable messageSize=1024". A setting that differs exactly where an
-// earlier one does adds nothing and is left out (a profile change that also
-// changes acks is labelled by the profile alone). Runs that differ in no
+// profiles, workload, target rate and faults whenever they differ, then
+// workload fields and client properties, e.g. "franz durable
+// messageSize=1024". Past the first five, a setting that differs exactly
+// where an earlier one does adds nothing and is left out (a profile change
+// that also changes acks is labelled by the profile alone). Runs that differ in no
 // setting are named by run.Name, else "run 1", "run 2"...; labels that
 // would still repeat get the run's name in brackets, else " #1", " #2"...,
 // so every legend entry is unique.
@@ -27,7 +29,7 @@ func runLabels(runs []*results.Run) []string {
 	var names []string // setting names in first-seen order
 	seen := map[string]bool{}
 	for i, r := range runs {
-		all[i] = settings(r)
+		all[i] = append(settings(r), setting{"run", "faults", faultsText(r)})
 		for _, s := range all[i] {
 			if !seen[s.name()] && labelCandidate(s) {
 				seen[s.name()] = true
@@ -35,6 +37,14 @@ func runLabels(runs []*results.Run) []string {
 			}
 		}
 	}
+	// What a reader compares first is named whenever it differs, even
+	// when another difference already tells the same runs apart.
+	// Derived fields come last, so the field they derive from names the
+	// difference.
+	isDerived := func(n string) bool { return derived[strings.TrimPrefix(n, "workload.")] }
+	rest := slices.DeleteFunc(names, func(n string) bool { return slices.Contains(headline, n) })
+	names = append(slices.Clone(headline), slices.DeleteFunc(slices.Clone(rest), isDerived)...)
+	names = append(names, slices.DeleteFunc(rest, func(n string) bool { return !isDerived(n) })...)
 	var chosen [][]string // value vectors of the settings used so far
 	parts := make([][]string, len(runs))
 	for _, name := range names {
@@ -42,11 +52,14 @@ func runLabels(runs []*results.Run) []string {
 		for i := range runs {
 			values[i], _ = lookup(all[i], name)
 		}
-		if allEqual(values) || samePartition(chosen, values) {
+		if allEqual(values) || !slices.Contains(headline, name) && samePartition(chosen, values) {
 			continue
 		}
 		chosen = append(chosen, values)
 		for i, v := range values {
+			if name == "faults" && v == "" {
+				continue // a run without faults says nothing of them
+			}
 			parts[i] = append(parts[i], labelPart(name, v))
 		}
 	}
@@ -63,13 +76,13 @@ func runLabels(runs []*results.Run) []string {
 	return uniquify(labels, runs)
 }
 
+// headline are the settings a label names whenever they differ: the
+// driver, the profiles, the workload, the target rate and the faults.
+var headline = []string{"driver", "profiles", "workload.name", "target_rate", "faults"}
+
 // labelCandidate leaves out settings that name rather than configure a run.
 func labelCandidate(s setting) bool {
-	switch s.name() {
-	case "kbench", "workload.name":
-		return false
-	}
-	return true
+	return s.name() != "kbench"
 }
 
 // labelPart shows a driver or profile by its value alone and anything else
@@ -82,7 +95,7 @@ func labelPart(name, value string) string {
 		value = value[:maxLabelValue-1] + "…"
 	}
 	switch name {
-	case "driver", "profiles", "library", "cluster":
+	case "driver", "profiles", "library", "cluster", "workload.name":
 		return value
 	}
 	if i := strings.Index(name, "."); i >= 0 {
@@ -148,4 +161,16 @@ func uniquify(labels []string, runs []*results.Run) []string {
 		}
 	}
 	return named
+}
+
+// faultsText shows the faults a run injected as action@time each, e.g.
+// "kill@20s,pause@35s"; "" for none.
+func faultsText(r *results.Run) string {
+	var out []string
+	for _, f := range r.Faults {
+		if f.Phase == results.PhaseInject {
+			out = append(out, fmt.Sprintf("%s@%gs", f.Action, f.Began()))
+		}
+	}
+	return strings.Join(out, ",")
 }

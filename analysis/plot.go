@@ -291,9 +291,10 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			labelled++
 		}
 	}
-	// A range inside one stretch between 1, 2 and 5 (3 to 4.5 ms) would
-	// carry no number: label every tick, or, with none, the ends.
-	if labelled < 2 {
+	// A range of less than a decade would carry one or two numbers (3 to
+	// 4.5 ms none, 6 to 40 ms two): label every tick, or, with none, the
+	// ends.
+	if labelled < 3 {
 		for i := range ticks {
 			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
 		}

@@ -25,9 +25,9 @@ func nines(p float64) float64 { return -math.Log10(1 - p/100) }
 // measurement window. Runs without a histogram are left out; none having one
 // is an error.
 func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
-	title, what := "Publish latency by percentile", "publish"
+	title, what := "Publish latency by percentile", "a publish"
 	if e2e {
-		title, what = "End-to-end latency by percentile", "end-to-end"
+		title, what = "End-to-end latency by percentile", "an end-to-end"
 	}
 	p := newPanel(title, "percentile (%)", "latency (ms)")
 	fig := &figure{panels: []*plot.Plot{p}}
@@ -67,7 +67,7 @@ func spectrum(runs []*results.Run, e2e bool) (*figure, error) {
 		plotted++
 	}
 	if plotted == 0 {
-		return nil, fmt.Errorf("no run has a %s latency histogram to plot", what)
+		return nil, fmt.Errorf("no run has %s latency histogram to plot", what)
 	}
 	p.X.Min, p.X.Max = 0, maxX
 	p.X.Tick.Marker = ninesTicks(maxX)

@@ -131,7 +131,37 @@ func otherVaried(runs []*results.Run, x func(*results.Run) string) []string {
 		}
 	}
 	delete(varied, "name")
+	// A derived field that varies exactly with another says nothing more.
+	for d := range derived {
+		if !varied[d] {
+			continue
+		}
+		for k := range varied {
+			if !derived[k] && samePartition([][]string{fieldValues(runs, k)}, fieldValues(runs, d)) {
+				delete(varied, d)
+				break
+			}
+		}
+	}
 	return sortedKeys(varied)
+}
+
+// derived are the workload fields kbench sets from others when they are
+// not given (maxInFlight from maxInFlightBytes and the message size, the
+// payload pool from the size): a legend names what was varied instead.
+var derived = map[string]bool{"maxInFlight": true, "randomizedPayloadPoolSize": true}
+
+// fieldValues returns the workload field key of each run.
+func fieldValues(runs []*results.Run, key string) []string {
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		for _, kv := range flattenJSON(r.Workload) {
+			if kv[0] == key {
+				out[i] = kv[1]
+			}
+		}
+	}
+	return out
 }
 
 // sweep plots throughput and publish p99 against the value of param, one

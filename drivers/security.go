@@ -112,8 +112,22 @@ func ParseSecurity(driver string, props map[string]string) (Security, error) {
 	default:
 		s.fail("security.protocol", "must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
 	}
-	// As the Java clients do, settings the protocol does not use are
-	// ignored: a profile may carry them for another cluster.
+	// As the Java clients do, TLS settings the protocol does not use are
+	// ignored: a profile may carry them for another cluster. SASL
+	// credentials without SASL are refused: they mean a forgotten
+	// security.protocol far more often.
+	if !useSASL {
+		for _, k := range securityKeys {
+			if _, set := props[k]; set && strings.HasPrefix(k, "sasl.") {
+				protocol := props["security.protocol"]
+				if protocol == "" {
+					protocol = "unset, so PLAINTEXT"
+				}
+				s.fail("security.protocol", fmt.Sprintf("%s uses no SASL, but %s is set: set security.protocol=SASL_SSL (or SASL_PLAINTEXT), or remove the sasl.* properties", protocol, k))
+				break
+			}
+		}
+	}
 	if useTLS {
 		sec.TLS = s.tls()
 	}

@@ -64,8 +64,8 @@ func TestParseSecurity(t *testing.T) {
 			func(s Security) bool {
 				return s.SASL.OIDC.ClientSecret == "hunter2" && s.SASL.OIDC.TokenURL == "https://idp/token"
 			}},
-		{"a SASL setting without SASL is ignored, as the Java clients do", map[string]string{"security.protocol": "SSL", "sasl.jaas.config": jaas(jaasPlain)}, nil,
-			func(s Security) bool { return s.SASL == nil && s.TLS != nil }},
+		{"a SASL setting without SASL is refused: a forgotten security.protocol", map[string]string{"security.protocol": "SSL", "sasl.jaas.config": jaas(jaasPlain)},
+			[]string{"security.protocol"}, nil},
 		{"SCRAM module with the PLAIN mechanism", map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", "sasl.jaas.config": jaas(jaasScram)},
 			[]string{"sasl.mechanism"}, nil},
 		{"a JKS truststore", map[string]string{"security.protocol": "SSL", "ssl.truststore.location": "/x.jks", "ssl.truststore.password": "hunter2"},
@@ -96,6 +96,22 @@ func TestParseSecurity(t *testing.T) {
 		}
 		if tc.check != nil && !tc.check(sec) {
 			t.Errorf("%s: got %+v %+v", tc.name, sec.TLS, sec.SASL)
+		}
+	}
+}
+
+// SASL settings on a protocol without SASL are refused naming both keys:
+// they are most often a forgotten security.protocol, which would send the
+// run to the plaintext listener or fail with a protocol error.
+func TestParseSecuritySASLWithoutSASLProtocol(t *testing.T) {
+	for _, props := range []map[string]string{
+		{"sasl.mechanism": "PLAIN", "sasl.username": "a", "sasl.password": "b"},
+		{"security.protocol": "PLAINTEXT", "sasl.jaas.config": "x required;"},
+		{"security.protocol": "SSL", "sasl.mechanism": "SCRAM-SHA-512"},
+	} {
+		_, err := ParseSecurity("test", props)
+		if err == nil || !strings.Contains(err.Error(), "security.protocol") || !strings.Contains(err.Error(), "sasl.") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%v: err = %v; want one naming security.protocol and the sasl property", props, err)
 		}
 	}
 }

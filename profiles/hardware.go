@@ -1,10 +1,11 @@
 package profiles
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"reflect"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -50,10 +51,19 @@ func LoadHardware(nameOrPath string) (*results.Hardware, error) {
 		return nil, err
 	}
 	var f hardwareFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w (fields: name, brokers, network, notes, host: hostname, os, arch, kernel, cpuModel, cpus, memoryMiB, disks, java)", file, err)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(doc.Content) > 0 {
+		var errs []error
+		checkShape(doc.Content[0], reflect.TypeOf(f), "", &errs)
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if err := doc.Decode(&f); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
 	}
 	hw := &results.Hardware{
 		Name:    f.Name,
@@ -78,4 +88,86 @@ func LoadHardware(nameOrPath string) (*results.Hardware, error) {
 		hw.Host.Disks = append(hw.Host.Disks, results.Disk{Name: d.Name, SizeGiB: d.SizeGiB, Rotational: d.Rotational})
 	}
 	return hw, nil
+}
+
+// checkShape checks node against the YAML shape of t, adding a problem
+// for each unknown field and each value of the wrong kind, named by its
+// path (yaml.v3's own errors name Go types).
+func checkShape(node *yaml.Node, t reflect.Type, path string, errs *[]error) {
+	for node.Kind == yaml.AliasNode && node.Alias != nil {
+		node = node.Alias
+	}
+	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
+		return
+	}
+	want := ""
+	switch t.Kind() {
+	case reflect.Struct:
+		if node.Kind != yaml.MappingNode {
+			want = "a mapping of fields"
+			break
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			name := t.Field(i).Tag.Get("yaml")
+			fields[name] = t.Field(i).Type
+			names = append(names, name)
+		}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key := node.Content[i].Value
+			ft, ok := fields[key]
+			if !ok {
+				owner := "a hardware profile"
+				if path != "" {
+					owner = path
+				}
+				*errs = append(*errs, fmt.Errorf("%s: unknown field (%s has %s)", joinPath(path, key), owner, strings.Join(names, ", ")))
+				continue
+			}
+			checkShape(node.Content[i+1], ft, joinPath(path, key), errs)
+		}
+		return
+	case reflect.Slice:
+		if node.Kind != yaml.SequenceNode {
+			want = "a list"
+			break
+		}
+		for i, item := range node.Content {
+			checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+		return
+	case reflect.Int, reflect.Int64:
+		if node.Kind != yaml.ScalarNode || node.Tag != "!!int" {
+			want = "a whole number"
+		}
+	case reflect.Bool:
+		if node.Kind != yaml.ScalarNode || node.Tag != "!!bool" {
+			want = "true or false"
+		}
+	default:
+		if node.Kind != yaml.ScalarNode {
+			want = "text"
+		}
+	}
+	if want != "" {
+		got := strconv.Quote(node.Value)
+		switch node.Kind {
+		case yaml.MappingNode:
+			got = "a mapping"
+		case yaml.SequenceNode:
+			got = "a list"
+		}
+		if path == "" {
+			path = "a hardware profile"
+		}
+		*errs = append(*errs, fmt.Errorf("%s: want %s, got %s (line %d)", path, want, got, node.Line))
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +26,8 @@ const javaTimeout = 5 * time.Second
 // no java on PATH) is left empty. With java set (the brokers are Java
 // processes on this machine, as with the local target) it runs `java
 // -version` once, bounded by a few seconds, so call it once per run rather
-// than in a loop; otherwise it starts no JVM.
+// than in a loop; otherwise it starts no JVM. Its memory is the
+// machine's, or the container's cgroup limit when that is lower.
 func DetectHost(java bool) results.Host {
 	h := detectHost("/")
 	if java {
@@ -52,8 +54,51 @@ func detectHost(root string) results.Host {
 			h.MemoryMiB = kb / 1024
 		}
 	}
+	if limit := cgroupMemory(root); limit > 0 && (h.MemoryMiB == 0 || limit>>20 < h.MemoryMiB) {
+		h.MemoryMiB = limit >> 20
+	}
 	h.Disks = disks(filepath.Join(root, "sys/block"))
 	return h
+}
+
+// cgroupMemory returns the smallest memory limit, in bytes, of this
+// process's cgroup and its ancestors below root (0 for none): cgroup v2's
+// memory.max, v1's memory.limit_in_bytes. A container's limit is what it
+// can use, and /proc/meminfo shows the whole machine's. Walking up to the
+// mount also finds the limit in a container that sees its own cgroup at
+// the mount but the host's path in /proc/self/cgroup.
+func cgroupMemory(root string) int64 {
+	data, err := os.ReadFile(filepath.Join(root, "proc/self/cgroup"))
+	if err != nil {
+		return 0
+	}
+	var limit int64
+	take := func(mount, path, file string) {
+		for dir := filepath.Join(mount, path); ; dir = filepath.Dir(dir) {
+			// v1's "no limit" is a huge number, which the machine's memory
+			// then undercuts.
+			if n, err := strconv.ParseInt(readTrim(filepath.Join(dir, file)), 10, 64); err == nil && n > 0 && (limit == 0 || n < limit) {
+				limit = n
+			}
+			if len(dir) <= len(mount) {
+				return
+			}
+		}
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		// "hierarchy-ID:controllers:path"; v2's line is "0::path".
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			take(filepath.Join(root, "sys/fs/cgroup"), parts[2], "memory.max")
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			take(filepath.Join(root, "sys/fs/cgroup/memory"), parts[2], "memory.limit_in_bytes")
+		}
+	}
+	return limit
 }
 
 // procField returns the value of the first "key : value" line of a /proc

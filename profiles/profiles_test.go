@@ -240,3 +240,67 @@ func TestJavaPropertiesContinuation(t *testing.T) {
 		t.Errorf("got %q", props)
 	}
 }
+
+// A hardware profile with a value of the wrong kind is refused naming the
+// field and what it wants, not a Go type.
+func TestLoadHardwareSaysWhatIsWanted(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		text string
+		// want is part of the error.
+		want string
+	}{
+		{"host:\n  - a\n", "host: want a mapping of fields, got a list"},
+		{"host:\n  cpus: many\n", `host.cpus: want a whole number, got "many"`},
+		{"brokers: [1]\n", "brokers: want a whole number, got a list"},
+		{"host:\n  disks:\n    - rotational: maybe\n", `host.disks[0].rotational: want true or false, got "maybe"`},
+		{"host:\n  cpu: 8\n", "host.cpu: unknown field (host has hostname, os, arch, kernel, cpuModel, cpus, memoryMiB, disks, java)"},
+	} {
+		p := filepath.Join(dir, "hw.yaml")
+		if err := os.WriteFile(p, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadHardware(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "struct") {
+			t.Errorf("%q: err = %v, want %q", tc.text, err, tc.want)
+		}
+	}
+}
+
+// In a container the memory is its cgroup's limit when that is below the
+// machine's: cgroup v2's memory.max on the process's cgroup or an
+// ancestor, v1's memory.limit_in_bytes.
+func TestDetectHostCgroupMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  int64
+	}{
+		{"v2 limit", map[string]string{"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/memory.max": "2147483648\n"}, 2048},
+		{"v2 no limit", map[string]string{"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/memory.max": "max\n"}, 16384},
+		{"v2 ancestor's limit is smaller", map[string]string{"proc/self/cgroup": "0::/kubepods/pod1/c1\n",
+			"sys/fs/cgroup/kubepods/pod1/c1/memory.max": "max\n", "sys/fs/cgroup/kubepods/pod1/memory.max": "1073741824\n"}, 1024},
+		{"v2 limit above the machine's memory", map[string]string{"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/memory.max": "1099511627776\n"}, 16384},
+		{"v1 limit", map[string]string{"proc/self/cgroup": "12:cpu,cpuacct:/\n5:memory:/docker/abc\n",
+			"sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n"}, 512},
+		{"v1 no limit", map[string]string{"proc/self/cgroup": "5:memory:/\n",
+			"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n"}, 16384},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			tc.files["proc/meminfo"] = "MemTotal:       16777216 kB\n"
+			for name, text := range tc.files {
+				p := filepath.Join(root, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := detectHost(root).MemoryMiB; got != tc.want {
+				t.Errorf("MemoryMiB = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kbench/kbench/internal/atomicfile"
 )
 
 // Destination resolves where a result goes before the run starts, so a
@@ -14,10 +16,16 @@ import (
 // nothing): "" means name in dir; an existing directory, or a path ending
 // in a separator, means name inside it. An existing regular file is
 // refused with an error wrapping fs.ErrExist unless overwrite is set; a
-// FIFO or device is kept and written in place (inPlace). The file's
-// directory is created and must be writable.
+// FIFO or device is kept and written in place (inPlace), and so is
+// standard output ("-" or /dev/stdout, returned as atomicfile.Stdout).
+// The file's directory is created and must be writable.
 func Destination(path, dir, name string, overwrite bool) (dest string, inPlace bool, err error) {
 	switch {
+	case atomicfile.IsStdout(path):
+		if err := writableFile(os.Stdout); err != nil {
+			return "", false, fmt.Errorf("stdout: cannot write there: %w", err)
+		}
+		return atomicfile.Stdout, true, nil
 	case path == "":
 		path = filepath.Join(dir, name)
 	case strings.HasSuffix(path, string(filepath.Separator)) || strings.HasSuffix(path, "/"):

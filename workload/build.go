@@ -85,7 +85,9 @@ func Build(file string, profileNames []string, sets []string, o Overrides) (*Wor
 		}
 	}
 	if o.Rate != nil {
-		if r := *o.Rate; !(r >= 0) || math.IsInf(r, 0) { // also refuses NaN
+		if r := *o.Rate; math.IsNaN(r) || math.IsInf(r, 0) {
+			problems = append(problems, &InputError{InputRate, fmt.Errorf("must be a number of messages/s, got %g", r)})
+		} else if r < 0 {
 			problems = append(problems, &InputError{InputRate, fmt.Errorf("must not be negative (0 means as fast as possible), got %g", r)})
 		}
 		w.ProducerRate = *o.Rate

@@ -22,11 +22,15 @@ func decodeNode(node *yaml.Node, fields map[string]reflect.Value, path string, e
 		errs.Addf(orRoot(path), "want a mapping of fields, got %s", describe(node))
 		return
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, val := node.Content[i].Value, node.Content[i+1]
 		fp := join(path, key)
 		if key == "" {
 			fp = join(path, `""`) // a path still names the empty key
+		}
+		if twice(node.Content[i], seen, fp, errs) {
+			continue
 		}
 		f, ok := fields[key]
 		if !ok {
@@ -67,8 +71,12 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *Problems) 
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k, val := node.Content[i].Value, resolve(node.Content[i+1])
+			if twice(node.Content[i], seen, join(path, k), errs) {
+				continue
+			}
 			if val.Kind != yaml.ScalarNode {
 				errs.Addf(join(path, k), "want a single value, got %s", describe(val))
 				continue
@@ -99,6 +107,17 @@ func decodeValue(node *yaml.Node, v reflect.Value, path string, errs *Problems) 
 			errs.Addf(path, "want %s, got %q", kindName(v.Kind()), node.Value)
 		}
 	}
+}
+
+// twice reports a mapping key seen before in the same mapping (seen maps
+// keys to their lines): YAML would keep the last value and hide the first.
+func twice(key *yaml.Node, seen map[string]int, path string, errs *Problems) bool {
+	if first, ok := seen[key.Value]; ok {
+		errs.Addf(path, "given twice (lines %d and %d); keep one", first, key.Line)
+		return true
+	}
+	seen[key.Value] = key.Line
+	return false
 }
 
 // fieldsOf maps the yaml names of a struct's fields to the fields.

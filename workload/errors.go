@@ -10,6 +10,10 @@ import (
 // run: errors.Is(err, ErrBadWorkload) tells a caller to fix its input.
 var ErrBadWorkload = errors.New("bad workload")
 
+// ErrDriverFile is ParseWorkload's error for an OpenMessaging Benchmark
+// driver file, which is a tuning profile, not a workload.
+var ErrDriverFile = errors.New("this is an OpenMessaging Benchmark driver file (it has driverClass), not a workload")
+
 // Bad marks err as ErrBadWorkload, keeping err's text.
 func Bad(err error) error { return workloadError{err} }
 

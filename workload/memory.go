@@ -40,7 +40,7 @@ func CheckMemory(w *Workload, available int64) error {
 	if available <= 0 || need <= available {
 		return nil
 	}
-	return Bad(fmt.Errorf("the workload would need at least %s of memory (%d producer(s) × %d message buffers × %d bytes, and the consumers' fetches), but this machine has %s: lower messageSize, maxInFlight or the number of producers",
+	return Bad(fmt.Errorf("the workload would need at least %s of memory (%d producer(s) × %d message buffers × %d bytes, and the consumers' fetches), but this machine has %s (its memory, or its container's limit when lower): lower messageSize, maxInFlight or the number of producers",
 		bytesText(need), w.Topics*w.ProducersPerTopic, w.MaxInFlight+1, w.MaxMessageSize(), bytesText(available)))
 }
 

@@ -48,7 +48,7 @@ func (w *Workload) Resolve() error {
 	if w.Warmup == 0 && w.WarmupDurationMinutes > 0 {
 		w.Warmup = Duration(w.WarmupDurationMinutes * float64(time.Minute))
 	}
-	if w.Interval == 0 {
+	if w.Interval == 0 && !w.given["interval"] {
 		w.Interval = defaultInterval
 	}
 	if w.Drain == 0 {
@@ -63,7 +63,11 @@ func (w *Workload) Resolve() error {
 		w.TopicPrefix = DefaultTopicPrefix
 	}
 	if w.SubscriptionsPerTopic > 0 && w.ConsumerPerSubscription == 0 {
-		w.ConsumerPerSubscription = 1
+		if w.given["consumerPerSubscription"] {
+			p.Addf("consumerPerSubscription", "must be at least 1 when subscriptionsPerTopic is %d, got 0; for a run without consumers set subscriptionsPerTopic: 0", w.SubscriptionsPerTopic)
+		} else {
+			w.ConsumerPerSubscription = 1
+		}
 	}
 
 	positive := func(path string, v int) {
@@ -149,7 +153,7 @@ func (w *Workload) Resolve() error {
 			p.Addf(path, "must not be negative, got %s", d.D())
 		}
 	}
-	if w.Interval > 0 && w.Interval.D() < 10*time.Millisecond {
+	if w.Interval >= 0 && w.Interval.D() < 10*time.Millisecond {
 		p.Addf("interval", "must be at least 10ms, got %s", w.Interval.D())
 	}
 	if w.Duration <= 0 && w.Messages == 0 {
@@ -348,6 +352,7 @@ func (e *targetError) Error() string {
 // "command=" comes last and takes the rest of the text, split on spaces.
 func ParseFaultFlag(s string) (FaultSpec, error) {
 	var f FaultSpec
+	seen := map[string]bool{}
 	rest := s
 	for rest != "" {
 		var item string
@@ -360,6 +365,10 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		if !ok {
 			return f, fmt.Errorf("%q: %q is not key=value; want at=20s,action=kill,target=broker:1,duration=10s", s, item)
 		}
+		if seen[k] {
+			return f, fmt.Errorf("%q: %s: given twice; give each key once", s, k)
+		}
+		seen[k] = true
 		var err error
 		switch k {
 		case "at":
@@ -397,6 +406,9 @@ func ParseFaultFlag(s string) (FaultSpec, error) {
 		if err != nil {
 			return f, fmt.Errorf("%q: %s: %w", s, k, err)
 		}
+	}
+	if !seen["at"] {
+		return f, fmt.Errorf("%q: at: missing; say when the fault starts, e.g. at=20s", s)
 	}
 	return f, nil
 }

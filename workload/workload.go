@@ -283,6 +283,9 @@ func ParseWorkload(data []byte) (*Workload, error) {
 	}
 	var errs Problems
 	root := resolve(doc.Content[0])
+	if isDriverFile(root) {
+		return nil, ErrDriverFile
+	}
 	decodeNode(root, fieldsOf(w), "", &errs)
 	if root.Kind == yaml.MappingNode {
 		for i := 0; i < len(root.Content); i += 2 {
@@ -290,6 +293,20 @@ func ParseWorkload(data []byte) (*Workload, error) {
 		}
 	}
 	return w, errs.Err()
+}
+
+// isDriverFile says whether a document is an OpenMessaging Benchmark
+// driver file, which names its driverClass; no workload has one.
+func isDriverFile(root *yaml.Node) bool {
+	if root.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i < len(root.Content); i += 2 {
+		if root.Content[i].Value == "driverClass" {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *Workload) markGiven(field string) {

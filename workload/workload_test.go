@@ -208,3 +208,75 @@ func mustResolve(t *testing.T, w *Workload) *Workload {
 	}
 	return w
 }
+
+// A key given twice, at any depth, is refused: YAML keeps the last one,
+// which hides the first from whoever reads the file.
+func TestParseRefusesDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		doc, want string
+	}{
+		{"messages: 1\nmessageSize: 100\nmessageSize: 200\n", "messageSize: given twice (lines 2 and 3)"},
+		{"messages: 1\nproducer:\n  acks: 1\n  acks: all\n", "producer.acks: given twice (lines 3 and 4)"},
+		{"messages: 1\nfaults:\n  - at: 1s\n    at: 2s\n", "faults[0].at: given twice (lines 3 and 4)"},
+	} {
+		_, err := ParseWorkload([]byte(tc.doc))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.doc, err, tc.want)
+		}
+	}
+}
+
+// A 0 given for a field whose 0 would mean its default is refused, not
+// taken as the default.
+func TestResolveRefusesExplicitZero(t *testing.T) {
+	for _, tc := range []struct {
+		doc, want string
+	}{
+		{"messages: 1\nsubscriptionsPerTopic: 1\nconsumerPerSubscription: 0\n", "consumerPerSubscription: must be at least 1 when subscriptionsPerTopic is 1"},
+		{"messages: 1\ninterval: 0s\n", "interval: must be at least 10ms, got 0s"},
+	} {
+		w, err := ParseWorkload([]byte(tc.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Resolve(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.doc, err, tc.want)
+		}
+	}
+	// A run without consumers may say so with zeros.
+	w, err := ParseWorkload([]byte("messages: 1\nsubscriptionsPerTopic: 0\nconsumerPerSubscription: 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resolve(); err != nil {
+		t.Errorf("no consumers: %v", err)
+	}
+	// So may a flag.
+	w = &Workload{Messages: 1, SubscriptionsPerTopic: 1}
+	if err := w.Set("interval", "0s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resolve(); err == nil || !strings.Contains(err.Error(), "interval: must be at least 10ms") {
+		t.Errorf("--set interval=0s: err = %v", err)
+	}
+}
+
+// A fault flag needs its time, once.
+func TestParseFaultFlagNeedsAtOnce(t *testing.T) {
+	for bad, want := range map[string]string{
+		"action=kill,target=broker:1":             "at: missing; say when the fault starts, e.g. at=20s",
+		"at=1s,action=kill,target=broker:1,at=2s": "at: given twice",
+	} {
+		if _, err := ParseFaultFlag(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", bad, err, want)
+		}
+	}
+}
+
+// An OMB driver file is named as one, not listed field by field.
+func TestParseNamesDriverFile(t *testing.T) {
+	w, err := ParseWorkload([]byte("name: Kafka\ndriverClass: io.openmessaging.benchmark.driver.kafka.KafkaBenchmarkDriver\nreset: true\n"))
+	if w != nil || !errors.Is(err, ErrDriverFile) {
+		t.Errorf("got %v, %v; want ErrDriverFile alone", w, err)
+	}
+}

@@ -31,7 +31,10 @@ func Open(ctx context.Context, spec cluster.Spec) (cluster.Target, error) {
 	if err := spec.Security.Validate(); err != nil {
 		return nil, &cluster.SpecError{Field: "Security", Err: err}
 	}
-	if spec.Security != cluster.SecurityNone && kind != results.KindLocal {
+	switch {
+	case spec.Security != cluster.SecurityNone && kind == results.KindEmbedded:
+		return nil, badSpec("Security", "%s: the embedded target cannot be secured (it speaks plaintext only); use a local cluster for TLS or SASL", spec.Security)
+	case spec.Security != cluster.SecurityNone && kind != results.KindLocal:
 		return nil, badSpec("Security", "is for a local cluster kbench starts; an external cluster's security comes with its client properties")
 	}
 	if spec.Security != cluster.SecurityNone && spec.Network == results.NetworkProxied {

@@ -319,7 +319,7 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merged: complete %v, %d shards, %d produced", m.Complete, len(m.Shards), m.Summary.ProducedMessages)
 	}
 
-	code, _, stderr := kbench(t, "merge", "-q", "-o", out, files[1])
+	code, _, stderr := kbench(t, "merge", "-q", "--force", "-o", out, files[1])
 	if code != exitFailed || !strings.Contains(stderr, "shard 0 never reported") {
 		t.Errorf("one shard of two: exit code %d, want %d naming shard 0", code, exitFailed)
 	}

@@ -50,6 +50,7 @@ func clusterCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	completeWith(fs, "security", false, string(cluster.SecuritySASLSSL), string(cluster.SecurityMTLS))
 	return fs, func(ctx context.Context) error {
 		if fs.NArg() != 1 {
+			fs.SetOutput(os.Stderr)
 			fs.Usage()
 			return usagef("want one of %s", strings.Join(clusterSubcommands, ", "))
 		}

@@ -99,8 +99,8 @@ func TestCompletionOtherShells(t *testing.T) {
 			}
 		})
 	}
-	if code, _, stderr := kbench(t, "help", "completion"); code != exitOK || !strings.Contains(stderr, "source <(kbench completion bash)") {
-		t.Errorf("help completion: exit %d, stderr %q; want how to install it", code, stderr)
+	if code, stdout, _ := kbench(t, "help", "completion"); code != exitOK || !strings.Contains(stdout, "source <(kbench completion bash)") {
+		t.Errorf("help completion: exit %d, stdout %q; want how to install it", code, stdout)
 	}
 	if code, _, stderr := kbench(t, "completion", "tcsh"); code != exitUsage || !strings.Contains(stderr, "bash, zsh, fish") {
 		t.Errorf("completion tcsh: exit %d, stderr %q; want %d and the shells", code, stderr, exitUsage)

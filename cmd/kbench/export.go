@@ -73,6 +73,9 @@ func exportCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if fs.NArg() == 0 {
 			return usagef("name the result files to export")
 		}
+		if atomicfile.IsStdout(output) {
+			output = ""
+		}
 		if output != "" && !force {
 			if _, err := os.Stat(output); err == nil {
 				return usagef("-o %s exists: give --force to overwrite it", output)

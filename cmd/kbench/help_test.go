@@ -9,13 +9,25 @@ func TestCLIHelpAndVersion(t *testing.T) {
 	if code, stdout, _ := kbench(t, "--version"); code != exitOK || !strings.HasPrefix(stdout, "kbench ") {
 		t.Errorf("--version: exit %d, stdout %q", code, stdout)
 	}
-	code, _, stderr := kbench(t, "help", "run")
-	if code != exitOK || !strings.Contains(stderr, "Usage: kbench run") {
-		t.Errorf("help run: exit %d, stderr %q", code, stderr)
+	// Help asked for goes to stdout, so that it can be paged.
+	code, stdout, _ := kbench(t, "help", "run")
+	if code != exitOK || !strings.Contains(stdout, "Usage: kbench run") {
+		t.Errorf("help run: exit %d, stdout %q", code, stdout)
 	}
 	// Flags whose default is the workload's show no sentinel.
-	if strings.Contains(stderr, "(default -1)") {
-		t.Errorf("help run shows a sentinel default:\n%s", stderr)
+	if strings.Contains(stdout, "(default -1)") {
+		t.Errorf("help run shows a sentinel default:\n%s", stdout)
+	}
+	for _, args := range [][]string{{"run", "--help"}, {"merge", "-h"}, {"--help"}, {"help"}} {
+		if code, stdout, _ := kbench(t, args...); code != exitOK || !strings.Contains(stdout, "Usage: kbench") {
+			t.Errorf("%v: exit %d, stdout %q", args, code, stdout)
+		}
+	}
+	// Usage after a usage error stays on stderr.
+	for _, args := range [][]string{{}, {"nosuch"}, {"cluster"}} {
+		if code, stdout, stderr := kbench(t, args...); code != exitUsage || stdout != "" || !strings.Contains(stderr, "Usage: kbench") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
 	}
 	if code, _, _ := kbench(t, "help", "nosuch"); code != exitUsage {
 		t.Errorf("help nosuch: exit %d, want %d", code, exitUsage)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -79,11 +80,12 @@ func realMain(args []string) int {
 		// "kbench help run" is "kbench run --help".
 		args = []string{args[1], "--help"}
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printUsage()
-		if len(args) == 0 {
-			return exitUsage
-		}
+	if len(args) == 0 {
+		printUsage(os.Stderr)
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(os.Stdout)
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -123,25 +125,30 @@ func realMain(args []string) int {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "kbench: unknown command %q\n\n", args[0])
-	printUsage()
+	printUsage(os.Stderr)
 	return exitUsage
 }
 
-func printUsage() {
-	fmt.Fprintln(os.Stderr, "kbench: a load benchmark for Apache Kafka\n\nUsage: kbench COMMAND [flags]\n\nCommands:")
+// printUsage prints the list of commands to w: stdout when help was asked
+// for, stderr after a usage error.
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "kbench: a load benchmark for Apache Kafka\n\nUsage: kbench COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-11s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(os.Stderr, "\nRun 'kbench help COMMAND' for a command's flags and examples; 'kbench --version' for the version.")
+	fmt.Fprintln(w, "\nRun 'kbench help COMMAND' for a command's flags and examples; 'kbench --version' for the version.")
 }
 
 // newFlags makes a command's flag set with a usage text that shows
-// examples.
+// examples. pflag prints it for --help only (errors are returned), so it
+// goes to stdout; a command that prints it after a usage error sets the
+// output to stderr first.
 func newFlags(name, usage, examples string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("kbench "+name, pflag.ContinueOnError)
 	fs.SortFlags = false
+	fs.SetOutput(os.Stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: kbench %s\n\nFlags:\n%s\nExamples:\n%s", usage, fs.FlagUsages(), examples)
+		fmt.Fprintf(fs.Output(), "Usage: kbench %s\n\nFlags:\n%s\nExamples:\n%s", usage, fs.FlagUsages(), examples)
 	}
 	return fs
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,7 +28,7 @@ func mergeCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs := newFlags("merge", "merge SHARD_RESULT... | --run-id ID [-o FILE] [flags]", mergeExamples)
 	var output, runID, prefix, driver string
 	var tf targetFlags
-	var quiet, keep bool
+	var quiet, keep, force bool
 	fs.StringVarP(&output, "output", "o", "", "merged result file (default ./kbench-results/RUN_ID-merged.json)")
 	fs.StringVar(&runID, "run-id", "", "read the shards' results from this run's control topic in the cluster")
 	fs.StringVar(&prefix, "topic-prefix", "kbench", "the run's workload's topicPrefix, with --run-id")
@@ -40,6 +39,7 @@ func mergeCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs.StringVar(&tf.dir, "cluster-dir", "", "local cluster state directory (default: the one 'kbench cluster up' uses)")
 	fs.StringVar(&tf.clientConfig, "client-config", "", "with --run-id: client properties file (TLS, SASL; as Kafka's --command-config) for the admin client and the control topic's reader")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no summary")
+	fs.BoolVar(&force, "force", false, "replace an existing result file")
 	completeWith(fs, "driver", false, all.Names()...)
 	completeWith(fs, "cluster", false, string(results.KindLocal), string(results.KindExternal))
 	return fs, func(ctx context.Context) error {
@@ -80,16 +80,16 @@ func mergeCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if err != nil {
 			return usageError{err}
 		}
-		if output == "" {
-			output = filepath.Join("kbench-results", merged.RunID+"-merged.json")
+		if output, _, err = resultDestination(output, merged.RunID+"-merged.json", force); err != nil {
+			return err
 		}
 		if err := results.Write(output, merged); err != nil {
 			return err
 		}
 		if !quiet {
-			printRunSummary(os.Stdout, merged)
+			printRunSummary(summaryTo(output), merged)
 		}
-		fmt.Fprintf(os.Stderr, "merged result of %d shard(s) written to %s\n", len(shards), output)
+		fmt.Fprintf(os.Stderr, "merged result of %d shard(s) written to %s\n", len(shards), shown(output))
 		if cleanup != nil {
 			if err := cleanup(merged); err != nil {
 				return fmt.Errorf("delete the run's topics: %w", err)

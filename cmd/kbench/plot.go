@@ -33,11 +33,13 @@ var plotKinds = []string{analysis.KindSpectrum, analysis.KindE2ESpectrum, analys
 
 func plotCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	fs := newFlags("plot", "plot RESULT|SWEEP... -o FILE.png|FILE.svg [flags]", plotExamples)
-	var output, kind, param string
-	fs.StringVarP(&output, "output", "o", "", "image to write; its extension, .png or .svg, picks the format (required)")
+	var output, kind, param, format string
+	fs.StringVarP(&output, "output", "o", "", "image to write; its extension, .png or .svg, picks the format; - is stdout (required)")
+	fs.StringVar(&format, "format", "", "png or svg (default: from -o's extension; svg on stdout)")
 	fs.StringVar(&kind, "kind", "", "chart: "+strings.Join(plotKinds, ", ")+" (default: sweep or latency-throughput for a sweep index, else spectrum)")
 	fs.StringVar(&param, "param", "", "sweep chart: the varied parameter on the x axis, e.g. messageSize or linger.ms (default: a sweep index's first --vary key)")
 	completeWith(fs, "kind", false, plotKinds...)
+	completeWith(fs, "format", false, "png", "svg")
 	return fs, func(ctx context.Context) error {
 		if fs.NArg() == 0 {
 			return usagef("name the result files or sweep indexes to plot")
@@ -45,9 +47,17 @@ func plotCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if output == "" {
 			return usagef("-o is required: the image file to write, ending in .png or .svg")
 		}
-		format := strings.TrimPrefix(strings.ToLower(filepath.Ext(output)), ".")
-		if format != "png" && format != "svg" {
-			return usagef("-o %s: the extension picks the image format; end the name in .png or .svg", output)
+		switch {
+		case format == "png" || format == "svg":
+		case format != "":
+			return usagef("--format %q: use png or svg", format)
+		case atomicfile.IsStdout(output):
+			format = "svg"
+		default:
+			format = strings.TrimPrefix(strings.ToLower(filepath.Ext(output)), ".")
+			if format != "png" && format != "svg" {
+				return usagef("-o %s: the extension picks the image format; end the name in .png or .svg, or give --format", output)
+			}
 		}
 		if k, p, ok := strings.Cut(kind, ":"); ok { // "sweep:messageSize", as analysis names it
 			if param != "" && param != p {
@@ -100,7 +110,7 @@ func plotCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("plot %s: %w", output, err)
 		}
-		fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.Runs), output)
+		fmt.Fprintf(os.Stderr, "%s chart of %d run(s) written to %s\n", kind, len(in.Runs), shown(output))
 		return nil
 	}
 }

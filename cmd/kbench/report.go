@@ -32,6 +32,9 @@ func reportCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		if fs.NArg() == 0 {
 			return usagef("name the result files or sweep indexes to report on")
 		}
+		if atomicfile.IsStdout(output) {
+			output = ""
+		}
 		switch format {
 		case "html", "markdown":
 		case "md":

@@ -22,6 +22,7 @@ import (
 	"github.com/kbench/kbench/distributed"
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
+	"github.com/kbench/kbench/internal/atomicfile"
 	"github.com/kbench/kbench/launch"
 	"github.com/kbench/kbench/outputs/progress"
 	"github.com/kbench/kbench/outputs/prometheus"
@@ -132,6 +133,9 @@ var inputFlags = map[workload.Input]string{
 // flagError makes a usage error of workload.Build's error, naming the
 // flags that gave the inputs at fault.
 func flagError(err error) error {
+	if errors.Is(err, workload.ErrDriverFile) {
+		return usagef("%w: give it with --profile", err)
+	}
 	var be *workload.BuildError
 	if errors.As(err, &be) {
 		problems := make([]error, len(be.Problems))
@@ -215,9 +219,9 @@ func runCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 		})
 		if res != nil {
 			if !f.quiet {
-				printRunSummary(os.Stdout, res)
+				printRunSummary(summaryTo(path), res)
 			}
-			fmt.Fprintf(os.Stderr, "result written to %s\n", path)
+			fmt.Fprintf(os.Stderr, "result written to %s\n", shown(path))
 		}
 		return err
 	}
@@ -298,19 +302,51 @@ func (f *runFlags) prepare(spec launch.TargetSpec) (*workload.Workload, *profile
 // device), else "" (beside the result).
 func destination(flag, name string, sh *distributed.Shard, force bool) (output, logDir string, err error) {
 	if sh != nil {
+		if atomicfile.IsStdout(flag) {
+			// Shard 0 writes two results, its own and the merged one.
+			return "", "", usagef("-o %s: a shard writes its result and, on shard 0, the merged one beside it: give a file or a directory", flag)
+		}
 		name = results.FileName(name, fmt.Sprintf("shard-%d", sh.Index))
 	}
-	output, inPlace, err := results.Destination(flag, resultsDir, name+".json", force)
-	if errors.Is(err, fs.ErrExist) {
-		return "", "", usagef("-o %w: give another name, or --force to replace it", err)
-	}
+	output, inPlace, err := resultDestination(flag, name+".json", force)
 	if err != nil {
-		return "", "", usageError{fmt.Errorf("-o: %w", err)}
+		return "", "", err
 	}
 	if inPlace {
 		logDir = filepath.Join(resultsDir, name+"-logs")
 	}
 	return output, logDir, nil
+}
+
+// resultDestination checks where a result named name goes (see
+// results.Destination), as a usage error that says what to do.
+func resultDestination(flag, name string, force bool) (output string, inPlace bool, err error) {
+	output, inPlace, err = results.Destination(flag, resultsDir, name, force)
+	if errors.Is(err, fs.ErrExist) {
+		return "", false, usagef("-o %w: give another name, or --force to replace it", err)
+	}
+	if err != nil {
+		return "", false, usageError{fmt.Errorf("-o: %w", err)}
+	}
+	return output, inPlace, nil
+}
+
+// summaryTo is where a command that writes a result to output prints its
+// summary: stderr when the result goes to stdout, so that stdout holds
+// the result alone.
+func summaryTo(output string) io.Writer {
+	if atomicfile.IsStdout(output) {
+		return os.Stderr
+	}
+	return os.Stdout
+}
+
+// shown names output for a message: "stdout" rather than "-".
+func shown(output string) string {
+	if atomicfile.IsStdout(output) {
+		return "stdout"
+	}
+	return output
 }
 
 // serveMetrics serves a run's metrics at addr ("" is none) until stop,

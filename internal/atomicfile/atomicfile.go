@@ -18,7 +18,14 @@ import (
 // destination that exists and is not a regular file (a FIFO, a device such
 // as /dev/stdout) cannot be renamed over, so it is written in place; a
 // directory is an error. A FIFO waits at most readerWait for a reader.
+// Stdout, however named (see IsStdout), is standard output.
 func Write(path string, data []byte, perm os.FileMode) error {
+	if IsStdout(path) {
+		if _, err := os.Stdout.Write(data); err != nil {
+			return fmt.Errorf("write to stdout: %w", err)
+		}
+		return nil
+	}
 	fi, err := os.Stat(path)
 	switch {
 	case err == nil && fi.IsDir():
@@ -36,6 +43,17 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Stdout is the path that names standard output, the Unix habit.
+const Stdout = "-"
+
+// IsStdout says whether path names standard output: Stdout or
+// /dev/stdout. /dev/stdout is taken as a name, not opened: when standard
+// output is redirected to a file it resolves to that file, which must be
+// written through, not replaced.
+func IsStdout(path string) bool {
+	return path == Stdout || path == "/dev/stdout"
 }
 
 func writeInPlace(path string, data []byte) error {

@@ -53,3 +53,31 @@ func TestWriteFIFOWithoutReader(t *testing.T) {
 		t.Errorf("Write took %s, want at most %s", took, readerWait)
 	}
 }
+
+// "-" and /dev/stdout are standard output, even when it is redirected to a
+// regular file (which /dev/stdout then resolves to).
+func TestWriteStdout(t *testing.T) {
+	for _, path := range []string{"-", "/dev/stdout"} {
+		t.Run(path, func(t *testing.T) {
+			redirected := filepath.Join(t.TempDir(), "out")
+			f, err := os.Create(redirected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := os.Stdout
+			os.Stdout = f
+			err = Write(path, []byte("to stdout\n"), 0o644)
+			os.Stdout = old
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(redirected); string(got) != "to stdout\n" {
+				t.Errorf("stdout got %q", got)
+			}
+			if _, err := os.Stat("-"); err == nil {
+				t.Error("a file named - was written")
+			}
+		})
+	}
+}

@@ -17,8 +17,14 @@ import (
 // value are dropped, as Kafka's configuration trims every value it reads,
 // and around a key, which no property name has. It returns every problem,
 // one error per line, each starting "line N: " and naming no value: a
-// value may be a secret.
+// value may be a secret. Text holding a control character other than
+// blanks and line ends (a binary file) is refused with one error that
+// says where.
 func Parse(text string) (map[string]string, []error) {
+	if i := strings.IndexFunc(text, isBinary); i >= 0 {
+		return nil, []error{fmt.Errorf("line %d: byte %d is 0x%02x: not text; a properties file is key=value lines",
+			strings.Count(text[:i], "\n")+1, i+1, text[i])}
+	}
 	props := map[string]string{}
 	var errs []error
 	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n"), "\n")
@@ -60,6 +66,12 @@ func Parse(text string) (map[string]string, []error) {
 		props[k] = strings.TrimSpace(v)
 	}
 	return props, errs
+}
+
+// isBinary says whether c is a control character that no properties
+// text holds.
+func isBinary(c rune) bool {
+	return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f
 }
 
 // endsInEscape reports whether line ends in an odd number of backslashes.

@@ -85,3 +85,16 @@ func TestParseTrims(t *testing.T) {
 		t.Errorf("got %q", props)
 	}
 }
+
+// A binary file is refused with one short error saying where, not a line
+// of its bytes per line.
+func TestParseBinary(t *testing.T) {
+	text := "a=1\nb=2\x00\x01\x02" + strings.Repeat("\xff\x00garbage\n", 2000)
+	_, errs := Parse(text)
+	if len(errs) != 1 {
+		t.Fatalf("%d errors, want 1", len(errs))
+	}
+	if msg := errs[0].Error(); len(msg) > 120 || !strings.Contains(msg, "line 2") || !strings.Contains(msg, "byte 8") || !strings.Contains(msg, "not text") {
+		t.Errorf("error %q: want a short one naming line 2, byte 8 and not text", msg)
+	}
+}
