@@ -91,7 +91,8 @@ const (
 	// the next one past it, where log(p99) crosses the bound.
 	HowInterpolated = "interpolated"
 	// HowSaturated: the highest run within the bound fell short of its
-	// target rate, so the brokers carried no more.
+	// target rate, or ran as fast as it could (no target), so the brokers
+	// carried no more at that load's concurrency.
 	HowSaturated = "saturated"
 	// HowLowerBound: no run went past the bound or short of its rate;
 	// the capacity is at least this.
@@ -299,7 +300,7 @@ func sharedCores(r *results.Run) string {
 	if r.Cluster.Kind != results.KindLocal && r.Cluster.Kind != results.KindEmbedded {
 		return ""
 	}
-	return fmt.Sprintf("brokers and clients shared the %d CPUs of host %s (a %s cluster): a broker more adds no cores, so these results cannot show how capacity scales with brokers, and the answer below is the method's, not this hardware's",
+	return fmt.Sprintf("brokers and clients shared the %d CPUs of host %s (cluster kind %s): a broker more adds no cores, so these results cannot show how capacity scales with brokers, and the answer below is the method's, not this hardware's",
 		r.Host.CPUs, cmp.Or(r.Host.Hostname, "unknown"), r.Cluster.Kind)
 }
 
@@ -387,7 +388,7 @@ func capacityAt(n int, runs []*results.Run, fileOf map[*results.Run]string, boun
 		}
 		p.MBps += math.Max(0, math.Min(1, t)) * (p.Past.MBps - p.Within.MBps)
 		p.How = HowInterpolated
-	case p.Within.TargetMBps > 0 && p.Within.MBps < 0.95*p.Within.TargetMBps:
+	case p.Within.TargetMBps == 0 || p.Within.MBps < 0.95*p.Within.TargetMBps:
 		p.How = HowSaturated
 	default:
 		p.How = HowLowerBound
