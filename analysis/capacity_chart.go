@@ -63,8 +63,8 @@ func capacityPanel(fig *figure, g *CapacityGroup, q CapacityQuestion, legend boo
 		if err != nil {
 			return nil, err
 		}
-		line.LineStyle = draw.LineStyle{Color: seriesStyle(0).Color, Width: vg.Points(1.5)}
-		band := seriesStyle(0)
+		line.LineStyle = draw.LineStyle{Color: seriesStyle(2).Color, Width: vg.Points(1.5)}
+		band := seriesStyle(2)
 		band.Width, band.Dashes = vg.Points(0.75), []vg.Length{vg.Points(3), vg.Points(3)}
 		lo, err := plotter.NewLine(low)
 		if err != nil {
