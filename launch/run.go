@@ -33,6 +33,9 @@ type Point struct {
 	RunID string
 	// Version is kbench's version, for the result.
 	Version string
+	// Notes go into the result: what kbench changed for this point
+	// (FitNodes).
+	Notes []string
 	// Outputs, when set, makes the outputs a run of w reports to as it
 	// goes; done is called once the engine returns (a progress bar
 	// clears itself then).
@@ -89,6 +92,7 @@ func complete(res *results.Run, p Point) {
 	if p.Tuning != nil {
 		res.Notes = append(res.Notes, p.Tuning.Notes...)
 	}
+	res.Notes = append(res.Notes, p.Notes...)
 }
 
 // RunSpec is a run: a point, the shard it is of a distributed run (nil

@@ -67,10 +67,14 @@ func SweepBrokerProps(kind results.ClusterKind, alts []string) (map[string]strin
 
 // PointInputs returns what workload.Build takes for sweep point p on top
 // of the sweep's own sets: the profiles p's alternative composes, and
-// sets with p's varied values and rate after them, so they win.
+// sets with p's varied values and rate after them, so they win. A varied
+// node count (results.NodesParam) is the cluster's: NodeSweep takes it.
 func PointInputs(sets []string, p results.SweepPoint) (profiles, pointSets []string) {
 	pointSets = slices.Clip(sets)
 	for _, kv := range p.Params {
+		if kv.Key == results.NodesParam { // the cluster's, not the workload's
+			continue
+		}
 		pointSets = append(pointSets, kv.Key+"="+kv.Value)
 	}
 	if p.Rate > 0 {

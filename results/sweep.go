@@ -104,6 +104,22 @@ type SweepPoint struct {
 	Rate float64 `json:"rate,omitempty"`
 }
 
+// NodesParam is the varied key that sets a point's cluster size: each
+// value is a number of nodes, and the point runs on a cluster that large.
+const NodesParam = "nodes"
+
+// Nodes is the cluster size the point varies (NodesParam), 0 when it
+// varies none or its value is not a number.
+func (p SweepPoint) Nodes() int {
+	for _, kv := range p.Params {
+		if kv.Key == NodesParam {
+			n, _ := strconv.Atoi(kv.Value)
+			return n
+		}
+	}
+	return 0
+}
+
 // Label names the point for people: "acks=1 messageSize=100 durable franz".
 func (p SweepPoint) Label() string { return strings.Join(p.parts("="), " ") }
 

@@ -89,6 +89,39 @@ func TestSweepMatrix(t *testing.T) {
 	}
 }
 
+// A sweep over cluster sizes runs each point on a cluster of its size,
+// fitting the replication to it, and plan reads the sweep, flagging the
+// shared cores and refusing the USL on two sizes.
+func TestSweepNodesThenPlan(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := kbench(t, "sweep", "--cluster", "embedded", "--workload", "smoke", "--messages", "2000",
+		"--set", "replicationFactor=3", "--vary", "nodes=1,3", "-o", dir)
+	if code != exitOK {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	in, err := results.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range in.Runs {
+		want := []int{1, 3}[i]
+		if len(r.Cluster.Nodes) != want || r.Cluster.ReplicationFactor != min(want, 3) {
+			t.Errorf("point %d: %d nodes, replication %d; want %d nodes", i+1, len(r.Cluster.Nodes), r.Cluster.ReplicationFactor, want)
+		}
+	}
+	if !strings.Contains(strings.Join(in.Runs[0].Notes, "\n"), "replicationFactor lowered from 3 to 1") {
+		t.Errorf("1-node point notes %q", in.Runs[0].Notes)
+	}
+	js := filepath.Join(dir, "plan.json")
+	code, stdout, _ := kbench(t, "plan", dir, "--target-mbps", "1", "--p99", "10s", "-o", js, "--chart", filepath.Join(dir, "plan.svg"))
+	if code != exitOK || !strings.HasPrefix(stdout, "WARNING") || !strings.Contains(stdout, "usl\trefused") && !strings.Contains(stdout, " usl") {
+		t.Errorf("plan: exit %d\n%s", code, stdout)
+	}
+	if !nonEmpty(js) || !nonEmpty(filepath.Join(dir, "plan.svg")) {
+		t.Error("plan wrote no JSON or chart")
+	}
+}
+
 func TestSweepFindMaxRate(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, _ := kbench(t, "sweep", "--cluster", "embedded", "--workload", "smoke", "--set", "subscriptionsPerTopic=0",
@@ -126,6 +159,8 @@ func TestSweepRefusesBadInputBeforeRunning(t *testing.T) {
 		{"search without a bound", []string{"--find-max-rate"}, "needs --p99-max"},
 		{"rate set twice", []string{"--rate", "100", "--vary", "producerRate=1,2"}, "--vary producerRate and --rate"},
 		{"unknown driver", []string{"--driver", "franz,nosuch"}, `unknown driver "nosuch"`},
+		{"node count not a number", []string{"--vary", "nodes=0,3"}, "not a node count"},
+		{"nodes twice", []string{"--nodes", "3", "--vary", "nodes=1,3"}, "drop --nodes"},
 		// durable sets broker properties, throughput does not; a local
 		// cluster cannot switch between them mid-sweep.
 		{"broker settings differ", []string{"--cluster", "local", "--profile", "durable,throughput"}, "different broker properties"},

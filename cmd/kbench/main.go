@@ -59,6 +59,7 @@ func commands() []command {
 		{name: "sweep", summary: "run a matrix of settings, or search for the highest sustained rate", setup: sweepCmd},
 		{name: "plot", summary: "draw charts of results as PNG or SVG", setup: plotCmd},
 		{name: "report", summary: "write an HTML or markdown report of results", setup: reportCmd},
+		{name: "plan", summary: "brokers needed for a target throughput and p99, fitted from a sweep", setup: planCmd},
 		{name: "compare", summary: "judge new results against base results, for CI", setup: compareCmd},
 		{name: "export", summary: "write results as CSV, HdrHistogram logs, OMB JSON or Prometheus text", setup: exportCmd},
 		{name: "merge", summary: "merge the results of a distributed run's shards", setup: mergeCmd},

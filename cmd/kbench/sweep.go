@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,10 @@ const sweepExamples = `  # acks against message size: 6 runs, one result each, p
     --vary acks=1,all --vary messageSize=100,1024,10240
   # two profiles and two drivers at one setting: 4 runs
   kbench sweep --profile throughput,low-latency --driver franz,confluent --duration 30s
+  # capacity planning: a rate search on local clusters of 1, 3 and 5 nodes (nodes first,
+  # so each cluster starts once), then the brokers a target needs
+  kbench sweep --workload capacity --vary nodes=1,3,5 --find-max-rate --p99-max 50ms --start 2000
+  kbench plan kbench-results/sweep-capacity-*/ --target-mbps 100 --p99 50ms
   # the highest rate with publish p99 under 50 ms and consumers keeping up
   kbench sweep --find-max-rate --p99-max 50ms --start 1000 --step x2 --duration 10s
   # plot and report what a sweep wrote
@@ -61,7 +66,7 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 	flags.Lookup("driver").Usage = "client drivers to compare, comma-separated: " + strings.Join(all.Names(), ", ")
 	flags.Lookup("profile").Usage = "tuning profiles to compare, comma-separated or repeated; each is one alternative (a+b composes a and b): " + strings.Join(profiles.TuningNames(), ", ")
 	flags.Lookup("output").Usage = "directory for the results and " + results.SweepIndexFile + " (default ./kbench-results/sweep-WORKLOAD-RUNID/)"
-	flags.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes (repeatable: every combination runs)")
+	flags.StringArrayVar(&f.vary, "vary", nil, "a parameter and its values, key=v1,v2,...; key is anything --set takes, or nodes: a local or embedded cluster of each size (repeatable: every combination runs)")
 	flags.BoolVar(&f.findMax, "find-max-rate", false, "search for the highest rate sustained: step the rate up until a point fails, then bisect")
 	flags.StringVar(&f.p99Max, "p99-max", "", "rate search: the publish p99 a sustained point stays within, e.g. 50ms (required)")
 	flags.Float64Var(&f.start, "start", 1000, "rate search: the first rate, msgs/s")
@@ -89,18 +94,26 @@ func sweepCmd() (*pflag.FlagSet, func(ctx context.Context) error) {
 			return usageError{fmt.Errorf("-o: %w", err)}
 		}
 
-		// One target for the whole sweep: every point runs on the same brokers.
 		// The admin client is the first driver's.
 		drv, err := all.Get(cfg.Drivers[0])
 		if err != nil {
 			return usageError{fmt.Errorf("--driver: %w", err)}
 		}
-		sess, err := open(ctx, f.run.targetSpec(), broker, drv, f.run.log())
-		if err != nil {
-			return err
+		build := func(p results.SweepPoint) (launch.Point, error) { return f.prepare(p, hw) }
+		if f.variesNodes() {
+			// A cluster per size, started as the points reach it.
+			ns := &launch.NodeSweep{Spec: f.run.targetSpec(), BrokerProps: broker, Driver: drv, Log: f.run.log(), Dir: cfg.Dir}
+			defer ns.Close()
+			cfg.RunPoint = ns.RunPoint(build)
+		} else {
+			// One target for the whole sweep: every point runs on the same brokers.
+			sess, err := open(ctx, f.run.targetSpec(), broker, drv, f.run.log())
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			cfg.RunPoint = sess.SweepPoint(build)
 		}
-		defer sess.Close()
-		cfg.RunPoint = sess.SweepPoint(func(p results.SweepPoint) (launch.Point, error) { return f.prepare(p, hw) })
 		if !f.run.quiet {
 			cfg.Progress = printSweepProgress
 		}
@@ -133,6 +146,11 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 		}
 		if f.findMax && v.Key == "producerRate" {
 			return cfg, nil, nil, usagef("--vary producerRate and --find-max-rate both set the rate; drop one")
+		}
+		if v.Key == results.NodesParam {
+			if err := f.checkNodes(fs, v); err != nil {
+				return cfg, nil, nil, err
+			}
 		}
 	}
 	if f.findMax {
@@ -172,7 +190,11 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 		}
 		pt, err := f.prepare(p, nil)
 		if err == nil {
-			err = flagged(f.run.targetSpec().Check(pt.Workload))
+			spec := f.run.targetSpec()
+			if n := p.Nodes(); n > 0 {
+				spec.Nodes, spec.NodesGiven = n, true
+			}
+			err = flagged(spec.Check(pt.Workload))
 		}
 		if err != nil {
 			if !seen[err.Error()] {
@@ -190,6 +212,34 @@ func (f *sweepFlags) plan(fs interface{ Changed(string) bool }) (sweep.Config, *
 	}
 	cfg.Workload = first.Name
 	return cfg, first, broker, nil
+}
+
+// variesNodes reports whether the sweep varies the cluster size.
+func (f *sweepFlags) variesNodes() bool {
+	for _, s := range f.vary {
+		if key, _, _ := strings.Cut(s, "="); strings.TrimSpace(key) == results.NodesParam {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNodes refuses a cluster-size dimension that cannot run: sizes
+// that are not whole numbers of at least 1, a size set twice, or a target
+// kbench does not start.
+func (f *sweepFlags) checkNodes(fs interface{ Changed(string) bool }, v results.Vary) error {
+	for _, val := range v.Values {
+		if n, err := strconv.Atoi(val); err != nil || n < 1 {
+			return usagef("--vary nodes=%s: %q is not a node count; give whole numbers of at least 1, e.g. nodes=1,3,5", strings.Join(v.Values, ","), val)
+		}
+	}
+	for _, name := range []string{"nodes", "cluster-dir", "bootstrap"} {
+		if fs.Changed(name) {
+			return usagef("--vary nodes and --%s: a sweep over cluster sizes starts a cluster of each size itself; drop --%s", name, name)
+		}
+	}
+	ns := launch.NodeSweep{Spec: f.run.targetSpec()}
+	return flagged(ns.CheckNodes())
 }
 
 // search reads the rate search's flags.
@@ -250,7 +300,13 @@ func (f *sweepFlags) prepare(p results.SweepPoint, hw *results.Hardware) (launch
 	if err := launch.CheckProps(drv, w); err != nil {
 		return launch.Point{}, err
 	}
-	return f.run.point(w, tuning, profileNames, drv, hw, "", nil), nil
+	pt := f.run.point(w, tuning, profileNames, drv, hw, "", nil)
+	if n := p.Nodes(); n > 0 {
+		if note := launch.FitNodes(w, n); note != "" {
+			pt.Notes = append(pt.Notes, note)
+		}
+	}
+	return pt, nil
 }
 
 // printSweepProgress prints one line per finished point on stderr.
