@@ -65,11 +65,14 @@ test: lint build fuzz deploy-test $(GOTESTSUM)
 	$(GOTESTSUM) tool slowest --jsonfile $(TEST_JSON) --threshold 5s | head -n 15; \
 	exit $$status  # -p 1: the integration tests share, and fail, one cluster
 
-# The long cases 'make test' skips (LONG_TESTS): a rolling restart and
-# latency on replication links, on a proxied cluster of their own.
-test-long: $(GOTESTSUM)
+# The long cases 'make test' skips: a rolling restart and latency on
+# replication links on a proxied cluster of their own (LONG_TESTS), and a
+# sweep over cluster sizes that starts clusters of 1 and 3 nodes.
+test-long: build $(GOTESTSUM)
 	KBENCH_NET_TESTS=1 KBENCH_LONG_TESTS=1 $(GOTESTSUM) --format standard-verbose -- \
 		-race -count=1 -timeout 20m -run '$(LONG_TESTS)' ./bench/
+	KBENCH_LONG_TESTS=1 $(GOTESTSUM) --format standard-verbose -- \
+		-race -count=1 -timeout 10m -run '^TestLocalSweepNodes$$' ./cmd/kbench/
 
 # Fast tests only: no Kafka needed (integration tests skip themselves).
 unit: deploy-test

@@ -128,6 +128,11 @@ func TestParam(t *testing.T) {
 	if _, ok := Param(r, "nonesuch"); ok {
 		t.Error("Param found a setting that does not exist")
 	}
+	// The cluster's size, which a nodes sweep varies.
+	r.Cluster.Nodes = make([]results.Node, 3)
+	if got, ok := Param(r, results.NodesParam); !ok || got != "3" {
+		t.Errorf("Param(nodes) = %q, %v; want 3", got, ok)
+	}
 }
 
 func TestSummarize(t *testing.T) {

@@ -38,8 +38,13 @@ func Param(run *results.Run, name string) (string, bool) {
 			return v, true
 		}
 	}
-	if name == "target_rate" {
+	switch name {
+	case "target_rate":
 		return formatFloat(run.Summary.TargetRate), true
+	case results.NodesParam: // the cluster's size, not a workload field
+		if n := len(run.Cluster.Nodes); n > 0 {
+			return strconv.Itoa(n), true
+		}
 	}
 	return "", false
 }
