@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime"
 	"time"
+
+	"github.com/kbench/kbench/internal/poll"
 )
 
 // Pacing. A wait sleeps in a fine sleep (on Linux a nanosleep, on a thread
@@ -157,12 +159,5 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		time.Sleep(d)
 		return ctx.Err() == nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return poll.Sleep(ctx, d)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kbench/kbench/bench"
 	"github.com/kbench/kbench/drivers"
+	"github.com/kbench/kbench/internal/poll"
 	"github.com/kbench/kbench/internal/redact"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
@@ -261,7 +262,7 @@ func (c *control) read(ctx context.Context) {
 		})
 		if err != nil {
 			// The client retries; a silent cluster shows as silence.
-			sleepCtx(ctx, 100*time.Millisecond)
+			poll.Sleep(ctx, 100*time.Millisecond)
 		}
 	}
 }
@@ -444,16 +445,4 @@ func deleteTopics(ctx context.Context, admin drivers.Admin, topics []string) err
 		errs = append(errs, admin.DeleteTopic(ctx, t))
 	}
 	return errors.Join(errs...)
-}
-
-// sleepCtx waits d or until ctx ends, and reports whether d passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

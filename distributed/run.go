@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kbench/kbench/bench"
+	"github.com/kbench/kbench/internal/poll"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 )
@@ -300,7 +301,7 @@ func (s *coordinator) Start(ctx context.Context) (time.Time, []time.Duration, er
 		go func() { defer close(done); s.followClock(fctx) }()
 		s.stopFollow = func() { cancel(); <-done }
 	}
-	sleepCtx(ctx, time.Until(at))
+	poll.Sleep(ctx, time.Until(at))
 	return at, ahead, ctx.Err()
 }
 

@@ -328,19 +328,7 @@ func nonEmpty(path string) bool {
 // with exit code 2.
 func TestMerge(t *testing.T) {
 	dir := t.TempDir()
-	var files []string
-	for i := range 2 {
-		r, err := results.Read(fixture("ok-1")[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.RunID, r.Shard = "run-1", &results.Shard{Index: i, Count: 2}
-		f := filepath.Join(dir, "shard-"+string(rune('0'+i))+".json")
-		if err := results.Write(f, r); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
+	files := shardFiles(t, dir)
 	out := filepath.Join(dir, "merged.json")
 	if code, _, _ := kbench(t, append([]string{"merge", "-q", "-o", out}, files...)...); code != exitOK {
 		t.Fatalf("exit code %d, want 0", code)

@@ -26,3 +26,15 @@ func Until(ctx context.Context, every time.Duration, check func(context.Context)
 		}
 	}
 }
+
+// Sleep waits d, or until ctx ends, and reports whether d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
