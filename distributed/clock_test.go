@@ -23,7 +23,7 @@ func TestClockBestSample(t *testing.T) {
 		{2, 12}, // a queue on the way back
 	}
 	var samples []clockSample
-	t1 := int64(1_000_000 * ms)
+	t1 := 1_000_000 * ms
 	for _, tr := range trips {
 		t2 := t1 + tr.out*ms - 3*ms // shard 0 answers, by its clock
 		t3 := t1 + (tr.out+tr.back)*ms
