@@ -58,6 +58,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if w.ProducerRate > 0 {
 		res.Histograms.SendLag = c.encodeWhole(c.lagSum, "send-lag")
 	}
+	if w.UseTransactions {
+		res.Histograms.Commit = c.encodeWhole(c.commitSum, "commit")
+	}
 
 	s := &res.Summary
 	s.ProducedMessages = c.totals.acked
@@ -123,6 +126,17 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	}
 	if sent > 0 {
 		s.LateShare = float64(s.LateSends) / float64(sent)
+	}
+	if w.UseTransactions {
+		s.Transactions = r.transactions(c, measured, prodWindow)
+		for _, p := range r.producers {
+			if p.txn.stopped != nil {
+				res.Notes = append(res.Notes, p.txn.stopped.Error())
+			}
+		}
+		if l := w.Consumer["isolation.level"]; l != "" && l != "read_committed" {
+			res.Notes = append(res.Notes, "consumers read with isolation.level="+l+": they read aborted transactions' messages, so verify's aborted_read counts those, not a fault")
+		}
 	}
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)

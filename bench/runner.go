@@ -528,7 +528,7 @@ func (r *run) drain(ctx context.Context) error {
 		return nil
 	}
 	deadline := time.Now().Add(r.w.Drain.D())
-	ends, err := r.endOffsets(context.Background())
+	ends, err := r.readEnds(context.Background())
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
 	}
