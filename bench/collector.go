@@ -31,9 +31,9 @@ type collector struct {
 	// pubIv, e2eIv, lagIv and commitIv hold the interval being closed;
 	// reset after.
 	pubIv, e2eIv, lagIv, commitIv *hdrhistogram.Histogram
-	lastTick            time.Duration
-	totals, consTotals  snapshot
-	retriesSeen         []int64 // per producer: its client's retry count so far
+	lastTick                      time.Duration
+	totals, consTotals            snapshot
+	retriesSeen                   []int64 // per producer: its client's retry count so far
 	// encodeErrs are histograms that could not be encoded.
 	encodeErrs []string
 	// subs holds each subscription's totals.
