@@ -129,7 +129,8 @@ type Transactor interface {
 	// fatal client error).
 	Begin(ctx context.Context) error
 	// Commit waits until every record produced since Begin has
-	// completed, then commits the transaction. nil means it committed:
+	// completed, then commits the transaction; every record's DoneFunc
+	// has run when it returns. nil means it committed:
 	// every record of it is stored and visible to read_committed readers.
 	// An error wrapping ErrTxnAborted means it was aborted instead (a
 	// record failed, or the coordinator refused the commit): none of its
@@ -138,8 +139,9 @@ type Transactor interface {
 	// lost, a fatal client error): it may have committed or not. A new
 	// transaction may Begin after either error; Begin says if it cannot.
 	Commit(ctx context.Context) error
-	// Abort fails the records not yet sent and aborts the transaction.
-	// nil means it was aborted.
+	// Abort fails the records not yet sent and aborts the transaction;
+	// every record's DoneFunc has run when it returns nil, which means
+	// it was aborted.
 	Abort(ctx context.Context) error
 }
 

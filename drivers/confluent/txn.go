@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -41,6 +42,7 @@ func (p txnProducer) Commit(ctx context.Context) error {
 	for {
 		err := p.call(func() error { return p.kp.CommitTransaction(ctx) })
 		if err == nil {
+			p.reported(ctx)
 			return nil
 		}
 		var kerr kafka.Error
@@ -63,6 +65,7 @@ func (p txnProducer) Abort(ctx context.Context) error {
 	for {
 		err := p.call(func() error { return p.kp.AbortTransaction(ctx) })
 		if err == nil {
+			p.reported(ctx)
 			return nil
 		}
 		var kerr kafka.Error
@@ -70,5 +73,15 @@ func (p txnProducer) Abort(ctx context.Context) error {
 			continue
 		}
 		return fmt.Errorf("confluent driver: abort: %w", wrap(err))
+	}
+}
+
+// reported waits until the delivery loop has run the DoneFunc of every
+// record (or ctx ends): librdkafka ends a transaction once its records
+// are delivered, but their reports may still be on their way through the
+// events channel.
+func (p txnProducer) reported(ctx context.Context) {
+	for p.inflight.Load() > 0 && ctx.Err() == nil {
+		time.Sleep(100 * time.Microsecond)
 	}
 }

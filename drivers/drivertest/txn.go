@@ -58,6 +58,11 @@ func testTransactions(t *testing.T, d drivers.Driver, bootstrap []string, admin 
 		if err := end(ctx); err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
+		for i := range out.recs {
+			if out.recs[i].calls.Load() == 0 {
+				t.Fatalf("%s: record %d's DoneFunc had not run when the transaction ended", label, i)
+			}
+		}
 		out.wait(t, 10*time.Second)
 		out.check(t)
 		for i := range out.recs {
