@@ -25,13 +25,15 @@ type collector struct {
 	phase         Phase // of the last interval; "" before the first
 
 	intervals []results.Interval
-	// pubSum, e2eSum and lagSum are the measurement window's histograms.
-	pubSum, e2eSum, lagSum *hdrhistogram.Histogram
-	// pubIv, e2eIv and lagIv hold the interval being closed; reset after.
-	pubIv, e2eIv, lagIv *hdrhistogram.Histogram
-	lastTick            time.Duration
-	totals, consTotals  snapshot
-	retriesSeen         []int64 // per producer: its client's retry count so far
+	// pubSum, e2eSum, lagSum and commitSum are the measurement window's
+	// histograms.
+	pubSum, e2eSum, lagSum, commitSum *hdrhistogram.Histogram
+	// pubIv, e2eIv, lagIv and commitIv hold the interval being closed;
+	// reset after.
+	pubIv, e2eIv, lagIv, commitIv *hdrhistogram.Histogram
+	lastTick                      time.Duration
+	totals, consTotals            snapshot
+	retriesSeen                   []int64 // per producer: its client's retry count so far
 	// encodeErrs are histograms that could not be encoded.
 	encodeErrs []string
 	// subs holds each subscription's totals.
@@ -46,6 +48,7 @@ func newCollector(r *run) *collector {
 		produceEnd: &r.produceEnd, out: r.cfg.Outputs,
 		pubSum: results.NewHistUpTo(top), e2eSum: results.NewHistUpTo(top), lagSum: results.NewHistUpTo(top),
 		pubIv: results.NewHistUpTo(top), e2eIv: results.NewHistUpTo(top), lagIv: results.NewHistUpTo(top),
+		commitSum: results.NewHistUpTo(top), commitIv: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
 		subs:        make([]snapshot, r.w.SubscriptionsPerTopic),
 	}
@@ -91,13 +94,16 @@ func (c *collector) collect(end time.Duration) {
 
 	var ps snapshot
 	ps.errKinds = map[string]int64{}
-	pub, e2e, lag := c.pubIv, c.e2eIv, c.lagIv
+	pub, e2e, lag, commit := c.pubIv, c.e2eIv, c.lagIv, c.commitIv
 	defer pub.Reset()
 	defer e2e.Reset()
 	defer lag.Reset()
+	defer commit.Reset()
 	for _, p := range c.producers {
-		p.rec.take(intervalHists{lat: pub, latSum: c.pubSum, lag: lag, lagSum: c.lagSum}, &ps)
+		p.rec.take(intervalHists{lat: pub, latSum: c.pubSum, lag: lag, lagSum: c.lagSum, commit: commit, commitSum: c.commitSum}, &ps)
 	}
+	iv.Commits, iv.Aborts = ps.commits, ps.aborts
+	iv.CommitP99Ms = float64(commit.ValueAtQuantile(99)) / 1000
 	iv.Sent, iv.Acked, iv.AckedBytes, iv.Errors, iv.LateSends = ps.sent, ps.acked, ps.ackedBytes, ps.errors, ps.late
 	iv.InFlightWaitS = ps.slotWait.Seconds()
 	if len(ps.errKinds) > 0 {
@@ -179,6 +185,16 @@ func (t *snapshot) add(s snapshot) {
 	t.dropped += s.dropped
 	t.negative += s.negative
 	t.lastAt = max(t.lastAt, s.lastAt)
+	t.commits += s.commits
+	t.aborts += s.aborts
+	t.inDoubt += s.inDoubt
+	t.abortedMsg += s.abortedMsg
+	for k, n := range s.abortKinds {
+		if t.abortKinds == nil {
+			t.abortKinds = map[string]int64{}
+		}
+		t.abortKinds[k] += n
+	}
 	if t.errKinds == nil {
 		t.errKinds = map[string]int64{}
 	}

@@ -37,6 +37,9 @@ func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) 
 		c.offsets = make([]results.Seqs, r.parts)
 	}
 	props := map[string]string{"auto.offset.reset": "earliest"}
+	if r.w.UseTransactions {
+		props["isolation.level"] = "read_committed"
+	}
 	for k, val := range r.w.Consumer {
 		props[k] = val
 	}

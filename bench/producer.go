@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -49,8 +50,11 @@ type producer struct {
 	// unsent counts the messages due before the time bound but not sent
 	// by then (open model). Written by loop.
 	unsent uint64
-	// acked holds the sequences acknowledged; written under rec.mu.
+	// acked holds the sequences acknowledged (committed, when
+	// transactional); written under rec.mu.
 	acked bitset
+	// txn is nil unless the workload uses transactions.
+	txn *txn
 }
 
 // slot is one in-flight message: its record and buffer are reused once the
@@ -93,10 +97,26 @@ func newProducer(ctx context.Context, r *run, i int, quota int64) (*producer, er
 		ClientID:  "kbench-" + r.id + "-p" + strconv.Itoa(i),
 		Props:     w.Producer,
 	}
+	if w.UseTransactions {
+		cfg.Props = maps.Clone(w.Producer)
+		if cfg.Props == nil {
+			cfg.Props = map[string]string{}
+		}
+		cfg.Props["transactional.id"] = transactionalID(w.Producer["transactional.id"], r.id, i)
+		p.rec.commit = newHistPair(r.histTop())
+	}
 	var err error
 	p.drv, err = r.cfg.Driver.NewProducer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("producer %d: %w", i, err)
+	}
+	if w.UseTransactions {
+		tx, ok := p.drv.(drivers.Transactor)
+		if !ok {
+			p.drv.Close()
+			return nil, fmt.Errorf("producer %d: the %s driver cannot run transactions", i, r.cfg.Driver.Name())
+		}
+		p.txn = &txn{tx: tx, size: w.TransactionSize, interval: w.TransactionInterval.D(), ends: make([]int64, r.parts)}
 	}
 	return p, nil
 }
@@ -157,6 +177,10 @@ func (p *producer) newSlot() *slot {
 func (p *producer) loop(ctx context.Context, planned time.Duration) {
 	t0 := p.r.t0
 	reachedBound := false
+	if p.txn != nil {
+		// Runs after sentUntil is set: the last commit is not sending.
+		defer p.endTxn(ctx)
+	}
 	var period float64
 	if p.rate > 0 {
 		period = float64(time.Second) / p.rate
@@ -230,7 +254,14 @@ func (p *producer) loop(ctx context.Context, planned time.Duration) {
 			p.rec.late.Add(1)
 		}
 		s.lag = now - intended
+		if p.txn != nil && !p.beginTxn(ctx, n) {
+			p.slots.keep(s)
+			return
+		}
 		p.send(ctx, s, n, intended)
+		if p.txn != nil && p.txn.due(n+1, now) {
+			p.endTxn(ctx)
+		}
 	}
 }
 
@@ -290,6 +321,10 @@ func (s *slot) onDone(partition int32, offset int64, err error) {
 	if err != nil {
 		r.errors++
 		r.errKinds[drivers.KindOf(err)]++
+	} else if p.txn != nil {
+		// Counted when the transaction commits (endTxn).
+		part := p.topicIdx*p.r.w.PartitionsPerTopic + int(partition)
+		p.txn.acked = append(p.txn.acked, txnRecord{seq: s.seq, intended: s.intended, size: s.size, part: part, offset: offset})
 	} else {
 		r.record((now - s.intended).Microseconds(), s.size, warm)
 		p.acked.set(s.seq)

@@ -47,6 +47,13 @@ type recorder struct {
 	errors   int64
 	errKinds map[string]int64
 	ackTimes ackTimeline
+
+	// A transactional producer's transactions (see txn): commit latencies
+	// in µs (nil otherwise), transactions ended by outcome, the messages
+	// of aborted ones, and why they were aborted.
+	commit                               histPair
+	commits, aborts, inDoubt, abortedMsg int64
+	abortKinds                           map[string]int64
 }
 
 // histPair holds the values of messages meant to be sent after the warm-up
@@ -96,12 +103,14 @@ type snapshot struct {
 	dropped, negative                     int64
 	lastAt                                int64
 	errKinds                              map[string]int64
+	commits, aborts, inDoubt, abortedMsg  int64
+	abortKinds                            map[string]int64
 }
 
 // intervalHists are the histograms the collector gathers an interval's
 // values into, and the measurement window's it adds them to.
 type intervalHists struct {
-	lat, latSum, lag, lagSum *hdrhistogram.Histogram
+	lat, latSum, lag, lagSum, commit, commitSum *hdrhistogram.Histogram
 }
 
 // take moves the recorder's interval figures into s, and its histograms
@@ -115,6 +124,21 @@ func (r *recorder) take(h intervalHists, s *snapshot) {
 	if r.lag.meas != nil {
 		s.dropped += r.lag.moveTo(h.lag, h.lagSum)
 	}
+	if r.commit.meas != nil {
+		s.dropped += r.commit.moveTo(h.commit, h.commitSum)
+	}
+	s.commits += r.commits
+	s.aborts += r.aborts
+	s.inDoubt += r.inDoubt
+	s.abortedMsg += r.abortedMsg
+	for k, n := range r.abortKinds {
+		if s.abortKinds == nil {
+			s.abortKinds = map[string]int64{}
+		}
+		s.abortKinds[k] += n
+		delete(r.abortKinds, k)
+	}
+	r.commits, r.aborts, r.inDoubt, r.abortedMsg = 0, 0, 0, 0
 	s.acked += r.acked
 	s.ackedBytes += r.ackedBytes
 	s.measAcked += r.measAcked

@@ -58,6 +58,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if w.ProducerRate > 0 {
 		res.Histograms.SendLag = c.encodeWhole(c.lagSum, "send-lag")
 	}
+	if w.UseTransactions {
+		res.Histograms.Commit = c.encodeWhole(c.commitSum, "commit")
+	}
 
 	s := &res.Summary
 	s.ProducedMessages = c.totals.acked
@@ -138,6 +141,17 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 		s.UnsentShare = float64(s.Unsent) / float64(uint64(s.Unsent)+issued)
 		res.Notes = append(res.Notes, fmt.Sprintf("the target rate (%g msgs/s) was not reached: %d messages (%.3g%%) due by the end were never sent; sending stopped at the time bound, and the producers, client or cluster could not keep up",
 			w.ProducerRate, s.Unsent, 100*s.UnsentShare))
+	}
+	if w.UseTransactions {
+		s.Transactions = r.transactions(c, measured, prodWindow)
+		for _, p := range r.producers {
+			if p.txn.stopped != nil {
+				res.Notes = append(res.Notes, p.txn.stopped.Error())
+			}
+		}
+		if l := w.Consumer["isolation.level"]; l != "" && l != "read_committed" {
+			res.Notes = append(res.Notes, "consumers read with isolation.level="+l+": they read aborted transactions' messages, so verify's aborted_read counts those, not a fault")
+		}
 	}
 	s.PublishLatencyMs = results.LatencyOf(c.pubSum)
 	s.E2ELatencyMs = results.LatencyOf(c.e2eSum)

@@ -630,7 +630,7 @@ func (r *run) drain(ctx context.Context) error {
 		return nil
 	}
 	deadline := time.Now().Add(r.w.Drain.D())
-	ends, err := r.endOffsets(r.tail)
+	ends, err := r.readEnds(r.tail)
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -307,13 +308,25 @@ func (r *run) verify(res *results.Run) {
 		return
 	}
 	acked, sent := r.producedSets()
-	ends, endsErr := r.endOffsets(r.tail)
+	ends, endsErr := r.readEnds(r.tail)
 	// Each subscription is checked on its own (see Verify.AddSubscription).
 	var total results.Verify
 	for _, v := range r.verifiers {
-		total.AddSubscription(v.verdict(acked, sent, endsErr == nil && v.reached(ends)))
+		one := v.verdict(acked, sent, endsErr == nil && v.reached(ends))
+		if r.w.UseTransactions {
+			r.txnVerdict(v, &one)
+		}
+		total.AddSubscription(one)
+		total.AbortedRead = max(total.AbortedRead, one.AbortedRead)
+		total.InDoubt = one.InDoubt
+		if len(one.AbortedSamples) > len(total.AbortedSamples) {
+			total.AbortedSamples = one.AbortedSamples
+		}
 	}
 	total.EndOffsets = -1
+	if r.w.UseTransactions {
+		endsErr = errors.New("transaction markers and aborted records take offsets, so end offsets do not count messages")
+	}
 	if endsErr != nil {
 		total.OffsetCheck = "not checked: " + endsErr.Error()
 	} else {

@@ -1,6 +1,9 @@
 package drivers
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Optional capabilities. A driver's producer, consumer or admin may
 // implement these; callers find them by type assertion, e.g.
@@ -110,3 +113,37 @@ type RecordLimit struct {
 	Value    int64
 	Setting  string
 }
+
+// Transactor is a producer made with a transactional id (the producer
+// property transactional.id): the records it produces belong to the
+// transaction open at the time, and a read_committed consumer reads them
+// only once it commits, never if it aborts. The driver sets the producer
+// up for transactions (InitTransactions) before the first Begin.
+//
+// One transaction is open at a time: Begin, Produce records, then Commit
+// or Abort, from one goroutine. Produce is refused (done gets an error)
+// outside a transaction.
+type Transactor interface {
+	// Begin opens a transaction. It fails when the producer can run no
+	// more transactions (fenced by another producer with its id, or a
+	// fatal client error).
+	Begin(ctx context.Context) error
+	// Commit waits until every record produced since Begin has
+	// completed, then commits the transaction; every record's DoneFunc
+	// has run when it returns. nil means it committed:
+	// every record of it is stored and visible to read_committed readers.
+	// An error wrapping ErrTxnAborted means it was aborted instead (a
+	// record failed, or the coordinator refused the commit): none of its
+	// records will ever be visible to read_committed readers. Any other
+	// error leaves its outcome unknown (a commit request whose answer was
+	// lost, a fatal client error): it may have committed or not. A new
+	// transaction may Begin after either error; Begin says if it cannot.
+	Commit(ctx context.Context) error
+	// Abort fails the records not yet sent and aborts the transaction;
+	// every record's DoneFunc has run when it returns nil, which means
+	// it was aborted.
+	Abort(ctx context.Context) error
+}
+
+// ErrTxnAborted marks a Transactor's Commit that aborted the transaction.
+var ErrTxnAborted = errors.New("transaction aborted")

@@ -46,12 +46,14 @@ var notMeasured = map[string]string{
 // clients, under producerConfig and consumerConfig whatever the order in the
 // file, as OMB's driver applies it. bootstrap.servers is dropped (the run's
 // target decides where to connect) and noted, so a reader sees the address
-// the file pointed at; so are the properties in notMeasured. A file of
-// another OMB driver, or one asking for transactions, is refused: kbench
-// would measure something else.
+// the file pointed at; so are the properties in notMeasured.
+// useTransactions: true makes the run transactional, batchSize its
+// messages per transaction. A file of another OMB driver is refused:
+// kbench would measure something else.
 func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 	var errs []error
 	blocks := map[string]map[string]string{}
+	var batchSize *yaml.Node // messages per transaction, read once useTransactions is known
 	note := func(format string, args ...any) { t.Notes = append(t.Notes, fmt.Sprintf(file+": "+format, args...)) }
 	for i := 0; i < len(top.Content); i += 2 {
 		key, val := top.Content[i].Value, top.Content[i+1]
@@ -67,8 +69,12 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 				errs = append(errs, fmt.Errorf("%s: skipCreateTopic: true is not supported: kbench creates fresh topics for each run, to check its counts against their end offsets", file))
 			}
 		case "useTransactions":
-			if val.Value == "true" {
-				errs = append(errs, fmt.Errorf("%s: useTransactions: true is not supported: kbench produces without transactions, and a transactional run measures something else", file))
+			switch val.Value {
+			case "true":
+				t.UseTransactions = true
+			case "false":
+			default:
+				errs = append(errs, fmt.Errorf("%s: useTransactions: must be true or false, got %s", file, oneLine(val.Value)))
 			}
 		case "sync":
 			// A field of a fork's Kafka driver: each send waits for its
@@ -76,8 +82,10 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 			if val.Value == "true" {
 				errs = append(errs, fmt.Errorf("%s: sync: true (a producer that waits for each send) is not supported in a profile: it is the workload's maxInFlight: 1", file))
 			}
-		case "batchSize", "maxConcurrentTransactions":
-			note("%s=%s not applicable: it sizes OMB's transactions, which kbench does not use", key, val.Value)
+		case "batchSize":
+			batchSize = val
+		case "maxConcurrentTransactions":
+			note("%s=%s not applicable: each kbench producer keeps one transaction open at a time", key, val.Value)
 		case "replicationFactor":
 			errs = appendErr(errs, positiveInt(file, key, val, &t.ReplicationFactor))
 		case "topicConfig", "commonConfig", "producerConfig", "consumerConfig":
@@ -103,6 +111,13 @@ func parseOMB(file string, top *yaml.Node, t *Tuning) []error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: %s: unknown field of an OpenMessaging Benchmark driver file; use %s", file, oneLine(key), oneOf(ombFields)))
 		}
+	}
+	switch {
+	case batchSize == nil:
+	case t.UseTransactions:
+		errs = appendErr(errs, positiveInt(file, "batchSize", batchSize, &t.TransactionSize))
+	default:
+		note("batchSize=%s not applicable: it sizes OMB's transactions, and useTransactions is not true", batchSize.Value)
 	}
 	maps.Copy(t.Topic, blocks["topicConfig"])
 	maps.Copy(t.Producer, blocks["commonConfig"])

@@ -304,3 +304,18 @@ func TestDetectHostCgroupMemory(t *testing.T) {
 		})
 	}
 }
+
+// OMB's useTransactions makes the run transactional, its batchSize the
+// messages per transaction.
+func TestOMBTransactions(t *testing.T) {
+	tu, err := LoadTuning("testdata/omb/transactions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tu.UseTransactions || tu.TransactionSize != 2500 {
+		t.Errorf("useTransactions %v, transaction size %d; want true and 2500", tu.UseTransactions, tu.TransactionSize)
+	}
+	if !strings.Contains(strings.Join(tu.Notes, "\n"), "maxConcurrentTransactions=10 not applicable") {
+		t.Errorf("notes %q do not mention maxConcurrentTransactions", tu.Notes)
+	}
+}

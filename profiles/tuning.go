@@ -26,6 +26,12 @@ type Tuning struct {
 	// ReplicationFactor and Partitions, when not 0, set the run's topics.
 	ReplicationFactor int
 	Partitions        int
+	// UseTransactions and TransactionSize come from an OpenMessaging
+	// Benchmark driver file's useTransactions and batchSize (the
+	// messages per transaction); they set the workload's fields of those
+	// names.
+	UseTransactions bool
+	TransactionSize int
 	// Notes are things loading changed that a reader should know, e.g. a
 	// bootstrap.servers dropped from an OpenMessaging Benchmark file.
 	Notes []string

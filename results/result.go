@@ -249,6 +249,32 @@ type Summary struct {
 	Unverified int64 `json:"unverified"`
 	// Backlog is a backlog run's build and drain (consumerBacklogSizeGB).
 	Backlog *Backlog `json:"backlog,omitempty"`
+	// Transactions are a transactional run's (useTransactions). In such a
+	// run a message counts as produced, and its publish latency ends,
+	// when its transaction commits, not when the broker acknowledges it.
+	Transactions *Transactions `json:"transactions,omitempty"`
+}
+
+// Transactions are the transactions of a run's producers.
+type Transactions struct {
+	// Committed, Aborted and InDoubt count transactions over the whole
+	// run: InDoubt are those whose commit ended without telling its
+	// outcome (a lost answer, a fatal client error).
+	Committed int64 `json:"committed"`
+	Aborted   int64 `json:"aborted"`
+	InDoubt   int64 `json:"in_doubt"`
+	// AbortedByKind says why transactions were aborted: the error kind
+	// of what failed (a record, the commit), or "stopped" for those the
+	// run aborted as it was interrupted.
+	AbortedByKind map[string]int64 `json:"aborted_by_kind,omitempty"`
+	// AbortedMessages counts the messages sent in aborted transactions.
+	AbortedMessages int64 `json:"aborted_messages"`
+	// RatePerS is the transactions committed per second over the
+	// measurement window (those begun after the warm-up).
+	RatePerS float64 `json:"rate_per_s"`
+	// CommitLatencyMs is the time the commit call took: flushing the
+	// transaction's records, then committing with the coordinator.
+	CommitLatencyMs Latency `json:"commit_latency_ms"`
 }
 
 // Subscription is one subscription's (consumer group's) consumption.
@@ -291,19 +317,24 @@ type Interval struct {
 	InFlightWaitS float64 `json:"in_flight_wait_s"`
 	// Retries made by the clients; absent where the driver cannot count
 	// them.
-	Retries      *int64   `json:"retries,omitempty"`
-	PublishP50Ms float64  `json:"publish_p50_ms"`
-	PublishP99Ms float64  `json:"publish_p99_ms"`
-	PublishMaxMs float64  `json:"publish_max_ms"`
-	E2EP99Ms     float64  `json:"e2e_p99_ms"`
-	SendLagP99Ms float64  `json:"send_lag_p99_ms"`
-	PublishHist  string   `json:"publish_hist,omitempty"`
-	E2EHist      string   `json:"e2e_hist,omitempty"`
-	Faults       []string `json:"faults,omitempty"`
+	Retries      *int64  `json:"retries,omitempty"`
+	PublishP50Ms float64 `json:"publish_p50_ms"`
+	PublishP99Ms float64 `json:"publish_p99_ms"`
+	PublishMaxMs float64 `json:"publish_max_ms"`
+	E2EP99Ms     float64 `json:"e2e_p99_ms"`
+	SendLagP99Ms float64 `json:"send_lag_p99_ms"`
+	// Commits and Aborts count the transactions that ended in the
+	// interval; CommitP99Ms is their commit latency.
+	Commits     int64    `json:"commits,omitempty"`
+	Aborts      int64    `json:"aborts,omitempty"`
+	CommitP99Ms float64  `json:"commit_p99_ms,omitempty"`
+	PublishHist string   `json:"publish_hist,omitempty"`
+	E2EHist     string   `json:"e2e_hist,omitempty"`
+	Faults      []string `json:"faults,omitempty"`
 }
 
 // Add adds o's counters (messages, bytes, errors by kind, late sends,
-// in-flight wait, retries) to iv; times, latencies, histograms and faults
+// in-flight wait, retries, transactions) to iv; times, latencies, histograms and faults
 // are left alone.
 func (iv *Interval) Add(o Interval) {
 	iv.Sent += o.Sent
@@ -315,6 +346,8 @@ func (iv *Interval) Add(o Interval) {
 	iv.LateSends += o.LateSends
 	iv.InFlightWaitS += o.InFlightWaitS
 	iv.Retries = AddRetries(iv.Retries, o.Retries)
+	iv.Commits += o.Commits
+	iv.Aborts += o.Aborts
 	iv.ErrorsByKind = addKinds(iv.ErrorsByKind, o.ErrorsByKind)
 }
 
@@ -325,6 +358,8 @@ type Histograms struct {
 	Publish string `json:"publish_us"`
 	E2E     string `json:"e2e_us"`
 	SendLag string `json:"send_lag_us,omitempty"`
+	// Commit is a transactional run's commit latency.
+	Commit string `json:"commit_us,omitempty"`
 }
 
 // Fault is one fault event of a run.
@@ -452,4 +487,13 @@ type Verify struct {
 	OffsetCheck string `json:"offset_check"`
 	// LostSamples lists a few lost messages as producer/sequence.
 	LostSamples []string `json:"lost_samples,omitempty"`
+	// In a transactional run, Acked counts the messages of committed
+	// transactions. AbortedRead counts messages of aborted transactions
+	// that were read, which a read_committed consumer never does (the
+	// worst over subscriptions); InDoubt the messages of transactions
+	// whose outcome is unknown, neither lost if missing nor wrong if read.
+	AbortedRead int64 `json:"aborted_read,omitempty"`
+	InDoubt     int64 `json:"in_doubt,omitempty"`
+	// AbortedSamples lists a few aborted messages read.
+	AbortedSamples []string `json:"aborted_samples,omitempty"`
 }

@@ -26,6 +26,12 @@ func (w *Workload) CheckShard(index, count int) error {
 		// with consumers only would wait for it until the run ends.
 		p.Addf("consumerBacklogSizeGB", "a distributed run does not build a backlog yet: run the backlog workload in one process")
 	}
+	if w.UseTransactions {
+		// A shard's consumers know the end of what was committed from
+		// the producers beside them; end offsets count the transaction
+		// markers too.
+		p.Addf("useTransactions", "a distributed run does not run transactions yet: run the transactional workload in one process")
+	}
 	for name, roles := range map[string][]int{"shards.producers": w.Shards.Producers, "shards.consumers": w.Shards.Consumers} {
 		for i, s := range roles {
 			if s < 0 || s >= count {

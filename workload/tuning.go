@@ -20,6 +20,12 @@ func (w *Workload) ApplyTuning(t *profiles.Tuning) {
 	if t.Partitions != 0 {
 		w.PartitionsPerTopic = t.Partitions
 	}
+	if t.UseTransactions {
+		w.UseTransactions = true
+	}
+	if t.TransactionSize != 0 {
+		w.TransactionSize = t.TransactionSize
+	}
 }
 
 // overlay returns base with top's entries laid over it, in a new map so

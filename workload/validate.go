@@ -167,6 +167,7 @@ func (w *Workload) Resolve() error {
 	}
 	validateProducerProps(w.Producer, &p)
 	validateConsumerProps(w.Consumer, &p)
+	w.resolveTransactions(&p)
 	for i := range w.Faults {
 		defaultNetFault(&w.Faults[i])
 		validateFault(w.Faults[i], "faults["+strconv.Itoa(i)+"]", w, &p)
@@ -180,6 +181,44 @@ func (w *Workload) Resolve() error {
 func (w *Workload) defInt(v *int, field string, def int) {
 	if *v == 0 && !w.given[field] {
 		*v = def
+	}
+}
+
+// resolveTransactions gives a transactional workload its default
+// transaction size and refuses settings transactions cannot run with.
+func (w *Workload) resolveTransactions(p *Problems) {
+	if !w.UseTransactions {
+		for field, given := range map[string]bool{"transactionSize": w.TransactionSize != 0 || w.given["transactionSize"],
+			"transactionInterval": w.TransactionInterval != 0} {
+			if given {
+				p.Addf(field, "sizes transactions, but the workload does not use them: set useTransactions: true, or remove %s", field)
+			}
+		}
+		return
+	}
+	if w.TransactionInterval == 0 {
+		w.defInt(&w.TransactionSize, "transactionSize", defaultTransactionSize)
+	}
+	if w.TransactionSize < 0 || w.TransactionSize == 0 && w.given["transactionSize"] {
+		p.Addf("transactionSize", "must be at least 1 message, got %d", w.TransactionSize)
+	}
+	if w.TransactionInterval < 0 {
+		p.Addf("transactionInterval", "must not be negative, got %s", w.TransactionInterval.D())
+	}
+	if w.ProducersPerTopic == 0 {
+		p.Addf("useTransactions", "transactions need producers, and the workload has none (producersPerTopic: 0)")
+	}
+	if a, ok := w.Producer["acks"]; ok && a != "all" && a != "-1" {
+		p.Addf("producer.acks", "transactions require acks=all, got acks=%s: set acks=all or useTransactions: false", a)
+	}
+	if w.Producer["enable.idempotence"] == "false" {
+		p.Addf("producer.enable.idempotence", "transactions require idempotence: remove enable.idempotence=false or set useTransactions: false")
+	}
+	if w.Producer["retries"] == "0" {
+		p.Addf("producer.retries", "transactions require retries above 0")
+	}
+	if l, ok := w.Consumer["isolation.level"]; ok && l != "read_committed" && l != "read_uncommitted" {
+		p.Addf("consumer.isolation.level", "must be read_committed (the default with transactions) or read_uncommitted, got %q", l)
 	}
 }
 

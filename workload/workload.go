@@ -98,6 +98,19 @@ type Workload struct {
 	KeepTopics bool `yaml:"keepTopics,omitempty" json:"keepTopics,omitempty"`
 	// Seed makes sizes, keys and random payloads reproducible.
 	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// UseTransactions makes every producer transactional (OMB's field of
+	// its Kafka driver file): each writes its messages in transactions of
+	// TransactionSize messages, or of TransactionInterval, whichever ends
+	// first, with a transactional id of its own, and consumers read with
+	// isolation.level=read_committed unless Consumer says otherwise.
+	UseTransactions bool `yaml:"useTransactions,omitempty" json:"useTransactions,omitempty"`
+	// TransactionSize is the messages per transaction (default 100 when
+	// neither it nor TransactionInterval is given).
+	TransactionSize int `yaml:"transactionSize,omitempty" json:"transactionSize,omitempty"`
+	// TransactionInterval commits a transaction once it has been open
+	// this long (checked as each message is sent, and when production
+	// ends).
+	TransactionInterval Duration `yaml:"transactionInterval,omitempty" json:"transactionInterval,omitempty"`
 	// Faults is the fault schedule (see FaultSpec).
 	Faults []FaultSpec `yaml:"faults,omitempty" json:"faults,omitempty"`
 	// Shards places producers and consumers in a distributed run.
@@ -195,6 +208,9 @@ const (
 	maxInFlightCap = 1_000_000
 	// maxPartitions bounds the partitions of a run's topics.
 	maxPartitions = 100_000
+	// defaultTransactionSize is the messages per transaction when the
+	// workload gives neither size nor interval.
+	defaultTransactionSize = 100
 )
 
 // DefaultTopicPrefix starts the run's topic names when the workload names

@@ -18,12 +18,11 @@ const ombFiles = "../../profiles/testdata/omb/"
 // for a stated reason; a semantic property is never dropped.
 func TestOMBDriverFilesWithEveryDriver(t *testing.T) {
 	refused := map[string]string{
-		"transactions.yaml": "useTransactions: true is not supported",
-		"jms.yaml":          "is not OMB's Kafka driver",
-		"sync.yaml":         "sync: true (a producer that waits for each send) is not supported in a profile: it is the workload's maxInFlight: 1",
+		"jms.yaml":  "is not OMB's Kafka driver",
+		"sync.yaml": "sync: true (a producer that waits for each send) is not supported in a profile: it is the workload's maxInFlight: 1",
 	}
-	// franz-go keeps exactly 5 requests in flight when idempotent.
-	driverRefuses := map[string]string{"exactly-once.yaml/franz": "max.in.flight.requests.per.connection"}
+	// Properties a driver refuses, by file/driver; none today.
+	driverRefuses := map[string]string{}
 	files, _ := filepath.Glob(ombFiles + "*.yaml")
 	for _, file := range files {
 		base := filepath.Base(file)

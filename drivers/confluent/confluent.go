@@ -71,11 +71,13 @@ const quietLogLevel = 2
 const fetchQueueBackoff = 10
 
 // NewProducer returns a producer for cfg. librdkafka connects in the
-// background; use Ping to check the cluster answers.
+// background; use Ping to check the cluster answers. With a
+// transactional.id the producer is a drivers.Transactor, and NewProducer
+// waits, until ctx ends, for the coordinator to hand it its producer id.
 //
 // The producer asks librdkafka for statistics every second (unless
 // statistics.interval.ms says otherwise) to count retries.
-func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
+func (Driver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
 	base := kafka.ConfigMap{
 		"bootstrap.servers":      strings.Join(cfg.Bootstrap, ","),
 		"statistics.interval.ms": 1000,
@@ -103,7 +105,16 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 	p.msgs.New = func() any { return new(kafka.Message) }
 	go p.deliveries()
 	go p.readStats()
-	return p, nil
+	if cfg.Props["transactional.id"] == "" {
+		return p, nil
+	}
+	// Transactions need the producer id and epoch from the coordinator
+	// before the first Begin.
+	if err := kp.InitTransactions(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("confluent driver: init transactions at %s: %w", p.bootstrap, wrap(err))
+	}
+	return txnProducer{p}, nil
 }
 
 // producer is a drivers.Producer over one librdkafka producer.

@@ -45,7 +45,8 @@ func (Driver) Library() string {
 }
 
 // NewProducer returns a producer for cfg. It does not contact the cluster;
-// use Ping for that.
+// use Ping for that. With a transactional.id the producer is a
+// drivers.Transactor.
 func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (drivers.Producer, error) {
 	opts, err := producerOpts(cfg.Props)
 	if err != nil {
@@ -67,9 +68,12 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 	p := &producer{cl: cl, bootstrap: cfg.Bootstrap}
 	p.pool.New = func() any {
 		r := new(pending)
-		r.pool = &p.pool
+		r.owner = p
 		r.promise = r.finish // one method value per pooled record, not per Produce
 		return r
+	}
+	if cfg.Props["transactional.id"] != "" {
+		return &txnProducer{producer: p}, nil
 	}
 	return p, nil
 }
@@ -80,6 +84,9 @@ type producer struct {
 	bootstrap []string
 	pool      sync.Pool // of *pending
 	closeOnce sync.Once
+	// failed is the first error a record met in the open transaction
+	// (transactional producers only).
+	failed atomic.Pointer[error]
 }
 
 var (
@@ -136,7 +143,7 @@ func (p *producer) EffectiveConfig() map[string]string {
 type pending struct {
 	rec     kgo.Record
 	done    drivers.DoneFunc
-	pool    *sync.Pool
+	owner   *producer
 	promise func(*kgo.Record, error)
 }
 
@@ -146,9 +153,10 @@ func (r *pending) finish(rec *kgo.Record, err error) {
 	if err != nil {
 		offset = -1
 		err = wrap(err)
+		r.owner.failed.CompareAndSwap(nil, &err)
 	}
 	r.rec, r.done = kgo.Record{}, nil // drop the caller's slices before reuse
-	r.pool.Put(r)
+	r.owner.pool.Put(r)
 	done(partition, offset, err)
 }
 

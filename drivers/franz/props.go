@@ -25,10 +25,11 @@ var (
 	commonProps   = set("client.id", "request.timeout.ms")
 	producerProps = set("acks", "retries", "enable.idempotence", "linger.ms",
 		"batch.size", "compression.type", "max.in.flight.requests.per.connection",
-		"delivery.timeout.ms", "buffer.memory", "max.request.size", "message.max.bytes")
+		"delivery.timeout.ms", "buffer.memory", "max.request.size", "message.max.bytes",
+		"transactional.id", "transaction.timeout.ms")
 	consumerProps = set("fetch.min.bytes", "fetch.max.wait.ms", "fetch.max.bytes",
 		"max.partition.fetch.bytes", "auto.offset.reset", "session.timeout.ms",
-		"heartbeat.interval.ms", "enable.auto.commit", "auto.commit.interval.ms")
+		"heartbeat.interval.ms", "enable.auto.commit", "auto.commit.interval.ms", "isolation.level")
 )
 
 func set(keys ...string) map[string]bool {
@@ -131,7 +132,16 @@ func producerOpts(props map[string]string) ([]kgo.Opt, error) {
 	// quietly dropped when other settings rule it out without it being
 	// asked for explicitly.
 	idem, idemSet := p.bool("enable.idempotence")
+	txnID, transactional := props["transactional.id"]
 	switch {
+	case transactional && idemSet && !idem:
+		p.fail("enable.idempotence", "transactions require idempotence; remove enable.idempotence=false or transactional.id")
+	case transactional && !allAcks:
+		p.fail("transactional.id", "transactions require acks=all; set acks=all or remove transactional.id")
+	case transactional && retriesSet && retries == 0:
+		p.fail("transactional.id", "transactions require retries > 0; raise retries or remove transactional.id")
+	case transactional && inflightSet && inflight > 5:
+		p.fail("max.in.flight.requests.per.connection", "transactions allow at most 5 requests in flight; use 1 to 5 or remove transactional.id")
 	case idemSet && idem:
 		if !allAcks {
 			p.fail("enable.idempotence", "idempotence requires acks=all; set acks=all or enable.idempotence=false")
@@ -139,9 +149,15 @@ func producerOpts(props map[string]string) ([]kgo.Opt, error) {
 		if retriesSet && retries == 0 {
 			p.fail("enable.idempotence", "idempotence requires retries > 0; raise retries or set enable.idempotence=false")
 		}
-		if inflightSet && inflight != 5 {
-			p.fail("max.in.flight.requests.per.connection", "franz-go keeps exactly 5 requests in flight when idempotent; use 5 or set enable.idempotence=false")
+		// Asked for explicitly (as OMB's exactly-once driver file does
+		// with 1), fewer than 5 is accepted: kgo keeps up to 5 requests
+		// in flight when idempotent, and keeps order either way.
+		// EffectiveConfig reports the 5.
+		if inflightSet && inflight > 5 {
+			p.fail("max.in.flight.requests.per.connection", "franz-go keeps up to 5 requests in flight when idempotent; use 1 to 5 or set enable.idempotence=false")
 		}
+	case transactional:
+		// Idempotent, as transactions need, whatever else is set.
 	case idemSet, !allAcks, retriesSet && retries == 0, inflightSet && inflight != 5:
 		p.add(kgo.DisableIdempotentWrite())
 		if inflightSet {
@@ -150,6 +166,15 @@ func producerOpts(props map[string]string) ([]kgo.Opt, error) {
 	}
 	if retriesSet && retries > 0 {
 		p.add(kgo.RecordRetries(int(retries)))
+	}
+	if transactional {
+		if txnID == "" {
+			p.fail("transactional.id", "must not be empty")
+		}
+		p.add(kgo.TransactionalID(txnID))
+	}
+	if d, ok := p.ms("transaction.timeout.ms", 1); ok {
+		p.add(kgo.TransactionTimeout(d))
 	}
 
 	if d, ok := p.ms("linger.ms", 0); ok {
@@ -243,6 +268,13 @@ func consumerOpts(props map[string]string) ([]kgo.Opt, error) {
 	}
 	if d, ok := p.ms("request.timeout.ms", 1); ok {
 		p.add(kgo.RequestTimeoutOverhead(d))
+	}
+	switch props["isolation.level"] {
+	case "", "read_uncommitted":
+	case "read_committed":
+		p.add(kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	default:
+		p.fail("isolation.level", "must be read_committed or read_uncommitted")
 	}
 	if on, ok := p.bool("enable.auto.commit"); ok && !on {
 		p.add(kgo.DisableAutoCommit())

@@ -28,7 +28,11 @@ func TestProducerProps(t *testing.T) {
 		{map[string]string{"acks": "2"}, "acks"},
 		{map[string]string{"acks": "1", "enable.idempotence": "true"}, "enable.idempotence"},
 		{map[string]string{"retries": "0", "enable.idempotence": "true"}, "enable.idempotence"},
-		{map[string]string{"max.in.flight.requests.per.connection": "1", "enable.idempotence": "true"}, "max.in.flight.requests.per.connection"},
+		{map[string]string{"max.in.flight.requests.per.connection": "1", "enable.idempotence": "true"}, ""}, // OMB's exactly-once file: kgo keeps up to 5
+		{map[string]string{"max.in.flight.requests.per.connection": "6", "enable.idempotence": "true"}, "max.in.flight.requests.per.connection"},
+		{map[string]string{"transactional.id": "t", "transaction.timeout.ms": "10000", "max.in.flight.requests.per.connection": "1"}, ""},
+		{map[string]string{"transactional.id": "t", "acks": "1"}, "transactional.id"},
+		{map[string]string{"transactional.id": "t", "enable.idempotence": "false"}, "enable.idempotence"},
 		{map[string]string{"retries": "-1"}, "retries"},
 		{map[string]string{"enable.idempotence": "yes"}, "enable.idempotence"},
 		{map[string]string{"batch.size": "100000", "max.request.size": "50000"}, "max.request.size"},
