@@ -59,6 +59,11 @@ type Run struct {
 	ISR []ISREvent `json:"isr,omitempty"`
 	// Verify is the loss/duplication/order check, when consumers ran.
 	Verify *Verify `json:"verify,omitempty"`
+	// Telemetry is what kbench's process and the brokers spent, per
+	// interval; absent in results written before it existed.
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	// Limit names the resource that bounded the run (analysis.NameLimit).
+	Limit *Limit `json:"limit,omitempty"`
 	// Notes are caveats a reader must see, e.g. that the embedded target
 	// has no replication.
 	Notes []string `json:"notes,omitempty"`
