@@ -27,11 +27,11 @@ type localState struct {
 	KafkaVersion string `json:"kafka_version"`
 	// Java and Libs are the java binary and jar directory the nodes run
 	// with, so a restart uses the same ones.
-	Java     string           `json:"java"`
-	Libs     string           `json:"libs"`
+	Java string `json:"java"`
+	Libs string `json:"libs"`
 	// JMXAgent is the JMX exporter agent's jar the brokers run with;
 	// "" when it could not be fetched (no telemetry from Kafka's MBeans).
-	JMXAgent string `json:"jmx_agent,omitempty"`
+	JMXAgent string           `json:"jmx_agent,omitempty"`
 	HeapMB   int              `json:"heap_mb"`
 	Detached bool             `json:"detached"`
 	Security cluster.Security `json:"security,omitempty"`
