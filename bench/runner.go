@@ -44,6 +44,12 @@ type Config struct {
 	Outputs []Output
 	// RunID names the run and its topics; empty makes one up (NewRunID).
 	RunID string
+	// BrokerMetrics says where the brokers' figures come from, read once
+	// per interval: nil reads the target's own (cluster.MetricsSource: a
+	// local cluster's), Prometheus endpoint URLs are scraped
+	// (telemetry.Scraper), and BrokerMetricsOff reads none. kbench's own
+	// CPU is always read.
+	BrokerMetrics []string
 
 	// wait, when set, replaces the pacer's wait: tests under
 	// testing/synctest set it, as that clock does not move while the
@@ -112,6 +118,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if id == "" {
 		id = NewRunID()
 	} else if err := CheckRunID(id); err != nil {
+		return nil, err
+	}
+	if err := checkBrokerMetrics(cfg.BrokerMetrics); err != nil {
 		return nil, err
 	}
 	r := &run{cfg: cfg, w: w, id: id, slice: sliceOf(w, 0, 1), backlog: newBacklog(w)}
@@ -358,6 +367,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	collectDone := make(chan struct{})
 	stopCollect := make(chan struct{})
 	go func() { defer close(collectDone); col.loop(stopCollect) }()
+	smp := startSampler(r)
 
 	faults := newFaultScheduler(r)
 	faultCtx, stopFaults := context.WithCancel(ctx)
@@ -429,6 +439,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	<-collectDone
 
 	res := r.result(started, col)
+	smp.finish(res, r.produceDone())
 	switch {
 	case ctx.Err() != nil:
 		res.Complete = false
