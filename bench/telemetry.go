@@ -30,6 +30,10 @@ type sampler struct {
 	// not be read.
 	cpu   float64
 	cpuOK bool
+	// host is the machine's busy CPU seconds at lastTick, hostOK whether
+	// it can be read.
+	host   float64
+	hostOK bool
 	// failed counts each broker's intervals with an error, and keeps the
 	// first.
 	failed   map[int32]int
@@ -70,6 +74,8 @@ func startSampler(r *run) *sampler {
 	// Brokers kbench started run beside it, on its cores.
 	s.tel.SharedCores = r.cfg.Target.Kind() == results.KindLocal
 	s.cpu, s.cpuOK = ownCPU()
+	h, err := telemetry.HostCPU()
+	s.host, s.hostOK = h, err == nil
 	go func() {
 		s.read(-1, 0) // the counters' baseline, off the producers' start
 		s.loop()
@@ -113,9 +119,14 @@ func (s *sampler) sample(end time.Duration) {
 	}
 	start := s.lastTick
 	s.lastTick = end
+	d := (end - start).Seconds()
 	if cpu, ok := ownCPU(); ok && s.cpuOK {
-		s.tel.Client = append(s.tel.Client, results.ClientInterval{Start: start.Seconds(), End: end.Seconds(),
-			CPUCores: (cpu - s.cpu) / (end - start).Seconds()})
+		ci := results.ClientInterval{Start: start.Seconds(), End: end.Seconds(), CPUCores: (cpu - s.cpu) / d}
+		if h, err := telemetry.HostCPU(); err == nil && s.hostOK {
+			ci.HostCPUCores = ptr((h - s.host) / d)
+			s.host = h
+		}
+		s.tel.Client = append(s.tel.Client, ci)
 		s.cpu = cpu
 	} else {
 		s.cpuOK = false
@@ -154,13 +165,19 @@ func (s *sampler) finish(res *results.Run, produceEnd time.Duration) {
 	tel := s.tel
 	tel.Brokers = s.series.Intervals()
 	tel.BrokerSummary = telemetry.Summarize(tel.Brokers, until)
-	var cores, lengths []float64
+	var cores, lengths, host []float64
 	for _, c := range tel.Client {
 		if c.Start >= s.warmup.Seconds() && c.Start < until {
 			cores, lengths = append(cores, c.CPUCores), append(lengths, c.End-c.Start)
+			if c.HostCPUCores != nil {
+				host = append(host, *c.HostCPUCores)
+			}
 		}
 	}
 	tel.ClientCPU = telemetry.SummarizeValues(cores, lengths)
+	if len(host) == len(cores) {
+		tel.HostCPU = telemetry.SummarizeValues(host, lengths)
+	}
 	res.Telemetry = &tel
 
 	ids := make([]int32, 0, len(s.failed))

@@ -96,6 +96,9 @@ type Telemetry struct {
 	// ClientCPU summarises Client's CPU cores over the measurement
 	// window.
 	ClientCPU *Stat `json:"client_cpu,omitempty"`
+	// HostCPU summarises Client's HostCPUCores likewise: the machine
+	// kbench ran on, busy cores.
+	HostCPU *Stat `json:"host_cpu,omitempty"`
 	// Brokers holds one entry per broker per interval, in time order.
 	Brokers []BrokerInterval `json:"brokers,omitempty"`
 	// BrokerSummary summarises each broker over the measurement window.
@@ -106,8 +109,11 @@ type Telemetry struct {
 type ClientInterval struct {
 	Start float64 `json:"start_s"`
 	End   float64 `json:"end_s"`
-	// CPUCores is the process's CPU time per second of the interval.
-	CPUCores float64 `json:"cpu_cores"`
+	// CPUCores is the process's CPU time per second of the interval;
+	// HostCPUCores the machine's busy cores (every process's), when
+	// known.
+	CPUCores     float64  `json:"cpu_cores"`
+	HostCPUCores *float64 `json:"host_cpu_cores,omitempty"`
 }
 
 // BrokerInterval is one broker's figures over one interval of the run's

@@ -48,6 +48,33 @@ func (r Reading) ReadProcess(pid int) error {
 	return errors.Join(errs...)
 }
 
+// HostCPU returns the machine's busy CPU time so far (every mode but idle
+// and iowait, over all CPUs) from /proc/stat, in seconds.
+func HostCPU() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("reading the machine's CPU time: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, errors.New("/proc/stat has no cpu line")
+	}
+	busy := 0.0
+	// user nice system idle iowait irq softirq steal (guest is in user).
+	for i, v := range f[1:min(len(f), 9)] {
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += n
+	}
+	return busy / clockTicks, nil
+}
+
 // ProcessCPU returns process pid's CPU time so far, user and system, in
 // seconds.
 func ProcessCPU(pid int) (float64, error) { return procCPU(pid) }
@@ -96,8 +123,9 @@ func procField(path, key string) (float64, error) {
 	return 0, fmt.Errorf("%s has no %s", path, strings.TrimSuffix(key, ":"))
 }
 
-// DirSize returns the bytes of the regular files under dir. Files that
-// vanish while it walks (a segment deleted) are skipped.
+// DirSize returns the bytes the regular files under dir take on disk
+// (allocated blocks, as du counts them, where the system tells). Files
+// that vanish while it walks (a segment deleted) are skipped.
 func DirSize(dir string) (int64, error) {
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
@@ -109,7 +137,7 @@ func DirSize(dir string) (int64, error) {
 		}
 		if d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
+				n += diskBytes(fi)
 			}
 		}
 		return nil
