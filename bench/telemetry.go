@@ -185,10 +185,13 @@ func (s *sampler) finish(res *results.Run, produceEnd time.Duration) {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	total := len(tel.Brokers) / max(len(tel.BrokerSummary), 1)
+	total := map[int32]int{}
+	for _, iv := range tel.Brokers {
+		total[iv.Broker]++
+	}
 	for _, id := range ids {
 		res.Notes = append(res.Notes, fmt.Sprintf("broker %d's figures were incomplete in %d of %d intervals (a missing figure is unknown, not 0): %s",
-			id, s.failed[id], total, s.firstErr[id]))
+			id, s.failed[id], total[id], s.firstErr[id]))
 	}
 	if tel.Source == "none" && res.Cluster.Kind == results.KindExternal {
 		res.Notes = append(res.Notes, "the brokers' figures are unknown: give --broker-metrics URL[,URL...] to scrape the Prometheus endpoints they run (the JMX exporter's, node_exporter's)")

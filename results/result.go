@@ -13,8 +13,8 @@ import (
 
 // Schema is the version tag of the result format this package writes:
 // v1.1 adds distributed runs (RunID, Shard, Shards) to v1, v1.2 the
-// workload's Shape; it reads every v1.x result.
-const Schema = schemaV1 + ".2"
+// workload's Shape, v1.3 Telemetry and Limit; it reads every v1.x result.
+const Schema = schemaV1 + ".3"
 
 const schemaV1 = "kbench.result/v1"
 
