@@ -35,18 +35,18 @@ var scrapeClient = &http.Client{}
 // reading's Err say so.
 func (l *Cluster) ReadMetrics(ctx context.Context) []telemetry.Reading {
 	l.mu.Lock()
-	nodes := slices.Clone(l.st.Nodes)
+	nodes, agent := slices.Clone(l.st.Nodes), l.st.JMXAgent != ""
 	l.mu.Unlock()
 	out := make([]telemetry.Reading, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
-		wg.Go(func() { out[i] = l.readNode(ctx, n) })
+		wg.Go(func() { out[i] = l.readNode(ctx, n, agent) })
 	}
 	wg.Wait()
 	return out
 }
 
-func (l *Cluster) readNode(ctx context.Context, n localNode) telemetry.Reading {
+func (l *Cluster) readNode(ctx context.Context, n localNode, agent bool) telemetry.Reading {
 	r := telemetry.NewReading(n.ID, time.Now())
 	pid, up, err := l.pid(n.ID)
 	if err != nil || !up {
@@ -54,7 +54,7 @@ func (l *Cluster) readNode(ctx context.Context, n localNode) telemetry.Reading {
 		return r
 	}
 	var errs []error
-	if n.JMXPort != 0 && l.st.JMXAgent != "" {
+	if n.JMXPort != 0 && agent {
 		errs = append(errs, r.Scrape(ctx, scrapeClient, "http://"+addr(n.JMXPort)+"/metrics"))
 	} else {
 		errs = append(errs, errors.New("no JMX exporter agent: Kafka's own figures are unknown"))
