@@ -47,7 +47,8 @@ var resourceSeries = []struct {
 }
 
 // resourcesPanel plots, against the timeline's time base, the runs'
-// resource utilisations (resourceSeries, and kbench's own CPU), with the
+// resource utilisations (resourceSeries, kbench's own CPU and its
+// machine's, every process's, over its cores), with the
 // line at which NameLimit calls one the limit; nil when no run has
 // telemetry. Each series has its colour; runs differ by dashes.
 func resourcesPanel(runs []*results.Run, fig *figure) (*plot.Plot, error) {
@@ -61,17 +62,21 @@ func resourcesPanel(runs []*results.Run, fig *figure) (*plot.Plot, error) {
 		style := func(k int) draw.LineStyle {
 			return draw.LineStyle{Color: plotutil.Color(k + 1), Width: vg.Points(1.2), Dashes: plotutil.Dashes(i)}
 		}
-		var client plotter.XYs
+		var client, machine plotter.XYs
 		for _, c := range r.Telemetry.Client {
 			if r.Host.CPUs > 0 && c.End > c.Start {
-				client = append(client, plotter.XY{X: (c.Start+c.End)/2 - t0, Y: c.CPUCores / float64(r.Host.CPUs)})
+				mid, n := (c.Start+c.End)/2-t0, float64(r.Host.CPUs)
+				client = append(client, plotter.XY{X: mid, Y: c.CPUCores / n})
+				if c.HostCPUCores != nil {
+					machine = append(machine, plotter.XY{X: mid, Y: *c.HostCPUCores / n})
+				}
 			}
 		}
-		lines := []plotter.XYs{client}
+		lines := []plotter.XYs{client, machine}
 		for _, s := range resourceSeries {
 			lines = append(lines, busiest(r, t0, s.value))
 		}
-		names := []string{"kbench CPU"}
+		names := []string{"kbench CPU", "kbench's machine CPU"}
 		for _, s := range resourceSeries {
 			names = append(names, s.name)
 		}
