@@ -160,6 +160,7 @@ func TestLegendsCoverNoData(t *testing.T) {
 		{KindSpectrum, many, nil}, // rows and columns of entries
 		{KindE2ESpectrum, load(t, "base-1"), nil},
 		{KindTimeline, load(t, "failover"), nil},
+		{KindTimeline, []*results.Run{withTelemetry(load(t, "failover")[0])}, nil}, // with the resources panel
 		{KindSweep + ":rate", sweepRuns(t), nil},
 		{KindLatencyThroughput, sweepRuns(t), []Option{P99Bound(50)}},
 	}

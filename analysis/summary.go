@@ -16,8 +16,8 @@ import (
 // consumers' largest lag, publish and end-to-end latency
 // (p50/p99/p99.9/max, ms), the open model's send lag (p50/p99, µs: it
 // should be tens of them), errors, late sends (count and share) and the
-// lost/duplicated/reordered counts, then each run's failover summaries,
-// notes and whether it was interrupted.
+// lost/duplicated/reordered counts, then each run's limit (NameLimit),
+// failover summaries, notes and whether it was interrupted.
 func Summarize(w io.Writer, runs ...*results.Run) {
 	labels := runLabels(runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -41,6 +41,9 @@ func Summarize(w io.Writer, runs ...*results.Run) {
 		}
 		if s := r.Summary; s.Unsent > 0 {
 			lines = append(lines, fmt.Sprintf("TARGET RATE NOT REACHED: %d messages (%s%%) due at %g msgs/s were never sent", s.Unsent, percent(s.UnsentShare), s.TargetRate))
+		}
+		if r.Limit != nil {
+			lines = append(lines, limitLine(*r.Limit))
 		}
 		if eff := r.Client.EffectiveProducer; len(eff) > 0 {
 			var parts []string

@@ -24,7 +24,8 @@ import (
 // its best latency.
 // Fault events are vertical lines (red for inject, green for recover)
 // labelled on the top panel; each failover's disturbed window is shaded on
-// both.
+// both. Runs with telemetry get a third panel, the brokers' and kbench's
+// resources (resourcesPanel).
 func timeline(runs []*results.Run) (*figure, error) {
 	top := newPanel("Throughput and publish p99 over time", "time since measurement began (s)", "throughput (msgs/s acked)")
 	bottom := newPanel("", "time since measurement began (s)", "publish p99 (ms)")
@@ -131,6 +132,14 @@ func timeline(runs []*results.Run) (*figure, error) {
 		p.Y.Min = 0
 	}
 	top.Y.Max, bottom.Y.Max = maxRate, maxP99
+	res, err := resourcesPanel(runs, fig)
+	if err != nil {
+		return nil, err
+	}
+	if res != nil {
+		res.X.Min, res.X.Max = math.Min(minT, 0), maxT
+		fig.panels = append(fig.panels, res)
+	}
 	return fig, nil
 }
 

@@ -50,6 +50,12 @@ type Config struct {
 	// (see Coordinator); the run's topics then outlive it, for the
 	// coordinator's caller to delete once every shard is done.
 	Coordinator Coordinator
+	// BrokerMetrics says where the brokers' figures come from, read once
+	// per interval: nil reads the target's own (cluster.MetricsSource: a
+	// local cluster's), Prometheus endpoint URLs are scraped
+	// (telemetry.Scraper), and BrokerMetricsOff reads none. kbench's own
+	// CPU is always read.
+	BrokerMetrics []string
 
 	// wait, when set, replaces the pacer's wait: tests under
 	// testing/synctest set it, as that clock does not move while the
@@ -141,6 +147,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	} else if r.id == "" {
 		r.id = NewRunID()
 	} else if err := CheckRunID(r.id); err != nil {
+		return nil, err
+	}
+	if err := checkBrokerMetrics(cfg.BrokerMetrics); err != nil {
 		return nil, err
 	}
 	r.slice = sliceOf(w, r.shard, r.shards)
@@ -466,6 +475,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	collectDone := make(chan struct{})
 	stopCollect := make(chan struct{})
 	go func() { defer close(collectDone); col.loop(stopCollect) }()
+	smp := startSampler(r)
 
 	faults := newFaultScheduler(r)
 	faultCtx, stopFaults := context.WithCancel(ctx)
@@ -531,6 +541,7 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 	<-collectDone
 
 	res := r.result(started, col)
+	smp.finish(res, r.produceDone())
 	switch {
 	case ctx.Err() != nil:
 		res.Complete = false

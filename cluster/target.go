@@ -15,6 +15,7 @@ import (
 
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/results"
+	"github.com/kbench/kbench/telemetry"
 )
 
 // Target is a Kafka cluster a run produces to and consumes from.
@@ -157,6 +158,13 @@ type ClientConfigurer interface {
 	// ClientProps returns the properties, under Kafka's names; nil when
 	// clients need none.
 	ClientProps() map[string]string
+}
+
+// MetricsSource is a target that can read what its brokers spend (a
+// local cluster: each broker's JMX exporter agent and /proc). A run
+// samples it once per interval, off the per-message path.
+type MetricsSource interface {
+	telemetry.Source
 }
 
 // ErrLeaderMove is Inject's answer to a leader move.

@@ -36,6 +36,9 @@ type Point struct {
 	// Notes go into the result: what kbench changed for this point
 	// (FitNodes).
 	Notes []string
+	// BrokerMetrics is bench.Config.BrokerMetrics: where the brokers'
+	// figures come from.
+	BrokerMetrics []string
 	// Outputs, when set, makes the outputs a run of w reports to as it
 	// goes; done is called once the engine returns (a progress bar
 	// clears itself then).
@@ -65,6 +68,7 @@ func (s *Session) Measure(ctx context.Context, p Point, sh *distributed.Shard) (
 	cfg := bench.Config{
 		Workload: p.Workload, Driver: p.Driver, Target: s.target, Admin: s.admin, LogSizer: s.sizer,
 		Version: p.Version, Host: *s.host, Outputs: outs, Profiles: p.Profiles, RunID: p.RunID,
+		BrokerMetrics: p.BrokerMetrics,
 	}
 	if sh == nil {
 		res, err = bench.Run(ctx, cfg)
@@ -83,12 +87,15 @@ func (s *Session) Measure(ctx context.Context, p Point, sh *distributed.Shard) (
 	return res, merged, err
 }
 
-// complete adds to res what p knows: hardware, the profiles' notes.
+// complete adds to res what p knows (hardware, the profiles' notes) and
+// names the resource that bounded it.
 func complete(res *results.Run, p Point) {
 	if res == nil {
 		return
 	}
 	res.Hardware = p.Hardware
+	limit := analysis.NameLimit(res)
+	res.Limit = &limit
 	if p.Tuning != nil {
 		res.Notes = append(res.Notes, p.Tuning.Notes...)
 	}

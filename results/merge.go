@@ -106,6 +106,14 @@ func Merge(shards []*Run) (*Run, error) {
 	}
 	slices.SortStableFunc(out.Faults, func(a, b Fault) int { return cmpFloat(a.At, b.At) })
 	out.ISR = mergeISR(present, shifts)
+	// Shard 0 alone reads the brokers; its telemetry is the run's, its
+	// client figures its own process's.
+	for _, r := range present {
+		if r.Shard != nil && r.Shard.Index == 0 && r.Telemetry != nil {
+			out.Telemetry = r.Telemetry
+			out.Notes = append(out.Notes, "telemetry: the brokers' figures and the client CPU are shard 0's")
+		}
+	}
 	out.Verify = mergeVerify(present)
 	if v := out.Verify; v != nil {
 		s := &out.Summary

@@ -487,3 +487,18 @@ func TestMergeConsumeRatesOneWindow(t *testing.T) {
 		t.Errorf("merged consume rate %g msgs/s (%g MiB/s), subscription %g; want 16100 over 10 s = 1610", s.ConsumeRateMsgs, s.ConsumeRateMiB, s.Subscriptions[0].ConsumeRateMsgs)
 	}
 }
+
+// Shard 0 alone reads the brokers, so the merged run's telemetry is its.
+func TestMergeKeepsShard0Telemetry(t *testing.T) {
+	a := shardRun(t, 0, 2, [2][]int64{{100}, {200}})
+	b := shardRun(t, 1, 2, [2][]int64{{300}, {400}})
+	a.Telemetry = &Telemetry{Source: "local"}
+	b.Telemetry = &Telemetry{Source: "off"}
+	m, err := Merge([]*Run{b, a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Telemetry == nil || m.Telemetry.Source != "local" {
+		t.Errorf("merged telemetry %+v, want shard 0's", m.Telemetry)
+	}
+}

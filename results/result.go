@@ -13,8 +13,8 @@ import (
 
 // Schema is the version tag of the result format this package writes:
 // v1.1 adds distributed runs (RunID, Shard, Shards) to v1, v1.2 the
-// workload's Shape; it reads every v1.x result.
-const Schema = schemaV1 + ".2"
+// workload's Shape, v1.3 Telemetry and Limit; it reads every v1.x result.
+const Schema = schemaV1 + ".3"
 
 const schemaV1 = "kbench.result/v1"
 
@@ -59,6 +59,11 @@ type Run struct {
 	ISR []ISREvent `json:"isr,omitempty"`
 	// Verify is the loss/duplication/order check, when consumers ran.
 	Verify *Verify `json:"verify,omitempty"`
+	// Telemetry is what kbench's process and the brokers spent, per
+	// interval; absent in results written before it existed.
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	// Limit names the resource that bounded the run (analysis.NameLimit).
+	Limit *Limit `json:"limit,omitempty"`
 	// Notes are caveats a reader must see, e.g. that the embedded target
 	// has no replication.
 	Notes []string `json:"notes,omitempty"`

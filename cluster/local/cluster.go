@@ -26,6 +26,12 @@ import (
 //go:embed kafka/log4j2.xml
 var log4jConfig []byte
 
+// jmxRules is the JMX exporter's config: the Kafka MBeans kbench records,
+// under the names telemetry's table reads.
+//
+//go:embed kafka/jmx-exporter.yaml
+var jmxRules []byte
+
 // Cluster is a real Apache Kafka KRaft cluster of broker processes on
 // 127.0.0.1. It implements cluster.Target and cluster.Faulter. Its methods
 // are safe to call from several goroutines.
@@ -57,6 +63,7 @@ var (
 	_ cluster.Faulter          = (*Cluster)(nil)
 	_ cluster.LogCopier        = (*Cluster)(nil)
 	_ cluster.ClientConfigurer = (*Cluster)(nil)
+	_ cluster.MetricsSource    = (*Cluster)(nil)
 )
 
 // Start starts a fresh cluster in cfg.Dir and waits until every broker
@@ -84,10 +91,17 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Telemetry is worth no failed start: without the agent, the brokers
+	// run and only Kafka's own figures are missing.
+	agent, err := FetchJMXExporter(ctx, cfg.Log)
+	if err != nil {
+		fmt.Fprintf(cfg.Log, "kbench: brokers start without the JMX exporter (no Kafka metrics in results): %v\n", err)
+		agent = ""
+	}
 	if err := prepareDir(dir); err != nil {
 		return nil, err
 	}
-	ports, err := pickPorts(cfg.BasePort, 2*cfg.Nodes)
+	ports, err := pickPorts(cfg.BasePort, 3*cfg.Nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +122,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			KafkaVersion: KafkaVersion,
 			Java:         java,
 			Libs:         libs,
+			JMXAgent:     agent,
 			HeapMB:       cfg.HeapMB,
 			Detached:     cfg.Detached,
 			Network:      cfg.Network,
@@ -127,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	var voters []string
 	for i := range cfg.Nodes {
-		n := localNode{ID: int32(i + 1), Port: ports[i], ControllerPort: ports[cfg.Nodes+i]}
+		n := localNode{ID: int32(i + 1), Port: ports[i], ControllerPort: ports[cfg.Nodes+i], JMXPort: ports[2*cfg.Nodes+i]}
 		l.st.Nodes = append(l.st.Nodes, n)
 		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", n.ID, n.ControllerPort))
 	}
@@ -142,8 +157,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			}
 		}()
 	}
-	if err := os.WriteFile(filepath.Join(dir, "log4j2.xml"), log4jConfig, 0o644); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", filepath.Join(dir, "log4j2.xml"), err)
+	for name, b := range map[string][]byte{"log4j2.xml": log4jConfig, jmxRulesFile: jmxRules} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+		}
 	}
 	for _, n := range l.st.Nodes {
 		for _, d := range []string{l.dataDir(n.ID), l.logsDir(n.ID)} {

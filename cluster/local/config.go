@@ -32,7 +32,8 @@ type Config struct {
 	// HeapMB is each broker's Java heap in MiB (default 512).
 	HeapMB int
 	// BasePort fixes the ports: node i (0-based) listens for clients on
-	// BasePort+i and as controller on BasePort+Nodes+i. 0 picks free
+	// BasePort+i, as controller on BasePort+Nodes+i, and serves its
+	// metrics (the JMX exporter agent) on BasePort+2*Nodes+i. 0 picks free
 	// ports.
 	BasePort int
 	// BrokerProps are broker properties (the tuning profile's broker
@@ -111,9 +112,9 @@ func (c Config) Validate() error {
 	if c.HeapMB < 128 {
 		errs = append(errs, fmt.Errorf("local cluster: heap %d MiB: a broker needs at least 128 MiB", c.HeapMB))
 	}
-	if c.BasePort != 0 && (c.BasePort < 1024 || c.BasePort+2*c.Nodes-1 > 65535) {
+	if c.BasePort != 0 && (c.BasePort < 1024 || c.BasePort+3*c.Nodes-1 > 65535) {
 		errs = append(errs, fmt.Errorf("local cluster: base port %d: want 0 (free ports) or 1024..%d for %d nodes",
-			c.BasePort, 65535-2*c.Nodes+1, c.Nodes))
+			c.BasePort, 65535-3*c.Nodes+1, c.Nodes))
 	}
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("local cluster: ready timeout %v is negative", c.ReadyTimeout))

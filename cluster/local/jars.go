@@ -40,7 +40,8 @@ const completeMarker = ".complete"
 // each into its own cache directory so that the broker's classpath never
 // holds what only the tools need.
 type jarSet struct {
-	name      string     // cache directory prefix, followed by -KafkaVersion
+	name      string     // cache directory prefix, followed by -version
+	version   string     // the set's release; "" is KafkaVersion
 	what      string     // what it is, for messages
 	artifacts []artifact // listed in the pom; their runtime closure is fetched
 	needed    []string   // jars a finished fetch must hold
@@ -75,6 +76,39 @@ var toolsJars = jarSet{
 	needed: []string{"kafka-tools-" + KafkaVersion + ".jar", "kafka-clients-" + KafkaVersion + ".jar", "log4j-slf4j-impl-" + log4jVersion + ".jar"},
 }
 
+// JMXExporterVersion is the Prometheus JMX exporter release each local
+// broker runs as a Java agent, for its telemetry.
+const JMXExporterVersion = "1.0.1"
+
+// jmxExporterJars is the JMX exporter's agent, one self-contained jar.
+var jmxExporterJars = jarSet{
+	name:      "jmx-exporter",
+	version:   JMXExporterVersion,
+	what:      "Prometheus JMX exporter " + JMXExporterVersion,
+	artifacts: []artifact{{"io.prometheus.jmx", "jmx_prometheus_javaagent", JMXExporterVersion}},
+	needed:    []string{jmxAgentJar},
+}
+
+// jmxAgentJar is the agent's file in its cache directory's libs.
+const jmxAgentJar = "jmx_prometheus_javaagent-" + JMXExporterVersion + ".jar"
+
+// FetchJMXExporter is FetchKafka for the JMX exporter's agent jar, cached
+// in jmx-exporter-<version>; it returns the jar's path.
+func FetchJMXExporter(ctx context.Context, log io.Writer) (jar string, err error) {
+	libs, err := fetchJars(ctx, jmxExporterJars, log)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(libs, jmxAgentJar), nil
+}
+
+func (s jarSet) release() string {
+	if s.version != "" {
+		return s.version
+	}
+	return KafkaVersion
+}
+
 // KafkaCacheDir returns the directory the broker jars of KafkaVersion are
 // cached in: $KBENCH_CACHE/kafka-<version> when KBENCH_CACHE is set, else
 // $XDG_CACHE_HOME/kbench/kafka-<version>, else
@@ -94,7 +128,7 @@ func cacheDir(set jarSet) (string, error) {
 		}
 		root = filepath.Join(base, "kbench")
 	}
-	abs, err := filepath.Abs(filepath.Join(root, set.name+"-"+KafkaVersion))
+	abs, err := filepath.Abs(filepath.Join(root, set.name+"-"+set.release()))
 	if err != nil {
 		return "", fmt.Errorf("jar cache %s: %w", root, err)
 	}
@@ -182,7 +216,7 @@ func fetchJars(ctx context.Context, set jarSet, log io.Writer) (libDir string, e
 		}
 		return "", fmt.Errorf("moving fetched jars into %s: %w", dir, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, completeMarker), []byte(KafkaVersion+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, completeMarker), []byte(set.release()+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("marking jar cache %s complete: %w", dir, err)
 	}
 	fmt.Fprintf(log, "kbench: %s jars ready in %s\n", set.what, libs)
@@ -199,7 +233,7 @@ func writePom(path string, set jarSet) error {
 		Name      string
 		Version   string
 		Artifacts []artifact
-	}{set.name, KafkaVersion, set.artifacts}); err != nil {
+	}{set.name, set.release(), set.artifacts}); err != nil {
 		return fmt.Errorf("kbench's embedded pom template: %w", err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

@@ -115,7 +115,7 @@ func (l *Cluster) startProcess(id int32) error {
 		return fmt.Errorf("starting broker %d: %w", id, err)
 	}
 	defer out.Close()
-	cmd := exec.Command(l.st.Java, l.jvmArgs(brokerHeap(l.st.HeapMB), id, "kafka.Kafka", l.propsPath(id))...)
+	cmd := exec.Command(l.st.Java, l.jvmArgs(append(brokerHeap(l.st.HeapMB), l.agentArgs(*n)...), id, "kafka.Kafka", l.propsPath(id))...)
 	cmd.Dir = l.nodeDir(id)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Only the process that owns a run's cluster ties the brokers' lives to

@@ -27,8 +27,11 @@ type localState struct {
 	KafkaVersion string `json:"kafka_version"`
 	// Java and Libs are the java binary and jar directory the nodes run
 	// with, so a restart uses the same ones.
-	Java     string           `json:"java"`
-	Libs     string           `json:"libs"`
+	Java string `json:"java"`
+	Libs string `json:"libs"`
+	// JMXAgent is the JMX exporter agent's jar the brokers run with;
+	// "" when it could not be fetched (no telemetry from Kafka's MBeans).
+	JMXAgent string           `json:"jmx_agent,omitempty"`
 	HeapMB   int              `json:"heap_mb"`
 	Detached bool             `json:"detached"`
 	Security cluster.Security `json:"security,omitempty"`
@@ -50,6 +53,8 @@ type localNode struct {
 	ControllerPort int   `json:"controller_port"`
 	// ProxyPort is the client listener's proxy, when proxied.
 	ProxyPort int `json:"proxy_port,omitempty"`
+	// JMXPort serves the broker's metrics (the JMX exporter agent).
+	JMXPort int `json:"jmx_port,omitempty"`
 	// PID is the pid at the last start this file saw; the node's
 	// kafka.pid file is the authority.
 	PID int `json:"pid"`

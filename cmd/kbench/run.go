@@ -57,6 +57,8 @@ type runFlags struct {
 	messages int64
 	output   string
 	quiet    bool
+	// brokerMetrics are the brokers' Prometheus endpoints, or "off".
+	brokerMetrics []string
 	// changed reports whether a flag was given (rate and messages have
 	// no default of their own: the workload's applies).
 	changed func(name string) bool
@@ -84,6 +86,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.messages, "messages", 0, "stop after this many messages (all producers together; default: the workload's messages)")
 	fs.StringVarP(&f.output, "output", "o", "", "result file, or a directory to put it in (default ./kbench-results/WORKLOAD-DRIVER-RUNID.json)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no summary")
+	fs.StringSliceVar(&f.brokerMetrics, "broker-metrics", nil, "Prometheus endpoints the brokers serve (the JMX exporter's, node_exporter's), scraped each interval into the result, URL[,URL...]; off samples none (default: a local cluster's own)")
 	completeWith(fs, "workload", true, workloads.Names()...)
 	completeWith(fs, "driver", false, all.Names()...)
 	completeWith(fs, "cluster", false, string(results.KindEmbedded), string(results.KindLocal), string(results.KindExternal))
@@ -416,7 +419,7 @@ func (f *runFlags) log() io.Writer {
 func (f *runFlags) point(w *workload.Workload, tuning *profiles.Tuning, profileNames []string, drv drivers.Driver, hw *results.Hardware, runID string, metrics *prometheus.Metrics) launch.Point {
 	return launch.Point{
 		Workload: w, Tuning: tuning, Profiles: profileNames, Driver: drv, Hardware: hw,
-		RunID: runID, Version: version, Outputs: f.outputs(metrics),
+		RunID: runID, Version: version, Outputs: f.outputs(metrics), BrokerMetrics: f.brokerMetrics,
 	}
 }
 
