@@ -21,7 +21,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := workload:FuzzParseWorkload workload:FuzzSet workload:FuzzParseFaultFlag \
 	profiles:FuzzParseTuning profiles:FuzzJavaProperties
 
-.PHONY: build run test unit deploy-test bench bench-pacing bench-peers lint fmt fuzz clean
+.PHONY: build run test unit deploy-test image bench bench-pacing bench-peers lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -54,6 +54,14 @@ unit: deploy-test
 # './...' from here does not reach it.
 deploy-test:
 	cd deploy && $(GO) test -race -count=1 ./...
+
+# kbench's container image as a tarball for 'podman load' or 'docker load',
+# written by deploy/mkimage with no Docker daemon and no registry: the
+# binary, the libraries it links from this machine, CA certificates, a user
+# (deploy/README.md). 'docker build -f deploy/Dockerfile .' is the other way.
+image: build
+	cd deploy && $(GO) build -o $(CURDIR)/bin/mkimage ./mkimage
+	bin/mkimage -binary $(BIN) -version $(VERSION) -tag kbench:$(VERSION) -o bin/kbench-image.tar
 
 # Every fuzz target for a short, bounded time; findings land in the
 # package's testdata/fuzz and then run with the ordinary tests.

@@ -9,6 +9,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -24,13 +25,14 @@ func main() {
 	flag.StringVar(&out, "o", "bin/kbench-image.tar", "the image tarball to write")
 	flag.StringVar(&tag, "tag", "kbench:dev", "the image's name and tag, as loading it names it")
 	flag.Parse()
-	if err := run(s, out, tag); err != nil {
+	if err := run(os.Stdout, s, out, tag); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
 	}
 }
 
-func run(s spec, out, tag string) error {
+// run writes the image of s to out, named tag, and tells w how to use it.
+func run(w io.Writer, s spec, out, tag string) error {
 	ref, err := name.NewTag(tag)
 	if err != nil {
 		return fmt.Errorf("-tag %q: %w", tag, err)
@@ -42,9 +44,9 @@ func run(s spec, out, tag string) error {
 	if err := tarball.WriteToFile(out, ref, img); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
-	fmt.Printf("wrote %s (%s). Load and run it with podman or docker:\n", out, tag)
-	fmt.Printf("  podman load -i %s\n", out)
-	fmt.Printf("  podman run --rm %s --version\n", tag)
-	fmt.Printf("  podman run --rm %s run --cluster embedded --workload smoke --duration 5s\n", tag)
+	fmt.Fprintf(w, "wrote %s (%s). Load and run it with podman or docker:\n", out, tag)
+	fmt.Fprintf(w, "  podman load -i %s\n", out)
+	fmt.Fprintf(w, "  podman run --rm %s --version\n", tag)
+	fmt.Fprintf(w, "  podman run --rm %s run --cluster embedded --workload smoke --duration 5s\n", tag)
 	return nil
 }
