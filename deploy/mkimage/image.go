@@ -198,7 +198,12 @@ func parseLdd(out []byte) ([]string, error) {
 // digest.
 func layerOf(files []file, mod time.Time) (v1.Layer, error) {
 	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
+	// The fastest level: kbench's layer comes out under a tenth larger than
+	// at the default level, in a third of the time.
+	gz, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	tw := tar.NewWriter(gz)
 	written := map[string]bool{}
 	var dirs func(name string) error
