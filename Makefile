@@ -31,7 +31,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := workload:FuzzParseWorkload workload:FuzzSet workload:FuzzParseFaultFlag \
 	profiles:FuzzParseTuning profiles:FuzzJavaProperties
 
-.PHONY: build run test test-long unit deploy-test bench bench-pacing bench-peers lint fmt fuzz clean
+.PHONY: build run test test-long unit deploy-test image bench bench-pacing bench-peers lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kbench
@@ -82,7 +82,15 @@ unit: deploy-test
 # Kubernetes API types its test decodes into stay out of kbench's, and
 # './...' from here does not reach it.
 deploy-test:
-	cd deploy && $(GO) test -race -count=1 ./...
+	cd deploy && $(GO) test -count=1 ./...  # no -race: it checks files, and compressing the image's layer under -race takes a minute
+
+# kbench's container image as a tarball for 'podman load' or 'docker load',
+# written by deploy/mkimage with no Docker daemon and no registry: the
+# binary, the libraries it links from this machine, CA certificates, a user
+# (deploy/README.md). 'docker build -f deploy/Dockerfile .' is the other way.
+image: build
+	cd deploy && $(GO) build -o $(CURDIR)/bin/mkimage ./mkimage
+	bin/mkimage -binary $(BIN) -version $(VERSION) -tag kbench:$(VERSION) -o bin/kbench-image.tar
 
 # Every fuzz target for a short, bounded time; findings land in the
 # package's testdata/fuzz and then run with the ordinary tests.
