@@ -19,8 +19,9 @@ import (
 	"github.com/kbench/kbench/workloads"
 )
 
-// txnFailoverWorkload is the shipped exactly-once-failover, shortened: a
-// 30 s measurement with its fault from 10 s to 20 s.
+// txnFailoverWorkload is the shipped exactly-once-failover, shortened like
+// failoverWorkload for the test clusters' fast failover: a 14 s
+// measurement with its fault from 4 s to 8 s.
 func txnFailoverWorkload(t *testing.T) *workload.Workload {
 	t.Helper()
 	data, _ := workloads.Lookup("exactly-once-failover")
@@ -28,8 +29,8 @@ func txnFailoverWorkload(t *testing.T) *workload.Workload {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Duration, w.Warmup = workload.Duration(30*time.Second), workload.Duration(3*time.Second)
-	w.Faults[0].At, w.Faults[0].Duration = workload.Duration(10*time.Second), workload.Duration(10*time.Second)
+	w.Duration, w.Warmup = workload.Duration(14*time.Second), workload.Duration(2*time.Second)
+	w.Faults[0].At, w.Faults[0].Duration = workload.Duration(4*time.Second), workload.Duration(4*time.Second)
 	return w
 }
 
