@@ -232,8 +232,29 @@ func applyClientProps(w *workload.Workload, props map[string]string) error {
 }
 
 // CheckProps refuses, before anything starts, client properties of w
-// that drv cannot take (an InputError).
-func CheckProps(drv drivers.Driver, w *workload.Workload) error {
+// that drv cannot take (an InputError), with the properties of the client
+// config file spec names laid under w's as a run will lay them: a
+// property of w may only make sense with the file's (sasl.* with its
+// security.protocol).
+func CheckProps(drv drivers.Driver, w *workload.Workload, spec TargetSpec) error {
+	if spec.ClientConfig != "" {
+		file, err := drivers.ReadClientConfig(spec.ClientConfig)
+		if err != nil {
+			return badInput("ClientConfig", err)
+		}
+		delete(file, "bootstrap.servers")
+		c := *w
+		c.Producer, c.Consumer = maps.Clone(w.Producer), maps.Clone(w.Consumer)
+		if err := applyClientProps(&c, file); err != nil {
+			return err
+		}
+		w = &c
+	}
+	return checkProps(drv, w)
+}
+
+// checkProps is CheckProps of w's properties alone.
+func checkProps(drv drivers.Driver, w *workload.Workload) error {
 	pc, ok := drv.(drivers.PropertyChecker)
 	if !ok {
 		return nil

@@ -200,3 +200,28 @@ func TestSessionRun(t *testing.T) {
 		t.Errorf("producer properties %v lack the session's", w.Producer)
 	}
 }
+
+// A workload's sasl.* properties are checked with the client config
+// file's security.protocol under them, as a run lays them: refused alone,
+// taken with a file that says SASL_SSL.
+func TestCheckPropsWithClientConfig(t *testing.T) {
+	drv, err := all.Get("franz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workload.Workload{Producer: map[string]string{"sasl.password": "p"}, Consumer: map[string]string{"sasl.password": "p"}}
+	if err := CheckProps(drv, w, TargetSpec{}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("sasl.password without a SASL protocol: %v, want bad input", err)
+	}
+	file := filepath.Join(t.TempDir(), "client.properties")
+	text := "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=u\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckProps(drv, w, TargetSpec{ClientConfig: file}); err != nil {
+		t.Errorf("with the file's SASL_SSL: %v", err)
+	}
+	if _, ok := w.Producer["security.protocol"]; ok {
+		t.Error("CheckProps changed the workload")
+	}
+}

@@ -56,7 +56,7 @@ func (s *Session) Measure(ctx context.Context, p Point, sh *distributed.Shard) (
 	if err := applyClientProps(p.Workload, s.props); err != nil {
 		return nil, nil, err
 	}
-	if err := CheckProps(p.Driver, p.Workload); err != nil { // the client config's, too
+	if err := checkProps(p.Driver, p.Workload); err != nil { // the client config's, too
 		return nil, nil, err
 	}
 	s.prepare(ctx)

@@ -293,8 +293,8 @@ func (f *runFlags) prepare(spec launch.TargetSpec) (*workload.Workload, *profile
 	if err != nil {
 		return nil, nil, nil, nil, usageError{fmt.Errorf("--driver: %w", err)}
 	}
-	if err := launch.CheckProps(drv, w); err != nil {
-		return nil, nil, nil, nil, err
+	if err := launch.CheckProps(drv, w, spec); err != nil {
+		return nil, nil, nil, nil, flagged(err)
 	}
 	return w, tuning, drv, hw, nil
 }

@@ -297,8 +297,8 @@ func (f *sweepFlags) prepare(p results.SweepPoint, hw *results.Hardware) (launch
 	if err != nil {
 		return launch.Point{}, usageError{fmt.Errorf("--driver: %w", err)}
 	}
-	if err := launch.CheckProps(drv, w); err != nil {
-		return launch.Point{}, err
+	if err := launch.CheckProps(drv, w, f.run.targetSpec()); err != nil {
+		return launch.Point{}, flagged(err)
 	}
 	pt := f.run.point(w, tuning, profileNames, drv, hw, "", nil)
 	if n := p.Nodes(); n > 0 {
