@@ -21,9 +21,11 @@ GOTESTSUM := $(TOOLS_DIR)/gotestsum-$(GOTESTSUM_VERSION)
 # The suite's events (go test -json), from which 'make test' prints the
 # slowest tests.
 TEST_JSON := $(CURDIR)/bin/test-events.json
-# The cases 'make test' skips as long (see longTest in bench), run by
-# 'make test-long'.
-LONG_TESTS := ^TestProxied$$/^(ReplicationLatency|RollingRestart)$$
+# The cases 'make test-long' runs: those 'make test' skips as long (see
+# longTest in bench) and those it runs with one driver (driversFor).
+LONG_TESTS := ^(TestProxied|TestLocalExactlyOnceLeaderKill|TestLocalExactlyOnceCoordinatorKill)$$
+# The packages whose tests use the shared cluster, run one at a time.
+SHARED_PKGS := bench cmd/kbench cluster/local drivers/franz drivers/confluent
 
 # Each fuzz target's time in 'make fuzz' (part of 'make test').
 FUZZTIME ?= 5s
@@ -41,38 +43,59 @@ build:
 run: build
 	$(BIN) run $(RUN_ARGS)
 
-# Every test: lint, then the whole suite with the race detector against one
-# shared real 3-broker Apache Kafka cluster, started here with the
-# fast-failover profile (a dead broker is fenced after 3 s, not 9 s) and
-# always stopped. KBENCH_NET_TESTS=1: the network fault tests start a
-# proxied cluster of their own (bench) while the shared one idles. The
-# slowest tests are listed at the end, pass or fail. The test binaries are
-# built first, in parallel ('-exec true' runs none of them), so that -p 1
-# serialises only the runs.
+# Every test: lint, then the whole suite with the race detector, in two
+# lanes at once. The packages whose tests use the shared real 3-broker
+# Apache Kafka cluster (SHARED_PKGS) run one at a time (-p 1: they share,
+# and fail, one cluster); every other package, clusters of its own
+# included, runs in the second lane. The shared cluster starts here with
+# the fast-failover profile (a dead broker is fenced after 3 s, not 9 s)
+# and is always stopped. The test binaries are built first, in parallel
+# ('-exec true' runs none of them). The slowest tests are listed at the
+# end, pass or fail.
 test: lint build fuzz deploy-test $(GOTESTSUM)
 	@set -e; \
 	$(GO) test -race -count=1 -exec true ./... >/dev/null; \
-	$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
 	trap '$(BIN) cluster down --dir $(TEST_CLUSTER_DIR)' EXIT; \
+	$(call shared_cluster_up); \
+	other=$$($(GO) list ./... | grep -v -x -F $(foreach p,$(SHARED_PKGS),-e github.com/kbench/kbench/$(p))); \
+	status=0; \
+	$(GOTESTSUM) --format pkgname-and-test-fails --jsonfile $(TEST_JSON).other -- \
+		-race -count=1 -p 1 -timeout 25m $$other > bin/test-other.log 2>&1 & other_pid=$$!; \
+	$(GOTESTSUM) --format pkgname-and-test-fails --jsonfile $(TEST_JSON).shared -- \
+		-race -count=1 -p 1 -timeout 25m $(addprefix ./,$(SHARED_PKGS)) || status=$$?; \
+	wait $$other_pid || status=$$?; \
+	echo "the other lane:"; cat bin/test-other.log; \
+	echo "slowest tests (over 5 s):"; \
+	cat $(TEST_JSON).shared $(TEST_JSON).other > $(TEST_JSON); \
+	$(GOTESTSUM) tool slowest --jsonfile $(TEST_JSON) --threshold 5s | head -n 15; \
+	exit $$status
+
+# The long cases 'make test' skips: the network faults on a proxied
+# cluster of their own (with a rolling restart and latency on replication
+# links), the exactly-once failovers with every driver on the shared
+# cluster, and a sweep over cluster sizes that starts clusters of 1 and 3
+# nodes.
+test-long: build $(GOTESTSUM)
+	@set -e; \
+	trap '$(BIN) cluster down --dir $(TEST_CLUSTER_DIR)' EXIT; \
+	$(call shared_cluster_up); \
+	export KBENCH_LONG_TESTS=1; \
+	$(GOTESTSUM) --format standard-verbose -- \
+		-race -count=1 -timeout 20m -run '$(LONG_TESTS)' ./bench/; \
+	unset KBENCH_LOCAL_DIR KBENCH_BOOTSTRAP; \
+	$(GOTESTSUM) --format standard-verbose -- \
+		-race -count=1 -timeout 10m -run '^TestLocalSweepNodes$$' ./cmd/kbench/
+
+# shared_cluster_up (re)starts the shared test cluster and exports where
+# it is for the tests (KBENCH_NET_TESTS=1: tests may start clusters of
+# their own too).
+define shared_cluster_up
+$(BIN) cluster down --dir $(TEST_CLUSTER_DIR) >/dev/null 2>&1 || true; \
 	$(BIN) cluster up --dir $(TEST_CLUSTER_DIR) --profile fast-failover; \
 	export KBENCH_LOCAL_DIR=$(TEST_CLUSTER_DIR); \
 	export KBENCH_BOOTSTRAP=$$($(BIN) cluster bootstrap --dir $(TEST_CLUSTER_DIR)); \
-	export KBENCH_NET_TESTS=1; \
-	status=0; \
-	$(GOTESTSUM) --format pkgname-and-test-fails --jsonfile $(TEST_JSON) -- \
-		-race -count=1 -p 1 -timeout 25m ./... || status=$$?; \
-	echo "slowest tests (over 5 s):"; \
-	$(GOTESTSUM) tool slowest --jsonfile $(TEST_JSON) --threshold 5s | head -n 15; \
-	exit $$status  # -p 1: the integration tests share, and fail, one cluster
-
-# The long cases 'make test' skips: a rolling restart and latency on
-# replication links on a proxied cluster of their own (LONG_TESTS), and a
-# sweep over cluster sizes that starts clusters of 1 and 3 nodes.
-test-long: build $(GOTESTSUM)
-	KBENCH_NET_TESTS=1 KBENCH_LONG_TESTS=1 $(GOTESTSUM) --format standard-verbose -- \
-		-race -count=1 -timeout 20m -run '$(LONG_TESTS)' ./bench/
-	KBENCH_LONG_TESTS=1 $(GOTESTSUM) --format standard-verbose -- \
-		-race -count=1 -timeout 10m -run '^TestLocalSweepNodes$$' ./cmd/kbench/
+	export KBENCH_NET_TESTS=1
+endef
 
 # Fast tests only: no Kafka needed (integration tests skip themselves).
 unit: deploy-test

@@ -25,6 +25,10 @@ func TestProxied(t *testing.T) {
 	if os.Getenv("KBENCH_NET_TESTS") != "1" {
 		t.Skip("KBENCH_NET_TESTS=1 starts a proxied local cluster (needs Java 17+ and Maven)")
 	}
+	// A cluster of its own and a minute and a half of faults: 'make
+	// test-long' runs it, beside the rolling restart and replication
+	// latency below.
+	longTest(t)
 	// A busy 2-core machine can take minutes to start three JVMs.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	fast, err := profiles.LoadTuning("fast-failover") // as the shared test cluster
@@ -46,8 +50,8 @@ func TestProxied(t *testing.T) {
 	t.Run("NoFaultsMatchesDirect", func(t *testing.T) { testProxiedNoFaults(t, l) })
 	t.Run("IsolateLeader", func(t *testing.T) { testIsolateLeader(t, l) })
 	t.Run("PartitionLeaderLosesNothing", func(t *testing.T) { testPartitionLeader(t, l) })
-	t.Run("ReplicationLatency", func(t *testing.T) { longTest(t); testReplicationLatency(t, l) })
-	t.Run("RollingRestart", func(t *testing.T) { longTest(t); testRollingRestart(t, l) })
+	t.Run("ReplicationLatency", func(t *testing.T) { testReplicationLatency(t, l) })
+	t.Run("RollingRestart", func(t *testing.T) { testRollingRestart(t, l) })
 	t.Run("InterruptedMidFault", func(t *testing.T) { testInterruptedMidFault(t, l) })
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ func checkExactlyOnce(t *testing.T, res *results.Run) {
 // either driver.
 func TestLocalExactlyOnceLeaderKill(t *testing.T) {
 	l := localCluster(t)
-	for _, name := range all.Names() {
+	for _, name := range driversFor(t, "franz") {
 		t.Run(name, func(t *testing.T) {
 			res := runTxnLocal(t, l, name, NewRunID(), txnFailoverWorkload(t))
 			checkExactlyOnce(t, res)
@@ -97,7 +98,7 @@ func TestLocalExactlyOnceLeaderKill(t *testing.T) {
 // is lost.
 func TestLocalExactlyOnceCoordinatorKill(t *testing.T) {
 	l := localCluster(t)
-	for _, name := range all.Names() {
+	for _, name := range driversFor(t, "confluent") {
 		t.Run(name, func(t *testing.T) {
 			runID := NewRunID()
 			w := txnFailoverWorkload(t)
@@ -127,4 +128,15 @@ func txnCoordinator(t *testing.T, bootstrap []string, id string) int32 {
 	}
 	t.Fatalf("no coordinator for %s", id)
 	return -1
+}
+
+// driversFor is the drivers a failover case runs with: one (each case
+// another, so both drivers are covered), or every driver in 'make
+// test-long' (KBENCH_LONG_TESTS=1).
+func driversFor(t *testing.T, one string) []string {
+	t.Helper()
+	if os.Getenv("KBENCH_LONG_TESTS") == "1" {
+		return all.Names()
+	}
+	return []string{one}
 }

@@ -284,9 +284,9 @@ func TestBacklogRun(t *testing.T) {
 	needSecured(t)
 	out := filepath.Join(t.TempDir(), "backlog.json")
 	// 4 MiB of 1 KiB messages at 2000/s: built in about 2 s, drained while
-	// production goes on for 20 s.
+	// production goes on for 12 s.
 	code, _, _ := kbench(t, "run", "--client-config", secured.ClientConfigPath(), "--workload", "smoke",
-		"--set", "messageSize=1024", "--set", "consumerBacklogSizeGB=0.00390625", "--rate", "2000", "--duration", "20s", "-q", "-o", out)
+		"--set", "messageSize=1024", "--set", "consumerBacklogSizeGB=0.00390625", "--rate", "2000", "--duration", "12s", "-q", "-o", out)
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
