@@ -110,9 +110,6 @@ func failoverWorkload(action cluster.Action) *workload.Workload {
 		Faults: []workload.FaultSpec{{At: workload.Duration(4 * time.Second), Action: action, Target: "leader:0/0", Duration: workload.Duration(4 * time.Second)}}})
 }
 
-// failoverScheduled is how many messages failoverWorkload sends, warm-up
-// included.
-const failoverScheduled = 1500 * (2 + 14)
 
 func checkFailover(t *testing.T, res *results.Run) results.Failover {
 	t.Helper()
@@ -120,8 +117,13 @@ func checkFailover(t *testing.T, res *results.Run) results.Failover {
 	if s.Lost != 0 || s.Duplicated != 0 {
 		t.Errorf("lost %d duplicated %d: acks=all with min.insync.replicas=2 must lose nothing (%+v)", s.Lost, s.Duplicated, res.Verify)
 	}
-	if s.ProducedMessages < failoverScheduled*85/100 {
-		t.Errorf("produced %d, want the %d scheduled (errors %v)", s.ProducedMessages, failoverScheduled, s.ErrorsByKind)
+	w, err := workload.ParseWorkload(res.Workload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheduled := int64(w.ProducerRate * (w.Warmup.D() + w.Duration.D()).Seconds())
+	if s.ProducedMessages < scheduled*85/100 {
+		t.Errorf("produced %d, want the %d scheduled (errors %v)", s.ProducedMessages, scheduled, s.ErrorsByKind)
 	}
 	for _, f := range res.Faults {
 		if f.Error != "" {
@@ -159,6 +161,7 @@ func TestLocalNoOpFault(t *testing.T) {
 	l := localCluster(t)
 	w := failoverWorkload("exec")
 	w.Faults[0].Command = []string{"true"}
+	w.Duration = workload.Duration(10 * time.Second)
 	res := runLocal(t, l, "franz", w)
 	fo := checkFailover(t, res)
 	// The claim needs a steady cluster: on a shared, busy one, stalls of
@@ -193,7 +196,8 @@ func TestLocalPauseLeader(t *testing.T) {
 func TestLocalLeaderMove(t *testing.T) {
 	l := localCluster(t)
 	w := failoverWorkload("leader-move")
-	w.Faults[0].Duration = 0
+	// A move takes a moment, not a failure detection: 8 s are plenty.
+	w.Faults[0].Duration, w.Duration = 0, workload.Duration(8*time.Second)
 	res := runLocal(t, l, "franz", w)
 	checkFailover(t, res)
 	if res.Faults[0].Broker < 0 {
