@@ -110,7 +110,6 @@ func failoverWorkload(action cluster.Action) *workload.Workload {
 		Faults: []workload.FaultSpec{{At: workload.Duration(4 * time.Second), Action: action, Target: "leader:0/0", Duration: workload.Duration(4 * time.Second)}}})
 }
 
-
 func checkFailover(t *testing.T, res *results.Run) results.Failover {
 	t.Helper()
 	s := res.Summary
