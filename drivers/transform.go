@@ -1,0 +1,67 @@
+package drivers
+
+import "context"
+
+// TransformerConfig is what a transformer is created with.
+type TransformerConfig struct {
+	Bootstrap []string
+	ClientID  string
+	// Group is the consumer group the transformer's consumer joins, and
+	// whose offsets its transactions commit.
+	Group  string
+	Topics []string
+	// TransactionalID is its producer's transactional id; no two live
+	// transformers may share one.
+	TransactionalID string
+	// ConsumerProps and ProducerProps are client properties under
+	// Kafka's names, as ConsumerConfig.Props and ProducerConfig.Props.
+	// The driver reads with isolation.level=read_committed unless
+	// ConsumerProps says otherwise, and commits offsets only in its
+	// transactions (never automatically).
+	ConsumerProps map[string]string
+	ProducerProps map[string]string
+}
+
+// Transformer is a consume-transform-produce client: a consumer-group
+// member whose records are read, turned into new records and produced in
+// a transaction that also commits, to the group, the offsets of what was
+// read. A read_committed reader of the produced topics then sees each
+// read record's output exactly once, through failures and rebalances.
+//
+// One goroutine drives it: Begin, then Poll and Produce as often as
+// needed, then Commit or Abort. Records polled while a transaction is
+// open are that transaction's: Commit commits their offsets (each
+// partition's position after the last record polled) with the records
+// produced. After an Abort, or a Commit that aborted, the next Poll reads
+// again from the group's committed offsets, so the aborted transaction's
+// input is read again. Poll is allowed with no transaction open (the
+// records it returns then belong to the next one).
+type Transformer interface {
+	// Poll is Consumer.Poll.
+	Poll(ctx context.Context, fn func(*Message)) error
+	// Begin opens a transaction, as Transactor.Begin.
+	Begin(ctx context.Context) error
+	// Produce is Producer.Produce, inside the open transaction.
+	Produce(ctx context.Context, rec *Record, done DoneFunc)
+	// Commit waits until every record produced since Begin has
+	// completed, then commits them and the offsets polled since Begin in
+	// one transaction. Its outcome is as Transactor.Commit's: nil
+	// committed, an error wrapping ErrTxnAborted aborted (a record
+	// failed, the coordinator refused, or the group took a polled
+	// partition away: a commit from a member that lost the partition
+	// could duplicate its input), any other error unknown.
+	Commit(ctx context.Context) error
+	// Abort aborts the open transaction and rewinds to the committed
+	// offsets, as Transactor.Abort.
+	Abort(ctx context.Context) error
+	// AssignedPartitions is Assigned's.
+	AssignedPartitions() int
+	// Close leaves the group and releases the clients; an open
+	// transaction is aborted.
+	Close() error
+}
+
+// TransformDriver is a Driver that can make Transformers.
+type TransformDriver interface {
+	NewTransformer(ctx context.Context, cfg TransformerConfig) (Transformer, error)
+}
