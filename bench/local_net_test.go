@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestProxied(t *testing.T) {
 	t.Run("ReplicationLatency", func(t *testing.T) { testReplicationLatency(t, l) })
 	t.Run("RollingRestart", func(t *testing.T) { testRollingRestart(t, l) })
 	t.Run("InterruptedMidFault", func(t *testing.T) { testInterruptedMidFault(t, l) })
+	t.Run("ExactlyOnceCoordinatorPartitioned", func(t *testing.T) { testTxnCoordinatorPartitioned(t, l) })
 }
 
 // runProxied runs w on l and, whatever happened, leaves every broker
@@ -243,5 +245,33 @@ func testInterruptedMidFault(t *testing.T, l *local.Cluster) {
 	}
 	if !injected || !undone {
 		t.Errorf("faults %+v: want the partition injected and undone", res.Faults)
+	}
+}
+
+// testTxnCoordinatorPartitioned cuts the broker coordinating producer 0's
+// transactions off from the other brokers (its clients still reach it)
+// for 4 s: the transaction log it leads cannot reach min.insync.replicas
+// and the controller moves its leadership away, so commits wait, fail or
+// move. Nothing committed may be lost, and nothing aborted read, on
+// either driver in 'make test-long'.
+func testTxnCoordinatorPartitioned(t *testing.T, l *local.Cluster) {
+	for _, name := range driversFor(t, "franz") {
+		t.Run(name, func(t *testing.T) {
+			t.Cleanup(func() { checkServing(t, l) })
+			runID := NewRunID()
+			w := txnFailoverWorkload(t)
+			coord := txnCoordinator(t, l.Bootstrap(), transactionalID("", runID, 0))
+			w.Faults[0].Action, w.Faults[0].Target = cluster.ActionPartition, "broker:"+strconv.Itoa(int(coord))
+			res := runTxnLocal(t, l, name, runID, w)
+			checkExactlyOnce(t, res)
+			if len(res.Faults) == 0 || res.Faults[0].Broker != coord {
+				t.Errorf("faults %+v: want the partition of broker %d, the coordinator", res.Faults, coord)
+			}
+			for _, f := range res.Faults {
+				if f.Error != "" {
+					t.Errorf("fault %s %s: %s", f.Phase, f.Action, f.Error)
+				}
+			}
+		})
 	}
 }

@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kbench/kbench/cluster"
@@ -15,6 +17,7 @@ import (
 	"github.com/kbench/kbench/drivers"
 	"github.com/kbench/kbench/drivers/all"
 	"github.com/kbench/kbench/drivers/franz"
+	"github.com/kbench/kbench/internal/poll"
 	"github.com/kbench/kbench/results"
 	"github.com/kbench/kbench/workload"
 	"github.com/kbench/kbench/workloads"
@@ -120,14 +123,24 @@ func txnCoordinator(t *testing.T, bootstrap []string, id string) int32 {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, c := range kadm.NewClient(cl).FindTxnCoordinators(ctx, id) {
-		if c.Err != nil {
-			t.Fatalf("find the coordinator of %s: %v", id, c.Err)
+	// A cluster's first FindCoordinator for transactions creates the
+	// transaction state topic: the coordinator is not available until
+	// its partitions have leaders.
+	var node int32
+	err = poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		for _, c := range kadm.NewClient(cl).FindTxnCoordinators(ctx, id) {
+			if errors.Is(c.Err, kerr.CoordinatorNotAvailable) || errors.Is(c.Err, kerr.CoordinatorLoadInProgress) {
+				return false, nil
+			}
+			node = c.NodeID
+			return true, c.Err
 		}
-		return c.NodeID
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("find the coordinator of %s: %v", id, err)
 	}
-	t.Fatalf("no coordinator for %s", id)
-	return -1
+	return node
 }
 
 // driversFor is the drivers a failover case runs with: one (each case
