@@ -205,6 +205,9 @@ func TestLocalShardsEmbedded(t *testing.T) {
 		t.Errorf("merged: complete %v, %d shards, produced %d, consumed %d, lost %d", m.Complete, len(m.Shards),
 			m.Summary.ProducedMessages, m.Summary.ConsumedMessages, m.Summary.Lost)
 	}
+	if m.Cluster.Kind != results.KindEmbedded || !strings.Contains(m.Cluster.KafkaVersion, "kfake") {
+		t.Errorf("merged result's cluster %s %q, want embedded kfake", m.Cluster.Kind, m.Cluster.KafkaVersion)
+	}
 	if !strings.Contains(stderr, "shard 1: serving metrics at http://127.0.0.1:") {
 		t.Error("shard 1 served no metrics")
 	}
