@@ -1,6 +1,11 @@
 package drivers
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+)
 
 // TransformerConfig is what a transformer is created with.
 type TransformerConfig struct {
@@ -20,6 +25,50 @@ type TransformerConfig struct {
 	// transactions (never automatically).
 	ConsumerProps map[string]string
 	ProducerProps map[string]string
+}
+
+// Validate returns every problem of c at once, each naming its field.
+func (c TransformerConfig) Validate() error {
+	var errs []error
+	if len(c.Bootstrap) == 0 {
+		errs = append(errs, errors.New("transformer: Bootstrap is empty; name at least one broker"))
+	}
+	if c.Group == "" {
+		errs = append(errs, errors.New("transformer: Group is empty; a transformer reads as a member of a consumer group"))
+	}
+	if len(c.Topics) == 0 {
+		errs = append(errs, errors.New("transformer: Topics is empty; name the topics to read"))
+	}
+	if c.TransactionalID == "" {
+		errs = append(errs, errors.New("transformer: TransactionalID is empty; give each transformer its own"))
+	}
+	if v, ok := c.ProducerProps["transactional.id"]; ok && v != c.TransactionalID {
+		errs = append(errs, fmt.Errorf("transformer: ProducerProps sets transactional.id=%q, TransactionalID is %q; remove the property", v, c.TransactionalID))
+	}
+	if v := c.ConsumerProps["enable.auto.commit"]; v != "" && v != "false" {
+		errs = append(errs, fmt.Errorf("transformer: ConsumerProps sets enable.auto.commit=%q; a transformer commits offsets only in its transactions, remove it", v))
+	}
+	return errors.Join(errs...)
+}
+
+// ClientProps returns the consumer's and the producer's properties as a
+// driver applies them: ConsumerProps with isolation.level=read_committed
+// unless set, and enable.auto.commit=false; ProducerProps with
+// transactional.id=TransactionalID. The config's maps are not changed.
+func (c TransformerConfig) ClientProps() (consumer, producer map[string]string) {
+	consumer, producer = maps.Clone(c.ConsumerProps), maps.Clone(c.ProducerProps)
+	if consumer == nil {
+		consumer = map[string]string{}
+	}
+	if producer == nil {
+		producer = map[string]string{}
+	}
+	if _, ok := consumer["isolation.level"]; !ok {
+		consumer["isolation.level"] = "read_committed"
+	}
+	consumer["enable.auto.commit"] = "false"
+	producer["transactional.id"] = c.TransactionalID
+	return consumer, producer
 }
 
 // Transformer is a consume-transform-produce client: a consumer-group
