@@ -84,9 +84,13 @@ func (c TransformerConfig) ClientProps() (consumer, producer map[string]string) 
 // produced. After an Abort, or a Commit that aborted, the next Poll reads
 // again from the group's committed offsets, so the aborted transaction's
 // input is read again. Poll is allowed with no transaction open (the
-// records it returns then belong to the next one).
+// records it returns then belong to the next one). Commit and Abort with
+// no transaction open return an error and change nothing.
 type Transformer interface {
-	// Poll is Consumer.Poll.
+	// Poll is Consumer.Poll. While the group rebalances it returns nil,
+	// with or without records, within about a second. Keep polling
+	// then: a driver may handle the rebalance only inside Poll
+	// (librdkafka does), and the group waits for it.
 	Poll(ctx context.Context, fn func(*Message)) error
 	// Begin opens a transaction, as Transactor.Begin.
 	Begin(ctx context.Context) error
@@ -98,12 +102,19 @@ type Transformer interface {
 	// committed, an error wrapping ErrTxnAborted aborted (a record
 	// failed, the coordinator refused, or the group took a polled
 	// partition away: a commit from a member that lost the partition
-	// could duplicate its input), any other error unknown.
+	// could duplicate its input), any other error unknown. A driver
+	// may abort on any revoke since the last commit, polled or not
+	// (franz does). After an unknown outcome the next Poll reads from
+	// offsets the driver takes as committed: the group's (confluent
+	// asks the coordinator), or the client's own record of its last
+	// commit (franz), which re-reads the input of a transaction that in
+	// fact committed.
 	Commit(ctx context.Context) error
 	// Abort aborts the open transaction and rewinds to the committed
 	// offsets, as Transactor.Abort.
 	Abort(ctx context.Context) error
-	// AssignedPartitions is Assigned's.
+	// AssignedPartitions is Assigned's; it is safe to call from any
+	// goroutine, while Poll runs too.
 	AssignedPartitions() int
 	// Close leaves the group and releases the clients; an open
 	// transaction is aborted.
