@@ -79,6 +79,7 @@ func Run(t *testing.T, d drivers.Driver, bootstrap []string, admin drivers.Admin
 	t.Run("EffectiveConfig", func(t *testing.T) { testEffectiveConfig(t, d, bootstrap) })
 	t.Run("PingUnreachable", func(t *testing.T) { testPingUnreachable(t, d) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, d, bootstrap, admin) })
+	t.Run("Transform", func(t *testing.T) { testTransform(t, d, bootstrap, admin) })
 }
 
 var topicSeq atomic.Int64

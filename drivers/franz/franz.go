@@ -65,17 +65,23 @@ func (Driver) NewProducer(_ context.Context, cfg drivers.ProducerConfig) (driver
 	if err != nil {
 		return nil, fmt.Errorf("franz driver: producer for %s: %w", strings.Join(cfg.Bootstrap, ","), err)
 	}
-	p := &producer{cl: cl, bootstrap: cfg.Bootstrap}
+	p := newProducerOn(cl, cfg.Bootstrap)
+	if cfg.Props["transactional.id"] != "" {
+		return &txnProducer{producer: p}, nil
+	}
+	return p, nil
+}
+
+// newProducerOn returns a producer writing through cl.
+func newProducerOn(cl *kgo.Client, bootstrap []string) *producer {
+	p := &producer{cl: cl, bootstrap: bootstrap}
 	p.pool.New = func() any {
 		r := new(pending)
 		r.owner = p
 		r.promise = r.finish // one method value per pooled record, not per Produce
 		return r
 	}
-	if cfg.Props["transactional.id"] != "" {
-		return &txnProducer{producer: p}, nil
-	}
-	return p, nil
+	return p
 }
 
 // producer is a drivers.Producer over one kgo client.
@@ -233,21 +239,11 @@ func (Driver) NewConsumer(_ context.Context, cfg drivers.ConsumerConfig) (driver
 		return nil, errors.New("franz driver: a consumer needs a group")
 	}
 	c := &consumer{}
-	count := func(sign int64) func(context.Context, *kgo.Client, map[string][]int32) {
-		return func(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
-			for _, ps := range parts {
-				c.assigned.Add(sign * int64(len(ps)))
-			}
-		}
-	}
-	opts = append([]kgo.Opt{
+	opts = append(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Bootstrap...),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topics...),
-		kgo.OnPartitionsAssigned(count(1)),
-		kgo.OnPartitionsRevoked(count(-1)),
-		kgo.OnPartitionsLost(count(-1)),
-	}, opts...)
+	}, c.counting()...), opts...)
 	if cfg.ClientID != "" && cfg.Props["client.id"] == "" {
 		opts = append(opts, kgo.ClientID(cfg.ClientID))
 	}
@@ -272,6 +268,22 @@ var (
 	_ drivers.Consumer = (*consumer)(nil)
 	_ drivers.Assigned = (*consumer)(nil)
 )
+
+// counting returns the options that keep assigned up to date.
+func (c *consumer) counting() []kgo.Opt {
+	count := func(sign int64) func(context.Context, *kgo.Client, map[string][]int32) {
+		return func(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+			for _, ps := range parts {
+				c.assigned.Add(sign * int64(len(ps)))
+			}
+		}
+	}
+	return []kgo.Opt{
+		kgo.OnPartitionsAssigned(count(1)),
+		kgo.OnPartitionsRevoked(count(-1)),
+		kgo.OnPartitionsLost(count(-1)),
+	}
+}
 
 // AssignedPartitions counts the partitions the group has given this
 // consumer.
