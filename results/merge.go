@@ -691,7 +691,7 @@ func shardList(present []*Run, count int, shifts []float64) ([]ShardInfo, string
 		info := ShardInfo{
 			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
 			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs, ShiftS: shiftOf[i],
-			ClockDriftPPM: r.Shard.ClockDriftPPM, ClockRoundTrips: r.Shard.ClockRoundTrips,
+			ClockDriftPPM: r.Shard.ClockDriftPPM, ClockRoundTrips: r.Shard.ClockRoundTrips, ClockUpdates: r.Shard.ClockUpdates,
 			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
 		}
 		if !r.Complete {
