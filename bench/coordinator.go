@@ -27,11 +27,14 @@ type Coordinator interface {
 	// common start and returns it as an instant with a monotonic reading
 	// (ProcessClock's Instant of the agreed time): the run's timing and
 	// its stamps follow the monotonic clock from there, whatever the wall
-	// clock does. It also returns, per run-wide producer id, how far this
-	// process's clock is ahead of the clock of the process running that
-	// producer: consumers take it off end-to-end latency. ahead may be nil
-	// (all clocks taken as one).
-	Start(ctx context.Context) (start time.Time, ahead []time.Duration, err error)
+	// clock does. It calls setAhead with, per run-wide producer id, how
+	// far this process's clock is ahead of the clock of the process
+	// running that producer: consumers take it off end-to-end latency.
+	// It calls it once before it returns (or not at all: all clocks taken
+	// as one), then again, from another goroutine, whenever the clocks
+	// are measured anew, until the coordinator's owner stops it after Run
+	// returns; setAhead must not block.
+	Start(ctx context.Context, setAhead func(ahead []time.Duration)) (start time.Time, err error)
 	// Produced is called once this shard's producers are done and
 	// flushed, and returns when every shard's are (or fell silent) or
 	// ctx ends: consumers drain, and the fault schedule stops, only then.

@@ -94,7 +94,8 @@ type run struct {
 	// e2eShift is, per run-wide producer id, how far this process's clock
 	// is ahead of that producer's, taken off end-to-end latency; nil in a
 	// run in one process. Set before the start, while consumers already
-	// run, hence atomic.
+	// run, and again as the coordinator follows the clocks' drift, hence
+	// atomic (see setAhead).
 	e2eShift atomic.Pointer[[]time.Duration]
 	t0       time.Time
 	// t0Stamp is t0 in the stamps' time (stampTime), set before
@@ -449,15 +450,11 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 
 	started := time.Now()
 	if r.coord != nil {
-		var ahead []time.Duration
 		var err error
-		if started, ahead, err = r.coord.Start(ctx); err != nil {
+		if started, err = r.coord.Start(ctx, r.setAhead); err != nil {
 			stopConsumers()
 			consWG.Wait()
 			return nil, err
-		}
-		if ahead != nil {
-			r.e2eShift.Store(&ahead)
 		}
 	}
 	r.t0 = started

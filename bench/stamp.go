@@ -102,3 +102,8 @@ func readStamp(b []byte) (stamp, error) {
 		SentNano: int64(binary.BigEndian.Uint64(b[16:])),
 	}, nil
 }
+
+// setAhead makes ahead (see Coordinator.Start) the shift consumers take
+// off the end-to-end latency of every message they read from now on. Safe
+// to call while they read.
+func (r *run) setAhead(ahead []time.Duration) { r.e2eShift.Store(&ahead) }

@@ -125,8 +125,21 @@ func (s *coordinator) measureClock(ctx context.Context) error {
 	return nil
 }
 
+// followBound is how much worse than the first measurement's bound a
+// round's may be for its offset to replace the one in use. The first
+// bound, of clockPings trips, is about the path's floor; a round within
+// twice it met no queue to speak of, and its error (up to twice the
+// floor) is soon less than the drift of an offset kept (at 20 ppm, 100 µs
+// per round). A round beyond it met a queue, the run's own load say, on
+// one way or both, and its midpoint may be off by most of its bound: it
+// serves the drift's fit, which averages such noise over many rounds,
+// and changes no end-to-end latency.
+const followBound = 2
+
 // followClock measures the clock again every clockEvery until ctx ends,
-// keeping each round's best, for the drift.
+// keeping each round's best for the drift, and announces a best within
+// followBound of the first measurement's bound for every shard to correct
+// end-to-end latency by (updateAhead).
 func (s *coordinator) followClock(ctx context.Context) {
 	t := time.NewTicker(clockEvery)
 	defer t.Stop()
@@ -140,9 +153,43 @@ func (s *coordinator) followClock(ctx context.Context) {
 		if len(samples) == 0 {
 			continue
 		}
+		b := best(samples)
 		s.mu.Lock()
-		s.rounds = append(s.rounds, best(samples))
+		s.rounds = append(s.rounds, b)
 		s.trips += len(samples)
+		good := b.bound() <= followBound*s.offErr
 		s.mu.Unlock()
+		if good {
+			// Not sent, the offset in use stays; the next round tries again.
+			_ = s.ctl.send(ctx, controlMsg{Kind: msgClock, OffsetNs: int64(b.offset), ErrorNs: int64(b.bound())})
+		}
+	}
+}
+
+// updateAhead hands setAhead the shifts again (ahead) each time shard
+// offsets measured again arrive on the control topic, past the seen first
+// ones, until ctx ends.
+func (s *coordinator) updateAhead(ctx context.Context, seen int, setAhead func([]time.Duration)) {
+	for {
+		var ahead []time.Duration
+		n := seen
+		err := s.ctl.wait(ctx, time.Hour, func(st *controlState) bool {
+			if st.clocks == seen {
+				return false
+			}
+			ahead, n = s.ahead(st), st.clocks
+			return true
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			continue // an hour without news
+		}
+		setAhead(ahead)
+		s.mu.Lock()
+		s.updates += n - seen
+		s.mu.Unlock()
+		seen = n
 	}
 }

@@ -61,8 +61,8 @@ func TestAheadKeepsOffsetsInsideTheirBound(t *testing.T) {
 	s := &coordinator{sh: Shard{Index: 1, Count: 2}, cfg: bench.Config{Workload: w}, present: []int{0, 1},
 		offset: 300 * time.Microsecond, offErr: 500 * time.Microsecond}
 	st := newControlState()
-	st.ready[0] = controlMsg{Kind: msgReady}
-	st.ready[1] = controlMsg{Kind: msgReady, Shard: 1, OffsetNs: int64(300 * time.Microsecond), ErrorNs: int64(500 * time.Microsecond)}
+	st.offsets[0] = controlMsg{Kind: msgReady}
+	st.offsets[1] = controlMsg{Kind: msgReady, Shard: 1, OffsetNs: int64(300 * time.Microsecond), ErrorNs: int64(500 * time.Microsecond)}
 	got := s.ahead(&st)
 	// Producer 0 is on shard 0, producer 1 on shard 1.
 	if len(got) != 2 || got[0] != 300*time.Microsecond || got[1] != 0 {

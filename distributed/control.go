@@ -31,6 +31,7 @@ const (
 	msgTopics   = "topics"   // shard 0 created the run's topics; who takes part
 	msgReady    = "ready"    // a shard's clients are up; its clock offset
 	msgStart    = "start"    // shard 0 announces the common start
+	msgClock    = "clock"    // a shard's clock offset, measured again during the run
 	msgBeat     = "beat"     // a shard is alive
 	msgProduced = "produced" // a shard's producers are done
 	msgResult   = "result"   // one chunk of a shard's result
@@ -50,7 +51,8 @@ type controlMsg struct {
 	// answered it (shard 0's clock), in the stamps' time (bench.Clock).
 	T1 int64 `json:"t1,omitempty"`
 	T2 int64 `json:"t2,omitempty"`
-	// OffsetNs is the sender's clock minus shard 0's; ErrorNs bounds it.
+	// OffsetNs is the sender's clock minus shard 0's; ErrorNs bounds it
+	// (in a ready or clock message).
 	OffsetNs int64 `json:"offset_ns,omitempty"`
 	ErrorNs  int64 `json:"error_ns,omitempty"`
 	// Start is the common start by shard 0's clock (bench.Clock).
@@ -75,6 +77,11 @@ type controlState struct {
 	produced map[int]bool
 	chunks   map[int][][]byte
 	lastSeen map[int]time.Time
+
+	// offsets are each shard's latest clock offset: its ready message's,
+	// then its clock messages'; clocks counts the clock messages applied.
+	offsets map[int]controlMsg
+	clocks  int
 }
 
 // control is one shard's connection to its run's control topic: a reader
@@ -83,7 +90,7 @@ type controlState struct {
 type control struct {
 	topic string
 	shard int
-	clock bench.Clock // what pings and pongs are stamped with
+	clock stampClock // what pings and pongs are stamped with
 	prod  drivers.Producer
 	cons  drivers.Consumer
 
@@ -93,6 +100,14 @@ type control struct {
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+}
+
+// stampClock reads the time stamps carry: bench.Clock, or in tests a
+// clock that drifts.
+type stampClock interface {
+	Now() int64
+	Unix(t time.Time) int64
+	Instant(unix int64) time.Time
 }
 
 // controlTopic names the control topic of run id, whose workload's
@@ -135,37 +150,42 @@ func openControl(ctx context.Context, cl clients, name, id string, replication i
 			return nil, fmt.Errorf("control topic %s: %w", name, err)
 		}
 	}
-	c := &control{topic: name, shard: shard, clock: bench.ProcessClock(), changed: make(chan struct{}), st: newControlState()}
 	// The control clients connect as the workload's clients do (a
 	// secured cluster's settings among them), but none of the workload's
 	// tuning applies: a small max.request.size, say, must not refuse a
 	// shard's result. No linger: a clock ping's round trip is the
 	// measurement, and a linger would be all of its error.
-	var err error
-	c.prod, err = cl.drv.NewProducer(ctx, drivers.ProducerConfig{
+	prod, err := cl.drv.NewProducer(ctx, drivers.ProducerConfig{
 		Bootstrap: cl.bootstrap, ClientID: "kbench-" + id + "-control-" + strconv.Itoa(shard),
 		Props: withProp(withProp(cl.producer, "acks", "all"), "linger.ms", "0")})
 	if err != nil {
 		return nil, fmt.Errorf("control producer: %w", err)
 	}
-	c.cons, err = cl.drv.NewConsumer(ctx, drivers.ConsumerConfig{
+	cons, err := cl.drv.NewConsumer(ctx, drivers.ConsumerConfig{
 		Bootstrap: cl.bootstrap, ClientID: "kbench-" + id + "-control-" + strconv.Itoa(shard),
 		// Each reader reads everything: a group of its own, new each time.
 		Group: name + "-" + strconv.Itoa(shard) + "-" + bench.NewRunID(), Topics: []string{name}, Props: withProp(cl.consumer, "auto.offset.reset", "earliest")})
 	if err != nil {
-		c.prod.Close()
+		prod.Close()
 		return nil, fmt.Errorf("control consumer: %w", err)
 	}
+	return newControl(name, shard, bench.ProcessClock(), prod, cons), nil
+}
+
+// newControl starts reading topic with cons, and sending heartbeats to it
+// with prod, as shard shard whose clock is clk.
+func newControl(topic string, shard int, clk stampClock, prod drivers.Producer, cons drivers.Consumer) *control {
+	c := &control{topic: topic, shard: shard, clock: clk, prod: prod, cons: cons, changed: make(chan struct{}), st: newControlState()}
 	loopCtx, stop := context.WithCancel(context.Background())
 	c.stop = stop
 	c.wg.Add(2)
 	go func() { defer c.wg.Done(); c.read(loopCtx) }()
 	go func() { defer c.wg.Done(); c.beat(loopCtx) }()
-	return c, nil
+	return c
 }
 
 func newControlState() controlState {
-	return controlState{hellos: map[int]controlMsg{}, refused: map[int]string{}, ready: map[int]controlMsg{},
+	return controlState{hellos: map[int]controlMsg{}, refused: map[int]string{}, ready: map[int]controlMsg{}, offsets: map[int]controlMsg{},
 		produced: map[int]bool{}, chunks: map[int][][]byte{}, lastSeen: map[int]time.Time{}}
 }
 
@@ -289,6 +309,10 @@ func (c *control) apply(m controlMsg) {
 		}
 	case msgReady:
 		st.ready[m.Shard] = m
+		st.offsets[m.Shard] = m
+	case msgClock:
+		st.offsets[m.Shard] = m
+		st.clocks++
 	case msgStart:
 		if m.Shard == 0 && st.start == nil {
 			st.start = &m

@@ -124,12 +124,16 @@ type coordinator struct {
 	// mu guards what follows, which the clock's follower adds to during
 	// the run. offset is this shard's clock minus shard 0's as measured
 	// before the start, offErr its bound; rounds are the best sample of
-	// each round of pings, trips how many round trips were answered.
+	// each round of pings, trips how many round trips were answered;
+	// updates how many offsets measured again (any shard's) changed the
+	// shifts taken off end-to-end latency.
 	mu             sync.Mutex
 	offset, offErr time.Duration
 	rounds         []clockSample
 	trips          int
-	// stopFollow stops the clock's follower and waits for it.
+	updates        int
+	// stopFollow stops the clock's follower and the shifts' updater and
+	// waits for them.
 	stopFollow func()
 }
 
@@ -256,14 +260,17 @@ func (s *coordinator) rollCall(ctx context.Context, create func(context.Context)
 
 // Start reports this shard ready with its clock offset; shard 0 waits for
 // every shard taking part to be ready and announces the start, 1 s ahead.
-// It returns the start by this shard's clock, having waited for it.
-func (s *coordinator) Start(ctx context.Context) (time.Time, []time.Duration, error) {
+// It returns the start by this shard's clock, having waited for it. From
+// there until stopFollow, every shard but 0 measures its clock again
+// (followClock), and every shard hands setAhead new shifts as the shards'
+// new offsets arrive (updateAhead).
+func (s *coordinator) Start(ctx context.Context, setAhead func([]time.Duration)) (time.Time, error) {
 	c := s.ctl
 	s.mu.Lock()
 	ready := controlMsg{Kind: msgReady, OffsetNs: int64(s.offset), ErrorNs: int64(s.offErr)}
 	s.mu.Unlock()
 	if err := c.send(ctx, ready); err != nil {
-		return time.Time{}, nil, err
+		return time.Time{}, err
 	}
 	if s.sh.Index == 0 {
 		err := c.wait(ctx, s.sh.MeetTimeout, func(st *controlState) bool {
@@ -275,34 +282,39 @@ func (s *coordinator) Start(ctx context.Context) (time.Time, []time.Duration, er
 			return true
 		})
 		if err != nil && !errors.Is(err, errControlTimeout) {
-			return time.Time{}, nil, err
+			return time.Time{}, err
 		}
 		if err := c.send(ctx, controlMsg{Kind: msgStart, Start: c.clock.Now() + int64(time.Second)}); err != nil {
-			return time.Time{}, nil, err
+			return time.Time{}, err
 		}
 	}
 	var start controlMsg
 	var ahead []time.Duration
+	var seen int
 	err := c.wait(ctx, s.sh.MeetTimeout, func(st *controlState) bool {
 		if st.start == nil {
 			return !st.alive(0, s.sh.Silence)
 		}
 		start = *st.start
-		ahead = s.ahead(st)
+		ahead, seen = s.ahead(st), st.clocks
 		return true
 	})
 	if err != nil || start.Kind == "" {
-		return time.Time{}, nil, fmt.Errorf("shard 0 of run %s did not announce the start within %s (or fell silent)", s.cfg.RunID, s.sh.MeetTimeout)
+		return time.Time{}, fmt.Errorf("shard 0 of run %s did not announce the start within %s (or fell silent)", s.cfg.RunID, s.sh.MeetTimeout)
 	}
+	setAhead(ahead)
 	at := s.localStart(start.Start)
+	fctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.updateAhead(fctx, seen, setAhead) }()
 	if s.sh.Index != 0 {
-		fctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); s.followClock(fctx) }()
-		s.stopFollow = func() { cancel(); <-done }
+		wg.Add(1)
+		go func() { defer wg.Done(); s.followClock(fctx) }()
 	}
+	s.stopFollow = func() { cancel(); wg.Wait() }
 	poll.Sleep(ctx, time.Until(at))
-	return at, ahead, ctx.Err()
+	return at, ctx.Err()
 }
 
 // localStart converts the common start, announced by shard 0's clock, into
@@ -318,27 +330,33 @@ func (s *coordinator) describeClock(sh *results.Shard) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh.ClockOffsetMs, sh.ClockErrorMs = float64(s.offset)/1e6, float64(s.offErr)/1e6
-	sh.ClockDriftPPM, sh.ClockRoundTrips = driftPPM(s.rounds), s.trips
+	sh.ClockDriftPPM, sh.ClockRoundTrips, sh.ClockUpdates = driftPPM(s.rounds), s.trips, s.updates
 }
 
 // ahead returns, per producer of the run, how much this shard's clock is
-// ahead of the clock of the shard the producer is on, from the offsets
-// the shards reported when ready. An offset within its error bound is
-// used as measured: the best estimate there is, its bound recorded
-// beside it. Called under the control state's lock.
+// ahead of the clock of the shard the producer is on, from the shards'
+// latest offsets (reported when ready, then measured again). An offset
+// within its error bound is used as measured: the best estimate there
+// is, its bound recorded beside it. Called under the control state's
+// lock.
 func (s *coordinator) ahead(st *controlState) []time.Duration {
 	w := s.cfg.Workload
-	s.mu.Lock()
-	own := s.offset
-	s.mu.Unlock()
+	own, ok := st.offsets[s.sh.Index]
+	if !ok {
+		// Shard 0 started without waiting for this shard's ready message
+		// to be read: the offset it carried.
+		s.mu.Lock()
+		own.OffsetNs = int64(s.offset)
+		s.mu.Unlock()
+	}
 	shift := make([]time.Duration, w.Topics*w.ProducersPerTopic)
 	for _, j := range s.present {
-		ready, ok := st.ready[j]
+		off, ok := st.offsets[j]
 		if !ok {
 			continue
 		}
 		for _, id := range bench.ShardProducers(w, j, s.sh.Count) {
-			shift[id] = own - time.Duration(ready.OffsetNs)
+			shift[id] = time.Duration(own.OffsetNs - off.OffsetNs)
 		}
 	}
 	return shift

@@ -25,7 +25,9 @@ import (
 //   - counts are summed; the produce rate is the messages of the
 //     measurement window over the longest shard's window (Σ rateᵢ·durationᵢ
 //     / max durationᵢ), the consume rates the messages counted over one
-//     window (see mergeConsumeRates);
+//     window (see mergeConsumeRates); records a rebalance had read again
+//     on another shard are taken off the consumed messages, bytes and
+//     rates (see dropRereads), not off the intervals' counts;
 //
 //   - the verification is the union over shards: a message acknowledged
 //     on one shard and consumed on another is verified, one acknowledged
@@ -119,18 +121,13 @@ func Merge(shards []*Run) (*Run, error) {
 		s := &out.Summary
 		s.Lost, s.Unverified, s.Duplicated, s.Reordered = v.Lost, v.Unverified, v.Duplicated, v.Reordered
 	}
-	// Each shard counted the records it read; one read again on another
-	// shard after a rebalance was consumed once.
-	for sub, n := range rereads(present) {
-		s := &out.Summary
-		s.ConsumedMessages -= n
-		if sub < len(s.Subscriptions) {
-			s.Subscriptions[sub].ConsumedMessages -= n
-		}
+	again := rereads(present)
+	if note := dropRereads(&out.Summary, again); note != "" {
+		out.Notes = append(out.Notes, note)
 	}
 	out.Notes = append(mergeNotes(present), out.Notes...)
 	out.Shards, out.Incomplete = shardList(present, count, shifts)
-	mergeConsumeRates(out, present)
+	mergeConsumeRates(out, present, again)
 	if out.Incomplete != "" {
 		out.Complete = false
 	}
@@ -415,18 +412,56 @@ func mergeISR(shards []*Run, shifts []float64) []ISREvent {
 	return out
 }
 
+// dropRereads takes the records read again on another shard after a
+// rebalance (again, per subscription) off s's consumed counts, each was
+// consumed once, and their bytes, at the mean size of the records read,
+// off its consumed bytes: the results carry the offsets read twice, not
+// their sizes, so with sizes drawn from a distribution the bytes are an
+// estimate, exact with one size. Nor do they say when a re-read was read
+// (it is in the interval of the shard that read it again): it returns a
+// note saying the intervals' counts include them, "" if there were none.
+func dropRereads(s *Summary, again map[int]int64) string {
+	var n int64
+	for sub, k := range again {
+		n += k
+		if sub < len(s.Subscriptions) {
+			s.Subscriptions[sub].ConsumedMessages -= k
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	s.ConsumedBytes -= share(s.ConsumedBytes, s.ConsumedMessages, n)
+	s.ConsumedMessages -= n
+	return fmt.Sprintf("%d records read again after a rebalance moved their partition between shards count once in the consumed messages, bytes and rates, but are in the intervals' consumed counts where they were read again", n)
+}
+
+// share is n records' part of bytes, the bytes of records: n times the
+// mean size.
+func share(bytes, records, n int64) int64 {
+	if records <= 0 {
+		return 0
+	}
+	return int64(math.Round(float64(bytes) / float64(records) * float64(n)))
+}
+
 // mergeConsumeRates computes the consume rates over one window, from the
 // warm-up's end to the latest shard's last record (on the merged
-// timeline): Σ messagesᵢ / (max endᵢ − warm-up), where the shards' own
-// rates are over windows of their own and do not add up. Shards that did
-// not report their counts (older kbench) keep the sum of their rates.
-func mergeConsumeRates(out *Run, shards []*Run) {
+// timeline): (Σ messagesᵢ − re-reads) / (max endᵢ − warm-up), where the
+// shards' own rates are over windows of their own and do not add up, and
+// again counts, per subscription, the records read again on another
+// shard after a rebalance (their bytes: the mean size of the window's
+// records; see dropRereads). A re-read is taken as counted in its shard's
+// window: rebalances that move partitions come after the warm-up, as
+// consumers hold their partitions before the start. Shards that did not
+// report their counts (older kbench) keep the sum of their rates.
+func mergeConsumeRates(out *Run, shards []*Run, again map[int]int64) {
 	warmup := out.MeasureStart.Sub(out.Started).Seconds()
 	shift := map[int]float64{}
 	for _, info := range out.Shards {
 		shift[info.Index] = info.ShiftS
 	}
-	rate := func(ws []*ConsumeWindow, shifts []float64) (msgs, mib float64, ok bool) {
+	rate := func(ws []*ConsumeWindow, shifts []float64, reread int64) (msgs, mib float64, ok bool) {
 		var n, b int64
 		end := 0.0
 		for i, w := range ws {
@@ -438,6 +473,8 @@ func mergeConsumeRates(out *Run, shards []*Run) {
 				end = max(end, w.EndS+shifts[i])
 			}
 		}
+		reread = min(reread, n)
+		n, b = n-reread, b-share(b, n, reread)
 		if window := end - warmup; window > 0 {
 			return float64(n) / window, float64(b) / window / (1 << 20), true
 		}
@@ -455,12 +492,16 @@ func mergeConsumeRates(out *Run, shards []*Run) {
 			subShifts[sub.Subscription] = append(subShifts[sub.Subscription], shift[r.Shard.Index])
 		}
 	}
+	var total int64
+	for _, n := range again {
+		total += n
+	}
 	s := &out.Summary
-	if msgs, mib, ok := rate(all, shifts); ok {
+	if msgs, mib, ok := rate(all, shifts, total); ok {
 		s.ConsumeRateMsgs, s.ConsumeRateMiB = msgs, mib
 	}
 	for i := range s.Subscriptions {
-		if msgs, _, ok := rate(subs[i], subShifts[i]); ok && len(subs[i]) > 0 {
+		if msgs, _, ok := rate(subs[i], subShifts[i], again[i]); ok && len(subs[i]) > 0 {
 			s.Subscriptions[i].ConsumeRateMsgs = msgs
 		}
 	}
@@ -691,7 +732,7 @@ func shardList(present []*Run, count int, shifts []float64) ([]ShardInfo, string
 		info := ShardInfo{
 			Index: i, State: ShardComplete, Host: r.Host.Hostname, Kbench: r.Kbench, Started: r.Started,
 			ClockOffsetMs: r.Shard.ClockOffsetMs, ClockErrorMs: r.Shard.ClockErrorMs, ShiftS: shiftOf[i],
-			ClockDriftPPM: r.Shard.ClockDriftPPM, ClockRoundTrips: r.Shard.ClockRoundTrips,
+			ClockDriftPPM: r.Shard.ClockDriftPPM, ClockRoundTrips: r.Shard.ClockRoundTrips, ClockUpdates: r.Shard.ClockUpdates,
 			Producers: r.Shard.Producers, Consumers: r.Shard.Consumers, Summary: &summary,
 		}
 		if !r.Complete {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -500,5 +501,59 @@ func TestMergeKeepsShard0Telemetry(t *testing.T) {
 	}
 	if m.Telemetry == nil || m.Telemetry.Source != "local" {
 		t.Errorf("merged telemetry %+v, want shard 0's", m.Telemetry)
+	}
+}
+
+// A rebalance moved partition 1 from shard 0, which had read offsets
+// 0..1199 of it, to shard 1, which read again from the last commit (900)
+// to the end: offsets 900..1199 were read on both. Partition 0 stayed on
+// shard 0. Messages are 1000 bytes, all sent after the 1 s warm-up.
+// Merged consumed messages, bytes and rates are those of the distinct
+// offsets, counted here from the ranges each shard read: 6000 records,
+// 6 MB, over the window from 1 s to shard 0's last record at 11 s.
+func TestMergeRereadsBytesAndRates(t *testing.T) {
+	const size = 1000
+	read := [2][]Seqs{
+		{{{0, 3000}}, {{0, 1200}}}, // shard 0: partitions 0 and 1
+		{nil, {{900, 3000}}},       // shard 1: partition 1 from the commit
+	}
+	ends := [2]float64{11, 10.5}
+	distinct := map[[2]uint64]bool{}
+	var shards []*Run
+	for i, parts := range read {
+		var n int64
+		for p, offs := range parts {
+			for _, r := range offs {
+				n += int64(r.To - r.From)
+				for o := r.From; o < r.To; o++ {
+					distinct[[2]uint64{uint64(p), o}] = true
+				}
+			}
+		}
+		r := shardRun(t, i, 2, [2][]int64{{100}, {100}})
+		win := &ConsumeWindow{Messages: n, Bytes: n * size, EndS: ends[i]}
+		r.Shard.Consumed = win
+		r.Shard.Subscriptions = []SubscriptionSeqs{{Subscription: 0, Window: win, Offsets: parts, Distinct: n}}
+		r.Summary.ConsumedMessages, r.Summary.ConsumedBytes = n, n*size
+		r.Summary.ConsumeRateMsgs = float64(n) / (ends[i] - 1)
+		r.Summary.Subscriptions = []Subscription{{ConsumedMessages: n, ConsumeRateMsgs: r.Summary.ConsumeRateMsgs}}
+		shards = append(shards, r)
+	}
+	m, err := Merge(shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(distinct))
+	rate := float64(n) / (11 - 1)
+	s := m.Summary
+	if s.ConsumedMessages != n || s.Subscriptions[0].ConsumedMessages != n || s.ConsumedBytes != n*size {
+		t.Errorf("consumed %d messages (subscription %d), %d bytes; want %d and %d", s.ConsumedMessages, s.Subscriptions[0].ConsumedMessages, s.ConsumedBytes, n, n*size)
+	}
+	if math.Abs(s.ConsumeRateMsgs-rate) > 1e-9 || math.Abs(s.Subscriptions[0].ConsumeRateMsgs-rate) > 1e-9 ||
+		math.Abs(s.ConsumeRateMiB-rate*size/(1<<20)) > 1e-9 {
+		t.Errorf("consume rate %g msgs/s (subscription %g, %g MiB/s), want %g", s.ConsumeRateMsgs, s.Subscriptions[0].ConsumeRateMsgs, s.ConsumeRateMiB, rate)
+	}
+	if !slices.ContainsFunc(m.Notes, func(n string) bool { return strings.HasPrefix(n, "300 records read again") }) {
+		t.Errorf("notes %q: want one on the 300 re-reads in the intervals", m.Notes)
 	}
 }

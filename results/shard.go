@@ -15,9 +15,12 @@ type Shard struct {
 	// ClockDriftPPM is how fast this shard's clock gained on shard 0's
 	// over the run, in parts per million (from the offsets measured again
 	// every few seconds), and ClockRoundTrips how many round trips were
-	// measured in all.
+	// measured in all. ClockUpdates counts the shards' offsets measured
+	// again during the run that this shard applied to the end-to-end
+	// latency of the messages it read from then on.
 	ClockDriftPPM   float64 `json:"clock_drift_ppm,omitempty"`
 	ClockRoundTrips int     `json:"clock_round_trips,omitempty"`
+	ClockUpdates    int     `json:"clock_updates,omitempty"`
 	// Producers are the run-wide ids of this shard's producers.
 	Producers []int `json:"producers,omitempty"`
 	Consumers int   `json:"consumers"`
@@ -126,9 +129,10 @@ type ShardInfo struct {
 	Started       time.Time `json:"started,omitzero"`
 	ClockOffsetMs float64   `json:"clock_offset_ms"`
 	ClockErrorMs  float64   `json:"clock_error_ms"`
-	// ClockDriftPPM and ClockRoundTrips are as in Shard.
+	// ClockDriftPPM, ClockRoundTrips and ClockUpdates are as in Shard.
 	ClockDriftPPM   float64 `json:"clock_drift_ppm,omitempty"`
 	ClockRoundTrips int     `json:"clock_round_trips,omitempty"`
+	ClockUpdates    int     `json:"clock_updates,omitempty"`
 	// ShiftS is where the shard's timeline starts on the merged run's
 	// (its start by shard 0's clock, to a whole number of intervals), in
 	// seconds: its intervals, faults and acknowledgements are shifted by
