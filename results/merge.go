@@ -137,7 +137,7 @@ func Merge(shards []*Run) (*Run, error) {
 		maxErr = max(maxErr, r.Shard.ClockErrorMs)
 	}
 	if maxOff > 0 || maxErr > 0 {
-		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by the offsets, and so is right to within their errors", maxOff, maxErr))
+		out.Notes = append(out.Notes, fmt.Sprintf("shards' clocks differ from shard 0's by up to %.3f ms, measured to ±%.3f ms; end-to-end latency of a message produced and consumed on different shards is corrected by the offsets, re-measured every 5 s while the run lasted, and so is right to within their errors plus the drift since each was measured", maxOff, maxErr))
 	}
 	return out, nil
 }
