@@ -23,7 +23,7 @@ GOTESTSUM := $(TOOLS_DIR)/gotestsum-$(GOTESTSUM_VERSION)
 TEST_JSON := $(CURDIR)/bin/test-events.json
 # The cases 'make test-long' runs: those 'make test' skips as long (see
 # longTest in bench) and those it runs with one driver (driversFor).
-LONG_TESTS := ^(TestProxied|TestLocalExactlyOnceLeaderKill|TestLocalExactlyOnceCoordinatorKill)$$
+LONG_TESTS := ^(TestProxied|TestLocalExactlyOnceLeaderKill|TestLocalExactlyOnceCoordinatorKill|TestLocalExactlyOnceTransform)$$
 # The packages whose tests use the shared cluster, run one at a time.
 SHARED_PKGS := bench cmd/kbench cluster/local drivers/franz drivers/confluent
 

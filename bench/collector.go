@@ -38,11 +38,16 @@ type collector struct {
 	encodeErrs []string
 	// subs holds each subscription's totals.
 	subs []snapshot
+	// The transform stage's: its members, its commit latencies (interval
+	// and measurement window) and totals.
+	transformers            []*transformer
+	xfCommitIv, xfCommitSum *hdrhistogram.Histogram
+	xfTotals                snapshot
 }
 
 func newCollector(r *run) *collector {
 	top := r.histTop()
-	return &collector{
+	c := &collector{
 		t0: r.t0, warmup: r.warmup, every: r.w.Interval.D(),
 		producers: r.producers, consumers: r.consumers,
 		produceEnd: &r.produceEnd, out: r.cfg.Outputs,
@@ -51,7 +56,12 @@ func newCollector(r *run) *collector {
 		commitSum: results.NewHistUpTo(top), commitIv: results.NewHistUpTo(top),
 		retriesSeen: make([]int64, len(r.producers)),
 		subs:        make([]snapshot, r.w.SubscriptionsPerTopic),
+		xfCommitIv:  results.NewHistUpTo(top), xfCommitSum: results.NewHistUpTo(top),
 	}
+	if r.xf != nil {
+		c.transformers = r.xf.members
+	}
+	return c
 }
 
 // loop closes an interval at every multiple of the interval from the
@@ -127,8 +137,17 @@ func (c *collector) collect(end time.Duration) {
 	iv.E2EP99Ms = float64(e2e.ValueAtQuantile(99)) / 1000
 	iv.E2EHist = c.encode(e2e, "end-to-end", iv.Start)
 
+	xs := snapshot{errKinds: map[string]int64{}}
+	for _, x := range c.transformers {
+		// A transformer's recorder holds its commit latencies as latency.
+		x.rec.take(intervalHists{lat: c.xfCommitIv, latSum: c.xfCommitSum}, &xs)
+	}
+	c.xfCommitIv.Reset()
+	iv.Transformed, iv.TransformCommits = xs.acked, xs.commits
+
 	c.totals.add(ps)
 	c.consTotals.add(cs)
+	c.xfTotals.add(xs)
 	for i, p := range c.producers {
 		if rc, ok := p.drv.(drivers.RetryCounter); ok {
 			n := rc.Retries()

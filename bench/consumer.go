@@ -29,7 +29,7 @@ type consumer struct {
 
 func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) (*consumer, error) {
 	c := &consumer{r: r, rec: newRecorder(r.histTop(), false), v: v, topics: map[string]int{}}
-	for i, t := range r.topics {
+	for i, t := range r.readTopics() {
 		c.topics[t] = i
 	}
 	c.fn = c.receive
@@ -48,7 +48,7 @@ func newConsumer(ctx context.Context, r *run, group string, v *verifier, i int) 
 		Bootstrap: r.cfg.Target.Bootstrap(),
 		ClientID:  "kbench-" + r.id + "-c" + strconv.Itoa(i),
 		Group:     group,
-		Topics:    r.topics,
+		Topics:    r.readTopics(),
 		Props:     props,
 	})
 	if err != nil {

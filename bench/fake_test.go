@@ -37,10 +37,28 @@ type memCluster struct {
 	// createHangs makes CreateTopic wait until its context ends, as a
 	// cluster that never answers does.
 	createHangs bool
+	// marks holds, beside each record of logs, the transaction it was
+	// written in (nil: none), for read_committed consumers.
+	marks map[string][][]*memTxn
+	// groups are the transformers' consumer groups (see memTransformer);
+	// transformCommits counts their commits, and abortTransformCommit,
+	// when set, makes commit n (from 1) abort.
+	groups               map[string]*memGroup
+	transformCommits     int
+	abortTransformCommit func(n int) bool
 }
 
+// memTxn is a transaction's state: open, committed or aborted.
+type memTxn struct{ state int }
+
+const (
+	txnOpen = iota
+	txnCommitted
+	txnAborted
+)
+
 func newMemCluster() *memCluster {
-	return &memCluster{logs: map[string][][][]byte{}, parts: map[string]int32{}}
+	return &memCluster{logs: map[string][][][]byte{}, parts: map[string]int32{}, marks: map[string][][]*memTxn{}, groups: map[string]*memGroup{}}
 }
 
 type memDriver struct{ c *memCluster }
@@ -53,6 +71,9 @@ func (d memDriver) NewProducer(ctx context.Context, cfg drivers.ProducerConfig) 
 	if d.c.clientLimit > 0 {
 		p.buffer = make(chan struct{}, d.c.clientLimit)
 	}
+	if cfg.Props["transactional.id"] != "" {
+		return &memTxnProducer{p}, nil
+	}
 	return p, nil
 }
 
@@ -61,13 +82,15 @@ func (d memDriver) NewAdmin(ctx context.Context, cfg drivers.AdminConfig) (drive
 }
 
 func (d memDriver) NewConsumer(ctx context.Context, cfg drivers.ConsumerConfig) (drivers.Consumer, error) {
-	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}, deaf: d.c.deafGroups != "" && strings.HasSuffix(cfg.Group, d.c.deafGroups)}, nil
+	return &memConsumer{c: d.c, topics: cfg.Topics, pos: map[string][]int{}, deaf: d.c.deafGroups != "" && strings.HasSuffix(cfg.Group, d.c.deafGroups),
+		committedOnly: cfg.Props["isolation.level"] == "read_committed"}, nil
 }
 
 type memProducer struct {
 	c       *memCluster
 	pending atomic.Int64  // records not yet acknowledged
 	buffer  chan struct{} // a slot per unacknowledged record, if bounded
+	txn     *memTxn       // the open transaction, if transactional
 }
 
 func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done drivers.DoneFunc) {
@@ -91,6 +114,7 @@ func (p *memProducer) Produce(ctx context.Context, rec *drivers.Record, done dri
 	log := c.logs[rec.Topic]
 	off := int64(len(log[part]))
 	log[part] = append(log[part], append([]byte(nil), rec.Value...))
+	c.marks[rec.Topic][part] = append(c.marks[rec.Topic][part], p.txn)
 	lag := time.Duration(0)
 	if c.ackLag != nil {
 		lag = c.ackLag(time.Now())
@@ -131,6 +155,8 @@ type memConsumer struct {
 	topics []string
 	pos    map[string][]int
 	deaf   bool
+	// committedOnly reads as isolation.level=read_committed does.
+	committedOnly bool
 }
 
 func (mc *memConsumer) Poll(ctx context.Context, fn func(*drivers.Message)) error {
@@ -147,6 +173,12 @@ func (mc *memConsumer) Poll(ctx context.Context, fn func(*drivers.Message)) erro
 		for p := range log {
 			for ; mc.pos[t][p] < len(log[p]); mc.pos[t][p]++ {
 				o := mc.pos[t][p]
+				if mc.committedOnly && !mc.c.visible(t, p, o) {
+					if mc.c.marks[t][p][o].state == txnOpen {
+						break // the last stable offset
+					}
+					continue
+				}
 				batch = append(batch, drivers.Message{Topic: t, Partition: int32(p), Offset: int64(o), Value: log[p][o]})
 			}
 		}
@@ -185,6 +217,7 @@ func (a memAdmin) CreateTopic(ctx context.Context, s drivers.TopicSpec) error {
 		return fmt.Errorf("topic %s exists", s.Name)
 	}
 	a.c.logs[s.Name] = make([][][]byte, s.Partitions)
+	a.c.marks[s.Name] = make([][]*memTxn, s.Partitions)
 	a.c.parts[s.Name] = s.Partitions
 	return nil
 }

@@ -61,6 +61,9 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 	if w.UseTransactions {
 		res.Histograms.Commit = c.encodeWhole(c.commitSum, "commit")
 	}
+	if r.xf != nil {
+		res.Histograms.TransformCommit = c.encodeWhole(c.xfCommitSum, "transform commit")
+	}
 
 	s := &res.Summary
 	s.ProducedMessages = c.totals.acked
@@ -148,6 +151,10 @@ func (r *run) result(started time.Time, c *collector) *results.Run {
 			if p.txn.stopped != nil {
 				res.Notes = append(res.Notes, p.txn.stopped.Error())
 			}
+		}
+		if r.xf != nil {
+			s.Transform = r.transformFigure(c, measured)
+			res.Notes = append(res.Notes, r.transformNotes(c)...)
 		}
 		if l := w.Consumer["isolation.level"]; l != "" && l != "read_committed" {
 			res.Notes = append(res.Notes, "consumers read with isolation.level="+l+": they read aborted transactions' messages, so verify's aborted_read counts those, not a fault")

@@ -115,6 +115,8 @@ type run struct {
 	producers []*producer
 	consumers []*consumer
 	verifiers []*verifier
+	// xf is the transform stage; nil unless the workload has one.
+	xf *transforms
 	// notes are written during setup, before producing starts.
 	notes []string
 
@@ -304,7 +306,7 @@ func (r *run) createTopics(ctx context.Context) error {
 	r.topicNames()
 	ctx, cancel := context.WithTimeout(ctx, createTimeout)
 	defer cancel()
-	for _, name := range r.topics {
+	for _, name := range slices.Concat(r.topics, r.outputTopics()) {
 		spec := drivers.TopicSpec{Name: name, Partitions: int32(w.PartitionsPerTopic), ReplicationFactor: r.replication(), Configs: w.TopicConfig}
 		if err := r.cfg.Admin.CreateTopic(ctx, spec); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -314,7 +316,7 @@ func (r *run) createTopics(ctx context.Context) error {
 		}
 		r.created = append(r.created, name)
 	}
-	r.logf("created %d topic(s) of %d partition(s)", w.Topics, w.PartitionsPerTopic)
+	r.logf("created %d topic(s) of %d partition(s)", len(r.created), w.PartitionsPerTopic)
 	return nil
 }
 
@@ -360,6 +362,9 @@ func (r *run) startClients(ctx context.Context) error {
 			cons.sub = s
 			r.consumers = append(r.consumers, cons)
 		}
+	}
+	if err := r.startTransforms(ctx); err != nil {
+		return err
 	}
 	if len(r.producers) == 0 {
 		return nil
@@ -446,6 +451,8 @@ func (r *run) execute(ctx context.Context) (*results.Run, error) {
 		consWG.Add(1)
 		go func() { defer consWG.Done(); c.loop(consCtx) }()
 	}
+	defer r.xf.halt()
+	r.xf.start(ctx, r)
 	r.awaitAssignment(ctx)
 
 	started := time.Now()
@@ -634,10 +641,11 @@ func (r *run) produceDone() time.Duration { return time.Duration(r.produceEnd.Lo
 // their end offsets, at most the workload's drain time, or until the
 // run's tail ends once ctx does (stopGrace).
 func (r *run) drain(ctx context.Context) error {
+	deadline := time.Now().Add(r.w.Drain.D())
+	r.xf.drain(r, deadline)
 	if len(r.verifiers) == 0 || r.consumerOnly() { // consumeOnly bounded a consumer-only run
 		return nil
 	}
-	deadline := time.Now().Add(r.w.Drain.D())
 	ends, err := r.readEnds(r.tail)
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
@@ -669,6 +677,7 @@ func (r *run) teardown(ctx context.Context) {
 	for _, c := range r.consumers {
 		c.drv.Close()
 	}
+	r.xf.close()
 	if r.w.KeepTopics && len(r.created) > 0 && r.coord == nil {
 		r.logf("keeping topic(s) %s (keepTopics)", strings.Join(r.created, ", "))
 	}

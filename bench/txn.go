@@ -212,8 +212,13 @@ func (r *run) txnVerdict(v *verifier, out *results.Verify) {
 
 // readEnds returns, per run-wide partition, the offset up to which a
 // subscription must read to have read every message produced: the end
-// offsets, or in a transactional run the committed ends.
+// offsets, in a transactional run the committed ends, and in a
+// transforming one the transformers' committed output ends (with an
+// error if they had not transformed everything).
 func (r *run) readEnds(ctx context.Context) ([]int64, error) {
+	if r.xf != nil {
+		return r.xf.outEnds(r)
+	}
 	if r.w.UseTransactions {
 		return r.committedEnds(), nil
 	}

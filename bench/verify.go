@@ -316,6 +316,9 @@ func (r *run) verify(res *results.Run) {
 		if r.w.UseTransactions {
 			r.txnVerdict(v, &one)
 		}
+		if r.xf != nil {
+			r.transformVerdict(v, &one)
+		}
 		total.AddSubscription(one)
 		total.AbortedRead = max(total.AbortedRead, one.AbortedRead)
 		total.InDoubt = one.InDoubt

@@ -258,6 +258,10 @@ type Summary struct {
 	// run a message counts as produced, and its publish latency ends,
 	// when its transaction commits, not when the broker acknowledges it.
 	Transactions *Transactions `json:"transactions,omitempty"`
+	// Transform are the transformers' transactions, in a run with a
+	// consume-transform-produce stage (transformsPerTopic): each commits
+	// the records it wrote with the offsets it read.
+	Transform *Transactions `json:"transform,omitempty"`
 }
 
 // Transactions are the transactions of a run's producers.
@@ -274,6 +278,10 @@ type Transactions struct {
 	AbortedByKind map[string]int64 `json:"aborted_by_kind,omitempty"`
 	// AbortedMessages counts the messages sent in aborted transactions.
 	AbortedMessages int64 `json:"aborted_messages"`
+	// CommittedMessages counts the messages written in committed
+	// transactions by transformers (the producers' are
+	// Summary.ProducedMessages).
+	CommittedMessages int64 `json:"committed_messages,omitempty"`
 	// RatePerS is the transactions committed per second over the
 	// measurement window (those begun after the warm-up).
 	RatePerS float64 `json:"rate_per_s"`
@@ -336,6 +344,12 @@ type Interval struct {
 	PublishHist string   `json:"publish_hist,omitempty"`
 	E2EHist     string   `json:"e2e_hist,omitempty"`
 	Faults      []string `json:"faults,omitempty"`
+
+	// Transformed counts the records written by the transformers'
+	// transactions that committed in the interval, TransformCommits
+	// those transactions.
+	Transformed      int64 `json:"transformed,omitempty"`
+	TransformCommits int64 `json:"transform_commits,omitempty"`
 }
 
 // Add adds o's counters (messages, bytes, errors by kind, late sends,
@@ -353,6 +367,8 @@ func (iv *Interval) Add(o Interval) {
 	iv.Retries = AddRetries(iv.Retries, o.Retries)
 	iv.Commits += o.Commits
 	iv.Aborts += o.Aborts
+	iv.Transformed += o.Transformed
+	iv.TransformCommits += o.TransformCommits
 	iv.ErrorsByKind = addKinds(iv.ErrorsByKind, o.ErrorsByKind)
 }
 
@@ -365,6 +381,8 @@ type Histograms struct {
 	SendLag string `json:"send_lag_us,omitempty"`
 	// Commit is a transactional run's commit latency.
 	Commit string `json:"commit_us,omitempty"`
+	// TransformCommit is the transformers' commit latency.
+	TransformCommit string `json:"transform_commit_us,omitempty"`
 }
 
 // Fault is one fault event of a run.

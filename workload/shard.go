@@ -32,6 +32,9 @@ func (w *Workload) CheckShard(index, count int) error {
 		// markers too.
 		p.Addf("useTransactions", "a distributed run does not run transactions yet: run the transactional workload in one process")
 	}
+	if w.TransformsPerTopic > 0 {
+		p.Addf("transformsPerTopic", "a distributed run does not transform yet: run the transforming workload in one process")
+	}
 	for name, roles := range map[string][]int{"shards.producers": w.Shards.Producers, "shards.consumers": w.Shards.Consumers} {
 		for i, s := range roles {
 			if s < 0 || s >= count {

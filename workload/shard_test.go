@@ -16,6 +16,9 @@ func TestCheckShard(t *testing.T) {
 	if err := (&Workload{ConsumerBacklogSizeGB: 1}).CheckShard(0, 2); err == nil || !strings.Contains(err.Error(), "consumerBacklogSizeGB") {
 		t.Errorf("a sharded backlog run: %v", err)
 	}
+	if err := (&Workload{UseTransactions: true, TransformsPerTopic: 1}).CheckShard(0, 2); err == nil || !strings.Contains(err.Error(), "transformsPerTopic: a distributed run does not transform") {
+		t.Errorf("a sharded transforming run: %v", err)
+	}
 	var p Problems
 	validateShardRoles(ShardRoles{Consumers: []int{1, -1, 1}}, &p)
 	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "shards.consumers[1]: must not be negative") || !strings.Contains(err.Error(), "shards.consumers[2]: shard 1 is listed twice") {

@@ -22,6 +22,11 @@ func TestTransactionFields(t *testing.T) {
 		{[]string{"useTransactions=true", "enable.idempotence=false"}, "producer.enable.idempotence: transactions require idempotence"},
 		{[]string{"useTransactions=true", "isolation.level=dirty"}, "consumer.isolation.level: must be read_committed"},
 		{[]string{"useTransactions=true", "producersPerTopic=0", "subscriptionsPerTopic=1"}, "useTransactions: transactions need producers"},
+		{[]string{"useTransactions=true", "transformsPerTopic=2"}, ""},                                                                              // a transform stage
+		{[]string{"transformsPerTopic=1"}, "transformsPerTopic: transformers commit what they read in transactions"},                                // without transactions
+		{[]string{"useTransactions=true", "transformsPerTopic=-1"}, "transformsPerTopic: must not be negative"},                                     // nonsense
+		{[]string{"useTransactions=true", "transformsPerTopic=1", "existingTopics=[a]"}, "transformsPerTopic: transformers write to output topics"}, // nowhere to write
+		{[]string{"useTransactions=true", "transformsPerTopic=1", "consumerBacklogSizeGB=1"}, "transformsPerTopic: a backlog run"},                  // not built
 	}
 	for _, c := range cases {
 		w := &Workload{Duration: Duration(time.Second)}

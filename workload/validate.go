@@ -168,6 +168,7 @@ func (w *Workload) Resolve() error {
 	validateProducerProps(w.Producer, &p)
 	validateConsumerProps(w.Consumer, &p)
 	w.resolveTransactions(&p)
+	w.validateTransforms(&p)
 	for i := range w.Faults {
 		defaultNetFault(&w.Faults[i])
 		validateFault(w.Faults[i], "faults["+strconv.Itoa(i)+"]", w, &p)
@@ -219,6 +220,21 @@ func (w *Workload) resolveTransactions(p *Problems) {
 	}
 	if l, ok := w.Consumer["isolation.level"]; ok && l != "read_committed" && l != "read_uncommitted" {
 		p.Addf("consumer.isolation.level", "must be read_committed (the default with transactions) or read_uncommitted, got %q", l)
+	}
+}
+
+// validateTransforms refuses a transform stage the run cannot build.
+func (w *Workload) validateTransforms(p *Problems) {
+	switch {
+	case w.TransformsPerTopic < 0:
+		p.Addf("transformsPerTopic", "must not be negative, got %d", w.TransformsPerTopic)
+	case w.TransformsPerTopic == 0:
+	case !w.UseTransactions:
+		p.Addf("transformsPerTopic", "transformers commit what they read in transactions: set useTransactions: true, or remove transformsPerTopic")
+	case len(w.ExistingTopics) > 0:
+		p.Addf("transformsPerTopic", "transformers write to output topics the run creates beside its own: remove existingTopics, or transformsPerTopic")
+	case w.ConsumerBacklogSizeGB > 0:
+		p.Addf("transformsPerTopic", "a backlog run does not transform yet: remove consumerBacklogSizeGB, or transformsPerTopic")
 	}
 }
 

@@ -111,6 +111,13 @@ type Workload struct {
 	// this long (checked as each message is sent, and when production
 	// ends).
 	TransactionInterval Duration `yaml:"transactionInterval,omitempty" json:"transactionInterval,omitempty"`
+	// TransformsPerTopic, above 0, adds a consume-transform-produce stage
+	// (it needs UseTransactions): each topic gets an output topic, and a
+	// consumer group of this many transformers copies every record read
+	// to the output topic's same partition, in transactions sized as the
+	// producers' that also commit the offsets read. Subscriptions then
+	// read the output topics, so verification covers both stages.
+	TransformsPerTopic int `yaml:"transformsPerTopic,omitempty" json:"transformsPerTopic,omitempty"`
 	// Faults is the fault schedule (see FaultSpec).
 	Faults []FaultSpec `yaml:"faults,omitempty" json:"faults,omitempty"`
 	// Shards places producers and consumers in a distributed run.
