@@ -406,3 +406,25 @@ func TestSummarizeUnsent(t *testing.T) {
 		t.Errorf("summary lacks %q:\n%s", want, b.String())
 	}
 }
+
+// A transactional run's summary says what committed, aborted and stayed
+// in doubt, for the producers and for a transform stage.
+func TestSummarizeTransactions(t *testing.T) {
+	r := load(t, "base-1")[0]
+	r.Summary.Transactions = &results.Transactions{Committed: 120, Aborted: 3, InDoubt: 1, AbortedMessages: 300,
+		AbortedByKind: map[string]int64{"timeout": 2, "stopped": 1}, RatePerS: 9.5,
+		CommitLatencyMs: results.Latency{P50: 4.25, P99: 150, Max: 2010}}
+	r.Summary.Transform = &results.Transactions{Committed: 80, CommittedMessages: 12000, RatePerS: 6.25,
+		CommitLatencyMs: results.Latency{P50: 12, P99: 95.5, Max: 101}}
+	r.Verify = &results.Verify{AbortedRead: 0}
+	var b bytes.Buffer
+	Summarize(&b, r)
+	for _, want := range []string{
+		"transactions: 120 committed (9.5/s), commit ms p50/p99/max 4.25/150/2010; 3 aborted (stopped 1, timeout 2; 300 messages), 1 in doubt; 0 messages of aborted transactions read",
+		"transform transactions: 80 committed (6.2/s) writing 12000 messages, commit ms p50/p99/max 12.0/95.5/101; 0 aborted, 0 in doubt",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -66,6 +66,12 @@ func Summarize(w io.Writer, runs ...*results.Run) {
 		if len(r.Summary.ErrorsByKind) > 0 {
 			lines = append(lines, "errors: "+countsByKind(r.Summary.ErrorsByKind))
 		}
+		if tx := r.Summary.Transactions; tx != nil {
+			lines = append(lines, "transactions: "+txnLine(tx, r.Verify))
+		}
+		if tx := r.Summary.Transform; tx != nil {
+			lines = append(lines, "transform transactions: "+txnLine(tx, nil))
+		}
 		for _, f := range r.Failover {
 			lines = append(lines, "failover: "+failoverLine(f))
 		}
@@ -270,4 +276,25 @@ func PerfTestLine(run *results.Run) string {
 	return fmt.Sprintf("%d records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.",
 		records, s.ProduceRateMsgs, s.ProduceRateMiB, l.Mean, l.Max,
 		whole(l.P50), whole(l.P95), whole(l.P99), whole(l.P999))
+}
+
+// txnLine is one line of a run's transactions: how many committed and at
+// what rate, the commit latency, what aborted and why, those in doubt,
+// and (for the producers') messages of aborted transactions read.
+func txnLine(tx *results.Transactions, v *results.Verify) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d committed (%.1f/s)", tx.Committed, tx.RatePerS)
+	if tx.CommittedMessages > 0 {
+		fmt.Fprintf(&b, " writing %d messages", tx.CommittedMessages)
+	}
+	fmt.Fprintf(&b, ", commit ms p50/p99/max %s/%s/%s", ms(tx.CommitLatencyMs.P50), ms(tx.CommitLatencyMs.P99), ms(tx.CommitLatencyMs.Max))
+	fmt.Fprintf(&b, "; %d aborted", tx.Aborted)
+	if tx.Aborted > 0 {
+		fmt.Fprintf(&b, " (%s; %d messages)", countsByKind(tx.AbortedByKind), tx.AbortedMessages)
+	}
+	fmt.Fprintf(&b, ", %d in doubt", tx.InDoubt)
+	if v != nil {
+		fmt.Fprintf(&b, "; %d messages of aborted transactions read", v.AbortedRead)
+	}
+	return b.String()
 }
