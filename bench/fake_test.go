@@ -184,17 +184,7 @@ func (mc *memConsumer) Poll(ctx context.Context, fn func(*drivers.Message)) erro
 		}
 	}
 	mc.c.mu.Unlock()
-	for i := range batch {
-		fn(&batch[i])
-	}
-	if len(batch) == 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return nil
+	return deliver(ctx, batch, fn)
 }
 
 func (mc *memConsumer) Close() error { return nil }
@@ -305,4 +295,20 @@ func memConfig(w *workload.Workload) (Config, *memCluster) {
 // timerWait paces on timers alone, which a synctest bubble's clock serves.
 func timerWait(ctx context.Context, t0 time.Time, due time.Duration) bool {
 	return sleepCtx(ctx, due-time.Since(t0))
+}
+
+// deliver hands a fake consumer's batch to fn or, when it is empty, waits
+// a little as a real poll would, so callers do not spin.
+func deliver(ctx context.Context, batch []drivers.Message, fn func(*drivers.Message)) error {
+	for i := range batch {
+		fn(&batch[i])
+	}
+	if len(batch) == 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/kbench/kbench/drivers"
 )
@@ -114,17 +113,7 @@ func (m *memTransformer) Poll(ctx context.Context, fn func(*drivers.Message)) er
 		}
 	}
 	c.mu.Unlock()
-	for i := range batch {
-		fn(&batch[i])
-	}
-	if len(batch) == 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return nil
+	return deliver(ctx, batch, fn)
 }
 
 func (m *memTransformer) Begin(ctx context.Context) error {
